@@ -1,0 +1,1 @@
+//! The live AWS source (aws-sdk-*); a stub until its issue.

@@ -1,0 +1,318 @@
+//! AWS's layered authorization decision (aws-facts.md §C): explicit deny anywhere; SCP and RCP
+//! levels that must each allow; VPC endpoint policies; the resource-based policy with its
+//! same-account grant kinds; identity policies; permissions boundary; session policy; and
+//! Block Public Access `RestrictPublicBuckets`. The result keeps, for every statement, whether
+//! it applied and if not the first element or condition that failed.
+
+mod explain;
+pub use explain::{MissExplanation, explain_miss};
+mod managed;
+mod matching;
+mod public;
+
+use std::fmt;
+
+use crate::context::RequestContext;
+use crate::policy::{AwsPrincipal, Effect, Policy};
+
+pub use matching::{Element, Match, Miss, MissWhy};
+pub use public::is_public_statement;
+
+/// Who made the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestPrincipal {
+    /// An unsigned request.
+    Anonymous,
+    /// An AWS service principal such as `cloudtrail.amazonaws.com`.
+    Service(String),
+    /// An account root user, IAM user, role, or STS session.
+    Aws(AwsPrincipal),
+}
+
+impl RequestPrincipal {
+    /// Classifies a principal as given in a request (`null` means anonymous).
+    pub fn parse(principal: Option<&str>) -> RequestPrincipal {
+        match principal {
+            None => RequestPrincipal::Anonymous,
+            Some(p) if !p.starts_with("arn:") && p.contains(".amazonaws.com") => {
+                RequestPrincipal::Service(p.to_owned())
+            }
+            Some(p) => RequestPrincipal::Aws(AwsPrincipal::parse(p)),
+        }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            RequestPrincipal::Aws(a) => a.account(),
+            _ => None,
+        }
+    }
+
+    /// The principal's ARN (the account root ARN for a root caller), if it has one.
+    pub fn arn(&self) -> Option<&str> {
+        match self {
+            RequestPrincipal::Aws(
+                AwsPrincipal::User { arn, .. }
+                | AwsPrincipal::Role { arn, .. }
+                | AwsPrincipal::AssumedRole { arn, .. }
+                | AwsPrincipal::FederatedUser { arn, .. },
+            ) => Some(arn),
+            RequestPrincipal::Aws(AwsPrincipal::Other { value }) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn is_root(&self) -> bool {
+        matches!(self, RequestPrincipal::Aws(AwsPrincipal::Account { .. }))
+    }
+}
+
+/// One request to authorize.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub principal: RequestPrincipal,
+    /// As given, e.g. `s3:PutObject`.
+    pub action: String,
+    action_lower: String,
+    /// The resource ARN, or `*` for actions that take none.
+    pub resource: String,
+    /// The account that owns the resource (same- vs cross-account); `None` means the
+    /// principal's own account.
+    pub resource_account: Option<String>,
+    /// Complete and literal: nothing is derived from the principal.
+    pub context: RequestContext,
+    /// The action supports no resource types: only a literal `"*"` Resource matches.
+    pub wildcard_only_action: bool,
+}
+
+impl Request {
+    pub fn new(principal: RequestPrincipal, action: &str, resource: &str, context: RequestContext) -> Request {
+        Request {
+            principal,
+            action: action.to_owned(),
+            action_lower: action.to_ascii_lowercase(),
+            resource: resource.to_owned(),
+            resource_account: None,
+            context,
+            wildcard_only_action: false,
+        }
+    }
+
+    pub fn action_lower(&self) -> &str {
+        &self.action_lower
+    }
+
+    /// True when the resource belongs to another account than the principal.
+    pub fn is_cross_account(&self) -> bool {
+        match (&self.resource_account, self.principal.account()) {
+            (Some(r), Some(p)) => r != p,
+            (Some(_), None) => !matches!(self.principal, RequestPrincipal::Anonymous),
+            (None, _) => false,
+        }
+    }
+}
+
+/// All policies that apply to one request, compiled.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    pub identity: Vec<Policy>,
+    pub resource: Option<Policy>,
+    /// One list per organization level, root first; empty means no SCPs apply.
+    pub scp: Vec<Vec<Policy>>,
+    /// Like `scp`, for resource control policies of the resource owner's organization.
+    pub rcp: Vec<Vec<Policy>>,
+    pub boundary: Option<Vec<Policy>>,
+    pub session: Option<Policy>,
+    /// The endpoint policies the request went through; each must allow.
+    pub vpc_endpoint: Option<Vec<Policy>>,
+    /// S3 Block Public Access `RestrictPublicBuckets` applies to the resource.
+    pub restrict_public_buckets: bool,
+}
+
+/// The final decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Allowed,
+    ImplicitlyDenied,
+    ExplicitlyDenied,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "Allowed",
+            Decision::ImplicitlyDenied => "ImplicitlyDenied",
+            Decision::ExplicitlyDenied => "ExplicitlyDenied",
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A policy layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    Scp,
+    Rcp,
+    VpcEndpoint,
+    Resource,
+    Identity,
+    Boundary,
+    Session,
+    /// S3 Block Public Access (`RestrictPublicBuckets`).
+    BlockPublicAccess,
+    /// A resource AWS owns and no policy can let a customer change.
+    AwsManaged,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Scp => "scp",
+            Layer::Rcp => "rcp",
+            Layer::VpcEndpoint => "vpc_endpoint",
+            Layer::Resource => "resource",
+            Layer::Identity => "identity",
+            Layer::Boundary => "boundary",
+            Layer::Session => "session",
+            Layer::BlockPublicAccess => "s3_block_public_access",
+            Layer::AwsManaged => "aws_managed",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a statement is: layer, level (SCP/RCP level or VPC endpoint index), policy, statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StatementRef {
+    pub layer: Layer,
+    pub level: u16,
+    pub policy: u16,
+    pub statement: u16,
+}
+
+/// What a layer contributed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A statement that applies denies.
+    ExplicitDeny,
+    /// A statement that applies allows.
+    Allow,
+    /// No statement applies.
+    ImplicitDeny,
+}
+
+/// How the resource-based policy (or ACL) granted access; decides what else is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grant {
+    None,
+    /// The account (root ARN or bare id): delegation only, identity policy still needed.
+    Account,
+    /// The role ARN: identity not needed, but capped by boundary and session policy.
+    RoleArn,
+    /// A service principal.
+    Service,
+    /// `"*"` with an `aws:PrincipalArn` condition.
+    StarPrincipalArn,
+    /// The exact IAM user ARN.
+    UserArn,
+    /// The exact role-session or federated-user ARN.
+    SessionArn,
+    /// `"*"` unconditioned on the principal: public.
+    Star,
+}
+
+/// The statements of one layer (or one level of it) and its outcome.
+#[derive(Debug, Clone)]
+pub struct LayerResult {
+    pub layer: Layer,
+    pub level: u16,
+    pub outcome: Outcome,
+    /// Every statement of the layer with whether it applied.
+    pub statements: Vec<StatementTrace>,
+}
+
+impl LayerResult {
+    /// The statements that applied with the layer's outcome effect.
+    pub fn deciding(&self) -> impl Iterator<Item = &StatementTrace> {
+        let want = match self.outcome {
+            Outcome::ExplicitDeny => Some(Effect::Deny),
+            Outcome::Allow => Some(Effect::Allow),
+            Outcome::ImplicitDeny => None,
+        };
+        self.statements.iter().filter(move |s| Some(s.effect) == want && s.result == Match::Applies)
+    }
+}
+
+/// One statement's result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatementTrace {
+    pub at: StatementRef,
+    pub effect: Effect,
+    pub result: Match,
+    /// For resource-policy Allow statements that applied: how they grant.
+    pub grant: Grant,
+}
+
+/// A layer that refused the request without an explicit deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Blocked {
+    pub layer: Layer,
+    pub level: u16,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub decision: Decision,
+    pub layers: Vec<LayerResult>,
+    /// The strongest grant the resource side gave (after Block Public Access).
+    pub grant: Grant,
+    /// `RestrictPublicBuckets` discarded the resource policy's grants to this principal.
+    pub public_access_restricted: bool,
+    /// Layers that refused without a deny (empty unless implicitly denied).
+    pub blocked_by: Vec<Blocked>,
+    /// The statements that decided: denies when explicitly denied, the allows relied on when
+    /// allowed; empty for an implicit deny (see `blocked_by`).
+    pub deciding: Vec<StatementRef>,
+}
+
+impl Evaluation {
+    pub fn layer(&self, layer: Layer, level: u16) -> Option<&LayerResult> {
+        self.layers.iter().find(|l| l.layer == layer && l.level == level)
+    }
+}
+
+impl PolicySet {
+    /// The policy a statement reference points into.
+    pub fn policy(&self, at: StatementRef) -> Option<&Policy> {
+        let (l, p) = (at.level as usize, at.policy as usize);
+        match at.layer {
+            Layer::Identity => self.identity.get(p),
+            Layer::Resource => self.resource.as_ref(),
+            Layer::Scp => self.scp.get(l)?.get(p),
+            Layer::Rcp => self.rcp.get(l)?.get(p),
+            Layer::Boundary => self.boundary.as_ref()?.get(p),
+            Layer::Session => self.session.as_ref(),
+            Layer::VpcEndpoint => self.vpc_endpoint.as_ref()?.get(l),
+            Layer::BlockPublicAccess | Layer::AwsManaged => None,
+        }
+    }
+
+    /// Evaluates a request.
+    pub fn evaluate(&self, req: &Request) -> Evaluation {
+        matching::evaluate(self, req)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,385 @@
+//! Statement matching (Action, Resource, Principal, Condition) and the layered decision.
+
+use super::public::is_public_statement;
+use super::{
+    Blocked, Decision, Evaluation, Grant, Layer, LayerResult, Outcome, PolicySet, Request, RequestPrincipal,
+    StatementRef, StatementTrace,
+};
+use crate::condition::CondResult;
+use crate::pattern::{arn_match, split_glob_arn};
+use crate::policy::{AwsPrincipal, Effect, Policy, PrincipalValue, ResourcePattern, Statement};
+
+/// The statement element that decided a miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    Action,
+    Resource,
+    Principal,
+    /// The condition at this index of [`Statement::conditions`].
+    Condition(u16),
+}
+
+/// Why an element did not match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissWhy {
+    /// `Action`/`Resource`/`Principal`: no value matched the request.
+    NoValueMatched,
+    /// `NotAction`/`NotResource`/`NotPrincipal`: the value at this index matched, so the
+    /// request is excluded.
+    Excluded(u16),
+    /// The action supports no resource types; only `"*"` matches it.
+    WildcardOnlyAction,
+    /// A policy variable in the Resource could not be resolved.
+    Unresolved,
+    /// The condition was false.
+    Condition(CondResult),
+}
+
+/// The first element that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Miss {
+    pub element: Element,
+    pub why: MissWhy,
+}
+
+/// Whether a statement applies to the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    Applies,
+    Miss(Miss),
+}
+
+fn miss(element: Element, why: MissWhy) -> Match {
+    Match::Miss(Miss { element, why })
+}
+
+/// Matches one statement; for statements with a principal also returns how it grants.
+pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool) -> (Match, Grant) {
+    // Action / NotAction.
+    let action = req.action_lower();
+    let hit = st.action.items.iter().position(|a| a.value.matches(action));
+    match (st.action.negated, hit) {
+        (false, None) => return (miss(Element::Action, MissWhy::NoValueMatched), Grant::None),
+        (true, Some(i)) => return (miss(Element::Action, MissWhy::Excluded(i as u16)), Grant::None),
+        _ => {}
+    }
+    // Principal / NotPrincipal.
+    let mut grant = Grant::None;
+    if let Some(p) = &st.principal {
+        if p.negated {
+            // Listed only if every identity of the caller is listed (account, role and
+            // session); principals with a permissions boundary are never excluded.
+            if !has_boundary
+                && let Some(i) = not_principal_excludes(p.items.iter().map(|l| &l.value), &req.principal)
+            {
+                return (miss(Element::Principal, MissWhy::Excluded(i)), Grant::None);
+            }
+            grant = Grant::Star;
+        } else {
+            for l in &p.items {
+                grant = grant.max(principal_grant(&l.value, &req.principal));
+            }
+            if grant == Grant::None {
+                return (miss(Element::Principal, MissWhy::NoValueMatched), Grant::None);
+            }
+            if grant == Grant::Star && st.conditions.iter().any(|c| c.key_lower == "aws:principalarn") {
+                grant = Grant::StarPrincipalArn;
+            }
+        }
+    }
+    // Resource / NotResource.
+    if let Some(r) = &st.resource {
+        let mut unresolved = false;
+        let hit = r.items.iter().position(|l| {
+            if req.wildcard_only_action {
+                return l.value == ResourcePattern::Star;
+            }
+            match resource_matches(&l.value, req) {
+                Some(m) => m,
+                None => {
+                    unresolved = true;
+                    false
+                }
+            }
+        });
+        match (r.negated, hit) {
+            (false, None) => {
+                let why = if req.wildcard_only_action {
+                    MissWhy::WildcardOnlyAction
+                } else if unresolved {
+                    MissWhy::Unresolved
+                } else {
+                    MissWhy::NoValueMatched
+                };
+                return (miss(Element::Resource, why), Grant::None);
+            }
+            (true, Some(i)) => return (miss(Element::Resource, MissWhy::Excluded(i as u16)), Grant::None),
+            _ => {}
+        }
+    }
+    // Conditions: all must hold.
+    for (i, c) in st.conditions.iter().enumerate() {
+        let r = c.evaluate(&req.context);
+        if !r.holds {
+            return (miss(Element::Condition(i as u16), MissWhy::Condition(r)), Grant::None);
+        }
+    }
+    (Match::Applies, grant)
+}
+
+fn resource_matches(p: &ResourcePattern, req: &Request) -> Option<bool> {
+    Some(match p {
+        ResourcePattern::Star => true,
+        ResourcePattern::Arn(segs) => arn_match(segs, &req.resource),
+        ResourcePattern::Other(g) => g.matches(&req.resource),
+        ResourcePattern::Template(t) => {
+            let g = t.to_glob(&req.context).ok()?;
+            if req.resource.starts_with("arn:") { arn_match(&split_glob_arn(&g), &req.resource) } else { g.matches(&req.resource) }
+        }
+    })
+}
+
+/// How a `Principal` value grants to the caller.
+fn principal_grant(v: &PrincipalValue, who: &RequestPrincipal) -> Grant {
+    match (v, who) {
+        (PrincipalValue::Any, _) => Grant::Star,
+        (PrincipalValue::Service(s), RequestPrincipal::Service(t)) if s.eq_ignore_ascii_case(t) => Grant::Service,
+        (PrincipalValue::Aws(p), RequestPrincipal::Aws(caller)) => aws_grant(p, caller),
+        _ => Grant::None,
+    }
+}
+
+fn aws_grant(p: &AwsPrincipal, caller: &AwsPrincipal) -> Grant {
+    use AwsPrincipal as A;
+    match (p, caller) {
+        (A::Account { account }, c) if c.account() == Some(account) => Grant::Account,
+        (A::User { arn, .. }, A::User { arn: c, .. }) if arn == c => Grant::UserArn,
+        (A::Role { arn, .. }, A::Role { arn: c, .. }) if arn == c => Grant::RoleArn,
+        // A session of the role: the session ARN carries the role name but not its path.
+        (A::Role { account, name, .. }, A::AssumedRole { account: ca, role_name, .. })
+            if account == ca && name == role_name =>
+        {
+            Grant::RoleArn
+        }
+        (A::AssumedRole { arn, .. }, A::AssumedRole { arn: c, .. }) if arn == c => Grant::SessionArn,
+        (A::FederatedUser { arn, .. }, A::FederatedUser { arn: c, .. }) if arn == c => Grant::SessionArn,
+        (A::Other { value }, c) if c_arn(c) == Some(value.as_str()) => Grant::SessionArn,
+        _ => Grant::None,
+    }
+}
+
+fn c_arn(c: &AwsPrincipal) -> Option<&str> {
+    match c {
+        AwsPrincipal::User { arn, .. }
+        | AwsPrincipal::Role { arn, .. }
+        | AwsPrincipal::AssumedRole { arn, .. }
+        | AwsPrincipal::FederatedUser { arn, .. } => Some(arn),
+        AwsPrincipal::Other { value } => Some(value),
+        AwsPrincipal::Account { .. } => None,
+    }
+}
+
+/// `NotPrincipal`: the caller is excluded when a value names it: `*`, its account, its role
+/// (for a role session) or its own ARN. Returns the index of that value.
+fn not_principal_excludes<'a>(
+    mut items: impl Iterator<Item = &'a PrincipalValue>,
+    who: &RequestPrincipal,
+) -> Option<u16> {
+    items.position(|v| principal_grant(v, who) != Grant::None).map(|i| i as u16)
+}
+
+fn trace_policy(
+    policy: &Policy,
+    req: &Request,
+    at: StatementRef,
+    has_boundary: bool,
+    out: &mut Vec<StatementTrace>,
+) -> (bool, bool) {
+    let (mut deny, mut allow) = (false, false);
+    for (i, st) in policy.statements.iter().enumerate() {
+        let (result, grant) = match_statement(st, req, has_boundary);
+        if result == Match::Applies {
+            match st.effect {
+                Effect::Deny => deny = true,
+                Effect::Allow => allow = true,
+            }
+        }
+        out.push(StatementTrace { at: StatementRef { statement: i as u16, ..at }, effect: st.effect, result, grant });
+    }
+    (deny, allow)
+}
+
+fn layer<'p>(
+    layer: Layer,
+    level: u16,
+    policies: impl Iterator<Item = &'p Policy>,
+    req: &Request,
+    has_boundary: bool,
+) -> LayerResult {
+    let mut statements = Vec::new();
+    let (mut deny, mut allow) = (false, false);
+    for (pi, p) in policies.enumerate() {
+        let at = StatementRef { layer, level, policy: pi as u16, statement: 0 };
+        let (d, a) = trace_policy(p, req, at, has_boundary, &mut statements);
+        deny |= d;
+        allow |= a;
+    }
+    let outcome = if deny {
+        Outcome::ExplicitDeny
+    } else if allow {
+        Outcome::Allow
+    } else {
+        Outcome::ImplicitDeny
+    };
+    LayerResult { layer, level, outcome, statements }
+}
+
+pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
+    let has_boundary = set.boundary.is_some();
+    let mut layers = Vec::with_capacity(8);
+    let is_aws = matches!(req.principal, RequestPrincipal::Aws(_));
+    // SCPs restrict the organization's own principals only: never anonymous callers or
+    // AWS service principals.
+    if is_aws {
+        for (i, level) in set.scp.iter().enumerate() {
+            layers.push(layer(Layer::Scp, i as u16, level.iter(), req, has_boundary));
+        }
+    }
+    for (i, level) in set.rcp.iter().enumerate() {
+        layers.push(layer(Layer::Rcp, i as u16, level.iter(), req, has_boundary));
+    }
+    if let Some(v) = &set.vpc_endpoint {
+        for (i, p) in v.iter().enumerate() {
+            layers.push(layer(Layer::VpcEndpoint, i as u16, std::iter::once(p), req, has_boundary));
+        }
+    }
+    if let Some(p) = &set.resource {
+        layers.push(layer(Layer::Resource, 0, std::iter::once(p), req, has_boundary));
+    }
+    layers.push(layer(Layer::Identity, 0, set.identity.iter(), req, has_boundary));
+    if let Some(b) = &set.boundary {
+        layers.push(layer(Layer::Boundary, 0, b.iter(), req, has_boundary));
+    }
+    if let Some(s) = &set.session {
+        layers.push(layer(Layer::Session, 0, std::iter::once(s), req, has_boundary));
+    }
+
+    let mut eval = Evaluation {
+        decision: Decision::Allowed,
+        layers,
+        grant: Grant::None,
+        public_access_restricted: false,
+        blocked_by: Vec::new(),
+        deciding: Vec::new(),
+    };
+
+    // 1. An explicit deny in any layer decides.
+    let denies: Vec<StatementRef> = eval
+        .layers
+        .iter()
+        .filter(|l| l.outcome == Outcome::ExplicitDeny)
+        .flat_map(|l| l.deciding().map(|s| s.at))
+        .collect();
+    if !denies.is_empty() {
+        eval.decision = Decision::ExplicitlyDenied;
+        eval.deciding = denies;
+        return eval;
+    }
+
+    // 2. Resources that AWS owns (AWS managed policies, IAM Identity Center roles, AWS managed
+    //    key aliases) cannot be changed by any policy.
+    let mut blocked = Vec::new();
+    if super::managed::aws_managed_write(req) {
+        blocked.push(Blocked { layer: Layer::AwsManaged, level: 0 });
+    }
+
+    // 3. Gates that need an Allow at every level: SCPs, RCPs, VPC endpoint policies.
+    for l in &eval.layers {
+        let gate = match l.layer {
+            Layer::Scp => is_aws,
+            Layer::Rcp | Layer::VpcEndpoint => true,
+            _ => false,
+        };
+        if gate && l.outcome == Outcome::ImplicitDeny {
+            blocked.push(Blocked { layer: l.layer, level: l.level });
+        }
+    }
+
+    // 4. The resource side: the strongest grant among the resource policy's applicable Allows.
+    let resource_layer = eval.layer(Layer::Resource, 0);
+    let grant = resource_layer
+        .map(|l| l.deciding().filter(|s| s.effect == Effect::Allow).map(|s| s.grant).max().unwrap_or(Grant::None))
+        .unwrap_or(Grant::None);
+    if set.restrict_public_buckets
+        && grant != Grant::None
+        && let Some(rp) = &set.resource
+        && rp.statements.iter().any(is_public_statement)
+    {
+        // RestrictPublicBuckets: a public policy only serves service principals and the
+        // owner account's own principals.
+        let owner_side = match &req.principal {
+            RequestPrincipal::Service(_) => true,
+            RequestPrincipal::Anonymous => false,
+            RequestPrincipal::Aws(_) => !req.is_cross_account(),
+        };
+        if !owner_side {
+            // A hard rejection, reported as an explicit denial.
+            eval.grant = grant;
+            eval.public_access_restricted = true;
+            eval.decision = Decision::ExplicitlyDenied;
+            eval.blocked_by = vec![Blocked { layer: Layer::BlockPublicAccess, level: 0 }];
+            return eval;
+        }
+    }
+    eval.grant = grant;
+    // KMS key policies and role trust policies must grant explicitly, even within the account.
+    let explicit_grant_needed = super::managed::needs_explicit_resource_grant(req);
+
+    let allows = |layer: Layer| eval.layer(layer, 0).is_some_and(|l| l.outcome == Outcome::Allow);
+    let bnd = set.boundary.is_none() || allows(Layer::Boundary);
+    let ses = set.session.is_none() || allows(Layer::Session);
+    let idp = req.principal.is_root() || allows(Layer::Identity);
+    let mut need = |layer: Layer, ok: bool| {
+        if !ok {
+            blocked.push(Blocked { layer, level: 0 });
+        }
+    };
+    match &req.principal {
+        RequestPrincipal::Anonymous => need(Layer::Resource, grant == Grant::Star),
+        RequestPrincipal::Service(_) => need(Layer::Resource, matches!(grant, Grant::Service | Grant::Star)),
+        RequestPrincipal::Aws(_) if !req.is_cross_account() => match grant {
+            Grant::UserArn | Grant::SessionArn | Grant::StarPrincipalArn | Grant::Star | Grant::Service => {}
+            Grant::RoleArn => {
+                need(Layer::Boundary, bnd);
+                need(Layer::Session, ses);
+            }
+            Grant::Account | Grant::None => {
+                if explicit_grant_needed {
+                    need(Layer::Resource, grant != Grant::None);
+                }
+                need(Layer::Identity, idp);
+                need(Layer::Boundary, bnd);
+                need(Layer::Session, ses);
+            }
+        },
+        RequestPrincipal::Aws(_) => {
+            need(Layer::Resource, grant != Grant::None);
+            need(Layer::Identity, idp);
+            need(Layer::Boundary, bnd);
+            need(Layer::Session, ses);
+        }
+    }
+
+    if !blocked.is_empty() {
+        eval.decision = Decision::ImplicitlyDenied;
+        eval.blocked_by = blocked;
+        return eval;
+    }
+    eval.deciding = eval
+        .layers
+        .iter()
+        .filter(|l| l.outcome == Outcome::Allow)
+        .flat_map(|l| l.deciding().map(|s| s.at))
+        .collect();
+    eval
+}

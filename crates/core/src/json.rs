@@ -1,0 +1,458 @@
+//! A strict JSON parser that keeps the byte span of every value and key, so that policy
+//! statements, elements and condition values can be pointed at in their original text.
+//!
+//! serde_json gives no spans for nested values; this parser is small, allocation-light and
+//! never panics: malformed input gives a [`JsonError`] with the byte offset and the JSON
+//! pointer of the value being read.
+
+use std::fmt;
+
+/// A byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start: start as u32, end: end as u32 }
+    }
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// A JSON value with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub value: Json,
+}
+
+/// One member of an object, with the span of its key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+/// The JSON data model; numbers keep their literal text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    Array(Vec<Node>),
+    Object(Vec<Member>),
+}
+
+impl Json {
+    /// The JSON type name, for messages such as "expected a string, found an array".
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+}
+
+/// A syntax error: what was expected, at which byte offset, inside which value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub offset: usize,
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at byte {}", self.message, self.offset)?;
+        if !self.pointer.is_empty() {
+            write!(f, ", in `{}`", self.pointer)?;
+        }
+        write!(f, ")")
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Deep enough for any policy; guards the stack against hostile input.
+const MAX_DEPTH: usize = 128;
+
+/// Parses a complete JSON text (surrounding white space allowed, nothing else).
+pub fn parse(text: &str) -> Result<Node, JsonError> {
+    let mut p = Parser { src: text.as_bytes(), pos: 0, path: Vec::new() };
+    p.skip_ws();
+    let node = p.value(0)?;
+    p.skip_ws();
+    if p.pos != p.src.len() {
+        return Err(p.err("unexpected text after the end of the JSON value"));
+    }
+    Ok(node)
+}
+
+/// Escapes one reference token for a JSON pointer (RFC 6901).
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Converts a byte offset into a 1-based line and column (columns count characters).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let mut cut = offset;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let before = &text[..cut];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+struct Parser<'a> {
+    src: &'a [u8],
+    pos: usize,
+    path: Vec<PathSeg>,
+}
+
+impl Parser<'_> {
+    fn pointer(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            s.push('/');
+            match seg {
+                PathSeg::Key(k) => s.push_str(&escape_pointer_token(k)),
+                PathSeg::Index(i) => s.push_str(&i.to_string()),
+            }
+        }
+        s
+    }
+
+    fn err(&self, message: impl Into<String>) -> JsonError {
+        JsonError { offset: self.pos, pointer: self.pointer(), message: message.into() }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(&b) = self.src.get(self.pos) {
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("JSON nested too deeply"));
+        }
+        let start = self.pos;
+        let value = match self.peek() {
+            None => return Err(self.err("expected a JSON value, found the end of the text")),
+            Some(b'{') => self.object(depth)?,
+            Some(b'[') => self.array(depth)?,
+            Some(b'"') => Json::String(self.string()?),
+            Some(b't') => self.literal("true", Json::Bool(true))?,
+            Some(b'f') => self.literal("false", Json::Bool(false))?,
+            Some(b'n') => self.literal("null", Json::Null)?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            Some(_) => {
+                let what = self.describe_here();
+                return Err(self.err(format!("expected a JSON value, found {what}")));
+            }
+        };
+        Ok(Node { span: Span::new(start, self.pos), value })
+    }
+
+    fn describe_here(&self) -> String {
+        let rest = &self.src[self.pos..];
+        let text = String::from_utf8_lossy(&rest[..rest.len().min(12)]);
+        match text.chars().next() {
+            Some(c) if c == '\'' => "a single quote (JSON strings use double quotes)".into(),
+            Some(c) if c == '/' => "a comment or `/` (comments are not allowed in policies)".into(),
+            Some(c) => format!("`{c}`"),
+            None => "the end of the text".into(),
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, JsonError> {
+        if self.src[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            let what = self.describe_here();
+            Err(self.err(format!("expected a JSON value, found {what}")))
+        }
+    }
+
+    fn number(&mut self) -> Result<Json, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.err("expected a digit in the number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.err("expected a digit after the decimal point"));
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.err("expected a digit in the exponent"));
+            }
+            self.digits();
+        }
+        // The slice is ASCII by construction.
+        Ok(Json::Number(String::from_utf8_lossy(&self.src[start..self.pos]).into_owned()))
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        debug_assert_eq!(self.peek(), Some(b'"'));
+        self.pos += 1;
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let run_start = self.pos;
+            while let Some(&b) = self.src.get(self.pos) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.extend_from_slice(&self.src[run_start..self.pos]);
+            match self.peek() {
+                None => return Err(self.err("unterminated string: expected a closing `\"`")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(_) => {
+                    return Err(self.err("control character in a string (escape it, e.g. `\\n`)"));
+                }
+            }
+        }
+        // The input is a &str and escapes produce valid UTF-8, so this cannot fail; map it
+        // to an error anyway rather than trusting it.
+        String::from_utf8(out).map_err(|_| self.err("invalid UTF-8 in a string"))
+    }
+
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), JsonError> {
+        let Some(c) = self.peek() else {
+            return Err(self.err("unterminated escape sequence"));
+        };
+        self.pos += 1;
+        let simple = match c {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'u' => None,
+            _ => {
+                self.pos -= 1;
+                return Err(self.err(format!("invalid escape `\\{}`", c as char)));
+            }
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            return Ok(());
+        }
+        let hi = self.hex4()?;
+        let ch = if (0xD800..0xDC00).contains(&hi) {
+            if !self.src[self.pos..].starts_with(b"\\u") {
+                return Err(self.err("unpaired surrogate in a `\\u` escape"));
+            }
+            self.pos += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.err("invalid low surrogate in a `\\u` escape"));
+            }
+            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+        } else {
+            char::from_u32(hi)
+        };
+        let ch = ch.ok_or_else(|| self.err("invalid `\\u` escape (lone surrogate)"))?;
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let Some(digits) = self.src.get(self.pos..self.pos + 4) else {
+            return Err(self.err("expected four hex digits after `\\u`"));
+        };
+        let mut v = 0u32;
+        for &d in digits {
+            let n = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.err("expected four hex digits after `\\u`"))?;
+            v = v * 16 + n;
+        }
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            self.path.push(PathSeg::Index(items.len()));
+            let v = self.value(depth + 1)?;
+            self.path.pop();
+            items.push(v);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        return Err(self.err("trailing comma before `]`"));
+                    }
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Json::Array(items));
+                }
+                _ => return Err(self.err("expected `,` or `]` in the array")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+        self.pos += 1;
+        let mut members: Vec<Member> = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Json::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                let what = self.describe_here();
+                return Err(self.err(format!("expected a member name in double quotes, found {what}")));
+            }
+            let key_start = self.pos;
+            let key = self.string()?;
+            let key_span = Span::new(key_start, self.pos);
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.err(format!("expected `:` after the member name `{key}`")));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            self.path.push(PathSeg::Key(key.clone()));
+            let value = self.value(depth + 1)?;
+            self.path.pop();
+            members.push(Member { key, key_span, value });
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        return Err(self.err("trailing comma before `}`"));
+                    }
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Json::Object(members));
+                }
+                _ => return Err(self.err("expected `,` or `}` in the object")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_point_at_values_and_keys() {
+        let text = r#"{"a": [1, "x"], "b": {"c": null}}"#;
+        let node = parse(text).unwrap();
+        let Json::Object(m) = &node.value else { panic!("object") };
+        assert_eq!(&text[m[0].key_span.range()], r#""a""#);
+        assert_eq!(&text[m[0].value.span.range()], r#"[1, "x"]"#);
+        let Json::Object(inner) = &m[1].value.value else { panic!("object") };
+        assert_eq!(&text[inner[0].value.span.range()], "null");
+    }
+
+    #[test]
+    fn errors_name_the_pointer_and_position() {
+        let text = "{\n  \"Statement\": [ {\"Effect\": 'Allow'} ]\n}";
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.pointer, "/Statement/0/Effect");
+        assert!(e.message.contains("single quote"), "{}", e.message);
+        assert_eq!(line_col(text, e.offset), (2, 31));
+    }
+
+    #[test]
+    fn rejects_trailing_commas_comments_and_garbage() {
+        assert!(parse("[1,]").is_err());
+        assert!(parse("{\"a\":1,}").is_err());
+        assert!(parse("// c\n{}").is_err());
+        assert!(parse("{} x").is_err());
+        assert!(parse("").is_err());
+        assert!(parse("\"abc").is_err());
+    }
+
+    #[test]
+    fn decodes_escapes_including_surrogate_pairs() {
+        let node = parse(r#""a\n\u00e9\ud83d\ude00\/""#).unwrap();
+        assert_eq!(node.value, Json::String("a\né😀/".into()));
+        assert!(parse(r#""\ud83d""#).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(10_000);
+        assert!(parse(&text).unwrap_err().message.contains("deeply"));
+    }
+}

@@ -1,0 +1,402 @@
+//! IAM wildcard patterns (`*` any run, `?` one character), policy-variable templates
+//! (`${aws:username}`, defaults, the `${*}` `${?}` `${$}` escapes) and per-segment ARN matching.
+//!
+//! Patterns are compiled once when a policy is parsed; matching a pattern without variables
+//! allocates nothing.
+
+use crate::context::RequestContext;
+
+/// One token of a compiled wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    Lit(Box<str>),
+    /// `*`: any run of characters, including none.
+    Star,
+    /// `?`: exactly one character.
+    One,
+}
+
+/// A compiled wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Glob {
+    toks: Vec<Tok>,
+}
+
+impl Glob {
+    /// Compiles `*` and `?` as wildcards; every other character is literal.
+    pub fn new(pattern: &str) -> Self {
+        let mut g = GlobBuilder::default();
+        for c in pattern.chars() {
+            g.push_char(c, true);
+        }
+        g.finish()
+    }
+
+    /// A pattern that matches exactly `text` (wildcard characters taken literally).
+    pub fn literal(text: &str) -> Self {
+        let mut g = GlobBuilder::default();
+        g.push_str(text, false);
+        g.finish()
+    }
+
+    pub fn tokens(&self) -> &[Tok] {
+        &self.toks
+    }
+
+    /// True when the pattern is exactly `*`.
+    pub fn is_star(&self) -> bool {
+        self.toks == [Tok::Star]
+    }
+
+    /// True when the pattern has no wildcard.
+    pub fn is_literal(&self) -> bool {
+        self.toks.iter().all(|t| matches!(t, Tok::Lit(_)))
+    }
+
+    /// Case-sensitive match of the whole text.
+    pub fn matches(&self, text: &str) -> bool {
+        glob_match(&self.toks, text)
+    }
+}
+
+#[derive(Default)]
+struct GlobBuilder {
+    toks: Vec<Tok>,
+    lit: String,
+}
+
+impl GlobBuilder {
+    fn flush(&mut self) {
+        if !self.lit.is_empty() {
+            self.toks.push(Tok::Lit(std::mem::take(&mut self.lit).into_boxed_str()));
+        }
+    }
+    fn push_char(&mut self, c: char, wild: bool) {
+        match c {
+            '*' if wild => {
+                self.flush();
+                // Consecutive stars are one star.
+                if self.toks.last() != Some(&Tok::Star) {
+                    self.toks.push(Tok::Star);
+                }
+            }
+            '?' if wild => {
+                self.flush();
+                self.toks.push(Tok::One);
+            }
+            c => self.lit.push(c),
+        }
+    }
+    fn push_str(&mut self, s: &str, wild: bool) {
+        if wild {
+            for c in s.chars() {
+                self.push_char(c, true);
+            }
+        } else {
+            self.lit.push_str(s);
+        }
+    }
+    fn push_tok(&mut self, t: &Tok) {
+        match t {
+            Tok::Lit(s) => self.lit.push_str(s),
+            Tok::Star => self.push_char('*', true),
+            Tok::One => self.push_char('?', true),
+        }
+    }
+    fn finish(mut self) -> Glob {
+        self.flush();
+        Glob { toks: self.toks }
+    }
+}
+
+fn char_len(text: &str, at: usize) -> usize {
+    text[at..].chars().next().map_or(1, char::len_utf8)
+}
+
+/// Whole-text wildcard match. Greedy with backtracking to the last star, which is exact for
+/// patterns made only of literals, `*` and `?`, and linear in practice.
+pub fn glob_match(toks: &[Tok], text: &str) -> bool {
+    let (mut ti, mut si) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        if let Some(t) = toks.get(ti) {
+            match t {
+                Tok::Star => {
+                    star = Some((ti + 1, si));
+                    ti += 1;
+                    continue;
+                }
+                Tok::One if si < text.len() => {
+                    si += char_len(text, si);
+                    ti += 1;
+                    continue;
+                }
+                Tok::Lit(l) if text[si..].starts_with(&**l) => {
+                    si += l.len();
+                    ti += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        } else if si == text.len() {
+            return true;
+        }
+        match star {
+            Some((sti, ssi)) if ssi < text.len() => {
+                let next = ssi + char_len(text, ssi);
+                star = Some((sti, next));
+                ti = sti;
+                si = next;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// A piece of a policy-variable template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Text where `*` and `?` are wildcards (or literal, for operators without wildcards).
+    Text(Box<str>),
+    /// `${*}`, `${?}`, `${$}`: always the literal character.
+    Escaped(char),
+    /// `${key}` or `${key, 'default'}`; `key` is lower-cased for lookup.
+    Var { key: Box<str>, default: Option<Box<str>>, raw: Box<str> },
+}
+
+/// A string from a policy that may contain policy variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+/// Why a template could not be resolved against a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    /// The variable as written, e.g. `${aws:username}`.
+    pub variable: Box<str>,
+}
+
+impl Template {
+    /// Parses `${...}` variables when `variables` is true (policy Version 2012-10-17);
+    /// otherwise the whole text is taken as written.
+    pub fn parse(text: &str, variables: bool) -> Template {
+        if !variables || !text.contains("${") {
+            return Template { parts: vec![Part::Text(text.into())] };
+        }
+        let mut parts = Vec::new();
+        let mut rest = text;
+        let mut lit = String::new();
+        while let Some(i) = rest.find("${") {
+            let after = &rest[i + 2..];
+            let Some(close) = after.find('}') else { break };
+            lit.push_str(&rest[..i]);
+            let inner = &after[..close];
+            let raw: Box<str> = rest[i..i + 3 + close].into();
+            let part = match inner {
+                "*" => Some(Part::Escaped('*')),
+                "?" => Some(Part::Escaped('?')),
+                "$" => Some(Part::Escaped('$')),
+                _ => parse_var(inner, raw),
+            };
+            match part {
+                Some(p) => {
+                    if !lit.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut lit).into()));
+                    }
+                    parts.push(p);
+                }
+                // Not a variable AWS would recognise: keep the text as written.
+                None => lit.push_str(&rest[i..i + 3 + close]),
+            }
+            rest = &after[close + 1..];
+        }
+        lit.push_str(rest);
+        if !lit.is_empty() || parts.is_empty() {
+            parts.push(Part::Text(lit.into()));
+        }
+        Template { parts }
+    }
+
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    pub fn has_variables(&self) -> bool {
+        self.parts.iter().any(|p| !matches!(p, Part::Text(_)))
+    }
+
+    /// The text when there are no variables or escapes.
+    pub fn as_plain(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [Part::Text(t)] => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Resolves variables against the request; the result is a wildcard pattern in which
+    /// substituted values and escapes are literal.
+    pub fn to_glob(&self, ctx: &RequestContext) -> Result<Glob, Unresolved> {
+        let mut g = GlobBuilder::default();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => g.push_str(t, true),
+                Part::Escaped(c) => g.push_char(*c, false),
+                Part::Var { .. } => g.push_str(&self.var_value(p, ctx)?, false),
+            }
+        }
+        Ok(g.finish())
+    }
+
+    /// Resolves variables and escapes into plain text (for operators without wildcards).
+    pub fn to_text(&self, ctx: &RequestContext) -> Result<String, Unresolved> {
+        let mut s = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => s.push_str(t),
+                Part::Escaped(c) => s.push(*c),
+                Part::Var { .. } => s.push_str(&self.var_value(p, ctx)?),
+            }
+        }
+        Ok(s)
+    }
+
+    fn var_value(&self, p: &Part, ctx: &RequestContext) -> Result<String, Unresolved> {
+        let Part::Var { key, default, raw } = p else {
+            unreachable!("var_value is only called on variables")
+        };
+        match ctx.get_lower(key) {
+            // Only single-valued keys can be variables.
+            Some(v) if v.values.len() == 1 && !v.multi => Ok(v.values[0].clone()),
+            _ => default.as_deref().map(str::to_owned).ok_or_else(|| Unresolved { variable: raw.clone() }),
+        }
+    }
+}
+
+fn parse_var(inner: &str, raw: Box<str>) -> Option<Part> {
+    let (key, default) = match inner.split_once(',') {
+        Some((k, d)) => {
+            let d = d.trim();
+            let d = d.strip_prefix('\'')?.strip_suffix('\'')?;
+            (k.trim(), Some(d.into()))
+        }
+        None => (inner.trim(), None),
+    };
+    if key.is_empty() || key.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(Part::Var { key: key.to_ascii_lowercase().into(), default, raw })
+}
+
+/// Splits an ARN into its six parts; the resource part keeps any further colons.
+pub fn split_arn(arn: &str) -> Option<[&str; 6]> {
+    let mut it = arn.splitn(6, ':');
+    let parts = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
+    (parts[0] == "arn").then_some(parts)
+}
+
+/// Splits a compiled pattern at its first five literal colons.
+pub fn split_glob_arn(glob: &Glob) -> Vec<Glob> {
+    let mut segs = vec![GlobBuilder::default()];
+    for t in glob.tokens() {
+        match t {
+            Tok::Lit(l) => {
+                for c in l.chars() {
+                    if c == ':' && segs.len() < 6 {
+                        segs.push(GlobBuilder::default());
+                    } else {
+                        segs.last_mut().expect("never empty").lit.push(c);
+                    }
+                }
+            }
+            t => segs.last_mut().expect("never empty").push_tok(t),
+        }
+    }
+    segs.into_iter().map(GlobBuilder::finish).collect()
+}
+
+/// Per-segment ARN match, as `ArnLike` and the `Resource` element do: a wildcard never
+/// crosses one of the first five colons. A pattern with fewer than six parts matches when its
+/// last part matches the rest of the ARN.
+pub fn arn_match(segments: &[Glob], arn: &str) -> bool {
+    let n = segments.len();
+    if n == 0 {
+        return arn.is_empty();
+    }
+    let mut it = arn.splitn(n, ':');
+    for seg in segments {
+        match it.next() {
+            Some(part) if seg.matches(part) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(pairs: &[(&str, &str)]) -> RequestContext {
+        let mut c = RequestContext::default();
+        for (k, v) in pairs {
+            c.insert(k, vec![v.to_string()], false);
+        }
+        c
+    }
+
+    #[test]
+    fn star_spans_slashes_and_question_is_one_char() {
+        // IAM: `*` matches any run of characters (including `/`), `?` exactly one.
+        assert!(Glob::new("arn:aws:s3:::bucket/*").matches("arn:aws:s3:::bucket/a/b/c"));
+        assert!(!Glob::new("arn:aws:s3:::bucket/*").matches("arn:aws:s3:::bucket"));
+        assert!(Glob::new("a?c").matches("abc"));
+        assert!(Glob::new("a?c").matches("aéc"));
+        assert!(!Glob::new("a?c").matches("ac"));
+        assert!(Glob::new("*a*b").matches("xxaxxab"));
+        assert!(!Glob::new("*a*b").matches("xxaxxa"));
+        assert!(Glob::new("").matches(""));
+    }
+
+    #[test]
+    fn variables_resolve_with_defaults_and_escapes() {
+        // AWS: `${aws:username}` substitutes the value; `${k, 'd'}` falls back to `d`;
+        // `${*}` is a literal star.
+        let t = Template::parse("home/${aws:username}/${*}", true);
+        let g = t.to_glob(&ctx(&[("aws:username", "alice")])).unwrap();
+        assert!(g.matches("home/alice/*"));
+        assert!(!g.matches("home/alice/x"));
+        let t = Template::parse("${aws:PrincipalTag/team, 'all'}", true);
+        assert_eq!(t.to_text(&ctx(&[])).unwrap(), "all");
+        assert_eq!(t.to_text(&ctx(&[("aws:principaltag/TEAM", "red")])).unwrap(), "red");
+        assert!(Template::parse("${aws:username}", true).to_text(&ctx(&[])).is_err());
+    }
+
+    #[test]
+    fn variable_values_are_literal_not_wildcards() {
+        let t = Template::parse("home/${aws:username}", true);
+        let g = t.to_glob(&ctx(&[("aws:username", "*")])).unwrap();
+        assert!(!g.matches("home/bob"));
+        assert!(g.matches("home/*"));
+    }
+
+    #[test]
+    fn version_2008_takes_variables_literally() {
+        let t = Template::parse("home/${aws:username}", false);
+        assert_eq!(t.as_plain(), Some("home/${aws:username}"));
+    }
+
+    #[test]
+    fn arn_like_star_does_not_cross_colons() {
+        // AWS: ArnLike matches each of the six colon-separated parts separately.
+        let segs = split_glob_arn(&Glob::new("arn:aws:iam::*:role/x"));
+        assert!(arn_match(&segs, "arn:aws:iam::123456789012:role/x"));
+        let segs = split_glob_arn(&Glob::new("arn:aws:iam::1*"));
+        assert_eq!(segs.len(), 5);
+        assert!(arn_match(&segs, "arn:aws:iam::123:role/x"));
+        let segs = split_glob_arn(&Glob::new("arn:*:role/x"));
+        assert!(!arn_match(&segs, "arn:aws:iam::123:role/x"));
+        let segs = split_glob_arn(&Glob::new("arn:aws:s3:::b/*"));
+        assert!(arn_match(&segs, "arn:aws:s3:::b/k:with:colons"));
+    }
+}

@@ -1,0 +1,234 @@
+//! The IAM policy language: a model of policy documents that keeps the original text and the
+//! span and JSON pointer of every statement, element, operator, key and value, compiled once
+//! for fast evaluation.
+
+mod parse;
+mod principal;
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::condition::Condition;
+use crate::json::Span;
+use crate::pattern::{Glob, Template};
+
+pub use parse::{parse_policy, url_decode};
+pub use principal::{AwsPrincipal, PrincipalValue};
+
+/// What a policy document is attached to; decides which elements it may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PolicyKind {
+    Identity,
+    Resource,
+    Scp,
+    Rcp,
+    Boundary,
+    Session,
+    VpcEndpoint,
+    KeyPolicy,
+    Trust,
+}
+
+impl PolicyKind {
+    /// Whether statements may have `Principal`/`NotPrincipal`.
+    pub fn allows_principal(self) -> bool {
+        matches!(
+            self,
+            PolicyKind::Resource
+                | PolicyKind::Rcp
+                | PolicyKind::VpcEndpoint
+                | PolicyKind::KeyPolicy
+                | PolicyKind::Trust
+        )
+    }
+
+    /// Whether statements must have `Principal`/`NotPrincipal`. VPC endpoint policies may
+    /// leave it out (it then means every principal).
+    pub fn requires_principal(self) -> bool {
+        self.allows_principal() && self != PolicyKind::VpcEndpoint
+    }
+
+    /// Whether statements must have `Resource`/`NotResource`. Role trust policies have none,
+    /// and resource-based and endpoint policies without one cover the resource they are
+    /// attached to.
+    pub fn needs_resource(self) -> bool {
+        !matches!(self, PolicyKind::Trust | PolicyKind::Resource | PolicyKind::VpcEndpoint)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyKind::Identity => "identity-based policy",
+            PolicyKind::Resource => "resource-based policy",
+            PolicyKind::Scp => "service control policy",
+            PolicyKind::Rcp => "resource control policy",
+            PolicyKind::Boundary => "permissions boundary",
+            PolicyKind::Session => "session policy",
+            PolicyKind::VpcEndpoint => "VPC endpoint policy",
+            PolicyKind::KeyPolicy => "KMS key policy",
+            PolicyKind::Trust => "role trust policy",
+        }
+    }
+}
+
+/// The policy language version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V2012_10_17,
+    V2008_10_17,
+    /// No `Version` element: AWS uses the old language (no policy variables).
+    Missing,
+}
+
+impl Version {
+    pub fn allows_variables(self) -> bool {
+        self == Version::V2012_10_17
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        })
+    }
+}
+
+/// A value with where it stands in the policy text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    /// The value as written (strings unquoted).
+    pub raw: String,
+    pub span: Span,
+    pub pointer: String,
+}
+
+/// A parsed policy document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// A name for messages: a file name, a policy ARN, "bucket policy".
+    pub name: String,
+    pub kind: PolicyKind,
+    /// The document text the spans refer to (URL-decoded if it came encoded).
+    pub text: Arc<str>,
+    pub version: Version,
+    pub id: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+/// One statement of a policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// Position in the `Statement` array (0 when `Statement` is a single object).
+    pub index: usize,
+    pub sid: Option<String>,
+    pub span: Span,
+    pub pointer: String,
+    pub effect: Effect,
+    pub effect_span: Span,
+    pub principal: Option<PrincipalElement>,
+    pub action: ActionElement,
+    pub resource: Option<ResourceElement>,
+    /// One entry per operator and key, in document order.
+    pub conditions: Vec<Condition>,
+    pub condition_span: Option<Span>,
+}
+
+impl Statement {
+    /// `Sid` if present, else `#index`.
+    pub fn label(&self) -> String {
+        match &self.sid {
+            Some(s) if !s.is_empty() => s.clone(),
+            _ => format!("#{}", self.index),
+        }
+    }
+}
+
+/// `Principal` or `NotPrincipal`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalElement {
+    pub negated: bool,
+    pub span: Span,
+    pub pointer: String,
+    pub items: Vec<Located<PrincipalValue>>,
+}
+
+/// `Action` or `NotAction`: patterns compiled lower-case (actions are case-insensitive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionElement {
+    pub negated: bool,
+    pub span: Span,
+    pub pointer: String,
+    pub items: Vec<Located<Glob>>,
+}
+
+/// `Resource` or `NotResource`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceElement {
+    pub negated: bool,
+    pub span: Span,
+    pub pointer: String,
+    pub items: Vec<Located<ResourcePattern>>,
+}
+
+/// A compiled `Resource` value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResourcePattern {
+    /// `*`: every resource, and the only value that matches actions without resource types.
+    Star,
+    /// An ARN pattern without variables, split into its parts.
+    Arn(Vec<Glob>),
+    /// A pattern with policy variables, resolved per request.
+    Template(Template),
+    /// Not an ARN: matched as a whole.
+    Other(Glob),
+}
+
+/// A policy that cannot be parsed, located in its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    /// The policy's name (file, ARN, or role in the request).
+    pub name: String,
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.name, self.line, self.column)?;
+        if !self.pointer.is_empty() {
+            write!(f, "at `{}`: ", self.pointer)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl Policy {
+    /// Parses a policy document (raw JSON, or URL-encoded as IAM returns it).
+    pub fn parse(name: &str, kind: PolicyKind, text: &str) -> Result<Policy, PolicyError> {
+        parse_policy(name, kind, text)
+    }
+
+    /// 1-based line and column of a byte offset in [`Policy::text`].
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        crate::json::line_col(&self.text, offset)
+    }
+
+    /// The source text of a span.
+    pub fn snippet(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+}

@@ -1,0 +1,1 @@
+//! Scenario files <-> Evidence (see the scenario issue); empty until then.
