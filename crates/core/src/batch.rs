@@ -160,7 +160,7 @@ fn write_result(out: &mut String, id: &str, eval: &Evaluation, set: &PolicySet) 
         out.push_str("{\"layer\":\"");
         out.push_str(at.layer.as_str());
         out.push('"');
-        if matches!(at.layer, crate::eval::Layer::Scp | crate::eval::Layer::Rcp | crate::eval::Layer::VpcEndpoint) {
+        if at.layer.has_levels() {
             out.push_str(",\"level\":");
             out.push_str(&at.level.to_string());
         }
@@ -183,8 +183,11 @@ fn write_result(out: &mut String, id: &str, eval: &Evaluation, set: &PolicySet) 
             }
             out.push_str("{\"layer\":\"");
             out.push_str(b.layer.as_str());
-            out.push_str("\",\"level\":");
-            out.push_str(&b.level.to_string());
+            out.push('"');
+            if b.layer.has_levels() {
+                out.push_str(",\"level\":");
+                out.push_str(&b.level.to_string());
+            }
             out.push('}');
         }
         out.push(']');

@@ -170,6 +170,12 @@ pub enum Layer {
 }
 
 impl Layer {
+    /// SCPs and RCPs have one level per organization node; VPC endpoint policies one per
+    /// endpoint.
+    pub fn has_levels(self) -> bool {
+        matches!(self, Layer::Scp | Layer::Rcp | Layer::VpcEndpoint)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Layer::Scp => "scp",

@@ -45,7 +45,13 @@ impl CondValue {
             Family::String | Family::Arn => {
                 let template = Template::parse(raw, variables);
                 let (glob, arn) = match template.as_plain() {
-                    Some(p) if base.family() == Family::Arn => (None, Some(split_glob_arn(&Glob::new(p)))),
+                    Some(p) if base.family() == Family::Arn => {
+                        let segs = split_glob_arn(&Glob::new(p));
+                        if segs.len() < 6 {
+                            return CondValue::Invalid { why: format!("`{raw}` is not an ARN (it has fewer than six parts)") };
+                        }
+                        (None, Some(segs))
+                    }
                     Some(p) if matches!(base, BaseOp::StringLike | BaseOp::StringNotLike) => {
                         (Some(Glob::new(p)), None)
                     }
@@ -108,7 +114,13 @@ impl CondValue {
                     crate::pattern::split_arn(v)?;
                     match &t.arn {
                         Some(segs) => arn_match(segs, v),
-                        None => arn_match(&split_glob_arn(&t.template.to_glob(ctx).ok()?), v),
+                        None => {
+                            let segs = split_glob_arn(&t.template.to_glob(ctx).ok()?);
+                            if segs.len() < 6 {
+                                return None;
+                            }
+                            arn_match(&segs, v)
+                        }
                     }
                 }
                 Bool => parse_bool(&t.template.to_text(ctx).ok()?)? == parse_bool(v)?,

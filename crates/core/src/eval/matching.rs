@@ -337,7 +337,13 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
 
     let allows = |layer: Layer| eval.layer(layer, 0).is_some_and(|l| l.outcome == Outcome::Allow);
     let bnd = set.boundary.is_none() || allows(Layer::Boundary);
-    let ses = set.session.is_none() || allows(Layer::Session);
+    // A federated-user session (GetFederationToken) has no permissions without a session
+    // policy; a role session without one keeps its role's permissions.
+    let federated = matches!(req.principal, RequestPrincipal::Aws(AwsPrincipal::FederatedUser { .. }));
+    let ses = match &set.session {
+        Some(_) => allows(Layer::Session),
+        None => !federated,
+    };
     let idp = req.principal.is_root() || allows(Layer::Identity);
     let mut need = |layer: Layer, ok: bool| {
         if !ok {

@@ -222,7 +222,7 @@ impl Builder<'_> {
                         return Err(self.err(
                             m.key_span,
                             &p,
-                            format!("a {} must not have `{}`", self.kind.label(), m.key),
+                            format!("{} must not have `{}`", with_article(self.kind.label()), m.key),
                         ));
                     }
                     principal = Some(self.principal(&m.value, &p, negated)?);
@@ -266,7 +266,7 @@ impl Builder<'_> {
             return Err(self.err(
                 node.span,
                 ptr,
-                format!("a statement in a {} needs `Principal` or `NotPrincipal`", self.kind.label()),
+                format!("a statement in {} needs `Principal` or `NotPrincipal`", with_article(self.kind.label())),
             ));
         }
         Ok(Statement {
@@ -442,3 +442,8 @@ fn child(ptr: &str, key: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+fn with_article(label: &str) -> String {
+    let article = if label.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    format!("{article} {label}")
+}
