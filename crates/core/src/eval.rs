@@ -5,7 +5,7 @@
 //! it applied and if not the first element or condition that failed.
 
 mod explain;
-pub use explain::{MissExplanation, explain_miss};
+pub use explain::{MissExplanation, explain_condition_holds, explain_miss};
 mod managed;
 mod matching;
 mod public;
@@ -127,6 +127,9 @@ pub struct PolicySet {
     pub vpc_endpoint: Option<Vec<Policy>>,
     /// S3 Block Public Access `RestrictPublicBuckets` applies to the resource.
     pub restrict_public_buckets: bool,
+    /// A resource-side grant that does not come from the resource policy (an S3 bucket ACL
+    /// grant to the caller's account or to everyone).
+    pub acl_grant: Grant,
 }
 
 /// The final decision.
@@ -218,8 +221,9 @@ pub enum Outcome {
 }
 
 /// How the resource-based policy (or ACL) granted access; decides what else is needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Grant {
+    #[default]
     None,
     /// The account (root ARN or bare id): delegation only, identity policy still needed.
     Account,
@@ -283,6 +287,8 @@ pub struct Evaluation {
     pub layers: Vec<LayerResult>,
     /// The strongest grant the resource side gave (after Block Public Access).
     pub grant: Grant,
+    /// The grant came from the ACL, not the resource policy.
+    pub grant_from_acl: bool,
     /// `RestrictPublicBuckets` discarded the resource policy's grants to this principal.
     pub public_access_restricted: bool,
     /// Layers that refused without a deny (empty unless implicitly denied).

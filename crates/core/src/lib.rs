@@ -1,13 +1,18 @@
-//! why403 core: the IAM policy language, AWS's layered authorization logic, and (later) the
-//! evidence model, rules and diagnosis. No I/O, no async runtime, no AWS SDK.
+//! why403 core: the IAM policy language, AWS's layered authorization logic, the evidence model,
+//! rules and diagnosis. No I/O, no async runtime, no AWS SDK.
 
+pub mod analysis;
 pub mod batch;
 pub mod condition;
 pub mod context;
 pub mod eval;
+pub mod evidence;
+pub mod finding;
 pub mod json;
 pub mod pattern;
 pub mod policy;
+pub mod rule;
+pub mod upload;
 
 pub use context::RequestContext;
 pub use eval::{Decision, Evaluation, Layer, PolicySet, Request, RequestPrincipal};

@@ -122,9 +122,25 @@ pub struct Policy {
     pub version: Version,
     pub id: Option<String>,
     pub statements: Vec<Statement>,
+    /// Where the text stands in a file, when it came from one (for snippets with the file's
+    /// own line numbers).
+    pub origin: Option<Origin>,
 }
 
-/// One statement of a policy.
+/// The place of a policy's text inside a larger file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file, as the user named it.
+    pub file: String,
+    /// 1-based line and column of the policy's first byte in the file.
+    pub line: usize,
+    pub column: usize,
+    /// JSON pointer of the policy inside the file.
+    pub pointer: String,
+    /// True when the policy was a JSON string (as `get-bucket-policy` returns it): its text is
+    /// the decoded string, so only the start position maps to the file.
+    pub from_string: bool,
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     /// Position in the `Statement` array (0 when `Statement` is a single object).

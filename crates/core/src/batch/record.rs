@@ -103,6 +103,7 @@ pub fn parse_policies(text: &str) -> Result<CompiledPolicies, PoliciesError> {
             .map(|_| list(&raw.vpc_endpoint, "vpc_endpoint", PolicyKind::VpcEndpoint))
             .transpose()?,
         restrict_public_buckets: false,
+        acl_grant: crate::eval::Grant::None,
     };
     Ok(CompiledPolicies { set })
 }

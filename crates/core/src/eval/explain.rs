@@ -137,3 +137,27 @@ pub fn explain_miss(st: &Statement, m: &Miss, req: &Request) -> MissExplanation 
         }
     }
 }
+
+/// Explains why a condition held for the request (for a Deny that applied).
+pub fn explain_condition_holds(c: &crate::condition::Condition, ctx: &crate::context::RequestContext) -> String {
+    let key = &c.key;
+    let values = ctx.get_lower(&c.key_lower).map(|v| v.values.clone()).unwrap_or_default();
+    let shown = values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+    let listed = c.values.iter().map(|v| format!("`{}`", v.raw)).collect::<Vec<_>>().join(", ");
+    let r = c.evaluate(ctx);
+    match r.why {
+        CondWhy::KeyAbsent | CondWhy::KeyEmpty => {
+            if c.op.base == crate::condition::BaseOp::Null {
+                format!("the request has no `{key}`, so `Null` is true")
+            } else {
+                format!("the request has no `{key}`, so `{}` is true", c.op)
+            }
+        }
+        CondWhy::Matched(i) if !c.op.base.is_negated() => format!(
+            "the request's `{key}` ({shown}) matches `{}`",
+            c.values.get(i).map_or("", |v| v.raw.as_str())
+        ),
+        _ if c.op.base == crate::condition::BaseOp::Null => format!("the request has `{key}` ({shown})"),
+        _ => format!("the request's `{key}` ({shown}) is none of {listed}"),
+    }
+}

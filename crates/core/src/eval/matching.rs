@@ -268,6 +268,7 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         decision: Decision::Allowed,
         layers,
         grant: Grant::None,
+        grant_from_acl: false,
         public_access_restricted: false,
         blocked_by: Vec::new(),
         deciding: Vec::new(),
@@ -331,6 +332,12 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             return eval;
         }
     }
+    let grant = if set.acl_grant > grant {
+        eval.grant_from_acl = true;
+        set.acl_grant
+    } else {
+        grant
+    };
     eval.grant = grant;
     // KMS key policies and role trust policies must grant explicitly, even within the account.
     let explicit_grant_needed = super::managed::needs_explicit_resource_grant(req);

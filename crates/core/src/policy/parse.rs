@@ -145,7 +145,15 @@ impl Builder<'_> {
                 ));
             }
         };
-        Ok(Policy { name: self.name.to_owned(), kind: self.kind, text: Arc::from(self.text), version, id, statements })
+        Ok(Policy {
+            name: self.name.to_owned(),
+            kind: self.kind,
+            text: Arc::from(self.text),
+            version,
+            id,
+            statements,
+            origin: None,
+        })
     }
 
     fn string<'n>(&self, node: &'n Node, ptr: &str, what: &str) -> R<&'n str> {

@@ -1,0 +1,289 @@
+//! From evidence to verdict: the request context, one policy evaluation per action the upload
+//! needs (`s3:PutObject`, `s3:PutObjectAcl`, ... and the KMS actions S3 performs with the
+//! caller's credentials), S3's own checks outside policies, and the verdict. Evidence that
+//! could not be read is evaluated at its best and its worst; a verdict those could flip is
+//! `Indeterminate` and names what is missing.
+
+pub mod derive;
+mod kms;
+mod s3;
+
+use std::fmt;
+
+use crate::context::RequestContext;
+use crate::eval::{Decision, Evaluation, Grant, Layer, PolicySet, Request, RequestPrincipal};
+use crate::evidence::{Evidence, Slot, Unavailable};
+use crate::policy::{Policy, PolicyKind};
+use crate::upload::UploadRequest;
+
+/// Which service decides a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// An S3 action on the object.
+    S3,
+    /// A KMS action S3 performs on the key with the caller's credentials.
+    Kms,
+}
+
+/// A piece of evidence that was needed but could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// What it is, e.g. "bucket policy".
+    pub what: String,
+    pub unavailable: Unavailable,
+}
+
+/// A refusal by S3 or KMS outside policy evaluation (ACLs, Block Public Access, Object
+/// Ownership, key state...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// A stable code, e.g. `bucket-acl-no-write`.
+    pub code: &'static str,
+    /// The HTTP status AWS answers with.
+    pub status: u16,
+    /// AWS's error code, e.g. `AccessDenied`.
+    pub aws_code: &'static str,
+    /// What happened, in plain words.
+    pub message: String,
+}
+
+/// How a check came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Allowed,
+    Denied,
+    /// Unreadable evidence could decide it either way.
+    Indeterminate,
+}
+
+/// One authorization the upload needs.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub kind: CheckKind,
+    /// The action, e.g. `s3:PutObject` or `kms:GenerateDataKey`.
+    pub action: String,
+    /// Why the upload needs it.
+    pub reason: String,
+    /// The policies evaluated. Unreadable layers are filled with a stand-in (see `synthetic`)
+    /// at their most permissive, so that what this evaluation denies is denied for certain.
+    pub set: PolicySet,
+    pub request: Request,
+    pub eval: Evaluation,
+    /// The decision with every unreadable layer at its most restrictive, when there are any.
+    pub worst: Option<Decision>,
+    /// Layers whose policies are stand-ins for unreadable evidence.
+    pub synthetic: Vec<(Layer, u16)>,
+    /// Unreadable evidence that matters to this check.
+    pub missing: Vec<Missing>,
+    /// Refusals outside policy evaluation.
+    pub blocks: Vec<Block>,
+    /// A KMS grant that allows the action although the policies do not.
+    pub kms_grant: Option<String>,
+    pub outcome: CheckOutcome,
+}
+
+impl Check {
+    /// Whether a statement reference points into a stand-in policy.
+    pub fn is_synthetic(&self, layer: Layer, level: u16) -> bool {
+        self.synthetic.contains(&(layer, level))
+    }
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    Denied,
+    Indeterminate { missing: Vec<Missing> },
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Denied => "denied",
+            Verdict::Indeterminate { .. } => "indeterminate",
+        })
+    }
+}
+
+/// The analysis of one upload.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub request: UploadRequest,
+    pub evidence: Evidence,
+    pub principal: Option<RequestPrincipal>,
+    pub context: RequestContext,
+    pub checks: Vec<Check>,
+    /// Evidence without which nothing could be evaluated (no caller).
+    pub missing: Vec<Missing>,
+    pub verdict: Verdict,
+}
+
+/// The time used when the request gives none: fixed, so that a diagnosis is reproducible.
+/// Sources that read live evidence set the request time themselves.
+pub const DEFAULT_TIME: &str = "2026-01-01T00:00:00Z";
+
+impl Analysis {
+    /// Analyses an upload.
+    pub fn new(request: UploadRequest, evidence: Evidence) -> Analysis {
+        let Some(principal) = derive::principal_of(&request, &evidence) else {
+            let missing = vec![Missing {
+                what: "the caller".into(),
+                unavailable: evidence.caller.unavailable().cloned().unwrap_or(Unavailable {
+                    reason: "no `principal` in the request and no `caller_identity`".into(),
+                    needs: vec!["sts:GetCallerIdentity".into()],
+                }),
+            }];
+            return Analysis {
+                request,
+                evidence,
+                principal: None,
+                context: RequestContext::new(),
+                checks: Vec::new(),
+                missing: missing.clone(),
+                verdict: Verdict::Indeterminate { missing },
+            };
+        };
+        let context = derive::s3_context(&request, &evidence, &principal, DEFAULT_TIME);
+        let mut checks = Vec::new();
+        for (action, reason) in s3::actions_needed(&request) {
+            checks.push(s3::check(&request, &evidence, &principal, &context, action, reason));
+        }
+        checks.extend(kms::checks(&request, &evidence, &principal, &context));
+        let verdict = verdict_of(&checks);
+        Analysis { request, evidence, principal: Some(principal), context, checks, missing: Vec::new(), verdict }
+    }
+
+    /// The checks that deny.
+    pub fn denied_checks(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.outcome == CheckOutcome::Denied)
+    }
+}
+
+fn verdict_of(checks: &[Check]) -> Verdict {
+    if checks.iter().any(|c| c.outcome == CheckOutcome::Denied) {
+        return Verdict::Denied;
+    }
+    if checks.iter().all(|c| c.outcome == CheckOutcome::Allowed) {
+        return Verdict::Allowed;
+    }
+    let mut missing: Vec<Missing> = Vec::new();
+    for c in checks.iter().filter(|c| c.outcome == CheckOutcome::Indeterminate) {
+        for m in &c.missing {
+            if !missing.contains(m) {
+                missing.push(m.clone());
+            }
+        }
+    }
+    Verdict::Indeterminate { missing }
+}
+
+/// How an unreadable policy layer is stood in for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stance {
+    Best,
+    Worst,
+}
+
+/// A stand-in policy for unreadable evidence.
+pub(crate) fn stand_in(kind: PolicyKind, stance: Stance, principal: &str, what: &str) -> Policy {
+    let effect = match stance {
+        Stance::Best => "Allow",
+        Stance::Worst => "Deny",
+    };
+    let principal = if kind.allows_principal() {
+        match stance {
+            Stance::Best if !principal.is_empty() => format!(r#""Principal":{{"AWS":"{principal}"}},"#),
+            _ => r#""Principal":"*","#.to_owned(),
+        }
+    } else {
+        String::new()
+    };
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Unreadable","Effect":"{effect}",{principal}"Action":"*","Resource":"*"}}]}}"#
+    );
+    let name = format!("{what} (not readable: evaluated as {})", if stance == Stance::Best { "allowing" } else { "denying" });
+    Policy::parse(&name, kind, &text).unwrap_or_else(|e| unreachable!("stand-in policy is valid: {e}"))
+}
+
+/// Evaluates a check's policy sets at best and worst and settles its outcome.
+pub(crate) fn settle(
+    best: PolicySet,
+    worst: Option<PolicySet>,
+    request: &Request,
+    blocks: &[Block],
+    grant_rescue: impl Fn(&Evaluation) -> Option<String>,
+) -> (Evaluation, Option<Decision>, Option<String>, CheckOutcome) {
+    let eval = best.evaluate(request);
+    let mut rescued = None;
+    let best_ok = match eval.decision {
+        Decision::Allowed => true,
+        Decision::ExplicitlyDenied => false,
+        Decision::ImplicitlyDenied => {
+            rescued = grant_rescue(&eval);
+            rescued.is_some()
+        }
+    };
+    let worst_decision = worst.map(|w| w.evaluate(request).decision);
+    let worst_ok = match worst_decision {
+        None => best_ok,
+        Some(Decision::Allowed) => true,
+        Some(_) => false,
+    };
+    let outcome = if !blocks.is_empty() || !best_ok {
+        CheckOutcome::Denied
+    } else if worst_ok {
+        CheckOutcome::Allowed
+    } else {
+        CheckOutcome::Indeterminate
+    };
+    (eval, worst_decision, rescued, outcome)
+}
+
+/// Adds an unreadable slot to `missing`.
+pub(crate) fn note_missing<T>(missing: &mut Vec<Missing>, what: &str, slot: &Slot<T>) -> bool {
+    if let Slot::Unavailable(u) = slot {
+        missing.push(Missing { what: what.to_owned(), unavailable: u.clone() });
+        true
+    } else {
+        false
+    }
+}
+
+/// The resource-side grant an S3 bucket ACL gives the caller.
+pub(crate) fn acl_grant(evidence: &Evidence, principal: &RequestPrincipal, ignore_public: bool) -> Grant {
+    let Some(acl) = evidence.bucket.acl.get() else { return Grant::None };
+    if acls_disabled(evidence) {
+        return Grant::None;
+    }
+    let caller_account = principal.account();
+    let mut best = Grant::None;
+    for g in acl.grants.iter().filter(|g| g.permission.allows_write()) {
+        let grant = match &g.grantee {
+            crate::evidence::Grantee::Group { uri } if uri == crate::evidence::ALL_USERS && !ignore_public => Grant::Star,
+            crate::evidence::Grantee::Group { uri }
+                if uri == crate::evidence::AUTHENTICATED_USERS
+                    && !ignore_public
+                    && !matches!(principal, RequestPrincipal::Anonymous) =>
+            {
+                Grant::Account
+            }
+            crate::evidence::Grantee::CanonicalUser { id, .. } => {
+                let account = evidence.canonical_ids.get(id).map(String::as_str).or_else(|| {
+                    // The owner's canonical id is the bucket owner's account.
+                    (*id == acl.owner_id).then(|| evidence.bucket.owner_account.get().map(String::as_str)).flatten()
+                });
+                if account.is_some() && account == caller_account { Grant::Account } else { Grant::None }
+            }
+            _ => Grant::None,
+        };
+        best = best.max(grant);
+    }
+    best
+}
+
+/// ACLs are disabled under `BucketOwnerEnforced`.
+pub(crate) fn acls_disabled(evidence: &Evidence) -> bool {
+    matches!(evidence.bucket.ownership, Slot::Collected(crate::evidence::ObjectOwnership::BucketOwnerEnforced))
+}

@@ -1,0 +1,182 @@
+//! Derives the request context AWS would see for an upload (aws-facts.md §E): principal keys
+//! from the caller and its IAM identity, network and time keys, and the `s3:` keys from the
+//! headers. Explicit overrides from the request win.
+
+use crate::context::RequestContext;
+use crate::eval::RequestPrincipal;
+use crate::evidence::{Evidence, IdentityKind};
+use crate::policy::AwsPrincipal;
+use crate::upload::{Credentials, UploadRequest};
+
+/// The caller of the upload, as the request and the evidence say.
+pub fn principal_of(req: &UploadRequest, ev: &Evidence) -> Option<RequestPrincipal> {
+    if req.credentials == Credentials::Anonymous {
+        return Some(RequestPrincipal::Anonymous);
+    }
+    let arn = req.principal.clone().or_else(|| ev.caller.get().map(|c| c.arn.clone()))?;
+    Some(RequestPrincipal::parse(Some(&arn)))
+}
+
+/// The ARN that `aws:PrincipalArn` carries: the role ARN (with its path, when the identity was
+/// read) for a role session, the principal's own ARN otherwise.
+pub fn principal_arn(p: &RequestPrincipal, ev: &Evidence) -> Option<String> {
+    match p {
+        RequestPrincipal::Aws(AwsPrincipal::AssumedRole { account, role_name, .. }) => Some(
+            ev.identity
+                .get()
+                .filter(|i| i.kind == IdentityKind::Role && i.name == *role_name)
+                .map_or_else(|| format!("arn:aws:iam::{account}:role/{role_name}"), |i| i.arn.clone()),
+        ),
+        RequestPrincipal::Aws(AwsPrincipal::Account { account }) => Some(format!("arn:aws:iam::{account}:root")),
+        other => other.arn().map(str::to_owned),
+    }
+}
+
+/// The bucket's Region, or the request's.
+pub fn region_of(req: &UploadRequest, ev: &Evidence) -> Option<String> {
+    req.region.clone().or_else(|| ev.bucket.region.get().cloned())
+}
+
+/// Builds the condition keys of the S3 request.
+pub fn s3_context(req: &UploadRequest, ev: &Evidence, p: &RequestPrincipal, now: &str) -> RequestContext {
+    let mut c = RequestContext::new();
+    principal_keys(&mut c, req, ev, p);
+    let n = &req.network;
+    c.set("aws:SecureTransport", if n.tls { "true" } else { "false" });
+    if let Some(vpce) = &n.vpc_endpoint {
+        c.set("aws:SourceVpce", vpce.clone());
+        if let Some(vpc) = &n.vpc {
+            c.set("aws:SourceVpc", vpc.clone());
+        }
+        if let Some(ip) = &n.vpc_source_ip {
+            c.set("aws:VpcSourceIp", ip.clone());
+        }
+    } else if let Some(ip) = &n.source_ip {
+        c.set("aws:SourceIp", ip.clone());
+    }
+    let time = req.time.clone().unwrap_or_else(|| now.to_owned());
+    if let Some(t) = crate::condition::parse_aws_date(&time) {
+        c.set("aws:EpochTime", t.as_second().to_string());
+    }
+    c.set("aws:CurrentTime", time);
+    if let Some(r) = region_of(req, ev) {
+        c.set("aws:RequestedRegion", r);
+    }
+    if let Some(owner) = ev.bucket.owner_account.get() {
+        c.set("aws:ResourceAccount", owner.clone());
+        c.set("s3:ResourceAccount", owner.clone());
+    }
+    c.set("aws:ViaAWSService", "false");
+    header_keys(&mut c, req);
+    for (k, v) in &req.context {
+        c.insert(k, v.values.clone(), v.multi);
+    }
+    c
+}
+
+fn principal_keys(c: &mut RequestContext, req: &UploadRequest, ev: &Evidence, p: &RequestPrincipal) {
+    let RequestPrincipal::Aws(a) = p else {
+        if matches!(p, RequestPrincipal::Anonymous) {
+            c.set("aws:PrincipalAccount", "anonymous");
+            c.set("aws:PrincipalType", "Anonymous");
+            c.set("aws:userid", "anonymous");
+        }
+        return;
+    };
+    if let Some(arn) = principal_arn(p, ev) {
+        c.set("aws:PrincipalArn", arn);
+    }
+    if let Some(acct) = a.account() {
+        c.set("aws:PrincipalAccount", acct);
+    }
+    let identity = ev.identity.get();
+    match a {
+        AwsPrincipal::User { arn, .. } => {
+            c.set("aws:PrincipalType", "User");
+            c.set("aws:username", arn.rsplit('/').next().unwrap_or(arn));
+            if let Some(i) = identity {
+                c.set("aws:userid", i.id.clone());
+            }
+        }
+        AwsPrincipal::AssumedRole { session, .. } => {
+            c.set("aws:PrincipalType", "AssumedRole");
+            if let Some(i) = identity.filter(|i| i.kind == IdentityKind::Role) {
+                c.set("aws:userid", format!("{}:{session}", i.id));
+            }
+        }
+        AwsPrincipal::FederatedUser { account, name, .. } => {
+            c.set("aws:PrincipalType", "FederatedUser");
+            c.set("aws:userid", format!("{account}:{name}"));
+        }
+        AwsPrincipal::Account { account } => {
+            c.set("aws:PrincipalType", "Account");
+            c.set("aws:userid", account.clone());
+        }
+        _ => {}
+    }
+    if let Some(org) = ev.caller_org.get() {
+        c.set("aws:PrincipalOrgID", org.id.clone());
+    }
+    let mut tags = identity.map(|i| i.tags.clone()).unwrap_or_default();
+    tags.extend(req.session_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    for (k, v) in tags {
+        c.set(&format!("aws:PrincipalTag/{k}"), v);
+    }
+    match req.credentials {
+        Credentials::Temporary => c.set("aws:MultiFactorAuthPresent", "false"),
+        Credentials::TemporaryWithMfa => c.set("aws:MultiFactorAuthPresent", "true"),
+        Credentials::LongTerm | Credentials::Anonymous => {}
+    }
+}
+
+/// Request headers that S3 exposes as condition keys on `PutObject`.
+const HEADER_KEYS: &[(&str, &str)] = &[
+    ("x-amz-acl", "s3:x-amz-acl"),
+    ("x-amz-grant-read", "s3:x-amz-grant-read"),
+    ("x-amz-grant-write", "s3:x-amz-grant-write"),
+    ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
+    ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
+    ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
+    ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
+    ("x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+    (
+        "x-amz-server-side-encryption-customer-algorithm",
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+    ),
+    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
+    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
+    ("x-amz-website-redirect-location", "s3:x-amz-website-redirect-location"),
+    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
+    ("if-none-match", "s3:if-none-match"),
+    ("if-match", "s3:if-match"),
+];
+
+fn header_keys(c: &mut RequestContext, req: &UploadRequest) {
+    for (h, k) in HEADER_KEYS {
+        if let Some(v) = req.header(h) {
+            c.set(k, v);
+        }
+    }
+    c.set("s3:signatureversion", "AWS4-HMAC-SHA256");
+    c.set("s3:authType", "REST-HEADER");
+    if req.network.tls {
+        c.set("s3:TlsVersion", "1.2");
+    }
+    if let Some(tagging) = req.header("x-amz-tagging") {
+        let mut keys = Vec::new();
+        for pair in tagging.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (percent_decode(k), percent_decode(v));
+            c.set(&format!("s3:RequestObjectTag/{k}"), v);
+            keys.push(k);
+        }
+        c.insert("s3:RequestObjectTagKeys", keys, true);
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let s = s.replace('+', " ");
+    crate::policy::url_decode(&s).unwrap_or(s)
+}

@@ -1,0 +1,338 @@
+//! The evidence a diagnosis works from: every fact in a [`Slot`] that says whether it was read,
+//! is known not to exist, could not be read (and what would read it), or does not apply.
+//! Sources (scenario files, the live AWS reader) produce exactly this type.
+
+use std::collections::BTreeMap;
+
+use crate::policy::Policy;
+
+/// One fact of the evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot<T> {
+    /// Read, with its value.
+    Collected(T),
+    /// Known not to exist (AWS answered `NoSuchBucketPolicy` and the like).
+    Absent,
+    /// Not read: denied, failed, or simply not given. A diagnosis never treats this as "none".
+    Unavailable(Unavailable),
+    /// Does not apply to this request (no KMS key for an SSE-S3 upload).
+    NotApplicable,
+}
+
+/// Why a fact could not be read, and what would read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    /// What happened, e.g. "AccessDenied from s3:GetBucketPolicy" or "not in the scenario".
+    pub reason: String,
+    /// IAM actions that would read it, e.g. `s3:GetBucketPolicy`.
+    pub needs: Vec<String>,
+}
+
+impl<T> Slot<T> {
+    /// A slot for something the source did not provide.
+    pub fn missing(reason: impl Into<String>, needs: &[&str]) -> Self {
+        Slot::Unavailable(Unavailable { reason: reason.into(), needs: needs.iter().map(|s| (*s).to_owned()).collect() })
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Slot::Collected(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn get_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Slot::Collected(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// True when the fact is settled: read, known absent, or not applicable.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Slot::Unavailable(_))
+    }
+
+    pub fn unavailable(&self) -> Option<&Unavailable> {
+        match self {
+            Slot::Unavailable(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// `Some(Some(v))` when read, `Some(None)` when absent or not applicable, `None` when
+    /// unknown.
+    pub fn known(&self) -> Option<Option<&T>> {
+        match self {
+            Slot::Collected(v) => Some(Some(v)),
+            Slot::Absent | Slot::NotApplicable => Some(None),
+            Slot::Unavailable(_) => None,
+        }
+    }
+}
+
+/// What `sts get-caller-identity` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+/// The kind of IAM identity behind the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityKind {
+    User,
+    Role,
+}
+
+/// The caller's IAM user or role, with every policy that applies to it (from
+/// `iam get-account-authorization-details` or the per-entity calls).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub kind: IdentityKind,
+    /// The user or role ARN, with its path.
+    pub arn: String,
+    pub name: String,
+    pub path: String,
+    /// The unique id (`AIDA...` or `AROA...`).
+    pub id: String,
+    pub tags: BTreeMap<String, String>,
+    /// Inline, attached managed and (for users) group policies.
+    pub policies: Vec<Policy>,
+    pub groups: Vec<String>,
+    pub boundary: Option<Policy>,
+}
+
+/// Block Public Access settings (bucket or account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// The most restrictive combination of two levels.
+    pub fn union(self, o: PublicAccessBlock) -> PublicAccessBlock {
+        PublicAccessBlock {
+            block_public_acls: self.block_public_acls || o.block_public_acls,
+            ignore_public_acls: self.ignore_public_acls || o.ignore_public_acls,
+            block_public_policy: self.block_public_policy || o.block_public_policy,
+            restrict_public_buckets: self.restrict_public_buckets || o.restrict_public_buckets,
+        }
+    }
+}
+
+/// S3 Object Ownership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectOwnership {
+    BucketOwnerEnforced,
+    BucketOwnerPreferred,
+    ObjectWriter,
+}
+
+impl ObjectOwnership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
+            ObjectOwnership::BucketOwnerPreferred => "BucketOwnerPreferred",
+            ObjectOwnership::ObjectWriter => "ObjectWriter",
+        }
+    }
+}
+
+/// An ACL grantee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    CanonicalUser { id: String, display_name: Option<String> },
+    Group { uri: String },
+    Email { address: String },
+}
+
+/// An ACL permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AclPermission {
+    Read,
+    Write,
+    ReadAcp,
+    WriteAcp,
+    FullControl,
+}
+
+impl AclPermission {
+    pub fn parse(s: &str) -> Option<AclPermission> {
+        Some(match s {
+            "READ" => AclPermission::Read,
+            "WRITE" => AclPermission::Write,
+            "READ_ACP" => AclPermission::ReadAcp,
+            "WRITE_ACP" => AclPermission::WriteAcp,
+            "FULL_CONTROL" => AclPermission::FullControl,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AclPermission::Read => "READ",
+            AclPermission::Write => "WRITE",
+            AclPermission::ReadAcp => "READ_ACP",
+            AclPermission::WriteAcp => "WRITE_ACP",
+            AclPermission::FullControl => "FULL_CONTROL",
+        }
+    }
+
+    /// Whether the permission lets the grantee create objects in the bucket.
+    pub fn allows_write(self) -> bool {
+        matches!(self, AclPermission::Write | AclPermission::FullControl)
+    }
+}
+
+/// One ACL grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclGrant {
+    pub grantee: Grantee,
+    pub permission: AclPermission,
+}
+
+/// What `s3api get-bucket-acl` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acl {
+    pub owner_id: String,
+    pub owner_display_name: Option<String>,
+    pub grants: Vec<AclGrant>,
+}
+
+pub const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
+pub const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+
+/// The bucket's default encryption (`s3api get-bucket-encryption`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encryption {
+    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub algorithm: String,
+    /// Key id, ARN or alias as configured.
+    pub kms_key_id: Option<String>,
+    pub bucket_key_enabled: bool,
+    /// `BlockedEncryptionTypes`, e.g. `SSE-C`.
+    pub blocked_encryption_types: Vec<String>,
+}
+
+/// A KMS key (`kms describe-key`, `get-key-policy`, `list-grants`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KmsKey {
+    pub arn: String,
+    pub key_id: String,
+    pub account: String,
+    pub region: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, ...
+    pub state: String,
+    /// `AWS` or `CUSTOMER`.
+    pub manager: String,
+    /// `SYMMETRIC_DEFAULT`, `RSA_2048`, ...
+    pub spec: String,
+    /// `ENCRYPT_DECRYPT`, `SIGN_VERIFY`, `GENERATE_VERIFY_MAC`.
+    pub usage: String,
+    pub policy: Slot<Policy>,
+    pub grants: Slot<Vec<KmsGrant>>,
+}
+
+/// A KMS grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsGrant {
+    pub grant_id: String,
+    pub name: Option<String>,
+    pub grantee_principal: String,
+    pub operations: Vec<String>,
+    /// `EncryptionContextEquals` / `EncryptionContextSubset` constraints.
+    pub context_equals: BTreeMap<String, String>,
+    pub context_subset: BTreeMap<String, String>,
+}
+
+/// One level of the organization path (root, an OU, or the account) with its policies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgLevel {
+    /// `r-...`, `ou-...`, or the account id.
+    pub target_id: String,
+    pub name: Option<String>,
+    pub policies: Vec<Policy>,
+}
+
+/// An account's organization: its id and, readable only from the management or delegated
+/// administrator account, the policies along its path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: String,
+    pub management_account: String,
+    /// SCPs per level, root first.
+    pub scps: Slot<Vec<OrgLevel>>,
+    /// RCPs per level, root first.
+    pub rcps: Slot<Vec<OrgLevel>>,
+}
+
+/// The bucket's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketEvidence {
+    pub name: String,
+    pub region: Slot<String>,
+    pub owner_account: Slot<String>,
+    pub policy: Slot<Policy>,
+    pub acl: Slot<Acl>,
+    pub encryption: Slot<Encryption>,
+    pub ownership: Slot<ObjectOwnership>,
+    pub public_access_block: Slot<PublicAccessBlock>,
+    /// `Requester` or `BucketOwner`.
+    pub request_payer: Slot<String>,
+}
+
+/// Everything a diagnosis may use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub caller: Slot<Caller>,
+    /// The caller's IAM user or role (not applicable to the root user).
+    pub identity: Slot<Identity>,
+    /// The session policy passed when the credentials were issued (never readable live).
+    pub session_policy: Slot<Policy>,
+    pub bucket: BucketEvidence,
+    pub account_public_access_block: Slot<PublicAccessBlock>,
+    /// The key the upload would use (from the header or the bucket's default encryption).
+    pub kms_key: Slot<KmsKey>,
+    /// The caller's organization (SCPs). `Absent` = the account is in no organization.
+    pub caller_org: Slot<Organization>,
+    /// The bucket owner's organization (RCPs), when the bucket is in another account.
+    pub bucket_org: Slot<Organization>,
+    /// The policy of the VPC endpoint the request went through.
+    pub vpc_endpoint_policy: Slot<Policy>,
+    /// Known canonical user ids of accounts (`id -> account`), for ACL grants.
+    pub canonical_ids: BTreeMap<String, String>,
+}
+
+impl Evidence {
+    /// Evidence about a bucket where nothing has been read yet.
+    pub fn unknown(bucket: &str) -> Evidence {
+        let nf = "not provided";
+        Evidence {
+            caller: Slot::missing(nf, &["sts:GetCallerIdentity"]),
+            identity: Slot::missing(nf, &["iam:GetAccountAuthorizationDetails"]),
+            session_policy: Slot::missing("session policies cannot be read from AWS", &[]),
+            bucket: BucketEvidence {
+                name: bucket.to_owned(),
+                region: Slot::missing(nf, &["s3:GetBucketLocation"]),
+                owner_account: Slot::missing(nf, &["s3:GetBucketAcl"]),
+                policy: Slot::missing(nf, &["s3:GetBucketPolicy"]),
+                acl: Slot::missing(nf, &["s3:GetBucketAcl"]),
+                encryption: Slot::missing(nf, &["s3:GetEncryptionConfiguration"]),
+                ownership: Slot::missing(nf, &["s3:GetBucketOwnershipControls"]),
+                public_access_block: Slot::missing(nf, &["s3:GetBucketPublicAccessBlock"]),
+                request_payer: Slot::missing(nf, &["s3:GetBucketRequestPayment"]),
+            },
+            account_public_access_block: Slot::missing(nf, &["s3:GetAccountPublicAccessBlock"]),
+            kms_key: Slot::missing(nf, &["kms:DescribeKey"]),
+            caller_org: Slot::missing(nf, &["organizations:DescribeOrganization"]),
+            bucket_org: Slot::missing(nf, &["organizations:DescribeOrganization"]),
+            vpc_endpoint_policy: Slot::NotApplicable,
+            canonical_ids: BTreeMap::new(),
+        }
+    }
+}

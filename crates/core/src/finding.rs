@@ -1,0 +1,339 @@
+//! Findings, fixes and the diagnosis: what the rules say about an analysis, each fix verified
+//! by applying it to a copy of the evidence and analysing again.
+
+mod apply;
+
+use std::sync::Arc;
+
+use crate::analysis::{Analysis, CheckOutcome, Missing, Verdict};
+use crate::evidence::{AclPermission, Evidence};
+use crate::json::Span;
+use crate::policy::Origin;
+use crate::rule::{Emitter, Registry, RuleContext};
+use crate::upload::UploadRequest;
+
+pub use apply::ApplyError;
+
+/// `scope/id` of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleRef {
+    pub scope: String,
+    pub id: String,
+}
+
+impl std::fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.scope, self.id)
+    }
+}
+
+/// What a finding is to the refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Enough on its own to refuse the upload.
+    Cause,
+    /// Part of the refusal together with something else.
+    Contributing,
+    /// Worth knowing; does not refuse the upload.
+    Observation,
+}
+
+/// How sure the finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    /// Follows from complete evidence.
+    Confirmed,
+    /// Follows from the evidence read, but unreadable evidence could change it.
+    Likely,
+    /// Could be the cause; the evidence that would tell could not be read.
+    Possible,
+}
+
+/// A place in a policy document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    /// The document's name, e.g. "bucket policy of amzn-s3-demo-bucket".
+    pub document: String,
+    /// The document text the span refers to.
+    pub text: Arc<str>,
+    /// Where the document stands in a file, if it came from one.
+    pub origin: Option<Origin>,
+    pub span: Span,
+    pub pointer: String,
+    /// The main place of the finding (one per finding).
+    pub primary: bool,
+    pub message: String,
+}
+
+impl Label {
+    /// 1-based line and column of the span start, in the file when the origin is known.
+    pub fn line_col(&self) -> (usize, usize) {
+        let (l, c) = crate::json::line_col(&self.text, self.span.start as usize);
+        match &self.origin {
+            Some(o) if !o.from_string => (o.line + l - 1, if l == 1 { o.column + c - 1 } else { c }),
+            _ => (l, c),
+        }
+    }
+}
+
+/// A structured change to the evidence or the request.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Change {
+    /// Attach a new inline policy to the caller's user or role.
+    AddIdentityPolicy { name: String, document: serde_json::Value },
+    /// Add a statement to a policy.
+    AddStatement { target: PolicyTarget, statement: serde_json::Value },
+    /// Delete a statement from a policy.
+    RemoveStatement { target: PolicyTarget, statement: usize },
+    /// Replace a statement of a policy.
+    ReplaceStatement { target: PolicyTarget, statement: usize, with: serde_json::Value },
+    /// Send a request header (replacing any value).
+    SetHeader { name: String, value: String },
+    /// Stop sending a request header.
+    RemoveHeader { name: String },
+    /// Add a grant to the bucket ACL.
+    AddAclGrant { canonical_id: String, permission: AclPermission },
+}
+
+/// A policy a change applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyTarget {
+    /// The caller's identity policy at this index.
+    Identity(usize),
+    Boundary,
+    Session,
+    BucketPolicy,
+    KeyPolicy,
+    /// An SCP: organization level (root first) and index within the level.
+    Scp { level: usize, index: usize },
+    Rcp { level: usize, index: usize },
+    VpcEndpoint,
+}
+
+/// Whether a fix was shown to work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Applied alone, the upload is allowed.
+    Resolves,
+    /// Applied alone, the upload is still refused by these.
+    StillDenied { by: Vec<String> },
+    /// Applied alone, the result depends on evidence that could not be read.
+    Indeterminate { missing: Vec<String> },
+    /// Not verified, and why.
+    NotChecked { why: String },
+}
+
+/// A fix: one imperative sentence and the changes that implement it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    pub description: String,
+    pub changes: Vec<Change>,
+    pub verified: Verification,
+}
+
+impl Fix {
+    pub fn new(description: impl Into<String>, changes: Vec<Change>) -> Fix {
+        Fix {
+            description: description.into(),
+            changes,
+            verified: Verification::NotChecked { why: "not verified yet".into() },
+        }
+    }
+}
+
+/// What a rule found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule: RuleRef,
+    pub role: Role,
+    pub confidence: Confidence,
+    /// Lower-case first word, no final period, AWS values in backticks.
+    pub message: String,
+    /// The action whose check this finding explains, e.g. `s3:PutObject`.
+    pub check: Option<String>,
+    pub labels: Vec<Label>,
+    pub fix: Option<Fix>,
+    /// Unreadable evidence that would confirm or rule out the finding.
+    pub missing: Vec<Missing>,
+    pub notes: Vec<String>,
+}
+
+/// A rule that was not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub rule: RuleRef,
+    pub missing: Vec<String>,
+}
+
+/// The result of a diagnosis.
+#[derive(Debug, Clone)]
+pub struct Diagnosis {
+    pub verdict: Verdict,
+    /// Causes first, then by confidence and rule.
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    pub analysis: Analysis,
+}
+
+/// The id of the finding core adds when the upload is denied and no rule explains it.
+pub const UNEXPLAINED_DENY: &str = "unexplained-deny";
+
+/// Diagnoses an upload with the registry's rules, then verifies every fix.
+pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry) -> Diagnosis {
+    let analysis = Analysis::new(request, evidence);
+    let mut findings = Vec::new();
+    let mut skipped = Vec::new();
+    let cx = RuleContext { analysis: &analysis };
+    for rule in registry.rules() {
+        let missing: Vec<String> =
+            rule.needs().iter().filter(|k| !k.is_known(&analysis)).map(ToString::to_string).collect();
+        if !missing.is_empty() {
+            skipped.push(Skipped { rule: rule.meta().rule_ref(), missing });
+            continue;
+        }
+        let mut out = Emitter::new(rule.meta(), &mut findings);
+        rule.check(&cx, &mut out);
+    }
+    if analysis.verdict == Verdict::Denied && !findings.iter().any(|f| f.role == Role::Cause) {
+        findings.push(unexplained(&analysis));
+    }
+    for f in &mut findings {
+        if let Some(fix) = &mut f.fix {
+            fix.verified = verify(&analysis, &fix.changes);
+        }
+    }
+    findings.sort_by(|a, b| (a.role, a.confidence, &a.rule).cmp(&(b.role, b.confidence, &b.rule)));
+    Diagnosis { verdict: analysis.verdict.clone(), findings, skipped, analysis }
+}
+
+/// Applies changes to a copy of the evidence and request, analyses again, and says whether
+/// the upload would then be allowed.
+pub fn verify(analysis: &Analysis, changes: &[Change]) -> Verification {
+    let mut request = analysis.request.clone();
+    let mut evidence = analysis.evidence.clone();
+    for c in changes {
+        if let Err(e) = apply::apply(c, &mut request, &mut evidence) {
+            return Verification::NotChecked { why: e.to_string() };
+        }
+    }
+    let after = Analysis::new(request, evidence);
+    match after.verdict {
+        Verdict::Allowed => Verification::Resolves,
+        Verdict::Denied => Verification::StillDenied { by: still_denied_by(&after) },
+        Verdict::Indeterminate { missing } => {
+            Verification::Indeterminate { missing: missing.into_iter().map(|m| m.what).collect() }
+        }
+    }
+}
+
+/// Short descriptions of what refuses each denied check.
+pub fn still_denied_by(a: &Analysis) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in a.checks.iter().filter(|c| c.outcome == CheckOutcome::Denied) {
+        for b in &c.blocks {
+            out.push(format!("`{}`: {}", c.action, b.message));
+        }
+        match c.eval.decision {
+            crate::eval::Decision::ExplicitlyDenied => {
+                for at in &c.eval.deciding {
+                    let what = c.set.policy(*at).map_or_else(|| at.layer.to_string(), |p| {
+                        let st = p.statements.get(at.statement as usize).map(|s| s.label()).unwrap_or_default();
+                        format!("statement `{st}` of {}", p.name)
+                    });
+                    out.push(format!("`{}`: explicit deny in {what}", c.action));
+                }
+                if c.eval.deciding.is_empty() {
+                    for b in &c.eval.blocked_by {
+                        out.push(format!("`{}`: {}", c.action, b.layer.as_str()));
+                    }
+                }
+            }
+            crate::eval::Decision::ImplicitlyDenied => {
+                for b in &c.eval.blocked_by {
+                    out.push(format!("`{}`: no {} allows it", c.action, layer_words(b.layer)));
+                }
+            }
+            crate::eval::Decision::Allowed => {}
+        }
+    }
+    out
+}
+
+/// A layer in words, for "no ... allows it".
+pub fn layer_words(l: crate::eval::Layer) -> &'static str {
+    use crate::eval::Layer;
+    match l {
+        Layer::Identity => "identity-based policy",
+        Layer::Resource => "resource-based policy",
+        Layer::Scp => "service control policy",
+        Layer::Rcp => "resource control policy",
+        Layer::Boundary => "permissions boundary",
+        Layer::Session => "session policy",
+        Layer::VpcEndpoint => "VPC endpoint policy",
+        Layer::BlockPublicAccess => "Block Public Access setting",
+        Layer::AwsManaged => "customer policy (the resource is AWS managed)",
+    }
+}
+
+fn unexplained(a: &Analysis) -> Finding {
+    let mut labels = Vec::new();
+    for c in a.checks.iter().filter(|c| c.outcome == CheckOutcome::Denied) {
+        for at in &c.eval.deciding {
+            if let Some(p) = c.set.policy(*at)
+                && let Some(st) = p.statements.get(at.statement as usize)
+            {
+                labels.push(crate::rule::label(p, st.span, &st.pointer, labels.is_empty(), "this statement decides"));
+            }
+        }
+    }
+    Finding {
+        rule: RuleRef { scope: "builtin".into(), id: UNEXPLAINED_DENY.into() },
+        role: Role::Cause,
+        confidence: Confidence::Confirmed,
+        message: format!(
+            "the upload is denied but no rule explains it: {}",
+            still_denied_by(a).join("; ")
+        ),
+        check: None,
+        labels,
+        fix: None,
+        missing: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+/// Request headers that make a deny condition false, when the condition tests a request
+/// header (`s3:x-amz-...`) against fixed values: the header to send (and, for a KMS key id,
+/// the encryption header that goes with it), with a sentence saying so.
+pub fn header_fix_for(c: &crate::condition::Condition) -> Option<(Vec<Change>, String)> {
+    use crate::condition::BaseOp;
+    let header = c.key_lower.strip_prefix("s3:")?;
+    if !header.starts_with("x-amz-") {
+        return None;
+    }
+    let value = match c.op.base {
+        // Deny unless the header has one of these values: send the first plain one.
+        BaseOp::StringNotEquals | BaseOp::StringNotLike | BaseOp::ArnNotEquals | BaseOp::ArnNotLike
+        | BaseOp::StringNotEqualsIgnoreCase => c
+            .values
+            .iter()
+            .map(|v| v.raw.clone())
+            .find(|v| !v.contains(['*', '?']) && !v.contains("${"))?,
+        // Deny when the header is absent: send it.
+        BaseOp::Null if c.values.iter().any(|v| v.raw.eq_ignore_ascii_case("true")) => match header {
+            "x-amz-server-side-encryption" => "aws:kms".to_owned(),
+            "x-amz-acl" => "bucket-owner-full-control".to_owned(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut changes = vec![Change::SetHeader { name: header.to_owned(), value: value.clone() }];
+    let mut sentence = format!("send `{header}: {value}`");
+    if header == "x-amz-server-side-encryption-aws-kms-key-id" {
+        changes.insert(0, Change::SetHeader { name: "x-amz-server-side-encryption".into(), value: "aws:kms".into() });
+        sentence = format!("send `x-amz-server-side-encryption: aws:kms` and `{header}: {value}`");
+    }
+    Some((changes, sentence))
+}

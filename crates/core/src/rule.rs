@@ -1,0 +1,297 @@
+//! Rules: each recognises one documented cause of a refused upload in the analysis and
+//! explains it. A rule is a unit struct declared with [`declare_rule!`](crate::declare_rule),
+//! which captures its docs and registers it with `inventory`; the registry collects every rule
+//! linked into the binary.
+
+use std::fmt;
+
+use crate::analysis::{Analysis, Check};
+use crate::eval::{Match, StatementRef};
+use crate::finding::{Confidence, Finding, Label, Role, RuleRef};
+use crate::policy::{Policy, Statement};
+
+#[doc(hidden)]
+pub use inventory;
+
+/// Static description of a rule, built by `declare_rule!`.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleMeta {
+    /// `builtin` for the rules shipped with why403; an organization's crates use their own.
+    pub scope: &'static str,
+    /// Kebab-case, names the cause as found (not the fix).
+    pub id: &'static str,
+    /// Where the cause lives: `identity`, `bucket-policy`, `bucket-acl`, `kms`, `organizations`...
+    pub layer: &'static str,
+    /// One line for listings.
+    pub summary: &'static str,
+    /// The rule's `///` documentation (Markdown).
+    pub docs: &'static str,
+    /// The file and line that declared it.
+    pub source_file: &'static str,
+    pub source_line: u32,
+}
+
+impl RuleMeta {
+    pub fn rule_ref(&self) -> RuleRef {
+        RuleRef { scope: self.scope.to_owned(), id: self.id.to_owned() }
+    }
+
+    /// The docs with the one leading space of each `///` line removed.
+    pub fn docs_markdown(&self) -> String {
+        self.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Implemented by `declare_rule!`.
+pub trait Declared {
+    fn meta(&self) -> &'static RuleMeta;
+}
+
+/// A rule. Implement `check` (and `needs` when the rule cannot say anything without some
+/// evidence); declare the struct with `declare_rule!`.
+pub trait Rule: Declared + Send + Sync + 'static {
+    /// Evidence without which the rule cannot say anything; the engine skips the rule, and
+    /// records why, when one of these is unreadable. Rules that can give a `Possible` answer
+    /// from partial evidence list nothing here.
+    fn needs(&self) -> &'static [EvidenceKind] {
+        &[]
+    }
+
+    /// Looks at the analysis and emits findings.
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>);
+}
+
+/// A kind of evidence, for `Rule::needs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EvidenceKind {
+    Caller,
+    Identity,
+    SessionPolicy,
+    BucketOwner,
+    BucketPolicy,
+    BucketAcl,
+    BucketEncryption,
+    BucketOwnership,
+    BucketPublicAccessBlock,
+    AccountPublicAccessBlock,
+    KmsKey,
+    CallerOrganization,
+    BucketOrganization,
+    VpcEndpointPolicy,
+}
+
+impl EvidenceKind {
+    /// Whether the analysis could read this evidence.
+    pub fn is_known(self, a: &Analysis) -> bool {
+        let e = &a.evidence;
+        match self {
+            EvidenceKind::Caller => a.principal.is_some(),
+            EvidenceKind::Identity => e.identity.is_known(),
+            EvidenceKind::SessionPolicy => e.session_policy.is_known(),
+            EvidenceKind::BucketOwner => e.bucket.owner_account.is_known(),
+            EvidenceKind::BucketPolicy => e.bucket.policy.is_known(),
+            EvidenceKind::BucketAcl => e.bucket.acl.is_known(),
+            EvidenceKind::BucketEncryption => e.bucket.encryption.is_known(),
+            EvidenceKind::BucketOwnership => e.bucket.ownership.is_known(),
+            EvidenceKind::BucketPublicAccessBlock => e.bucket.public_access_block.is_known(),
+            EvidenceKind::AccountPublicAccessBlock => e.account_public_access_block.is_known(),
+            EvidenceKind::KmsKey => e.kms_key.is_known(),
+            EvidenceKind::CallerOrganization => e.caller_org.is_known(),
+            EvidenceKind::BucketOrganization => e.bucket_org.is_known(),
+            EvidenceKind::VpcEndpointPolicy => e.vpc_endpoint_policy.is_known(),
+        }
+    }
+}
+
+impl fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A registered rule.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleEntry {
+    pub rule: &'static dyn Rule,
+}
+
+impl fmt::Debug for dyn Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.meta().scope, self.meta().id)
+    }
+}
+
+inventory::collect!(RuleEntry);
+
+/// The rules a diagnosis runs, sorted by scope and id.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    rules: Vec<&'static dyn Rule>,
+}
+
+/// Two rules with the same scope and id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rule `{0}` is registered twice")]
+pub struct DuplicateRule(pub String);
+
+impl Registry {
+    /// Every rule linked into the program (a crate's rules are linked when the program uses
+    /// the crate, e.g. with `use why403_rule_x as _;`).
+    pub fn linked() -> Result<Registry, DuplicateRule> {
+        Registry::from_rules(inventory::iter::<RuleEntry>.into_iter().map(|e| e.rule))
+    }
+
+    /// A registry of exactly these rules.
+    pub fn from_rules(rules: impl IntoIterator<Item = &'static dyn Rule>) -> Result<Registry, DuplicateRule> {
+        let mut rules: Vec<&'static dyn Rule> = rules.into_iter().collect();
+        rules.sort_by_key(|r| (r.meta().scope, r.meta().id));
+        for w in rules.windows(2) {
+            if (w[0].meta().scope, w[0].meta().id) == (w[1].meta().scope, w[1].meta().id) {
+                return Err(DuplicateRule(format!("{}/{}", w[0].meta().scope, w[0].meta().id)));
+            }
+        }
+        Ok(Registry { rules })
+    }
+
+    pub fn rules(&self) -> &[&'static dyn Rule] {
+        &self.rules
+    }
+
+    /// A rule by id (`id` or `scope/id`).
+    pub fn get(&self, id: &str) -> Option<&'static dyn Rule> {
+        self.rules.iter().copied().find(|r| {
+            let m = r.meta();
+            m.id == id || format!("{}/{}", m.scope, m.id) == id
+        })
+    }
+}
+
+/// What a rule sees.
+#[derive(Debug)]
+pub struct RuleContext<'a> {
+    pub analysis: &'a Analysis,
+}
+
+impl<'a> RuleContext<'a> {
+    /// The policy and statement a reference in `check` points to.
+    pub fn statement(&self, check: &'a Check, at: StatementRef) -> Option<(&'a Policy, &'a Statement)> {
+        let p = check.set.policy(at)?;
+        Some((p, p.statements.get(at.statement as usize)?))
+    }
+
+    /// The statements that applied with a Deny in a check, outside stand-in policies.
+    pub fn denies(&self, check: &'a Check) -> Vec<StatementRef> {
+        if check.eval.decision != crate::eval::Decision::ExplicitlyDenied {
+            return Vec::new();
+        }
+        check.eval.deciding.iter().copied().filter(|at| !check.is_synthetic(at.layer, at.level)).collect()
+    }
+
+    /// Every statement of a layer with its result.
+    pub fn traces(&self, check: &'a Check, layer: crate::eval::Layer) -> Vec<(StatementRef, Match)> {
+        check
+            .eval
+            .layers
+            .iter()
+            .filter(|l| l.layer == layer)
+            .flat_map(|l| l.statements.iter().map(|t| (t.at, t.result)))
+            .collect()
+    }
+}
+
+/// Collects a rule's findings, stamping each with the rule's id.
+#[derive(Debug)]
+pub struct Emitter<'a> {
+    meta: &'static RuleMeta,
+    findings: &'a mut Vec<Finding>,
+}
+
+impl<'a> Emitter<'a> {
+    pub(crate) fn new(meta: &'static RuleMeta, findings: &'a mut Vec<Finding>) -> Self {
+        Emitter { meta, findings }
+    }
+
+    /// Starts a finding; fill in labels, statements and a fix on the returned value.
+    pub fn emit(&mut self, role: Role, confidence: Confidence, message: impl Into<String>) -> &mut Finding {
+        self.findings.push(Finding {
+            rule: self.meta.rule_ref(),
+            role,
+            confidence,
+            message: message.into(),
+            check: None,
+            labels: Vec::new(),
+            fix: None,
+            missing: Vec::new(),
+            notes: Vec::new(),
+        });
+        self.findings.last_mut().expect("just pushed")
+    }
+}
+
+/// A label on a statement element, for findings.
+pub fn label(policy: &Policy, span: crate::json::Span, pointer: &str, primary: bool, text: impl Into<String>) -> Label {
+    Label {
+        document: policy.name.clone(),
+        text: policy.text.clone(),
+        origin: policy.origin.clone(),
+        span,
+        pointer: pointer.to_owned(),
+        primary,
+        message: text.into(),
+    }
+}
+
+/// Declares a rule: a documented unit struct registered with the rule registry.
+///
+/// ```ignore
+/// why403_core::declare_rule! {
+///     /// ## Cause
+///     /// ...
+///     pub struct BucketPolicyExplicitDeny {
+///         id: "bucket-policy-explicit-deny",
+///         scope: "builtin",
+///         layer: "bucket-policy",
+///         summary: "a bucket policy statement explicitly denies the upload",
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident {
+            id: $id:literal,
+            scope: $scope:literal,
+            layer: $layer:literal,
+            summary: $summary:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        $vis struct $name;
+
+        impl $name {
+            /// The rule's metadata.
+            pub const META: $crate::rule::RuleMeta = $crate::rule::RuleMeta {
+                scope: $scope,
+                id: $id,
+                layer: $layer,
+                summary: $summary,
+                docs: concat!($($doc, "\n"),*),
+                source_file: file!(),
+                source_line: line!(),
+            };
+        }
+
+        impl $crate::rule::Declared for $name {
+            fn meta(&self) -> &'static $crate::rule::RuleMeta {
+                &Self::META
+            }
+        }
+
+        $crate::rule::inventory::submit! {
+            $crate::rule::RuleEntry { rule: &$name }
+        }
+    };
+}
