@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::eval::{Decision, Evaluation, PolicySet};
+use crate::eval::{Evaluation, PolicySet};
 pub use record::{CompiledPolicies, parse_policies};
 
 /// Distinct policy sets kept per worker before the cache is cleared (bounds memory).
@@ -175,7 +175,7 @@ fn write_result(out: &mut String, id: &str, eval: &Evaluation, set: &PolicySet) 
         out.push('}');
     }
     out.push(']');
-    if eval.decision == Decision::ImplicitlyDenied {
+    if !eval.blocked_by.is_empty() {
         out.push_str(",\"blocked_by\":[");
         for (i, b) in eval.blocked_by.iter().enumerate() {
             if i > 0 {

@@ -94,6 +94,8 @@ pub enum Change {
     RemoveHeader { name: String },
     /// Add a grant to the bucket ACL.
     AddAclGrant { canonical_id: String, permission: AclPermission },
+    /// Attach a new SCP at a level of the caller's organization path (root first).
+    AttachScp { level: usize, name: String, document: serde_json::Value },
 }
 
 /// A policy a change applies to.
@@ -336,4 +338,14 @@ pub fn header_fix_for(c: &crate::condition::Condition) -> Option<(Vec<Change>, S
         sentence = format!("send `x-amz-server-side-encryption: aws:kms` and `{header}: {value}`");
     }
     Some((changes, sentence))
+}
+
+/// A statement of a policy as JSON (for fixes that edit it).
+pub fn statement_json(policy: &crate::policy::Policy, index: usize) -> Option<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(&policy.text).ok()?;
+    match doc.get("Statement")? {
+        serde_json::Value::Array(a) => a.get(index).cloned(),
+        o @ serde_json::Value::Object(_) if index == 0 => Some(o.clone()),
+        _ => None,
+    }
 }

@@ -185,8 +185,8 @@ impl Parser<'_> {
         let rest = &self.src[self.pos..];
         let text = String::from_utf8_lossy(&rest[..rest.len().min(12)]);
         match text.chars().next() {
-            Some(c) if c == '\'' => "a single quote (JSON strings use double quotes)".into(),
-            Some(c) if c == '/' => "a comment or `/` (comments are not allowed in policies)".into(),
+            Some('\'') => "a single quote (JSON strings use double quotes)".into(),
+            Some('/') => "a comment or `/` (comments are not allowed in policies)".into(),
             Some(c) => format!("`{c}`"),
             None => "the end of the text".into(),
         }
@@ -430,7 +430,7 @@ mod tests {
         let e = parse(text).unwrap_err();
         assert_eq!(e.pointer, "/Statement/0/Effect");
         assert!(e.message.contains("single quote"), "{}", e.message);
-        assert_eq!(line_col(text, e.offset), (2, 31));
+        assert_eq!(line_col(text, e.offset), (2, 29));
     }
 
     #[test]

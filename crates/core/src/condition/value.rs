@@ -18,7 +18,7 @@ pub enum CondValue {
     /// String and ARN operators (and `Bool` with a variable): a template, precompiled when
     /// it has no variables.
     Text(TextValue),
-    Number(f64),
+    Number(Number),
     Date(Timestamp),
     Bool(bool),
     Binary(Vec<u8>),
@@ -59,8 +59,8 @@ impl CondValue {
                 };
                 CondValue::Text(TextValue { template, glob, arn })
             }
-            Family::Numeric => match raw.trim().parse::<f64>() {
-                Ok(n) if n.is_finite() => CondValue::Number(n),
+            Family::Numeric => match Number::parse(raw.trim()) {
+                Some(n) => CondValue::Number(n),
                 _ => CondValue::Invalid { why: format!("`{raw}` is not a number") },
             },
             Family::Date => match parse_aws_date(raw) {
@@ -126,17 +126,17 @@ impl CondValue {
                 Bool => parse_bool(&t.template.to_text(ctx).ok()?)? == parse_bool(v)?,
                 _ => false,
             },
-            CondValue::Number(n) => match v.trim().parse::<f64>() {
-                Ok(x) if x.is_finite() => match base {
-                    NumericEquals | NumericNotEquals => x == *n,
-                    NumericLessThan => x < *n,
-                    NumericLessThanEquals => x <= *n,
-                    NumericGreaterThan => x > *n,
-                    NumericGreaterThanEquals => x >= *n,
+            CondValue::Number(n) => {
+                let o = compare_numbers(n, v.trim())?;
+                match base {
+                    NumericEquals | NumericNotEquals => o.is_eq(),
+                    NumericLessThan => o.is_lt(),
+                    NumericLessThanEquals => o.is_le(),
+                    NumericGreaterThan => o.is_gt(),
+                    NumericGreaterThanEquals => o.is_ge(),
                     _ => false,
-                },
-                _ => return None,
-            },
+                }
+            }
             CondValue::Date(d) => match parse_aws_date(v) {
                 Some(x) => match base {
                     DateEquals | DateNotEquals => x == *d,
@@ -154,6 +154,30 @@ impl CondValue {
             CondValue::Null(_) => false,
             CondValue::Invalid { .. } => return None,
         })
+    }
+}
+
+/// A number from a policy: whole numbers are kept exactly (an `f64` loses integers above
+/// 2^53), others as `f64`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number {
+    pub value: f64,
+    pub int: Option<i128>,
+}
+
+impl Number {
+    pub fn parse(s: &str) -> Option<Number> {
+        let value = s.parse::<f64>().ok().filter(|v| v.is_finite())?;
+        Some(Number { value, int: s.parse::<i128>().ok() })
+    }
+}
+
+/// Orders the request value `v` against the policy number; `None` if `v` is not a number.
+fn compare_numbers(n: &Number, v: &str) -> Option<std::cmp::Ordering> {
+    let x = Number::parse(v)?;
+    match (x.int, n.int) {
+        (Some(a), Some(b)) => Some(a.cmp(&b)),
+        _ => x.value.partial_cmp(&n.value),
     }
 }
 
@@ -219,6 +243,10 @@ pub fn parse_aws_date(s: &str) -> Option<Timestamp> {
     }
     if let Ok(dt) = jiff::civil::DateTime::from_str(s) {
         return dt.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
+    }
+    // The W3C year-month profile, `YYYY-MM`: the first day of the month.
+    if s.len() == 7 && s.as_bytes()[4] == b'-' {
+        return parse_aws_date(&format!("{s}-01"));
     }
     None
 }

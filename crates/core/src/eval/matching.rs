@@ -67,11 +67,13 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
     let mut grant = Grant::None;
     if let Some(p) = &st.principal {
         if p.negated {
-            // Listed only if every identity of the caller is listed (account, role and
-            // session); principals with a permissions boundary are never excluded.
-            if !has_boundary
-                && let Some(i) = not_principal_excludes(p.items.iter().map(|l| &l.value), &req.principal)
-            {
+            // With Deny, principals with a permissions boundary are never excluded.
+            let excluded = match st.effect {
+                Effect::Deny if has_boundary => None,
+                Effect::Deny => not_principal_deny_excludes(p.items.iter().map(|l| &l.value), &req.principal),
+                Effect::Allow => not_principal_excludes(p.items.iter().map(|l| &l.value), &req.principal),
+            };
+            if let Some(i) = excluded {
                 return (miss(Element::Principal, MissWhy::Excluded(i)), Grant::None);
             }
             grant = Grant::Star;
@@ -82,8 +84,17 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
             if grant == Grant::None {
                 return (miss(Element::Principal, MissWhy::NoValueMatched), Grant::None);
             }
-            if grant == Grant::Star && st.conditions.iter().any(|c| c.key_lower == "aws:principalarn") {
-                grant = Grant::StarPrincipalArn;
+            let names_principal_arn = st.conditions.iter().any(|c| {
+                c.key_lower == "aws:principalarn" && !c.op.base.is_negated() && c.op.set.is_none()
+            });
+            if names_principal_arn {
+                // `"*"` narrowed by `aws:PrincipalArn` grants like a session ARN; an account
+                // narrowed by it grants like the role ARN (aws-facts §C.5).
+                if grant == Grant::Star {
+                    grant = Grant::StarPrincipalArn;
+                } else if grant == Grant::Account {
+                    grant = Grant::RoleArn;
+                }
             }
         }
     }
@@ -179,7 +190,39 @@ fn c_arn(c: &AwsPrincipal) -> Option<&str> {
     }
 }
 
-/// `NotPrincipal`: the caller is excluded when a value names it: `*`, its account, its role
+/// `NotPrincipal` with `Deny`: AWS checks each identity in the caller's chain (its account,
+/// then its role for a role session, then the caller itself) and denies unless every one is
+/// listed. Returns the index of the value naming the caller itself (or the account, for the
+/// root user).
+fn not_principal_deny_excludes<'a>(
+    items: impl Iterator<Item = &'a PrincipalValue> + Clone,
+    who: &RequestPrincipal,
+) -> Option<u16> {
+    let find = |pred: &dyn Fn(&PrincipalValue) -> bool| items.clone().position(pred).map(|i| i as u16);
+    if let Some(i) = find(&|v| *v == PrincipalValue::Any) {
+        return Some(i);
+    }
+    match who {
+        RequestPrincipal::Anonymous => None,
+        RequestPrincipal::Service(s) => find(&|v| matches!(v, PrincipalValue::Service(t) if t.eq_ignore_ascii_case(s))),
+        RequestPrincipal::Aws(caller) => {
+            let account = caller.account()?;
+            let acct = find(&|v| matches!(v, PrincipalValue::Aws(AwsPrincipal::Account { account: a }) if a == account))?;
+            let exact = |v: &PrincipalValue| matches!(v, PrincipalValue::Aws(p) if c_arn(p).is_some() && c_arn(p) == c_arn(caller));
+            match caller {
+                AwsPrincipal::Account { .. } => Some(acct),
+                AwsPrincipal::AssumedRole { .. } => {
+                    find(&|v| matches!(v, PrincipalValue::Aws(p @ AwsPrincipal::Role { .. }) if aws_grant(p, caller) == Grant::RoleArn))?;
+                    find(&exact)
+                }
+                _ => find(&exact),
+            }
+        }
+    }
+}
+
+/// `NotPrincipal` with `Allow` (which AWS does not support for most services): the caller is
+/// excluded when a value names it: `*`, its account, its role
 /// (for a role session) or its own ARN. Returns the index of that value.
 fn not_principal_excludes<'a>(
     mut items: impl Iterator<Item = &'a PrincipalValue>,

@@ -44,6 +44,18 @@ pub(super) fn apply(c: &Change, req: &mut UploadRequest, ev: &mut Evidence) -> R
                 permission: *permission,
             });
         }
+        Change::AttachScp { level, name, document } => {
+            let levels = ev
+                .caller_org
+                .get_mut()
+                .and_then(|o| o.scps.get_mut())
+                .ok_or(ApplyError::Unknown("organization's SCPs"))?;
+            let l = levels.get_mut(*level).ok_or(ApplyError::Unknown("organization level"))?;
+            let text = serde_json::to_string_pretty(document).map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            let p = Policy::parse(&format!("SCP {name} attached to {} (added by the fix)", l.target_id), PolicyKind::Scp, &text)
+                .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            l.policies.push(p);
+        }
         Change::AddStatement { target, statement } => edit(ev, *target, |stmts| {
             stmts.push(statement.clone());
             Ok(())

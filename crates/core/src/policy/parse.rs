@@ -35,7 +35,7 @@ pub fn url_decode(text: &str) -> Option<String> {
 pub fn parse_policy(name: &str, kind: PolicyKind, text: &str) -> Result<Policy, PolicyError> {
     let trimmed = text.trim_start();
     let decoded;
-    let text = if trimmed.len() >= 3 && trimmed[..3].eq_ignore_ascii_case("%7B") {
+    let text = if trimmed.as_bytes().get(..3).is_some_and(|b| b.eq_ignore_ascii_case(b"%7B")) {
         decoded = url_decode(trimmed).ok_or_else(|| PolicyError {
             name: name.to_owned(),
             line: 1,

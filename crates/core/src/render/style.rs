@@ -1,0 +1,46 @@
+//! ANSI styles for the human renderer, applied only when the caller asked for colour.
+
+/// A text style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// Denials, causes, primary carets.
+    Error,
+    /// Contributing findings, indeterminate results, what could not be read.
+    Warning,
+    /// Observations, notes.
+    Note,
+    /// Allowed, fixes that resolve.
+    Good,
+    /// The line-number gutter and secondary marks.
+    Gutter,
+    Bold,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Error => "\x1b[1;31m",
+            Style::Warning => "\x1b[1;33m",
+            Style::Note => "\x1b[1;36m",
+            Style::Good => "\x1b[1;32m",
+            Style::Gutter => "\x1b[1;34m",
+            Style::Bold => "\x1b[1m",
+        }
+    }
+}
+
+/// Paints text when colour is on, and passes it through otherwise.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paint {
+    pub on: bool,
+}
+
+impl Paint {
+    pub fn paint(self, style: Style, text: &str) -> String {
+        if self.on && !text.is_empty() {
+            format!("{}{text}\x1b[0m", style.code())
+        } else {
+            text.to_owned()
+        }
+    }
+}
