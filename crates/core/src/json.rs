@@ -409,6 +409,77 @@ impl Parser<'_> {
     }
 }
 
+/// Re-indents a JSON text (two spaces, members in their original order), for showing a
+/// minified document with line numbers. `None` if the text is not JSON.
+pub fn pretty(text: &str) -> Option<String> {
+    let node = parse(text).ok()?;
+    let mut out = String::with_capacity(text.len() * 2);
+    write_pretty(&node, 0, &mut out);
+    Some(out)
+}
+
+fn write_pretty(node: &Node, depth: usize, out: &mut String) {
+    let pad = |out: &mut String, d: usize| out.extend(std::iter::repeat_n("  ", d));
+    match &node.value {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => out.push_str(n),
+        Json::String(s) => write_string(s, out),
+        Json::Array(items) if items.is_empty() => out.push_str("[]"),
+        Json::Array(items) => {
+            let scalars = items.iter().all(|i| !matches!(i.value, Json::Array(_) | Json::Object(_)));
+            if scalars && items.len() <= 4 {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_pretty(item, depth, out);
+                }
+                out.push(']');
+                return;
+            }
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                pad(out, depth + 1);
+                write_pretty(item, depth + 1, out);
+                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            pad(out, depth);
+            out.push(']');
+        }
+        Json::Object(members) if members.is_empty() => out.push_str("{}"),
+        Json::Object(members) => {
+            out.push_str("{\n");
+            for (i, m) in members.iter().enumerate() {
+                pad(out, depth + 1);
+                write_string(&m.key, out);
+                out.push_str(": ");
+                write_pretty(&m.value, depth + 1, out);
+                out.push_str(if i + 1 < members.len() { ",\n" } else { "\n" });
+            }
+            pad(out, depth);
+            out.push('}');
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +519,18 @@ mod tests {
         let node = parse(r#""a\n\u00e9\ud83d\ude00\/""#).unwrap();
         assert_eq!(node.value, Json::String("a\né😀/".into()));
         assert!(parse(r#""\ud83d""#).is_err());
+    }
+
+    #[test]
+    fn pretty_keeps_member_order_and_values() {
+        let text = r#"{"b":1,"a":["x","y"],"c":{"d":"q\"uote"},"e":[{"f":null}]}"#;
+        let p = pretty(text).unwrap();
+        assert!(p.find("\"b\"").unwrap() < p.find("\"a\"").unwrap());
+        let a: serde_json::Value = serde_json::from_str(&p).unwrap();
+        let b: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(a, b);
+        assert!(p.lines().count() > 5);
+        assert!(pretty("{").is_none());
     }
 
     #[test]

@@ -1,1 +1,123 @@
-//! Scenario files <-> Evidence (see the scenario issue); empty until then.
+//! Scenario files: one JSON file holding an upload request and the evidence about it (AWS CLI
+//! outputs pasted verbatim), read into [`UploadRequest`] and [`Evidence`].
+//!
+//! The format is described in `docs/scenario-format.md` and `schema/scenario.schema.json`.
+//! Every error names the file, the line and column, the JSON pointer and what was expected;
+//! the reader never panics. A section that is not in the file is
+//! [`Slot::Unavailable`](why403_core::evidence::Slot::Unavailable) with the IAM action that
+//! would read it, never "none".
+//!
+//! ```
+//! let text = r#"{
+//!   "scenario": 1,
+//!   "request": {"principal": "arn:aws:iam::111122223333:user/alice",
+//!               "bucket": "amzn-s3-demo-bucket", "key": "report.csv"},
+//!   "evidence": {"bucket_policy": {"$absent": "NoSuchBucketPolicy"}}
+//! }"#;
+//! let s = why403_fixtures_source::parse("scenario.json", text).unwrap();
+//! assert_eq!(s.request.bucket, "amzn-s3-demo-bucket");
+//! assert!(s.evidence.bucket.policy.is_known());
+//! assert!(!s.evidence.bucket.acl.is_known());
+//! ```
+
+mod bucket;
+mod error;
+mod evidence;
+mod identity;
+mod kms;
+mod org;
+mod read;
+mod request;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+use std::path::Path;
+
+use why403_core::evidence::Evidence;
+use why403_core::json;
+use why403_core::upload::UploadRequest;
+
+pub use error::{Location, ScenarioError};
+pub use evidence::EVIDENCE_SECTIONS;
+pub use request::{NETWORK_FIELDS, REQUEST_FIELDS};
+
+use read::{Reader, Val};
+
+/// The format version this reader understands (`"scenario": 1`).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The top-level members of a scenario file.
+pub const TOP_LEVEL_FIELDS: &[&str] =
+    &["$schema", "scenario", "description", "request", "evidence"];
+
+/// A scenario: the upload and everything known about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub description: Option<String>,
+    pub request: UploadRequest,
+    pub evidence: Evidence,
+}
+
+/// Reads a scenario file. Policies' origins name the file as `path` displays.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(ScenarioError::Encoding {
+            file,
+            message:
+                "the file is UTF-16 (as Windows PowerShell 5 writes with `>`); save it as UTF-8, \
+                      e.g. `aws ... | Out-File -Encoding utf8 file.json`"
+                    .to_owned(),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Encoding {
+        file: file.clone(),
+        message: format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    parse(&file, &text)
+}
+
+/// Reads a scenario from text; `name` is the file name used in messages and policy origins.
+pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    // A UTF-8 byte order mark is not JSON; editors do not count it as a column.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let r = Reader { file: name, text };
+    let root = json::parse(text).map_err(|e| ScenarioError::Syntax {
+        at: r.loc(e.offset, &e.pointer),
+        message: e.message,
+    })?;
+    let top = Val::root(&root).obj(&r)?;
+    top.only(&r, TOP_LEVEL_FIELDS)?;
+    if let Some(s) = top.opt("$schema") {
+        s.str(&r)?;
+    }
+    let version = top.req(&r, "scenario")?;
+    match &version.node.value {
+        json::Json::Number(n) if n == "1" => {}
+        json::Json::Number(n) => {
+            return Err(version.err(&r, format!("unsupported scenario format version {n}; this why403 reads version {FORMAT_VERSION}")));
+        }
+        _ => {
+            return Err(version.err(
+                &r,
+                format!("expected the format version number {FORMAT_VERSION}"),
+            ));
+        }
+    }
+    let description = top.opt_str(&r, "description")?.map(str::to_owned);
+    let request = top.req(&r, "request")?.obj(&r)?;
+    let ev = top.opt_obj(&r, "evidence")?;
+    let (request, evidence) = evidence::read(&r, &request, ev.as_ref())?;
+    Ok(Scenario {
+        description,
+        request,
+        evidence,
+    })
+}

@@ -1,0 +1,85 @@
+//! Errors of the scenario reader: every one names the file, the line and column, the JSON
+//! pointer of the offending value and what was expected.
+
+use std::fmt;
+
+use why403_core::PolicyError;
+
+/// A place in the scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file, as the caller named it.
+    pub file: String,
+    /// 1-based line and column (columns count characters).
+    pub line: usize,
+    pub column: usize,
+    /// Byte offset in the file.
+    pub offset: usize,
+    /// JSON pointer of the value (RFC 6901); empty for the whole document.
+    pub pointer: String,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)?;
+        if !self.pointer.is_empty() {
+            write!(f, ": {}", self.pointer)?;
+        }
+        Ok(())
+    }
+}
+
+/// A scenario file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The file could not be opened or read.
+    #[error("{file}: cannot read the scenario file: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not UTF-8 text.
+    #[error("{file}: {message}")]
+    Encoding { file: String, message: String },
+    /// The text is not JSON.
+    #[error("{at}: not valid JSON: {message}")]
+    Syntax { at: Location, message: String },
+    /// The JSON does not have the scenario's shape: a missing or unknown field, a wrong type,
+    /// an unexpected value, or evidence that contradicts the request.
+    #[error("{at}: {message}")]
+    Shape { at: Location, message: String },
+    /// A policy document in the scenario is invalid. When the document was a JSON string
+    /// (`in_string`), `at` is the string in the file and the policy error is located inside
+    /// the decoded string; otherwise `at` is the offending element in the file itself.
+    #[error("{at}: invalid policy: {}", policy_detail(error, *in_string))]
+    Policy {
+        at: Location,
+        in_string: bool,
+        error: Box<PolicyError>,
+    },
+}
+
+fn policy_detail(e: &PolicyError, in_string: bool) -> String {
+    if !in_string {
+        return e.message.clone();
+    }
+    if e.pointer.is_empty() {
+        format!("{}:{}: {}", e.line, e.column, e.message)
+    } else {
+        format!("{}:{}: at {}: {}", e.line, e.column, e.pointer, e.message)
+    }
+}
+
+impl ScenarioError {
+    /// Where in the file the error is, when it is about the file's content.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            ScenarioError::Syntax { at, .. }
+            | ScenarioError::Shape { at, .. }
+            | ScenarioError::Policy { at, .. } => Some(at),
+            ScenarioError::Read { .. } | ScenarioError::Encoding { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Test helpers for rule crates (feature `testkit`): run a scenario file through the rules
+//! linked into the test binary, assert that a rule fires (and render its findings for an insta
+//! snapshot) or stays silent, and check the message conventions of every finding.
+
+use std::path::Path;
+
+use why403_core::finding::{Diagnosis, Finding, Verification, diagnose};
+use why403_core::rule::Registry;
+
+/// Loads a scenario and diagnoses it with every rule linked into the program.
+///
+/// # Panics
+///
+/// When the scenario does not load or the registry is inconsistent: these are test failures.
+pub fn diagnose_file(path: &Path) -> Diagnosis {
+    let scenario = crate::load(path).unwrap_or_else(|e| panic!("{e}"));
+    let registry = Registry::linked().unwrap_or_else(|e| panic!("{e}"));
+    diagnose(scenario.request, scenario.evidence, &registry)
+}
+
+fn assert_registered(rule: &str) {
+    let registry = Registry::linked().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        registry.get(rule).is_some(),
+        "rule `{rule}` is not registered in this test binary: add `use why403_rule_{} as _;` at the top of the test file",
+        rule.replace('-', "_")
+    );
+}
+
+/// Asserts that `rule` emits at least one finding for the scenario, that every finding follows
+/// the message conventions and every fix was verified, and returns the stable plain rendering
+/// of the rule's findings for a snapshot.
+///
+/// # Panics
+///
+/// When any of that does not hold.
+pub fn fires(rule: &str, path: &Path) -> String {
+    assert_registered(rule);
+    let d = diagnose_file(path);
+    let mine: Vec<&Finding> = d.findings.iter().filter(|f| f.rule.id == rule).collect();
+    assert!(
+        !mine.is_empty(),
+        "rule `{rule}` did not fire on {}; verdict {}; findings: {:?}",
+        path.display(),
+        d.verdict,
+        d.findings.iter().map(|f| format!("{}: {}", f.rule, f.message)).collect::<Vec<_>>()
+    );
+    for f in &d.findings {
+        check_message_style(f);
+    }
+    for f in &mine {
+        if let Some(fix) = &f.fix {
+            assert!(
+                !matches!(fix.verified, Verification::NotChecked { .. }),
+                "the fix of `{rule}` on {} could not be applied: {:?}",
+                path.display(),
+                fix.verified
+            );
+        }
+    }
+    why403_core::render::plain_findings(&d, Some(rule))
+}
+
+/// Asserts that `rule` emits nothing for the scenario.
+///
+/// # Panics
+///
+/// When it does.
+pub fn clear(rule: &str, path: &Path) {
+    assert_registered(rule);
+    let d = diagnose_file(path);
+    let mine: Vec<String> = d.findings.iter().filter(|f| f.rule.id == rule).map(|f| f.message.clone()).collect();
+    assert!(mine.is_empty(), "rule `{rule}` fired on the clear case {}: {mine:?}", path.display());
+    for f in &d.findings {
+        check_message_style(f);
+    }
+}
+
+/// The message conventions: lower-case first word, no final period, one line; a fix is one
+/// imperative sentence (lower-case, no final period).
+///
+/// # Panics
+///
+/// When a finding breaks them.
+pub fn check_message_style(f: &Finding) {
+    let m = &f.message;
+    assert!(!m.is_empty(), "{}: empty message", f.rule);
+    assert!(
+        !m.starts_with(|c: char| c.is_uppercase()),
+        "{}: message must start lower-case: {m}",
+        f.rule
+    );
+    assert!(!m.ends_with('.'), "{}: message must not end with a period: {m}", f.rule);
+    assert!(!m.contains('\n'), "{}: message must be one line: {m}", f.rule);
+    if let Some(fix) = &f.fix {
+        let d = &fix.description;
+        assert!(
+            d.starts_with(|c: char| c.is_lowercase()) && !d.ends_with('.') && !d.contains('\n'),
+            "{}: a fix is one imperative sentence, lower-case, no final period: {d}",
+            f.rule
+        );
+    }
+}
