@@ -270,9 +270,11 @@ pub(crate) fn acl_grant(evidence: &Evidence, principal: &RequestPrincipal, ignor
                 Grant::Account
             }
             crate::evidence::Grantee::CanonicalUser { id, .. } => {
-                let account = evidence.canonical_ids.get(id).map(String::as_str).or_else(|| {
+                let account = canonical_account(evidence, id).or_else(|| {
                     // The owner's canonical id is the bucket owner's account.
-                    (*id == acl.owner_id).then(|| evidence.bucket.owner_account.get().map(String::as_str)).flatten()
+                    id.eq_ignore_ascii_case(&acl.owner_id)
+                        .then(|| evidence.bucket.owner_account.get().map(String::as_str))
+                        .flatten()
                 });
                 if account.is_some() && account == caller_account { Grant::Account } else { Grant::None }
             }
@@ -286,4 +288,13 @@ pub(crate) fn acl_grant(evidence: &Evidence, principal: &RequestPrincipal, ignor
 /// ACLs are disabled under `BucketOwnerEnforced`.
 pub(crate) fn acls_disabled(evidence: &Evidence) -> bool {
     matches!(evidence.bucket.ownership, Slot::Collected(crate::evidence::ObjectOwnership::BucketOwnerEnforced))
+}
+
+/// The account of a canonical user id, when the evidence maps it (ids compare case-insensitively).
+pub(crate) fn canonical_account<'e>(evidence: &'e Evidence, id: &str) -> Option<&'e str> {
+    evidence
+        .canonical_ids
+        .get(id)
+        .or_else(|| evidence.canonical_ids.get(&id.to_ascii_lowercase()))
+        .map(String::as_str)
 }

@@ -68,6 +68,10 @@ pub fn checks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, 
             .map(|(a, r)| unknown_check(req, principal, ctx, a, r, &ev.bucket.encryption, "bucket default encryption"))
             .collect(),
         KeyChoice::Kms { key, from_header, .. } => {
+            if matches!(ev.kms_key, Slot::Absent) {
+                let what = key.clone().unwrap_or_else(|| "aws/s3".into());
+                return actions.into_iter().map(|(a, r)| not_found_check(req, principal, ctx, a, r, &what)).collect();
+            }
             let Some(k) = ev.kms_key.get() else {
                 let what = format!("KMS key {}", key.as_deref().unwrap_or("aws/s3"));
                 return actions
@@ -113,6 +117,40 @@ fn unknown_check<T>(
         blocks: Vec::new(),
         kms_grant: None,
         outcome: CheckOutcome::Indeterminate,
+    }
+}
+
+/// A check for a key that does not exist (in the bucket's Region and account).
+fn not_found_check(
+    req: &UploadRequest,
+    principal: &RequestPrincipal,
+    ctx: &RequestContext,
+    action: &str,
+    reason: String,
+    key: &str,
+) -> Check {
+    let request = Request::new(principal.clone(), action, key, ctx.clone());
+    let set = PolicySet::default();
+    let eval = set.evaluate(&request);
+    let _ = req;
+    Check {
+        kind: CheckKind::Kms,
+        action: action.to_owned(),
+        reason,
+        set,
+        request,
+        eval,
+        worst: None,
+        synthetic: Vec::new(),
+        missing: Vec::new(),
+        blocks: vec![Block {
+            code: "kms-key-not-found",
+            status: 400,
+            aws_code: "KMS.NotFoundException",
+            message: format!("the KMS key `{key}` does not exist in the bucket's Region"),
+        }],
+        kms_grant: None,
+        outcome: CheckOutcome::Denied,
     }
 }
 

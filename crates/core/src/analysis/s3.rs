@@ -206,7 +206,7 @@ pub fn check(
 
     let mut request = Request::new(principal.clone(), action, &req.object_arn(), ctx.clone());
     request.resource_account = owner.map(str::to_owned).or_else(|| caller_account.map(str::to_owned));
-    let blocks = if action == "s3:PutObject" { blocks(ev, principal, owner) } else { Vec::new() };
+    let blocks = if action == "s3:PutObject" { blocks(ev, principal, owner, bpa.ignore_public_acls) } else { Vec::new() };
     let has_unknown = !synthetic.is_empty() || worst.restrict_public_buckets != best.restrict_public_buckets;
     let worst = has_unknown.then_some(worst);
     let (eval, worst_decision, _, outcome) = settle(best.clone(), worst, &request, &blocks, |_| None);
@@ -227,7 +227,7 @@ pub fn check(
 }
 
 /// S3's refusals of `PutObject` outside policy evaluation.
-fn blocks(ev: &Evidence, principal: &RequestPrincipal, owner: Option<&str>) -> Vec<Block> {
+fn blocks(ev: &Evidence, principal: &RequestPrincipal, owner: Option<&str>, ignore_public: bool) -> Vec<Block> {
     let mut out = Vec::new();
     // With ACLs enabled, S3 checks the bucket ACL for the bucket owner's account: the
     // Knowledge Center lists a bucket ACL without WRITE for the account as a cause.
@@ -240,7 +240,12 @@ fn blocks(ev: &Evidence, principal: &RequestPrincipal, owner: Option<&str>) -> V
             g.permission.allows_write()
                 && match &g.grantee {
                     Grantee::CanonicalUser { id, .. } => {
-                        *id == acl.owner_id || ev.canonical_ids.get(id).map(String::as_str) == Some(owner)
+                        id.eq_ignore_ascii_case(&acl.owner_id) || super::canonical_account(ev, id) == Some(owner)
+                    }
+                    // A public grant lets the owner's principals write too, unless ignored.
+                    Grantee::Group { uri } => {
+                        !ignore_public
+                            && (uri == crate::evidence::ALL_USERS || uri == crate::evidence::AUTHENTICATED_USERS)
                     }
                     _ => false,
                 }
