@@ -1,16 +1,22 @@
-//! The `why403` command line: parses arguments, picks a source and a renderer, nothing more.
+//! The `why403` command line: parses arguments and dispatches to one module per subcommand.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Read};
-use std::path::PathBuf;
+mod diagnose;
+mod eval;
+mod rules;
+
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 /// Tells you exactly why an upload to Amazon S3 was refused, and what to change.
 #[derive(Debug, Parser)]
-#[command(name = "why403", version, about)]
+#[command(
+    name = "why403",
+    version,
+    about,
+    after_help = "Exit codes: 0 allowed, 1 error in why403 or its input, 2 denied, 3 indeterminate \
+                  (evidence that could not be read decides)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,47 +26,49 @@ struct Cli {
 enum Command {
     /// Evaluate authorization requests given as JSON Lines (one request with its policies per
     /// line) and print one decision per line, in input order.
-    Eval {
-        /// The input file; `-` or nothing reads standard input.
-        file: Option<PathBuf>,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Print counts (lines, errors, distinct policy sets) to standard error at the end.
-        #[arg(long)]
-        stats: bool,
-    },
+    Eval(eval::Args),
+    /// Diagnose an upload described by a scenario file: the verdict, the cause in its source,
+    /// and a verified fix.
+    Diagnose(diagnose::Args),
+    /// List the rules, or print one rule's documentation.
+    Rules(rules::Args),
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
+    // Usage errors exit with 1, like every other error: clap's own 2 means "denied" here.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            eprintln!("why403: error: {e:#}");
-            ExitCode::from(1)
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
-    }
+    };
+    let result = match cli.command {
+        Command::Eval(args) => eval::run(&args),
+        Command::Diagnose(args) => diagnose::run(&args),
+        Command::Rules(args) => rules::run(&args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("why403: error: {}", message(&e));
+        ExitCode::from(1)
+    })
 }
 
-fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Eval { file, threads, stats } => {
-            let input: Box<dyn Read> = match &file {
-                None => Box::new(io::stdin().lock()),
-                Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
-                Some(p) => Box::new(File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?),
-            };
-            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-            let s = why403_core::batch::eval_stream(input, out, threads).context("while evaluating")?;
-            if stats {
-                eprintln!(
-                    "why403 eval: {} requests, {} errors, {} distinct policy sets compiled",
-                    s.lines, s.errors, s.cache_misses
-                );
+/// The error and its causes on one line, leaving out a cause its parent already quotes.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
             }
-            Ok(if s.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            out.push_str(&text);
         }
     }
+    out
 }

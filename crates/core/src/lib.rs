@@ -11,6 +11,7 @@ pub mod finding;
 pub mod json;
 pub mod pattern;
 pub mod policy;
+pub mod render;
 pub mod rule;
 pub mod upload;
 

@@ -52,11 +52,19 @@ pub fn cause_sentence(d: &Diagnosis) -> String {
             }
         }
         Verdict::Allowed => {
-            let actions: Vec<String> = d.analysis.checks.iter().map(|c| format!("`{}`", c.action)).collect();
+            let actions: Vec<String> = d
+                .analysis
+                .checks
+                .iter()
+                .map(|c| format!("`{}`", c.action))
+                .collect();
             if actions.is_empty() {
                 "every authorization the upload needs is granted".to_owned()
             } else {
-                format!("every authorization the upload needs is granted: {}", actions.join(", "))
+                format!(
+                    "every authorization the upload needs is granted: {}",
+                    actions.join(", ")
+                )
             }
         }
         Verdict::Indeterminate { missing } => {
@@ -64,7 +72,10 @@ pub fn cause_sentence(d: &Diagnosis) -> String {
                 "the outcome depends on evidence that could not be read".to_owned()
             } else {
                 let what: Vec<&str> = missing.iter().map(|m| m.what.as_str()).collect();
-                format!("the outcome depends on evidence that could not be read: {}", what.join(", "))
+                format!(
+                    "the outcome depends on evidence that could not be read: {}",
+                    what.join(", ")
+                )
             }
         }
     }
@@ -114,17 +125,25 @@ pub(crate) fn missing_text(m: &Missing) -> String {
     s
 }
 
-/// A fix's verification for people: `verified: resolves`, `verified: still denied by: ...`,
-/// `not verified: ...`.
-pub(crate) fn verification_text(v: &Verification) -> String {
+/// A fix's verification for people, in three parts: `verified` or `not verified`, the status
+/// (`resolves`, `still denied`, why it was not verified) and details (` by: ...`).
+pub(crate) fn verification_parts(v: &Verification) -> (&'static str, String, String) {
     match v {
-        Verification::Resolves => "verified: resolves".to_owned(),
-        Verification::StillDenied { by } if by.is_empty() => "verified: still denied".to_owned(),
-        Verification::StillDenied { by } => format!("verified: still denied by: {}", by.join("; ")),
-        Verification::Indeterminate { missing } => {
-            format!("not verified: the result then depends on evidence that could not be read: {}", missing.join(", "))
+        Verification::Resolves => ("verified", "resolves".to_owned(), String::new()),
+        Verification::StillDenied { by } if by.is_empty() => {
+            ("verified", "still denied".to_owned(), String::new())
         }
-        Verification::NotChecked { why } => format!("not verified: {why}"),
+        Verification::StillDenied { by } => (
+            "verified",
+            "still denied".to_owned(),
+            format!(" by: {}", by.join("; ")),
+        ),
+        Verification::Indeterminate { missing } => (
+            "not verified",
+            "the result then depends on evidence that could not be read".to_owned(),
+            format!(": {}", missing.join(", ")),
+        ),
+        Verification::NotChecked { why } => ("not verified", why.clone(), String::new()),
     }
 }
 
@@ -133,7 +152,11 @@ pub(crate) fn statement_words(c: &Check, at: StatementRef) -> String {
     match c.set.policy(at) {
         Some(p) => {
             let st = p.statements.get(at.statement as usize).map(|s| s.label());
-            format!("statement `{}` of {}", st.unwrap_or_else(|| format!("#{}", at.statement)), p.name)
+            format!(
+                "statement `{}` of {}",
+                st.unwrap_or_else(|| format!("#{}", at.statement)),
+                p.name
+            )
         }
         None => format!("the {}", layer_words(at.layer)),
     }
@@ -149,55 +172,101 @@ fn level_words(layer: Layer, level: u16) -> String {
 /// How a check came out, in words: `denied: explicit deny in statement ...`, `allowed via
 /// grant ...`, `indeterminate: depends on ...`.
 pub(crate) fn check_summary(c: &Check) -> String {
+    let (word, detail) = check_parts(c);
+    format!("{word}{detail}")
+}
+
+/// [`check_summary`] as the outcome word and the rest.
+pub(crate) fn check_parts(c: &Check) -> (&'static str, String) {
     let mut why = Vec::new();
     match c.outcome {
         CheckOutcome::Denied => {
             why.extend(c.blocks.iter().map(|b| b.message.clone()));
             match c.eval.decision {
                 Decision::ExplicitlyDenied => {
-                    let real: Vec<_> = c.eval.deciding.iter().filter(|at| !c.is_synthetic(at.layer, at.level)).collect();
-                    why.extend(real.iter().map(|at| format!("explicit deny in {}", statement_words(c, **at))));
+                    let real: Vec<_> = c
+                        .eval
+                        .deciding
+                        .iter()
+                        .filter(|at| !c.is_synthetic(at.layer, at.level))
+                        .collect();
+                    why.extend(
+                        real.iter()
+                            .map(|at| format!("explicit deny in {}", statement_words(c, **at))),
+                    );
                     if c.eval.deciding.is_empty() {
-                        why.extend(c.eval.blocked_by.iter().map(|b| format!("refused by the {}", level_words(b.layer, b.level))));
+                        why.extend(
+                            c.eval.blocked_by.iter().map(|b| {
+                                format!("refused by the {}", level_words(b.layer, b.level))
+                            }),
+                        );
                     }
                 }
                 Decision::ImplicitlyDenied => {
-                    why.extend(c.eval.blocked_by.iter().map(|b| format!("no {} allows it", level_words(b.layer, b.level))));
+                    why.extend(
+                        c.eval
+                            .blocked_by
+                            .iter()
+                            .map(|b| format!("no {} allows it", level_words(b.layer, b.level))),
+                    );
                 }
                 Decision::Allowed => {}
             }
         }
         CheckOutcome::Allowed => {
             if let Some(g) = &c.kms_grant {
-                return format!("allowed via {g}");
+                return ("allowed", format!(" via {g}"));
             }
-            let by: Vec<String> = c
+            // The grant comes from identity and resource policies; the allows of SCPs, RCPs,
+            // boundaries and session policies only let it through.
+            let real: Vec<StatementRef> = c
                 .eval
                 .deciding
                 .iter()
+                .copied()
                 .filter(|at| !c.is_synthetic(at.layer, at.level))
+                .collect();
+            let grants: Vec<StatementRef> = real
+                .iter()
+                .copied()
+                .filter(|at| matches!(at.layer, Layer::Identity | Layer::Resource))
+                .collect();
+            let by: Vec<String> = if grants.is_empty() { &real } else { &grants }
+                .iter()
                 .map(|at| statement_words(c, *at))
                 .collect();
-            let mut s = "allowed".to_owned();
+            let mut s = String::new();
             if !by.is_empty() {
                 s.push_str(" by ");
                 s.push_str(&by.join(" and "));
             }
             if c.eval.grant_from_acl {
-                s.push_str(if by.is_empty() { " by the bucket ACL" } else { " and the bucket ACL" });
+                s.push_str(if by.is_empty() {
+                    " by the bucket ACL"
+                } else {
+                    " and the bucket ACL"
+                });
             }
-            return s;
+            return ("allowed", s);
         }
         CheckOutcome::Indeterminate => {
             let what: Vec<&str> = c.missing.iter().map(|m| m.what.as_str()).collect();
-            return if what.is_empty() {
-                "indeterminate".to_owned()
+            let detail = if what.is_empty() {
+                String::new()
             } else {
-                format!("indeterminate: depends on {}", what.join(", "))
+                format!(": depends on {}", what.join(", "))
             };
+            return ("indeterminate", detail);
         }
     }
-    if why.is_empty() { "denied".to_owned() } else { format!("denied: {}", why.join("; ")) }
+    (
+        "denied",
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", why.join("; "))
+        },
+    )
 }
 
 /// The caller as an ARN (or `anonymous`), as the request names it or as derived from the
@@ -206,8 +275,13 @@ pub(crate) fn caller_text(d: &Diagnosis) -> Option<String> {
     match &d.analysis.principal {
         Some(RequestPrincipal::Anonymous) => Some("anonymous".to_owned()),
         Some(RequestPrincipal::Service(s)) => Some(s.clone()),
-        Some(RequestPrincipal::Aws(AwsPrincipal::Account { account })) => Some(format!("arn:aws:iam::{account}:root")),
-        Some(p) => p.arn().map(str::to_owned).or_else(|| d.analysis.request.principal.clone()),
+        Some(RequestPrincipal::Aws(AwsPrincipal::Account { account })) => {
+            Some(format!("arn:aws:iam::{account}:root"))
+        }
+        Some(p) => p
+            .arn()
+            .map(str::to_owned)
+            .or_else(|| d.analysis.request.principal.clone()),
         None => d.analysis.request.principal.clone(),
     }
 }

@@ -110,9 +110,9 @@ fn identity_collects_inline_managed_and_boundary_policies() {
         boundary.name,
         "permissions boundary arn:aws:iam::111122223333:policy/UploaderBoundary"
     );
-    // Given URL-encoded, as IAM returns it.
+    // Given URL-encoded, as IAM returns it: decoded, and re-indented for display.
     assert!(boundary.origin.as_ref().unwrap().from_string);
-    assert!(boundary.text.starts_with("{\"Version\""));
+    assert!(boundary.text.starts_with("{\n  \"Version\": \"2012-10-17\""), "{}", boundary.text);
 }
 
 #[test]

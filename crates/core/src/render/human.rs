@@ -1,0 +1,381 @@
+//! The human rendering: the verdict and its cause in one sentence, then each finding with
+//! compiler-style snippets of the policies it points at, its fix and whether the fix was
+//! verified, what could not be read, and a summary of every check.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use super::snippet::{MAX_WIDTH, Source, Window};
+use super::style::{Paint, Style};
+use crate::analysis::{CheckOutcome, Verdict};
+use crate::finding::{Diagnosis, Finding, Label, Role, Verification};
+
+/// Options of the human rendering.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct HumanOptions {
+    /// Colour with ANSI escape codes. The caller decides (a terminal, `NO_COLOR` unset).
+    pub color: bool,
+    /// Leave out the summary of checks at the end.
+    pub no_checks: bool,
+}
+
+impl HumanOptions {
+    /// Options with colour on or off and everything else by default.
+    pub fn new(color: bool) -> HumanOptions {
+        HumanOptions {
+            color,
+            ..HumanOptions::default()
+        }
+    }
+}
+
+/// Lines of a primary label's span shown in full; a longer span shows its first lines, the
+/// marked lines and its last line.
+const MAX_SPAN_LINES: usize = 12;
+const HEAD_LINES: usize = 6;
+
+/// Renders a diagnosis for a person.
+pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
+    let p = Paint { on: opts.color };
+    let mut out = String::new();
+    let verdict_style = match d.verdict {
+        Verdict::Allowed => Style::Good,
+        Verdict::Denied => Style::Error,
+        Verdict::Indeterminate { .. } => Style::Warning,
+    };
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        p.paint(verdict_style, super::verdict_word(&d.verdict)),
+        p.paint(Style::Bold, &super::cause_sentence(d))
+    );
+    let r = &d.analysis.request;
+    let who = super::caller_text(d)
+        .map(|c| format!(" by `{c}`"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  upload: {} of `s3://{}/{}`{who}",
+        r.operation.as_str(),
+        r.bucket,
+        r.key
+    );
+    if let Verdict::Indeterminate { missing } = &d.verdict {
+        for m in missing {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.paint(Style::Warning, "cannot see:"),
+                super::missing_text(m)
+            );
+        }
+    }
+    for f in &d.findings {
+        out.push('\n');
+        finding(&mut out, f, p);
+    }
+    if !opts.no_checks && !d.analysis.checks.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "{}", p.paint(Style::Bold, "checks:"));
+        for c in &d.analysis.checks {
+            let (word, detail) = super::check_parts(c);
+            let style = match c.outcome {
+                CheckOutcome::Allowed => Style::Good,
+                CheckOutcome::Denied => Style::Error,
+                CheckOutcome::Indeterminate => Style::Warning,
+            };
+            let _ = writeln!(out, "  {}: {}{detail}", c.action, p.paint(style, word));
+            let _ = writeln!(out, "    reason: {}", c.reason);
+        }
+    }
+    if !d.skipped.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(Style::Bold, "rules not run (evidence missing):")
+        );
+        for s in &d.skipped {
+            let _ = writeln!(out, "  {}: needs {}", s.rule, s.missing.join(", "));
+        }
+    }
+    out
+}
+
+fn finding(out: &mut String, f: &Finding, p: Paint) {
+    let style = match f.role {
+        Role::Cause => Style::Error,
+        Role::Contributing => Style::Warning,
+        Role::Observation => Style::Note,
+    };
+    let head = format!("{}[{}]", super::role_word(f.role), f.rule);
+    let _ = writeln!(
+        out,
+        "{} ({}): {}",
+        p.paint(style, &head),
+        super::confidence_word(f.confidence),
+        p.paint(Style::Bold, &f.message)
+    );
+    let blocks: Vec<Block> = groups(&f.labels).iter().map(|g| Block::new(g)).collect();
+    let width = blocks.iter().map(Block::gutter_width).max().unwrap_or(1);
+    let pad = " ".repeat(width);
+    let bar = p.paint(Style::Gutter, "|");
+    for b in &blocks {
+        b.write(out, width, p, style);
+    }
+    // A block that ends with a note has already closed the gutter.
+    if blocks.last().is_some_and(|b| b.note.is_none()) {
+        let _ = writeln!(out, "{pad} {bar}");
+    }
+    let eq = p.paint(Style::Gutter, "=");
+    let mut note = |label: &str, style: Style, text: &str| {
+        let _ = writeln!(out, "{pad} {eq} {} {text}", p.paint(style, label));
+    };
+    if let Some(c) = &f.check {
+        note("check:", Style::Bold, &format!("`{c}`"));
+    }
+    if let Some(fix) = &f.fix {
+        note("fix:", Style::Good, &fix.description);
+        let (label, status, detail) = super::verification_parts(&fix.verified);
+        let vstyle = match fix.verified {
+            Verification::Resolves => Style::Good,
+            Verification::StillDenied { .. } => Style::Error,
+            _ => Style::Warning,
+        };
+        note(
+            &format!("{label}:"),
+            vstyle,
+            &format!("{}{detail}", p.paint(vstyle, &status)),
+        );
+    }
+    for n in &f.notes {
+        note("note:", Style::Note, n);
+    }
+    for m in &f.missing {
+        note("cannot see:", Style::Warning, &super::missing_text(m));
+    }
+}
+
+/// The labels of a finding grouped by document, the group with the primary label first.
+fn groups(labels: &[Label]) -> Vec<Vec<&Label>> {
+    let mut groups: Vec<Vec<&Label>> = Vec::new();
+    for l in labels {
+        match groups.iter_mut().find(|g| same_document(g[0], l)) {
+            Some(g) => g.push(l),
+            None => groups.push(vec![l]),
+        }
+    }
+    groups.sort_by_key(|g| !g.iter().any(|l| l.primary));
+    groups
+}
+
+fn same_document(a: &Label, b: &Label) -> bool {
+    a.document == b.document
+        && (Arc::ptr_eq(&a.text, &b.text) || a.text == b.text)
+        && a.origin == b.origin
+}
+
+/// One row of a snippet.
+#[derive(Debug)]
+enum Row {
+    Line {
+        number: usize,
+        text: String,
+    },
+    Mark {
+        column: usize,
+        width: usize,
+        primary: bool,
+        message: String,
+    },
+    Gap,
+}
+
+/// A snippet of one document: where it is, and its rows.
+#[derive(Debug)]
+struct Block {
+    location: String,
+    rows: Vec<Row>,
+    note: Option<String>,
+}
+
+impl Block {
+    fn new(labels: &[&Label]) -> Block {
+        let anchor = labels
+            .iter()
+            .copied()
+            .find(|l| l.primary)
+            .unwrap_or(labels[0]);
+        let src = Source::new(&anchor.text, anchor.origin.as_ref());
+        let (location, note) = location(anchor);
+        let (first, last) = src.lines_of(anchor.span);
+        let mut shown = BTreeSet::new();
+        if last - first < MAX_SPAN_LINES {
+            shown.extend(first..=last);
+        } else {
+            shown.extend(first..first + HEAD_LINES);
+            shown.insert(last);
+        }
+        for l in labels {
+            shown.insert(src.lines_of(l.span).0);
+        }
+        // Fill the gaps between shown lines when the whole range is short, and small gaps
+        // anyway: context reads better than `...`.
+        if let (Some(&lo), Some(&hi)) = (shown.first(), shown.last()) {
+            if hi - lo < MAX_SPAN_LINES {
+                shown.extend(lo..=hi);
+            } else {
+                let lines: Vec<usize> = shown.iter().copied().collect();
+                for w in lines.windows(2) {
+                    if w[1] - w[0] <= 3 {
+                        shown.extend(w[0]..w[1]);
+                    }
+                }
+            }
+        }
+        let mut marks: Vec<(usize, &Label)> = labels
+            .iter()
+            .map(|l| (src.lines_of(l.span).0, *l))
+            .collect();
+        marks.sort_by_key(|(line, l)| (*line, !l.primary, src.mark(l.span).0));
+        let mut rows = Vec::new();
+        let mut prev: Option<usize> = None;
+        for idx in shown {
+            if prev.is_some_and(|p| idx > p + 1) {
+                rows.push(Row::Gap);
+            }
+            prev = Some(idx);
+            let here: Vec<&Label> = marks
+                .iter()
+                .filter(|(line, _)| *line == idx)
+                .map(|(_, l)| *l)
+                .collect();
+            // Window a long line at the first mark, or at the primary one when the marks are
+            // too far apart to show together.
+            let cols: Vec<usize> = here.iter().map(|l| src.mark(l.span).0).collect();
+            let focus = match (cols.iter().min(), cols.iter().max()) {
+                (Some(&lo), Some(&hi)) if hi - lo < MAX_WIDTH / 2 => Some(lo),
+                _ => cols.first().copied(),
+            };
+            let window = Window::new(&src.line(idx), focus);
+            rows.push(Row::Line {
+                number: src.number(idx),
+                text: window.text.clone(),
+            });
+            for l in here {
+                let (col, width) = src.mark(l.span);
+                let (column, width) = window.place(col, width);
+                rows.push(Row::Mark {
+                    column,
+                    width,
+                    primary: l.primary,
+                    message: l.message.clone(),
+                });
+            }
+        }
+        Block {
+            location,
+            rows,
+            note,
+        }
+    }
+
+    fn gutter_width(&self) -> usize {
+        self.rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Line { number, .. } => Some(number.to_string().len()),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1)
+    }
+
+    fn write(&self, out: &mut String, width: usize, p: Paint, style: Style) {
+        let pad = " ".repeat(width);
+        let bar = p.paint(Style::Gutter, "|");
+        let _ = writeln!(
+            out,
+            "{pad}{} {}",
+            p.paint(Style::Gutter, "-->"),
+            self.location
+        );
+        let _ = writeln!(out, "{pad} {bar}");
+        for row in &self.rows {
+            match row {
+                Row::Line { number, text } => {
+                    let n = p.paint(Style::Gutter, &format!("{number:>width$}"));
+                    let _ = writeln!(out, "{}", format!("{n} {bar} {text}").trim_end());
+                }
+                Row::Mark {
+                    column,
+                    width: w,
+                    primary,
+                    message,
+                } => {
+                    let (ch, s) = if *primary {
+                        ('^', style)
+                    } else {
+                        ('-', Style::Gutter)
+                    };
+                    let marker: String = std::iter::repeat_n(ch, *w).collect();
+                    let text = if message.is_empty() {
+                        marker
+                    } else {
+                        format!("{marker} {message}")
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{pad} {bar} {}{}",
+                        " ".repeat(*column),
+                        p.paint(s, &text)
+                    );
+                }
+                Row::Gap => {
+                    let _ = writeln!(out, "{}", p.paint(Style::Gutter, "..."));
+                }
+            }
+        }
+        if let Some(n) = &self.note {
+            let _ = writeln!(out, "{pad} {bar}");
+            let _ = writeln!(
+                out,
+                "{pad} {} {} {n}",
+                p.paint(Style::Gutter, "="),
+                p.paint(Style::Note, "note:")
+            );
+        }
+    }
+}
+
+/// ` --> file:line:col (document)`, ` --> file:line:col /pointer (document)` for a policy that
+/// was a JSON string in the file, or ` --> document /pointer` for a policy from no file.
+fn location(l: &Label) -> (String, Option<String>) {
+    match &l.origin {
+        Some(o) if !o.from_string => {
+            let (line, col) = l.line_col();
+            (format!("{}:{line}:{col} ({})", o.file, l.document), None)
+        }
+        Some(o) => (
+            format!(
+                "{}:{}:{} {} ({})",
+                o.file, o.line, o.column, o.pointer, l.document
+            ),
+            Some(
+                "the policy is a JSON string in the file: it is shown decoded (re-indented if it \
+                 was on one line), with its own line numbers"
+                    .to_owned(),
+            ),
+        ),
+        None => (
+            format!("{} {}", l.document, display_pointer(&l.pointer)),
+            None,
+        ),
+    }
+}
+
+fn display_pointer(p: &str) -> &str {
+    if p.is_empty() { "/" } else { p }
+}

@@ -1,0 +1,79 @@
+//! A plain, stable rendering of findings for snapshot tests: no colour, no file paths, one
+//! fact per line. Rule crates snapshot it, so it changes only when a finding does, never
+//! when the human rendering is restyled.
+
+use std::fmt::Write as _;
+
+use super::snippet::{Source, excerpt};
+use crate::finding::{Diagnosis, Finding, Verification};
+
+/// Lines of source text shown under a label, at most.
+const EXCERPT_LINES: usize = 6;
+
+/// The findings of one rule (`id` or `scope/id`), or of every rule with `None`, as plain text.
+pub fn plain_findings(d: &Diagnosis, rule_id: Option<&str>) -> String {
+    let selected: Vec<&Finding> = d
+        .findings
+        .iter()
+        .filter(|f| rule_id.is_none_or(|id| f.rule.id == id || f.rule.to_string() == id))
+        .collect();
+    let mut out = String::new();
+    if selected.is_empty() {
+        let _ = writeln!(
+            out,
+            "no findings{}",
+            rule_id.map(|r| format!(" from `{r}`")).unwrap_or_default()
+        );
+    }
+    for (i, f) in selected.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        finding(&mut out, f);
+    }
+    out
+}
+
+fn finding(out: &mut String, f: &Finding) {
+    let _ = writeln!(out, "rule: {}", f.rule);
+    let _ = writeln!(out, "role: {}", super::role_word(f.role));
+    let _ = writeln!(out, "confidence: {}", super::confidence_word(f.confidence));
+    let _ = writeln!(out, "message: {}", f.message);
+    if let Some(c) = &f.check {
+        let _ = writeln!(out, "check: {c}");
+    }
+    for l in &f.labels {
+        let (line, col) = l.line_col();
+        let kind = if l.primary { "primary" } else { "secondary" };
+        let _ = writeln!(
+            out,
+            "label ({kind}): {}#{} ({line}:{col}): {}",
+            l.document, l.pointer, l.message
+        );
+        let src = Source::new(&l.text, l.origin.as_ref());
+        for text in excerpt(&src, l.span, EXCERPT_LINES) {
+            let _ = writeln!(out, "  | {}", text.trim_end());
+        }
+    }
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(out, "fix: {}", fix.description);
+        for c in &fix.changes {
+            let _ = writeln!(out, "change: {}", super::json::change(c));
+        }
+        let verified = match &fix.verified {
+            Verification::Resolves => "resolves".to_owned(),
+            Verification::StillDenied { by } => format!("still denied by: {}", by.join("; ")),
+            Verification::Indeterminate { missing } => {
+                format!("indeterminate: depends on {}", missing.join(", "))
+            }
+            Verification::NotChecked { why } => format!("not checked: {why}"),
+        };
+        let _ = writeln!(out, "verified: {verified}");
+    }
+    for m in &f.missing {
+        let _ = writeln!(out, "missing: {}", super::missing_text(m));
+    }
+    for n in &f.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+}

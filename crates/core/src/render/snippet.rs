@@ -1,0 +1,258 @@
+//! The lines of a policy document as a snippet shows them: where each span starts and ends,
+//! the line numbers of the file the policy came from, and windows over lines too long to show.
+
+use crate::json::Span;
+use crate::policy::Origin;
+
+/// Lines wider than this are shown as a window around the marked column.
+pub(crate) const MAX_WIDTH: usize = 160;
+/// Characters kept before the marked column when a line is windowed.
+const LEAD: usize = 24;
+const ELLIPSIS: &str = "...";
+
+/// A document's text split into lines.
+#[derive(Debug)]
+pub(crate) struct Source<'a> {
+    text: &'a str,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+    /// Number shown for the first line.
+    first_number: usize,
+    /// Columns before the first character of the first line (the file's text before the
+    /// policy, when the policy is an object inside a file).
+    first_pad: usize,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(text: &'a str, origin: Option<&Origin>) -> Source<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let (first_number, first_pad) = match origin {
+            Some(o) if !o.from_string => (o.line.max(1), o.column.saturating_sub(1)),
+            _ => (1, 0),
+        };
+        Source {
+            text,
+            starts,
+            first_number,
+            first_pad,
+        }
+    }
+
+    /// The byte offset clamped into the text and moved back to a character boundary.
+    fn clamp(&self, offset: usize) -> usize {
+        let mut o = offset.min(self.text.len());
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+
+    /// 0-based index of the line holding a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let o = self.clamp(offset);
+        self.starts.partition_point(|&s| s <= o).saturating_sub(1)
+    }
+
+    /// The 0-based lines of a span's first and last character.
+    pub fn lines_of(&self, span: Span) -> (usize, usize) {
+        let (s, e) = (span.start as usize, span.end as usize);
+        let first = self.line_of(s);
+        let last = if e > s { self.line_of(e - 1) } else { first };
+        (first, last.max(first))
+    }
+
+    /// A line's text, without its line break; tabs become spaces so that columns stay aligned.
+    pub fn line(&self, idx: usize) -> String {
+        let start = self.starts.get(idx).copied().unwrap_or(self.text.len());
+        let end = self
+            .starts
+            .get(idx + 1)
+            .map_or(self.text.len(), |&e| e.saturating_sub(1));
+        let raw = self.text.get(start..end.max(start)).unwrap_or("");
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let pad = if idx == 0 { self.first_pad } else { 0 };
+        let mut s = " ".repeat(pad);
+        s.extend(raw.chars().map(|c| if c == '\t' { ' ' } else { c }));
+        s
+    }
+
+    /// The number shown for a line.
+    pub fn number(&self, idx: usize) -> usize {
+        self.first_number + idx
+    }
+
+    /// The 0-based display column of a byte offset in its line.
+    pub fn column(&self, offset: usize) -> usize {
+        let o = self.clamp(offset);
+        let idx = self.line_of(o);
+        let start = self.starts[idx];
+        let pad = if idx == 0 { self.first_pad } else { 0 };
+        pad + self.text[start..o].chars().count()
+    }
+
+    /// Where a span's mark goes on its first line: display column and width (at least 1; a
+    /// span over several lines is marked to the end of its first line).
+    pub fn mark(&self, span: Span) -> (usize, usize) {
+        let start = self.clamp(span.start as usize);
+        let end = self.clamp(span.end as usize).max(start);
+        let idx = self.line_of(start);
+        let line_end = self
+            .starts
+            .get(idx + 1)
+            .map_or(self.text.len(), |&e| e.saturating_sub(1));
+        let stop = end.min(line_end).max(start);
+        let width = self.text[start..stop].trim_end().chars().count();
+        (self.column(start), width.max(1))
+    }
+
+    /// The exact text under a span.
+    pub fn text_of(&self, span: Span) -> &'a str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+}
+
+/// A line as shown: the whole line when it fits, else a window starting a little before
+/// `focus` (a display column), with `...` where it was cut.
+#[derive(Debug)]
+pub(crate) struct Window {
+    pub text: String,
+    /// The first display column shown.
+    first: usize,
+    /// Columns taken by a leading ellipsis.
+    shift: usize,
+    /// The column after the last one shown.
+    last: usize,
+}
+
+impl Window {
+    pub fn new(line: &str, focus: Option<usize>) -> Window {
+        let len = line.chars().count();
+        if len <= MAX_WIDTH {
+            return Window {
+                text: line.to_owned(),
+                first: 0,
+                shift: 0,
+                last: len,
+            };
+        }
+        let first = focus
+            .map_or(0, |f| f.saturating_sub(LEAD))
+            .min(len.saturating_sub(MAX_WIDTH));
+        let last = (first + MAX_WIDTH).min(len);
+        let mut text = String::new();
+        if first > 0 {
+            text.push_str(ELLIPSIS);
+        }
+        text.extend(line.chars().skip(first).take(last - first));
+        if last < len {
+            text.push_str(ELLIPSIS);
+        }
+        Window {
+            text,
+            first,
+            shift: if first > 0 { ELLIPSIS.len() } else { 0 },
+            last,
+        }
+    }
+
+    /// Where a mark at `column` of `width` columns lands in the shown text.
+    pub fn place(&self, column: usize, width: usize) -> (usize, usize) {
+        let col = column.clamp(self.first, self.last);
+        let end = (column + width).clamp(col, self.last);
+        (col - self.first + self.shift, (end - col).max(1))
+    }
+}
+
+/// At most `max` lines of the exact text under a span, the lines after the first dedented by
+/// their common indentation (so a statement reads as it would on its own), and a last line
+/// saying how many lines were left out.
+pub(crate) fn excerpt(src: &Source<'_>, span: Span, max: usize) -> Vec<String> {
+    let lines: Vec<&str> = src
+        .text_of(span)
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    let indent_of = |l: &str| l.chars().take_while(|c| *c == ' ' || *c == '\t').count();
+    let indent = lines
+        .iter()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent_of(l))
+        .min()
+        .unwrap_or(0);
+    let keep = if lines.len() > max {
+        max.saturating_sub(1).max(1)
+    } else {
+        lines.len()
+    };
+    let mut out: Vec<String> = lines
+        .iter()
+        .take(keep)
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                (*l).to_owned()
+            } else {
+                l.chars().skip(indent.min(indent_of(l))).collect()
+            }
+        })
+        .collect();
+    if lines.len() > keep {
+        out.push(format!("... ({} more lines)", lines.len() - keep));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_follow_the_file_origin() {
+        let text = "{\n  \"a\": 1,\n  \"b\": [2]\n}";
+        let origin = Origin {
+            file: "f.json".into(),
+            line: 10,
+            column: 5,
+            pointer: "/p".into(),
+            from_string: false,
+        };
+        let src = Source::new(text, Some(&origin));
+        assert_eq!(src.number(src.line_of(4)), 11);
+        assert_eq!(src.line(0), "    {");
+        assert_eq!(src.column(0), 4);
+        assert_eq!(src.column(4), 2);
+        let b = text.find("[2]").unwrap_or(0);
+        assert_eq!(src.mark(Span::new(b, b + 3)), (7, 3));
+        assert_eq!(src.lines_of(Span::new(0, text.len())), (0, 3));
+        assert_eq!(src.mark(Span::new(0, text.len())), (4, 1));
+    }
+
+    #[test]
+    fn long_lines_are_windowed_around_the_mark() {
+        let line = "x".repeat(600);
+        let w = Window::new(&line, Some(200));
+        assert!(w.text.starts_with("...") && w.text.ends_with("..."));
+        assert_eq!(w.place(200, 5), (LEAD + 3, 5));
+        let short = Window::new("abc", Some(1));
+        assert_eq!((short.text.as_str(), short.place(1, 10)), ("abc", (1, 2)));
+    }
+
+    #[test]
+    fn excerpts_dedent_and_trim() {
+        let text = "[\n    {\n      \"a\": 1,\n      \"b\": 2,\n      \"c\": 3\n    }\n]";
+        let src = Source::new(text, None);
+        let start = text.find('{').unwrap_or(0);
+        let end = text.rfind('}').map_or(0, |e| e + 1);
+        let span = Span::new(start, end);
+        assert_eq!(
+            excerpt(&src, span, 6),
+            ["{", "  \"a\": 1,", "  \"b\": 2,", "  \"c\": 3", "}"]
+        );
+        assert_eq!(
+            excerpt(&src, span, 3),
+            ["{", "  \"a\": 1,", "... (3 more lines)"]
+        );
+    }
+}
