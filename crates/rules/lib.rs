@@ -1,1 +1,16 @@
-//! The rule bundle: links every built-in rule crate so its rules register.
+//! The rule bundle: links every built-in rule crate so that its rules register, and gives the
+//! registry of all of them. Keep the `use` lines sorted; `cargo xtask new-rule` adds them.
+
+use why403_rule_bucket_acl_missing_write as _;
+use why403_rule_bucket_policy_explicit_deny as _;
+use why403_rule_identity_policy_missing_put_object as _;
+use why403_rule_kms_key_policy_missing_generate_data_key as _;
+use why403_rule_scp_denies_s3 as _;
+
+use why403_core::rule::Registry;
+
+/// Every built-in rule (and any other rule crate linked into the program).
+pub fn registry() -> Registry {
+    // Ids are unique by construction: the registry test below and `cargo xtask check` guard it.
+    Registry::linked().unwrap_or_else(|e| unreachable!("built-in rules are unique: {e}"))
+}

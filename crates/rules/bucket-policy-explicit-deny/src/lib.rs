@@ -1,0 +1,112 @@
+//! Rule `builtin/bucket-policy-explicit-deny`: a Deny statement in the bucket policy applies
+//! to the upload.
+
+use why403_core::analysis::CheckKind;
+use why403_core::eval::{Layer, explain_condition_holds};
+use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, header_fix_for};
+use why403_core::rule::{Emitter, Rule, RuleContext, label};
+
+why403_core::declare_rule! {
+    /// ## Cause
+    ///
+    /// A statement of the bucket policy with `"Effect": "Deny"` matches the upload: its
+    /// `Principal`, `Action` and `Resource` cover the request and every condition holds. A
+    /// common case is the encryption guard from AWS's own examples, which denies `s3:PutObject`
+    /// unless the request names the bucket's KMS key:
+    /// `StringNotLikeIfExists` on `s3:x-amz-server-side-encryption-aws-kms-key-id`. The
+    /// `...IfExists` operator is true when the key is absent, so an upload that relies on the
+    /// bucket's default encryption (no encryption header) is denied too.
+    ///
+    /// ## How AWS evaluates it
+    ///
+    /// An explicit deny in any applicable policy overrides every allow: identity policies,
+    /// the bucket policy, ACLs and KMS permissions cannot outweigh it. Bucket policy Deny
+    /// statements apply to every principal they name, in the bucket owner's account or not.
+    /// Condition keys that the request does not carry make negated operators
+    /// (`StringNotEquals`, `StringNotLike`, `ArnNotLike`...) and `...IfExists` operators true.
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// {
+    ///   "Sid": "DenyWithoutBucketKey",
+    ///   "Effect": "Deny",
+    ///   "Principal": "*",
+    ///   "Action": "s3:PutObject",
+    ///   "Resource": "arn:aws:s3:::amzn-s3-demo-bucket/*",
+    ///   "Condition": {
+    ///     "StringNotLikeIfExists": {
+    ///       "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    ///     }
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// An upload without encryption headers is denied by this statement.
+    ///
+    /// ## Fix
+    ///
+    /// Satisfy the condition when it tests a request header: send the header the statement
+    /// expects (here `x-amz-server-side-encryption: aws:kms` and
+    /// `x-amz-server-side-encryption-aws-kms-key-id` with the key's full ARN; the value is
+    /// compared as a string, so an alias or a bare key id does not match). Otherwise narrow or
+    /// remove the statement; only principals of the bucket owner's account can change the
+    /// bucket policy.
+    ///
+    /// ## References
+    ///
+    /// - AWS Knowledge Center: Why am I getting a "403 Forbidden" error when I try to upload files in Amazon S3?
+    /// - IAM User Guide: Policy evaluation logic; IAM JSON policy elements: Condition operators (`...IfExists`)
+    /// - Amazon S3 User Guide: Bucket policy examples (requiring SSE-KMS)
+    pub struct BucketPolicyExplicitDeny {
+        id: "bucket-policy-explicit-deny",
+        scope: "builtin",
+        layer: "bucket-policy",
+        summary: "a bucket policy statement explicitly denies the upload",
+    }
+}
+
+impl Rule for BucketPolicyExplicitDeny {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        for check in cx.analysis.checks.iter().filter(|c| c.kind == CheckKind::S3) {
+            for at in cx.denies(check).into_iter().filter(|at| at.layer == Layer::Resource) {
+                let Some((policy, st)) = cx.statement(check, at) else { continue };
+                let confidence = if check.missing.is_empty() { Confidence::Confirmed } else { Confidence::Likely };
+                let f = out.emit(
+                    Role::Cause,
+                    confidence,
+                    format!(
+                        "explicit deny in statement `{}` of the {} denies `{}`",
+                        st.label(),
+                        policy.name,
+                        check.action
+                    ),
+                );
+                f.check = Some(check.action.clone());
+                f.labels.push(label(policy, st.effect_span, &format!("{}/Effect", st.pointer), false, "this statement denies"));
+                // Point at what made the statement apply: each condition, or the statement.
+                let mut header_fix = None;
+                for c in &st.conditions {
+                    let why = explain_condition_holds(c, &check.request.context);
+                    let primary = !f.labels.iter().any(|l| l.primary);
+                    f.labels.push(label(policy, c.key_span, &c.key_pointer, primary, why));
+                    if header_fix.is_none() {
+                        header_fix = header_fix_for(c);
+                    }
+                }
+                if st.conditions.is_empty() {
+                    f.labels[0].primary = true;
+                    f.labels[0].message = format!("denies `{}` without conditions", check.action);
+                }
+                f.missing = check.missing.clone();
+                f.fix = Some(match header_fix {
+                    Some((changes, sentence)) => Fix::new(sentence, changes),
+                    None => Fix::new(
+                        format!("remove or narrow statement `{}` of the bucket policy", st.label()),
+                        vec![Change::RemoveStatement { target: PolicyTarget::BucketPolicy, statement: st.index }],
+                    ),
+                });
+            }
+        }
+    }
+}

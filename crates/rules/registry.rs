@@ -1,0 +1,98 @@
+//! Registry invariants, checked on every `cargo test`: the rule crates under `crates/rules/`
+//! and the registered rules match one to one, ids and summaries follow the conventions, and
+//! every rule's docs have the required sections.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+const SECTIONS: &[&str] = &["## Cause", "## How AWS evaluates it", "## Example", "## Fix", "## References"];
+
+fn rules_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The rule crate directories under `crates/rules/`.
+fn crate_dirs() -> BTreeSet<String> {
+    std::fs::read_dir(rules_dir())
+        .expect("crates/rules is readable")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn every_rule_crate_is_linked_and_registered_once() {
+    let registry = why403_rules::registry();
+    let dirs = crate_dirs();
+    assert!(!dirs.is_empty(), "no rule crates found");
+    let mut registered = BTreeSet::new();
+    for rule in registry.rules() {
+        let m = rule.meta();
+        let source = m.source_file.replace('\\', "/");
+        let dir = source
+            .strip_prefix("crates/rules/")
+            .and_then(|s| s.split('/').next())
+            .unwrap_or_else(|| panic!("rule `{}` is declared outside crates/rules: {source}", m.id));
+        assert_eq!(dir, m.id, "rule `{}` lives in crates/rules/{dir}; the directory must be named after the id", m.id);
+        assert!(registered.insert(dir.to_owned()), "two rules are declared in crates/rules/{dir}");
+    }
+    let unlinked: Vec<_> = dirs.difference(&registered).collect();
+    assert!(
+        unlinked.is_empty(),
+        "rule crates not linked into the bundle (add `use why403_rule_<id> as _;` to crates/rules/lib.rs \
+         and the dependency to crates/rules/Cargo.toml): {unlinked:?}"
+    );
+}
+
+#[test]
+fn ids_and_summaries_follow_the_conventions() {
+    let registry = why403_rules::registry();
+    for rule in registry.rules() {
+        let m = rule.meta();
+        assert!(
+            !m.id.is_empty()
+                && m.id.len() <= 48
+                && m.id.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+            "id `{}` must be kebab-case ASCII, at most 48 characters",
+            m.id
+        );
+        assert_eq!(m.scope, "builtin", "built-in rules have scope `builtin`");
+        assert!(!m.summary.contains('\n') && m.summary.len() <= 80, "summary of `{}` must be one line of at most 80 characters", m.id);
+        assert!(
+            m.summary.starts_with(|c: char| c.is_lowercase()) && !m.summary.ends_with('.'),
+            "summary of `{}` starts lower-case and has no final period",
+            m.id
+        );
+        assert!(!m.layer.is_empty(), "rule `{}` names its layer", m.id);
+    }
+}
+
+#[test]
+fn docs_have_the_required_sections_in_order() {
+    for rule in why403_rules::registry().rules() {
+        let m = rule.meta();
+        let docs = m.docs_markdown();
+        let mut at = 0;
+        for s in SECTIONS {
+            let found = docs[at..].find(s).unwrap_or_else(|| panic!("docs of `{}` lack `{s}` (in order: {SECTIONS:?})", m.id));
+            at += found + s.len();
+        }
+        assert!(!docs.contains("FIXME"), "docs of `{}` still contain FIXME", m.id);
+    }
+}
+
+#[test]
+fn rules_are_sorted_and_unique() {
+    let registry = why403_rules::registry();
+    let ids: Vec<_> = registry.rules().iter().map(|r| r.meta().id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(ids, sorted);
+    let lib = std::fs::read_to_string(rules_dir().join("lib.rs")).expect("lib.rs");
+    let uses: Vec<&str> = lib.lines().filter(|l| l.starts_with("use why403_rule_")).collect();
+    let mut sorted_uses = uses.clone();
+    sorted_uses.sort_unstable();
+    assert_eq!(uses, sorted_uses, "keep the `use why403_rule_... as _;` lines of crates/rules/lib.rs sorted");
+}
