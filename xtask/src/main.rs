@@ -56,7 +56,10 @@ fn run() -> anyhow::Result<ExitCode> {
                     Some("-h" | "--help") => return help(),
                     Some(s) if s.starts_with("--") => bail!("unknown option `{s}` for conformance"),
                     _ if file.is_none() => file = Some(PathBuf::from(a)),
-                    _ => bail!("conformance takes one FILE, got a second: `{}`", a.to_string_lossy()),
+                    _ => bail!(
+                        "conformance takes one FILE, got a second: `{}`",
+                        a.to_string_lossy()
+                    ),
                 }
             }
             conformance::run(file, min)

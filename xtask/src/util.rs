@@ -43,7 +43,10 @@ pub fn build_why403(root: &Path) -> anyhow::Result<PathBuf> {
         .stderr(Stdio::inherit())
         .spawn()
         .with_context(|| format!("cannot run `{}`", cargo.to_string_lossy()))?;
-    let stdout = child.stdout.take().context("cargo's stdout was not captured")?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("cargo's stdout was not captured")?;
     let mut exe = None;
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line.context("reading cargo's output")?;
@@ -68,15 +71,26 @@ pub fn build_why403(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(exe)
 }
 
-/// Names of running compiler processes, so noisy timings can be flagged.
+/// How many compiler processes (rustc, C compilers, linkers) are running, so noisy timings
+/// can be flagged. Cargo itself is not counted: it is our parent.
 pub fn busy_compilers() -> usize {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return 0;
     };
     dir.filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
-        .filter(|comm| matches!(comm.trim(), "rustc" | "cc1" | "cc1plus" | "ld" | "cargo"))
+        .filter(|comm| {
+            matches!(
+                comm.trim(),
+                "rustc" | "cc1" | "cc1plus" | "ld" | "ld.lld" | "mold"
+            )
+        })
         .count()
 }
 
@@ -88,4 +102,36 @@ pub fn load_average() -> Option<f64> {
         .next()?
         .parse()
         .ok()
+}
+
+/// Aggregate CPU time counters from `/proc/stat` (clock ticks): all, and stolen by the
+/// hypervisor for other guests.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTicks {
+    pub total: u64,
+    pub steal: u64,
+}
+
+impl CpuTicks {
+    pub fn now() -> Option<CpuTicks> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        Some(CpuTicks {
+            // user nice system idle iowait irq softirq steal (guest time is inside user).
+            total: fields.iter().take(8).sum(),
+            steal: *fields.get(7)?,
+        })
+    }
+
+    /// Percentage of CPU time stolen between `self` and `later`.
+    pub fn steal_percent(self, later: CpuTicks) -> f64 {
+        let total = later.total.saturating_sub(self.total);
+        100.0 * later.steal.saturating_sub(self.steal) as f64 / total.max(1) as f64
+    }
 }

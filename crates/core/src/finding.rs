@@ -96,6 +96,8 @@ pub enum Change {
     AddAclGrant { canonical_id: String, permission: AclPermission },
     /// Attach a new SCP at a level of the caller's organization path (root first).
     AttachScp { level: usize, name: String, document: serde_json::Value },
+    /// Send the request over HTTPS.
+    UseHttps,
 }
 
 /// A policy a change applies to.
@@ -311,6 +313,13 @@ fn unexplained(a: &Analysis) -> Finding {
 /// the encryption header that goes with it), with a sentence saying so.
 pub fn header_fix_for(c: &crate::condition::Condition) -> Option<(Vec<Change>, String)> {
     use crate::condition::BaseOp;
+    // Deny when `aws:SecureTransport` is false: use HTTPS.
+    if c.key_lower == "aws:securetransport"
+        && c.op.base == BaseOp::Bool
+        && c.values.iter().all(|v| v.raw.eq_ignore_ascii_case("false"))
+    {
+        return Some((vec![Change::UseHttps], "send the request over HTTPS".to_owned()));
+    }
     let header = c.key_lower.strip_prefix("s3:")?;
     if !header.starts_with("x-amz-") {
         return None;

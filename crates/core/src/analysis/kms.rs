@@ -72,12 +72,20 @@ pub fn checks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, 
                 let what = key.clone().unwrap_or_else(|| "aws/s3".into());
                 return actions.into_iter().map(|(a, r)| not_found_check(req, principal, ctx, a, r, &what)).collect();
             }
-            let Some(k) = ev.kms_key.get() else {
-                let what = format!("KMS key {}", key.as_deref().unwrap_or("aws/s3"));
-                return actions
-                    .into_iter()
-                    .map(|(a, r)| unknown_check(req, principal, ctx, a, r, &ev.kms_key, &what))
-                    .collect();
+            let what = format!("KMS key {}", key.as_deref().unwrap_or("aws/s3"));
+            let described = ev.kms_key.get().filter(|k| key_matches(key.as_deref(), k));
+            let Some(k) = described else {
+                // The evidence describes no key, or another key than the one the upload uses
+                // (a fix that switches keys): what this key allows is unknown.
+                let slot: Slot<()> = match &ev.kms_key {
+                    Slot::Collected(_) => Slot::missing(
+                        format!("the evidence describes another key than `{}`", key.as_deref().unwrap_or("aws/s3")),
+                        &["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"],
+                    ),
+                    Slot::Unavailable(u) => Slot::Unavailable(u.clone()),
+                    _ => Slot::missing("not provided", &["kms:DescribeKey"]),
+                };
+                return actions.into_iter().map(|(a, r)| unknown_check(req, principal, ctx, a, r, &slot, &what)).collect();
             };
             let _ = from_header;
             actions.into_iter().map(|(a, r)| key_check(req, ev, principal, ctx, k, a, r)).collect()
@@ -117,6 +125,19 @@ fn unknown_check<T>(
         blocks: Vec::new(),
         kms_grant: None,
         outcome: CheckOutcome::Indeterminate,
+    }
+}
+
+/// Whether the described key is the one configured (by id, ARN, or the AWS managed key).
+fn key_matches(configured: Option<&str>, k: &KmsKey) -> bool {
+    match configured {
+        None => k.manager == "AWS",
+        Some(id) => {
+            id == k.arn
+                || id == k.key_id
+                || (k.manager == "AWS" && (id == "alias/aws/s3" || id.ends_with(":alias/aws/s3")))
+                || (id.starts_with("alias/") || id.contains(":alias/"))
+        }
     }
 }
 

@@ -26,6 +26,10 @@ pub(super) fn apply(c: &Change, req: &mut UploadRequest, ev: &mut Evidence) -> R
         Change::RemoveHeader { name } => {
             req.headers.remove(&name.to_ascii_lowercase());
         }
+        Change::UseHttps => {
+            req.network.tls = true;
+            req.context.retain(|k, _| !k.eq_ignore_ascii_case("aws:SecureTransport"));
+        }
         Change::AddIdentityPolicy { name, document } => {
             let identity = ev.identity.get_mut().ok_or(ApplyError::Unknown("caller's IAM identity"))?;
             let who = match identity.kind {
@@ -89,11 +93,11 @@ fn target_policy(ev: &mut Evidence, t: PolicyTarget) -> Result<&mut Policy, Appl
             .and_then(|o| o.scps.get_mut())
             .and_then(|l| l.get_mut(level))
             .and_then(|l| l.policies.get_mut(index)),
-        PolicyTarget::Rcp { level, index } => ev
-            .bucket_org
-            .get_mut()
-            .or(None)
-            .and_then(|o| o.rcps.get_mut())
+        PolicyTarget::Rcp { level, index } => match &mut ev.bucket_org {
+            crate::evidence::Slot::Collected(o) => Some(o),
+            _ => ev.caller_org.get_mut(),
+        }
+        .and_then(|o| o.rcps.get_mut())
             .and_then(|l| l.get_mut(level))
             .and_then(|l| l.policies.get_mut(index)),
         PolicyTarget::VpcEndpoint => ev.vpc_endpoint_policy.get_mut(),

@@ -212,6 +212,7 @@ pub(crate) fn change(c: &Change) -> Value {
         } => {
             j!({"type": "attach_scp", "level": level, "name": name, "document": document})
         }
+        Change::UseHttps => j!({"type": "use_https"}),
     }
 }
 

@@ -2,7 +2,7 @@
 //! grant the bucket owner's account `WRITE`.
 
 use why403_core::analysis::CheckKind;
-use why403_core::evidence::AclPermission;
+use why403_core::evidence::{AclPermission, Grantee};
 use why403_core::finding::{Change, Confidence, Fix, Role};
 use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
 
@@ -71,8 +71,11 @@ impl Rule for BucketAclMissingWrite {
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
                 f.check = Some(check.action.clone());
                 f.notes.push(format!("Object Ownership is {ownership}, so S3 uses the bucket ACL"));
-                let granted: Vec<String> =
-                    acl.grants.iter().map(|g| format!("{:?} {}", g.grantee, g.permission.as_str())).collect();
+                let granted: Vec<String> = acl
+                    .grants
+                    .iter()
+                    .map(|g| format!("`{}` to {}", g.permission.as_str(), grantee_words(&g.grantee)))
+                    .collect();
                 f.notes.push(format!("the ACL grants: {}", if granted.is_empty() { "nothing".into() } else { granted.join(", ") }));
                 f.fix = Some(Fix::new(
                     format!("grant the bucket owner's canonical user `{}` `FULL_CONTROL` in the bucket ACL", acl.owner_id),
@@ -80,5 +83,14 @@ impl Rule for BucketAclMissingWrite {
                 ));
             }
         }
+    }
+}
+
+fn grantee_words(g: &Grantee) -> String {
+    match g {
+        Grantee::CanonicalUser { id, display_name: Some(n) } => format!("canonical user `{id}` ({n})"),
+        Grantee::CanonicalUser { id, display_name: None } => format!("canonical user `{id}`"),
+        Grantee::Group { uri } => format!("group `{}`", uri.rsplit('/').next().unwrap_or(uri)),
+        Grantee::Email { address } => format!("email grantee `{address}`"),
     }
 }

@@ -68,7 +68,12 @@ impl Rule for IdentityPolicyMissingPutObject {
             if !(blocked || possible) {
                 continue;
             }
-            let who = check.request.principal.arn().unwrap_or("the caller").to_owned();
+            // For a role session, the policies belong to the role.
+            let who = cx
+                .analysis
+                .context
+                .get("aws:PrincipalArn")
+                .map_or_else(|| "the caller".to_owned(), |v| v.values[0].clone());
             if unknown {
                 let f = out.emit(
                     Role::Cause,

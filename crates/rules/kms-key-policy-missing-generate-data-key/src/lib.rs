@@ -72,8 +72,13 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
                 continue;
             }
             let key = check.request.resource.clone();
-            let who = check.request.principal.arn().unwrap_or("the caller").to_owned();
-            let role_arn = cx.analysis.context.get("aws:PrincipalArn").map(|v| v.values[0].clone()).unwrap_or(who.clone());
+            // For a role session, the policies belong to the role.
+            let who = cx
+                .analysis
+                .context
+                .get("aws:PrincipalArn")
+                .map_or_else(|| "the caller".to_owned(), |v| v.values[0].clone());
+            let role_arn = who.clone();
             let key_policy_unknown = check.is_synthetic(Layer::Resource, 0);
             let denied = check.outcome == CheckOutcome::Denied;
             if check.outcome == CheckOutcome::Indeterminate && (key_policy_unknown || check.set.resource.is_none()) {
