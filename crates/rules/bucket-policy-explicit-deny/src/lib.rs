@@ -71,7 +71,8 @@ impl Rule for BucketPolicyExplicitDeny {
         for check in cx.analysis.checks.iter().filter(|c| c.kind == CheckKind::S3) {
             for at in cx.denies(check).into_iter().filter(|at| at.layer == Layer::Resource) {
                 let Some((policy, st)) = cx.statement(check, at) else { continue };
-                let confidence = if check.missing.is_empty() { Confidence::Confirmed } else { Confidence::Likely };
+                // An explicit deny decides whatever the unreadable evidence says.
+                let confidence = Confidence::Confirmed;
                 let f = out.emit(
                     Role::Cause,
                     confidence,

@@ -107,9 +107,10 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
             if key_denies {
                 for at in eval.deciding.iter().filter(|at| at.layer == Layer::Resource) {
                     let Some((policy, st)) = cx.statement(check, *at) else { continue };
+                    // An explicit deny decides whatever the unreadable evidence says.
                     let f = out.emit(
                         Role::Cause,
-                        confidence,
+                        Confidence::Confirmed,
                         format!("explicit deny in statement `{}` of the {} denies `{}`", st.label(), policy.name, check.action),
                     );
                     f.check = Some(check.action.clone());

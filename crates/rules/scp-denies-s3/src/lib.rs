@@ -69,6 +69,8 @@ impl Rule for ScpDeniesS3 {
             let eval = &check.eval;
             let confidence = if check.missing.is_empty() { Confidence::Confirmed } else { Confidence::Likely };
             if eval.decision == Decision::ExplicitlyDenied {
+                // An explicit deny decides whatever the unreadable evidence says.
+                let confidence = Confidence::Confirmed;
                 for at in cx.denies(check).into_iter().filter(|at| at.layer == Layer::Scp) {
                     let Some((policy, st)) = cx.statement(check, at) else { continue };
                     let f = out.emit(
