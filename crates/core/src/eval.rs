@@ -73,7 +73,7 @@ pub struct Request {
     pub principal: RequestPrincipal,
     /// As given, e.g. `s3:PutObject`.
     pub action: String,
-    action_lower: String,
+    action_key: crate::pattern::ActionKey,
     /// The resource ARN, or `*` for actions that take none.
     pub resource: String,
     /// The account that owns the resource (same- vs cross-account); `None` means the
@@ -83,6 +83,17 @@ pub struct Request {
     pub context: RequestContext,
     /// The action supports no resource types: only a literal `"*"` Resource matches.
     pub wildcard_only_action: bool,
+    /// Byte ranges of the resource ARN's six parts, split once per request.
+    resource_parts: Option<[(u32, u32); 6]>,
+}
+
+fn split_parts(arn: &str) -> Option<[(u32, u32); 6]> {
+    let parts = crate::pattern::split_arn(arn)?;
+    let base = arn.as_ptr() as usize;
+    Some(parts.map(|p| {
+        let start = (p.as_ptr() as usize - base) as u32;
+        (start, start + p.len() as u32)
+    }))
 }
 
 impl Request {
@@ -90,16 +101,27 @@ impl Request {
         Request {
             principal,
             action: action.to_owned(),
-            action_lower: action.to_ascii_lowercase(),
+            action_key: crate::pattern::ActionKey::new(action),
             resource: resource.to_owned(),
             resource_account: None,
             context,
             wildcard_only_action: false,
+            resource_parts: split_parts(resource),
         }
     }
 
+    /// The resource ARN's six parts, when it is an ARN.
+    pub(crate) fn resource_parts(&self) -> Option<[&str; 6]> {
+        let p = self.resource_parts?;
+        Some(p.map(|(a, b)| &self.resource[a as usize..b as usize]))
+    }
+
     pub fn action_lower(&self) -> &str {
-        &self.action_lower
+        &self.action_key.text
+    }
+
+    pub(crate) fn action_key(&self) -> &crate::pattern::ActionKey {
+        &self.action_key
     }
 
     /// True when the resource belongs to another account than the principal.

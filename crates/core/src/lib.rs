@@ -9,6 +9,7 @@ pub mod eval;
 pub mod evidence;
 pub mod finding;
 pub mod json;
+pub mod message;
 pub mod pattern;
 pub mod policy;
 pub mod render;

@@ -8,8 +8,10 @@
 
 mod envelope;
 mod errors;
+mod evidence;
 mod explain;
 mod grammar;
+mod render;
 mod rules;
 mod text;
 
@@ -18,8 +20,9 @@ mod tests;
 
 use serde::Serialize;
 
-pub use explain::{EvidenceStep, Explanation, Kind, RuleHint, RuleStatus, explain};
-pub use rules::{RULES, RuleEntry, Service, Trigger};
+pub use explain::{EvidenceStep, Explanation, Kind, explain};
+pub use render::{SCHEMA_ID, human, json};
+pub use rules::{RULES, RuleEntry, RuleHint, RuleStatus, Service, Trigger};
 
 /// Input beyond this many bytes is not read as text (a CloudTrail file is still parsed as JSON
 /// whole): error messages are short, and the matcher is linear in the text per keyword.
@@ -205,20 +208,6 @@ impl Parsed {
     /// Whether anything at all was recognised.
     pub fn is_recognised(&self) -> bool {
         !self.recognised.is_empty()
-    }
-
-    /// Whether the message is an access denied (authorization) error rather than a
-    /// credentials, request or account error.
-    pub fn is_access_denied(&self) -> bool {
-        let code_denied = self.code.as_deref().is_none_or(|c| {
-            c.eq_ignore_ascii_case("AccessDenied")
-                || c.eq_ignore_ascii_case("AccessDeniedException")
-                || c == "403"
-                || c.eq_ignore_ascii_case("Forbidden")
-        });
-        code_denied
-            && !self.details.request_expired
-            && (self.code.is_some() || self.action.is_some() || self.details.generic || self.special.is_some())
     }
 
     pub(crate) fn note(&mut self, what: &'static str) {

@@ -20,6 +20,23 @@ pub enum Tok {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Glob {
     toks: Vec<Tok>,
+    /// A precomputed shape for the common patterns, matched without the general loop.
+    fast: Fast,
+}
+
+/// Shapes most IAM patterns have.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+enum Fast {
+    #[default]
+    General,
+    /// No wildcard.
+    Exact,
+    /// `*` alone.
+    Any,
+    /// `literal*`.
+    Prefix,
+    /// `*literal`.
+    Suffix,
 }
 
 impl Glob {
@@ -48,6 +65,15 @@ impl Glob {
         self.toks == [Tok::Star]
     }
 
+    /// The text of a wildcard-free pattern.
+    pub fn literal_text(&self) -> Option<&str> {
+        match self.toks.as_slice() {
+            [Tok::Lit(l)] => Some(l),
+            [] => Some(""),
+            _ => None,
+        }
+    }
+
     /// True when the pattern has no wildcard.
     pub fn is_literal(&self) -> bool {
         self.toks.iter().all(|t| matches!(t, Tok::Lit(_)))
@@ -55,7 +81,14 @@ impl Glob {
 
     /// Case-sensitive match of the whole text.
     pub fn matches(&self, text: &str) -> bool {
-        glob_match(&self.toks, text)
+        match (&self.fast, self.toks.as_slice()) {
+            (Fast::Exact, [Tok::Lit(l)]) => **l == *text,
+            (Fast::Exact, []) => text.is_empty(),
+            (Fast::Any, _) => true,
+            (Fast::Prefix, [Tok::Lit(l), Tok::Star]) => text.starts_with(&**l),
+            (Fast::Suffix, [Tok::Star, Tok::Lit(l)]) => text.ends_with(&**l),
+            _ => glob_match(&self.toks, text),
+        }
     }
 }
 
@@ -105,7 +138,14 @@ impl GlobBuilder {
     }
     fn finish(mut self) -> Glob {
         self.flush();
-        Glob { toks: self.toks }
+        let fast = match self.toks.as_slice() {
+            [] | [Tok::Lit(_)] => Fast::Exact,
+            [Tok::Star] => Fast::Any,
+            [Tok::Lit(_), Tok::Star] => Fast::Prefix,
+            [Tok::Star, Tok::Lit(_)] => Fast::Suffix,
+            _ => Fast::General,
+        };
+        Glob { toks: self.toks, fast }
     }
 }
 
@@ -149,6 +189,73 @@ pub fn glob_match(toks: &[Tok], text: &str) -> bool {
                 si = next;
             }
             _ => return false,
+        }
+    }
+}
+
+/// An action, lower-cased, with its first bytes packed for quick rejection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionKey {
+    pub text: String,
+    head: u64,
+}
+
+impl ActionKey {
+    pub fn new(action: &str) -> ActionKey {
+        let text = action.to_ascii_lowercase();
+        ActionKey { head: pack(text.as_bytes()), text }
+    }
+}
+
+/// The first (up to) eight bytes, little-endian, zero-padded.
+fn pack(b: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    let n = b.len().min(8);
+    buf[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(buf)
+}
+
+/// A compiled action pattern: the literal prefix's first bytes are compared as one word, so
+/// most patterns reject an action without touching their text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionMatcher {
+    head: u64,
+    /// How many bytes of `head` are a literal prefix of the pattern (0 to 8).
+    head_len: u8,
+    /// The length of an exact (wildcard-free) pattern.
+    exact_len: Option<u32>,
+    glob: Glob,
+}
+
+impl ActionMatcher {
+    /// From a lower-cased action pattern.
+    pub fn new(glob: &Glob) -> ActionMatcher {
+        let (head, head_len) = match glob.tokens().first() {
+            Some(Tok::Lit(l)) => (pack(l.as_bytes()), l.len().min(8) as u8),
+            _ => (0, 0),
+        };
+        let exact_len = match glob.tokens() {
+            [Tok::Lit(l)] => Some(l.len() as u32),
+            [] => Some(0),
+            _ => None,
+        };
+        ActionMatcher { head, head_len, exact_len, glob: glob.clone() }
+    }
+
+    pub fn matches(&self, key: &ActionKey) -> bool {
+        if self.head_len > 0 {
+            let n = self.head_len as usize;
+            if key.text.len() < n {
+                return false;
+            }
+            let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+            if (key.head ^ self.head) & mask != 0 {
+                return false;
+            }
+        }
+        match self.exact_len {
+            Some(len) => key.text.len() == len as usize && (len <= 8 || self.glob.matches(&key.text)),
+            None => self.glob.matches(&key.text),
         }
     }
 }

@@ -125,6 +125,69 @@ pub struct Policy {
     /// Where the text stands in a file, when it came from one (for snippets with the file's
     /// own line numbers).
     pub origin: Option<Origin>,
+    /// Which statements can match an action, built at parse time.
+    pub(crate) action_index: ActionIndex,
+}
+
+/// An index from exact actions to the statements that name them; statements with wildcards
+/// or `NotAction` are always candidates. Lets evaluation skip statements for other actions
+/// without looking at them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct ActionIndex {
+    exact: rustc_hash::FxHashMap<Box<str>, Vec<u16>>,
+    always: Vec<u16>,
+}
+
+/// Statements that may match, as a bit set (policies have far fewer than 256 statements; a
+/// larger one makes every statement a candidate).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidates {
+    bits: [u64; 4],
+    all: bool,
+}
+
+impl Candidates {
+    pub(crate) fn contains(&self, i: usize) -> bool {
+        self.all || (i < 256 && self.bits[i / 64] & (1 << (i % 64)) != 0)
+    }
+}
+
+impl ActionIndex {
+    pub(crate) fn build(statements: &[Statement]) -> ActionIndex {
+        let mut idx = ActionIndex::default();
+        for (i, st) in statements.iter().enumerate() {
+            let i = i as u16;
+            let exact: Option<Vec<&str>> = if st.action.negated {
+                None
+            } else {
+                st.action.items.iter().map(|l| l.value.literal_text()).collect()
+            };
+            match exact {
+                Some(texts) => {
+                    for t in texts {
+                        let v = idx.exact.entry(t.into()).or_default();
+                        if v.last() != Some(&i) {
+                            v.push(i);
+                        }
+                    }
+                }
+                None => idx.always.push(i),
+            }
+        }
+        idx
+    }
+
+    /// The statements that may match the (lower-case) action.
+    pub(crate) fn candidates(&self, action: &str, n: usize) -> Candidates {
+        if n > 256 {
+            return Candidates { bits: [0; 4], all: true };
+        }
+        let mut bits = [0u64; 4];
+        for &i in self.exact.get(action).into_iter().flatten().chain(&self.always) {
+            bits[i as usize / 64] |= 1 << (i % 64);
+        }
+        Candidates { bits, all: false }
+    }
 }
 
 /// The place of a policy's text inside a larger file.
@@ -184,6 +247,8 @@ pub struct ActionElement {
     pub span: Span,
     pub pointer: String,
     pub items: Vec<Located<Glob>>,
+    /// The same patterns in a compact form for the hot path (one per item, same order).
+    pub matchers: Vec<crate::pattern::ActionMatcher>,
 }
 
 /// `Resource` or `NotResource`.

@@ -73,7 +73,14 @@ pub fn checks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, 
                 return actions.into_iter().map(|(a, r)| not_found_check(req, principal, ctx, a, r, &what)).collect();
             }
             let what = format!("KMS key {}", key.as_deref().unwrap_or("aws/s3"));
-            let described = ev.kms_key.get().filter(|k| key_matches(key.as_deref(), k));
+            let managed;
+            let mut described = ev.kms_key.get().filter(|k| key_matches(key.as_deref(), k));
+            if described.is_none() && key.is_none() {
+                // The AWS managed key `aws/s3` is documented: it belongs to the bucket owner,
+                // lives in the bucket's Region, and its policy cannot be changed.
+                managed = aws_managed_key(req, ev);
+                described = managed.as_ref();
+            }
             let Some(k) = described else {
                 // The evidence describes no key, or another key than the one the upload uses
                 // (a fix that switches keys): what this key allows is unknown.
@@ -126,6 +133,24 @@ fn unknown_check<T>(
         kms_grant: None,
         outcome: CheckOutcome::Indeterminate,
     }
+}
+
+/// The AWS managed key `aws/s3` of the bucket owner in the bucket's Region, as AWS documents it.
+fn aws_managed_key(req: &UploadRequest, ev: &Evidence) -> Option<KmsKey> {
+    let account = ev.bucket.owner_account.get()?.clone();
+    let region = super::derive::region_of(req, ev)?;
+    Some(KmsKey {
+        arn: format!("arn:aws:kms:{region}:{account}:alias/aws/s3"),
+        key_id: "alias/aws/s3".into(),
+        account,
+        region,
+        state: "Enabled".into(),
+        manager: "AWS".into(),
+        spec: "SYMMETRIC_DEFAULT".into(),
+        usage: "ENCRYPT_DECRYPT".into(),
+        policy: Slot::NotApplicable,
+        grants: Slot::Collected(Vec::new()),
+    })
 }
 
 /// Whether the described key is the one configured (by id, ARN, or the AWS managed key).

@@ -56,8 +56,8 @@ fn miss(element: Element, why: MissWhy) -> Match {
 /// Matches one statement; for statements with a principal also returns how it grants.
 pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool) -> (Match, Grant) {
     // Action / NotAction.
-    let action = req.action_lower();
-    let hit = st.action.items.iter().position(|a| a.value.matches(action));
+    let key = req.action_key();
+    let hit = st.action.matchers.iter().position(|m| m.matches(key));
     match (st.action.negated, hit) {
         (false, None) => return (miss(Element::Action, MissWhy::NoValueMatched), Grant::None),
         (true, Some(i)) => return (miss(Element::Action, MissWhy::Excluded(i as u16)), Grant::None),
@@ -141,7 +141,10 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
 fn resource_matches(p: &ResourcePattern, req: &Request) -> Option<bool> {
     Some(match p {
         ResourcePattern::Star => true,
-        ResourcePattern::Arn(segs) => arn_match(segs, &req.resource),
+        ResourcePattern::Arn(segs) => match (segs.len(), req.resource_parts()) {
+            (6, Some(parts)) => segs.iter().zip(parts).all(|(g, p)| g.matches(p)),
+            _ => arn_match(segs, &req.resource),
+        },
         ResourcePattern::Other(g) => g.matches(&req.resource),
         ResourcePattern::Template(t) => {
             let g = t.to_glob(&req.context).ok()?;
@@ -239,8 +242,14 @@ fn trace_policy(
     out: &mut Vec<StatementTrace>,
 ) -> (bool, bool) {
     let (mut deny, mut allow) = (false, false);
+    let candidates = policy.action_index.candidates(req.action_lower(), policy.statements.len());
     for (i, st) in policy.statements.iter().enumerate() {
-        let (result, grant) = match_statement(st, req, has_boundary);
+        let (result, grant) = if candidates.contains(i) {
+            match_statement(st, req, has_boundary)
+        } else {
+            // No `Action` value names this action (the index holds every exact pattern).
+            (miss(Element::Action, MissWhy::NoValueMatched), Grant::None)
+        };
         if result == Match::Applies {
             match st.effect {
                 Effect::Deny => deny = true,
@@ -259,7 +268,7 @@ fn layer<'p>(
     req: &Request,
     has_boundary: bool,
 ) -> LayerResult {
-    let mut statements = Vec::new();
+    let mut statements = Vec::with_capacity(32);
     let (mut deny, mut allow) = (false, false);
     for (pi, p) in policies.enumerate() {
         let at = StatementRef { layer, level, policy: pi as u16, statement: 0 };

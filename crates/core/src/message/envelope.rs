@@ -240,7 +240,7 @@ fn java(t: &Text, p: &mut Parsed) -> Option<Text> {
         let seg = t.slice(i, seg_end);
         if let Some((_, colon)) = seg.find(0, seg.len(), ":") {
             let name = seg.compact(0, colon - 1).to_ascii_lowercase();
-            let value = seg.compact(colon, seg.len());
+            let value = seg.compact(colon, seg.len()).trim_end_matches([';', ',']).to_owned();
             match name.as_str() {
                 "statuscode" => set_status(p, &value),
                 "errorcode" => {
@@ -380,6 +380,7 @@ fn go_v1(t: &Text, p: &mut Parsed) -> Option<Text> {
     let rid_end = t.find(rid, t.len(), ",").map_or(t.len(), |x| x.0);
     set_noted(p, |p| &mut p.request_id, Some(t.compact(rid, rid_end)), "request-id");
     if let Some((_, hid)) = t.find(rid_end, t.len(), "host id:") {
+        let hid = t.skip_spaces(hid);
         let hid_end = t.find(hid, t.len(), " ").map_or(t.len(), |x| x.0);
         set_noted(p, |p| &mut p.host_id, Some(t.compact(hid, hid_end)), "host-id");
     }

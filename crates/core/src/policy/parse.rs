@@ -151,6 +151,7 @@ impl Builder<'_> {
             text: Arc::from(self.text),
             version,
             id,
+            action_index: super::ActionIndex::build(&statements),
             statements,
             origin: None,
         })
@@ -307,7 +308,8 @@ impl Builder<'_> {
                 Ok(Located { value: Glob::new(&l.value.to_ascii_lowercase()), raw: l.raw, span: l.span, pointer: l.pointer })
             })
             .collect::<R<Vec<_>>>()?;
-        Ok(ActionElement { negated, span: node.span, pointer: ptr.to_owned(), items })
+        let matchers = items.iter().map(|l| crate::pattern::ActionMatcher::new(&l.value)).collect();
+        Ok(ActionElement { negated, span: node.span, pointer: ptr.to_owned(), items, matchers })
     }
 
     fn resource(&self, node: &Node, ptr: &str, negated: bool, version: Version) -> R<ResourceElement> {

@@ -1,0 +1,120 @@
+//! Renderings of an explained error: [`human`] for a person (headline first, then what the
+//! message proves, the cause and fix or the rules, and the next step) and [`json`] for
+//! programs (schema `why403.explanation/v1`, described in docs/errors.md).
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json as j};
+
+use super::explain::{Explanation, Kind};
+use super::rules::RuleStatus;
+use super::{Envelope, Parsed};
+
+/// The `schema` field of the JSON rendering.
+pub const SCHEMA_ID: &str = "why403.explanation/v1";
+
+/// Renders for a person. `registered` says whether a rule id is a rule of the running
+/// program (ids of rules not built yet are marked so).
+pub fn human(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> String {
+    let mut out = String::new();
+    let label = match x.kind {
+        Kind::AccessDenied => "access denied",
+        Kind::NotAuthorization => "not authorization",
+        Kind::Unexplained => "unexplained",
+        Kind::Unrecognised => "not recognised",
+    };
+    let _ = writeln!(out, "{label}: {}", x.headline);
+    let mut from = Vec::new();
+    if p.envelope != Envelope::Unknown {
+        from.push(p.envelope.describe().to_owned());
+    }
+    if let Some(c) = &p.code {
+        from.push(format!("code `{c}`"));
+    }
+    if let Some(s) = p.http_status {
+        from.push(format!("HTTP {s}"));
+    }
+    if let Some(r) = &p.request_id {
+        from.push(format!("request id `{r}`"));
+    }
+    if !from.is_empty() {
+        let _ = writeln!(out, "  from: {}", from.join(", "));
+    }
+    if !x.proves.is_empty() {
+        out.push_str("\nthe message proves:\n");
+        for f in &x.proves {
+            let _ = writeln!(out, "  - {f}");
+        }
+    }
+    if let Some(c) = &x.cause {
+        let _ = writeln!(out, "\ncause: {c}");
+    }
+    if let Some(f) = &x.fix {
+        let _ = writeln!(out, "fix: {f}");
+    }
+    if !x.rules.is_empty() {
+        out.push_str("\nrules:\n");
+        let width = x.rules.iter().map(|r| r.id.len()).max().unwrap_or(0) + "builtin/".len();
+        for r in &x.rules {
+            let status = match r.status {
+                RuleStatus::RuledIn => "ruled in ",
+                RuleStatus::Possible => "possible ",
+                RuleStatus::RuledOut => "ruled out",
+            };
+            let id = format!("builtin/{}", r.id);
+            let planned = if registered(r.id) { "" } else { " (not a rule yet)" };
+            let _ = writeln!(out, "  {status}  {id:<width$}  {}{planned}", r.why);
+        }
+    }
+    if x.command.is_some() || !x.evidence.is_empty() {
+        out.push_str("\nnext step:\n");
+    }
+    if let Some(c) = &x.command {
+        let _ = writeln!(out, "  {c}");
+    }
+    if !x.evidence.is_empty() {
+        let head = if x.command.is_some() { "  or read the evidence yourself:\n" } else { "  read the evidence:\n" };
+        out.push_str(head);
+        for e in &x.evidence {
+            let _ = write!(out, "    - {}", e.what);
+            if let Some(c) = &e.command {
+                let _ = write!(out, ": `{c}`");
+            }
+            if !e.needs.is_empty() {
+                let needs: Vec<String> = e.needs.iter().map(|n| format!("`{n}`")).collect();
+                let _ = write!(out, " (needs {})", needs.join(", "));
+            }
+            if let Some(n) = &e.note {
+                let _ = write!(out, "; {n}");
+            }
+            out.push('\n');
+        }
+    }
+    if !x.notes.is_empty() {
+        out.push('\n');
+        for n in &x.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
+    }
+    out
+}
+
+/// Renders for programs: the parsed fields, the explanation, and for each rule whether the
+/// running program has it.
+pub fn json(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> Value {
+    let mut explanation = serde_json::to_value(x).unwrap_or(Value::Null);
+    if let Some(rules) = explanation.get_mut("rules").and_then(Value::as_array_mut) {
+        for r in rules {
+            let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            if let Some(o) = r.as_object_mut() {
+                o.insert("registered".to_owned(), Value::Bool(registered(&id)));
+            }
+        }
+    }
+    j!({
+        "schema": SCHEMA_ID,
+        "recognised": p.is_recognised(),
+        "parsed": serde_json::to_value(p).unwrap_or(Value::Null),
+        "explanation": explanation,
+    })
+}
