@@ -5,7 +5,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const SECTIONS: &[&str] = &["## Cause", "## How AWS evaluates it", "## Example", "## Fix", "## References"];
+const SECTIONS: &[&str] = &[
+    "## Cause",
+    "## How AWS evaluates it",
+    "## Example",
+    "## Fix",
+    "## References",
+];
 
 fn rules_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,9 +39,18 @@ fn every_rule_crate_is_linked_and_registered_once() {
         let dir = source
             .strip_prefix("crates/rules/")
             .and_then(|s| s.split('/').next())
-            .unwrap_or_else(|| panic!("rule `{}` is declared outside crates/rules: {source}", m.id));
-        assert_eq!(dir, m.id, "rule `{}` lives in crates/rules/{dir}; the directory must be named after the id", m.id);
-        assert!(registered.insert(dir.to_owned()), "two rules are declared in crates/rules/{dir}");
+            .unwrap_or_else(|| {
+                panic!("rule `{}` is declared outside crates/rules: {source}", m.id)
+            });
+        assert_eq!(
+            dir, m.id,
+            "rule `{}` lives in crates/rules/{dir}; the directory must be named after the id",
+            m.id
+        );
+        assert!(
+            registered.insert(dir.to_owned()),
+            "two rules are declared in crates/rules/{dir}"
+        );
     }
     let unlinked: Vec<_> = dirs.difference(&registered).collect();
     assert!(
@@ -53,12 +68,18 @@ fn ids_and_summaries_follow_the_conventions() {
         assert!(
             !m.id.is_empty()
                 && m.id.len() <= 48
-                && m.id.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                && m.id.split('-').all(|w| !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
             "id `{}` must be kebab-case ASCII, at most 48 characters",
             m.id
         );
         assert_eq!(m.scope, "builtin", "built-in rules have scope `builtin`");
-        assert!(!m.summary.contains('\n') && m.summary.len() <= 80, "summary of `{}` must be one line of at most 80 characters", m.id);
+        assert!(
+            !m.summary.contains('\n') && m.summary.len() <= 80,
+            "summary of `{}` must be one line of at most 80 characters",
+            m.id
+        );
         assert!(
             m.summary.starts_with(|c: char| c.is_lowercase()) && !m.summary.ends_with('.'),
             "summary of `{}` starts lower-case and has no final period",
@@ -75,10 +96,16 @@ fn docs_have_the_required_sections_in_order() {
         let docs = m.docs_markdown();
         let mut at = 0;
         for s in SECTIONS {
-            let found = docs[at..].find(s).unwrap_or_else(|| panic!("docs of `{}` lack `{s}` (in order: {SECTIONS:?})", m.id));
+            let found = docs[at..].find(s).unwrap_or_else(|| {
+                panic!("docs of `{}` lack `{s}` (in order: {SECTIONS:?})", m.id)
+            });
             at += found + s.len();
         }
-        assert!(!docs.contains("FIXME"), "docs of `{}` still contain FIXME", m.id);
+        assert!(
+            !docs.contains("FIXME"),
+            "docs of `{}` still contain FIXME",
+            m.id
+        );
     }
 }
 
@@ -91,8 +118,14 @@ fn rules_are_sorted_and_unique() {
     sorted.dedup();
     assert_eq!(ids, sorted);
     let lib = std::fs::read_to_string(rules_dir().join("lib.rs")).expect("lib.rs");
-    let uses: Vec<&str> = lib.lines().filter(|l| l.starts_with("use why403_rule_")).collect();
+    let uses: Vec<&str> = lib
+        .lines()
+        .filter(|l| l.starts_with("use why403_rule_"))
+        .collect();
     let mut sorted_uses = uses.clone();
     sorted_uses.sort_unstable();
-    assert_eq!(uses, sorted_uses, "keep the `use why403_rule_... as _;` lines of crates/rules/lib.rs sorted");
+    assert_eq!(
+        uses, sorted_uses,
+        "keep the `use why403_rule_... as _;` lines of crates/rules/lib.rs sorted"
+    );
 }

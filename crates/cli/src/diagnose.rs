@@ -1,5 +1,6 @@
-//! `why403 diagnose`: reads a scenario file, diagnoses the upload with every built-in rule and
-//! prints the diagnosis for a person or as JSON. The exit code is the verdict.
+//! `why403 diagnose`: reads the evidence about an upload, live from AWS (`s3://bucket/key`) or
+//! from a scenario file, diagnoses it with every built-in rule and prints the diagnosis for a
+//! person or as JSON. The exit code is the verdict.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -11,10 +12,18 @@ use why403_core::finding::diagnose;
 use why403_core::render::{HumanOptions, human, json};
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario"])))]
 pub struct Args {
-    /// The scenario file: the upload and the evidence about it (see docs/scenario-format.md).
+    /// The upload to diagnose, read live from AWS with the credentials in the environment
+    /// (read-only calls).
+    #[arg(value_name = "s3://BUCKET/KEY")]
+    target: Option<String>,
+    /// A scenario file instead: the upload and the evidence about it (see
+    /// docs/scenario-format.md).
     #[arg(long, value_name = "FILE")]
-    scenario: PathBuf,
+    scenario: Option<PathBuf>,
+    #[command(flatten)]
+    live: crate::live::LiveArgs,
     /// `human` for people, `json` for programs (schema `why403.diagnosis/v1`).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -41,14 +50,26 @@ const DENIED: u8 = 2;
 const INDETERMINATE: u8 = 3;
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let path = &args.scenario;
-    let scenario = why403_fixtures_source::load(path)
-        .with_context(|| format!("cannot diagnose `{}`", path.display()))?;
-    let d = diagnose(
-        scenario.request,
-        scenario.evidence,
-        &why403_rules::registry(),
-    );
+    let (request, evidence) = match (&args.target, &args.scenario) {
+        (Some(target), _) => {
+            let got = crate::live::collect(target, &args.live, args.format == Format::Json)?;
+            (got.request, got.evidence)
+        }
+        (None, Some(path)) => {
+            if let Some(flag) = args.live.first_given() {
+                anyhow::bail!(
+                    "`{flag}` is for reading from AWS (`diagnose s3://<bucket>/<key>`); a scenario file already holds the upload and its evidence"
+                );
+            }
+            let scenario = why403_fixtures_source::load(path)
+                .with_context(|| format!("cannot diagnose `{}`", path.display()))?;
+            (scenario.request, scenario.evidence)
+        }
+        (None, None) => {
+            anyhow::bail!("give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`")
+        }
+    };
+    let d = diagnose(request, evidence, &why403_rules::registry());
     let stdout = io::stdout();
     let choice = match args.color {
         When::Auto => anstream::AutoStream::choice(&stdout),

@@ -30,7 +30,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let out = BufWriter::with_capacity(1 << 20, io::stdout());
     let s = why403_core::batch::eval_stream(input, out, threads).context("while evaluating")?;
     if args.stats {
         eprintln!(

@@ -1,7 +1,10 @@
 //! The `why403` command line: parses arguments and dispatches to one module per subcommand.
 
+mod capture;
 mod diagnose;
 mod eval;
+mod explain;
+mod live;
 mod rules;
 
 use std::process::ExitCode;
@@ -27,9 +30,13 @@ enum Command {
     /// Evaluate authorization requests given as JSON Lines (one request with its policies per
     /// line) and print one decision per line, in input order.
     Eval(eval::Args),
-    /// Diagnose an upload described by a scenario file: the verdict, the cause in its source,
-    /// and a verified fix.
+    /// Diagnose an upload, read live from AWS (`s3://bucket/key`) or from a scenario file: the
+    /// verdict, the cause in its source, and a verified fix.
     Diagnose(diagnose::Args),
+    /// Read the evidence about an upload from AWS and write it as a scenario file.
+    Capture(capture::Args),
+    /// Explain a pasted AWS error: what it proves, which rules it points to, the next step.
+    Explain(explain::Args),
     /// List the rules, or print one rule's documentation.
     Rules(rules::Args),
 }
@@ -50,6 +57,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Eval(args) => eval::run(&args),
         Command::Diagnose(args) => diagnose::run(&args),
+        Command::Capture(args) => capture::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Rules(args) => rules::run(&args),
     };
     result.unwrap_or_else(|e| {

@@ -130,10 +130,14 @@ impl Analysis {
         let Some(principal) = derive::principal_of(&request, &evidence) else {
             let missing = vec![Missing {
                 what: "the caller".into(),
-                unavailable: evidence.caller.unavailable().cloned().unwrap_or(Unavailable {
-                    reason: "no `principal` in the request and no `caller_identity`".into(),
-                    needs: vec!["sts:GetCallerIdentity".into()],
-                }),
+                unavailable: evidence
+                    .caller
+                    .unavailable()
+                    .cloned()
+                    .unwrap_or(Unavailable {
+                        reason: "no `principal` in the request and no `caller_identity`".into(),
+                        needs: vec!["sts:GetCallerIdentity".into()],
+                    }),
             }];
             return Analysis {
                 request,
@@ -148,16 +152,28 @@ impl Analysis {
         let context = derive::s3_context(&request, &evidence, &principal, DEFAULT_TIME);
         let mut checks = Vec::new();
         for (action, reason) in s3::actions_needed(&request) {
-            checks.push(s3::check(&request, &evidence, &principal, &context, action, reason));
+            checks.push(s3::check(
+                &request, &evidence, &principal, &context, action, reason,
+            ));
         }
         checks.extend(kms::checks(&request, &evidence, &principal, &context));
         let verdict = verdict_of(&checks);
-        Analysis { request, evidence, principal: Some(principal), context, checks, missing: Vec::new(), verdict }
+        Analysis {
+            request,
+            evidence,
+            principal: Some(principal),
+            context,
+            checks,
+            missing: Vec::new(),
+            verdict,
+        }
     }
 
     /// The checks that deny.
     pub fn denied_checks(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| c.outcome == CheckOutcome::Denied)
+        self.checks
+            .iter()
+            .filter(|c| c.outcome == CheckOutcome::Denied)
     }
 }
 
@@ -169,7 +185,10 @@ fn verdict_of(checks: &[Check]) -> Verdict {
         return Verdict::Allowed;
     }
     let mut missing: Vec<Missing> = Vec::new();
-    for c in checks.iter().filter(|c| c.outcome == CheckOutcome::Indeterminate) {
+    for c in checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Indeterminate)
+    {
         for m in &c.missing {
             if !missing.contains(m) {
                 missing.push(m.clone());
@@ -194,7 +213,9 @@ pub(crate) fn stand_in(kind: PolicyKind, stance: Stance, principal: &str, what: 
     };
     let principal = if kind.allows_principal() {
         match stance {
-            Stance::Best if !principal.is_empty() => format!(r#""Principal":{{"AWS":"{principal}"}},"#),
+            Stance::Best if !principal.is_empty() => {
+                format!(r#""Principal":{{"AWS":"{principal}"}},"#)
+            }
             _ => r#""Principal":"*","#.to_owned(),
         }
     } else {
@@ -203,8 +224,16 @@ pub(crate) fn stand_in(kind: PolicyKind, stance: Stance, principal: &str, what: 
     let text = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Unreadable","Effect":"{effect}",{principal}"Action":"*","Resource":"*"}}]}}"#
     );
-    let name = format!("{what} (not readable: evaluated as {})", if stance == Stance::Best { "allowing" } else { "denying" });
-    Policy::parse(&name, kind, &text).unwrap_or_else(|e| unreachable!("stand-in policy is valid: {e}"))
+    let name = format!(
+        "{what} (not readable: evaluated as {})",
+        if stance == Stance::Best {
+            "allowing"
+        } else {
+            "denying"
+        }
+    );
+    Policy::parse(&name, kind, &text)
+        .unwrap_or_else(|e| unreachable!("stand-in policy is valid: {e}"))
 }
 
 /// Evaluates a check's policy sets at best and worst and settles its outcome.
@@ -244,7 +273,10 @@ pub(crate) fn settle(
 /// Adds an unreadable slot to `missing`.
 pub(crate) fn note_missing<T>(missing: &mut Vec<Missing>, what: &str, slot: &Slot<T>) -> bool {
     if let Slot::Unavailable(u) = slot {
-        missing.push(Missing { what: what.to_owned(), unavailable: u.clone() });
+        missing.push(Missing {
+            what: what.to_owned(),
+            unavailable: u.clone(),
+        });
         true
     } else {
         false
@@ -252,8 +284,14 @@ pub(crate) fn note_missing<T>(missing: &mut Vec<Missing>, what: &str, slot: &Slo
 }
 
 /// The resource-side grant an S3 bucket ACL gives the caller.
-pub(crate) fn acl_grant(evidence: &Evidence, principal: &RequestPrincipal, ignore_public: bool) -> Grant {
-    let Some(acl) = evidence.bucket.acl.get() else { return Grant::None };
+pub(crate) fn acl_grant(
+    evidence: &Evidence,
+    principal: &RequestPrincipal,
+    ignore_public: bool,
+) -> Grant {
+    let Some(acl) = evidence.bucket.acl.get() else {
+        return Grant::None;
+    };
     if acls_disabled(evidence) {
         return Grant::None;
     }
@@ -261,7 +299,11 @@ pub(crate) fn acl_grant(evidence: &Evidence, principal: &RequestPrincipal, ignor
     let mut best = Grant::None;
     for g in acl.grants.iter().filter(|g| g.permission.allows_write()) {
         let grant = match &g.grantee {
-            crate::evidence::Grantee::Group { uri } if uri == crate::evidence::ALL_USERS && !ignore_public => Grant::Star,
+            crate::evidence::Grantee::Group { uri }
+                if uri == crate::evidence::ALL_USERS && !ignore_public =>
+            {
+                Grant::Star
+            }
             crate::evidence::Grantee::Group { uri }
                 if uri == crate::evidence::AUTHENTICATED_USERS
                     && !ignore_public
@@ -276,7 +318,11 @@ pub(crate) fn acl_grant(evidence: &Evidence, principal: &RequestPrincipal, ignor
                         .then(|| evidence.bucket.owner_account.get().map(String::as_str))
                         .flatten()
                 });
-                if account.is_some() && account == caller_account { Grant::Account } else { Grant::None }
+                if account.is_some() && account == caller_account {
+                    Grant::Account
+                } else {
+                    Grant::None
+                }
             }
             _ => Grant::None,
         };
@@ -287,7 +333,10 @@ pub(crate) fn acl_grant(evidence: &Evidence, principal: &RequestPrincipal, ignor
 
 /// ACLs are disabled under `BucketOwnerEnforced`.
 pub(crate) fn acls_disabled(evidence: &Evidence) -> bool {
-    matches!(evidence.bucket.ownership, Slot::Collected(crate::evidence::ObjectOwnership::BucketOwnerEnforced))
+    matches!(
+        evidence.bucket.ownership,
+        Slot::Collected(crate::evidence::ObjectOwnership::BucketOwnerEnforced)
+    )
 }
 
 /// The account of a canonical user id, when the evidence maps it (ids compare case-insensitively).

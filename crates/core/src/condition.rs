@@ -61,7 +61,10 @@ const BASE_OPS: &[(&str, BaseOp)] = &[
     ("StringEquals", BaseOp::StringEquals),
     ("StringNotEquals", BaseOp::StringNotEquals),
     ("StringEqualsIgnoreCase", BaseOp::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", BaseOp::StringNotEqualsIgnoreCase),
+    (
+        "StringNotEqualsIgnoreCase",
+        BaseOp::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", BaseOp::StringLike),
     ("StringNotLike", BaseOp::StringNotLike),
     ("NumericEquals", BaseOp::NumericEquals),
@@ -89,17 +92,32 @@ const BASE_OPS: &[(&str, BaseOp)] = &[
 
 impl BaseOp {
     pub fn name(self) -> &'static str {
-        BASE_OPS.iter().find(|(_, op)| *op == self).map_or("?", |(n, _)| n)
+        BASE_OPS
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("?", |(n, _)| n)
     }
 
     pub fn family(self) -> Family {
         use BaseOp::*;
         match self {
-            StringEquals | StringNotEquals | StringEqualsIgnoreCase | StringNotEqualsIgnoreCase
-            | StringLike | StringNotLike => Family::String,
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-            | NumericGreaterThan | NumericGreaterThanEquals => Family::Numeric,
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => Family::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => Family::Numeric,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => Family::Date,
             Bool => Family::Bool,
             BinaryEquals => Family::Binary,
@@ -157,15 +175,24 @@ impl Operator {
             Some(b) => (true, b),
             None => (false, rest),
         };
-        let base = BASE_OPS.iter().find(|(n, _)| *n == base_name).map(|(_, op)| *op);
+        let base = BASE_OPS
+            .iter()
+            .find(|(n, _)| *n == base_name)
+            .map(|(_, op)| *op);
         match base {
             Some(BaseOp::Null) if if_exists => Err("`Null` has no `IfExists` form".into()),
-            Some(base) => Ok(Operator { set, base, if_exists }),
+            Some(base) => Ok(Operator {
+                set,
+                base,
+                if_exists,
+            }),
             None => {
                 let close = BASE_OPS
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(base_name))
-                    .map(|(n, _)| format!(" (did you mean `{n}`? operator names are case-sensitive)"))
+                    .map(|(n, _)| {
+                        format!(" (did you mean `{n}`? operator names are case-sensitive)")
+                    })
                     .unwrap_or_default();
                 Err(format!("unknown condition operator `{name}`{close}"))
             }
@@ -238,7 +265,11 @@ impl Condition {
         }
         let present: Option<&ContextValue> = found.filter(|v| !v.values.is_empty());
         let Some(cv) = present else {
-            let why = if found.is_some() { CondWhy::KeyEmpty } else { CondWhy::KeyAbsent };
+            let why = if found.is_some() {
+                CondWhy::KeyEmpty
+            } else {
+                CondWhy::KeyAbsent
+            };
             // Absent or empty: ForAllValues is vacuously true, ForAnyValue false; IfExists
             // true; negated operators true; everything else false.
             let holds = self.op.if_exists
@@ -267,26 +298,47 @@ impl Condition {
                     }
                 }
                 match outcome {
-                    Cmp::Match(i) => CondResult { holds: !negated, why: CondWhy::Matched(i) },
-                    Cmp::NoMatch => CondResult { holds: negated, why: CondWhy::NoMatch },
-                    Cmp::Incomparable => CondResult { holds: false, why: CondWhy::Incomparable },
+                    Cmp::Match(i) => CondResult {
+                        holds: !negated,
+                        why: CondWhy::Matched(i),
+                    },
+                    Cmp::NoMatch => CondResult {
+                        holds: negated,
+                        why: CondWhy::NoMatch,
+                    },
+                    Cmp::Incomparable => CondResult {
+                        holds: false,
+                        why: CondWhy::Incomparable,
+                    },
                 }
             }
             Some(SetOp::ForAllValues) => {
                 for (ri, v) in cv.values.iter().enumerate() {
                     if !self.value_satisfies(v, ctx, negated) {
-                        return CondResult { holds: false, why: CondWhy::ValueOutsideSet(ri) };
+                        return CondResult {
+                            holds: false,
+                            why: CondWhy::ValueOutsideSet(ri),
+                        };
                     }
                 }
-                CondResult { holds: true, why: CondWhy::Matched(0) }
+                CondResult {
+                    holds: true,
+                    why: CondWhy::Matched(0),
+                }
             }
             Some(SetOp::ForAnyValue) => {
                 for (ri, v) in cv.values.iter().enumerate() {
                     if self.value_satisfies(v, ctx, negated) {
-                        return CondResult { holds: true, why: CondWhy::Matched(ri) };
+                        return CondResult {
+                            holds: true,
+                            why: CondWhy::Matched(ri),
+                        };
                     }
                 }
-                CondResult { holds: false, why: CondWhy::NoMatch }
+                CondResult {
+                    holds: false,
+                    why: CondWhy::NoMatch,
+                }
             }
         }
     }
@@ -307,10 +359,17 @@ impl Condition {
             if let CondValue::Null(want_absent) = v.value
                 && want_absent == absent
             {
-                return CondResult { holds: true, why: CondWhy::Matched(i) };
+                return CondResult {
+                    holds: true,
+                    why: CondWhy::Matched(i),
+                };
             }
         }
-        let why = if absent { CondWhy::KeyAbsent } else { CondWhy::NoMatch };
+        let why = if absent {
+            CondWhy::KeyAbsent
+        } else {
+            CondWhy::NoMatch
+        };
         CondResult { holds: false, why }
     }
 

@@ -24,11 +24,22 @@ impl RequestContext {
         Self::default()
     }
 
+    /// An empty context with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        RequestContext {
+            keys: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     /// Sets a key; a later value for the same key (in any case) replaces the earlier one.
     pub fn insert(&mut self, name: &str, values: Vec<String>, multi: bool) {
         self.keys.insert(
             name.to_ascii_lowercase(),
-            ContextValue { name: name.to_owned(), values, multi },
+            ContextValue {
+                name: name.to_owned(),
+                values,
+                multi,
+            },
         );
     }
 

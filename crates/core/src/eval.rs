@@ -97,7 +97,12 @@ fn split_parts(arn: &str) -> Option<[(u32, u32); 6]> {
 }
 
 impl Request {
-    pub fn new(principal: RequestPrincipal, action: &str, resource: &str, context: RequestContext) -> Request {
+    pub fn new(
+        principal: RequestPrincipal,
+        action: &str,
+        resource: &str,
+        context: RequestContext,
+    ) -> Request {
         Request {
             principal,
             action: action.to_owned(),
@@ -108,6 +113,11 @@ impl Request {
             wildcard_only_action: false,
             resource_parts: split_parts(resource),
         }
+    }
+
+    /// The byte ranges of the resource ARN's six parts, when it is an ARN.
+    pub(crate) fn resource_ranges(&self) -> Option<&[(u32, u32); 6]> {
+        self.resource_parts.as_ref()
     }
 
     /// The resource ARN's six parts, when it is an ARN.
@@ -281,7 +291,9 @@ impl LayerResult {
             Outcome::Allow => Some(Effect::Allow),
             Outcome::ImplicitDeny => None,
         };
-        self.statements.iter().filter(move |s| Some(s.effect) == want && s.result == Match::Applies)
+        self.statements
+            .iter()
+            .filter(move |s| Some(s.effect) == want && s.result == Match::Applies)
     }
 }
 
@@ -322,7 +334,9 @@ pub struct Evaluation {
 
 impl Evaluation {
     pub fn layer(&self, layer: Layer, level: u16) -> Option<&LayerResult> {
-        self.layers.iter().find(|l| l.layer == layer && l.level == level)
+        self.layers
+            .iter()
+            .find(|l| l.layer == layer && l.level == level)
     }
 }
 

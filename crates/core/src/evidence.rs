@@ -31,7 +31,10 @@ pub struct Unavailable {
 impl<T> Slot<T> {
     /// A slot for something the source did not provide.
     pub fn missing(reason: impl Into<String>, needs: &[&str]) -> Self {
-        Slot::Unavailable(Unavailable { reason: reason.into(), needs: needs.iter().map(|s| (*s).to_owned()).collect() })
+        Slot::Unavailable(Unavailable {
+            reason: reason.into(),
+            needs: needs.iter().map(|s| (*s).to_owned()).collect(),
+        })
     }
 
     pub fn get(&self) -> Option<&T> {
@@ -146,9 +149,16 @@ impl ObjectOwnership {
 /// An ACL grantee.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Grantee {
-    CanonicalUser { id: String, display_name: Option<String> },
-    Group { uri: String },
-    Email { address: String },
+    CanonicalUser {
+        id: String,
+        display_name: Option<String>,
+    },
+    Group {
+        uri: String,
+    },
+    Email {
+        address: String,
+    },
 }
 
 /// An ACL permission.

@@ -70,7 +70,9 @@ impl Label {
     pub fn line_col(&self) -> (usize, usize) {
         let (l, c) = crate::json::line_col(&self.text, self.span.start as usize);
         match &self.origin {
-            Some(o) if !o.from_string => (o.line + l - 1, if l == 1 { o.column + c - 1 } else { c }),
+            Some(o) if !o.from_string => {
+                (o.line + l - 1, if l == 1 { o.column + c - 1 } else { c })
+            }
             _ => (l, c),
         }
     }
@@ -81,21 +83,41 @@ impl Label {
 #[non_exhaustive]
 pub enum Change {
     /// Attach a new inline policy to the caller's user or role.
-    AddIdentityPolicy { name: String, document: serde_json::Value },
+    AddIdentityPolicy {
+        name: String,
+        document: serde_json::Value,
+    },
     /// Add a statement to a policy.
-    AddStatement { target: PolicyTarget, statement: serde_json::Value },
+    AddStatement {
+        target: PolicyTarget,
+        statement: serde_json::Value,
+    },
     /// Delete a statement from a policy.
-    RemoveStatement { target: PolicyTarget, statement: usize },
+    RemoveStatement {
+        target: PolicyTarget,
+        statement: usize,
+    },
     /// Replace a statement of a policy.
-    ReplaceStatement { target: PolicyTarget, statement: usize, with: serde_json::Value },
+    ReplaceStatement {
+        target: PolicyTarget,
+        statement: usize,
+        with: serde_json::Value,
+    },
     /// Send a request header (replacing any value).
     SetHeader { name: String, value: String },
     /// Stop sending a request header.
     RemoveHeader { name: String },
     /// Add a grant to the bucket ACL.
-    AddAclGrant { canonical_id: String, permission: AclPermission },
+    AddAclGrant {
+        canonical_id: String,
+        permission: AclPermission,
+    },
     /// Attach a new SCP at a level of the caller's organization path (root first).
-    AttachScp { level: usize, name: String, document: serde_json::Value },
+    AttachScp {
+        level: usize,
+        name: String,
+        document: serde_json::Value,
+    },
     /// Send the request over HTTPS.
     UseHttps,
 }
@@ -111,8 +133,14 @@ pub enum PolicyTarget {
     BucketPolicy,
     KeyPolicy,
     /// An SCP: organization level (root first) and index within the level.
-    Scp { level: usize, index: usize },
-    Rcp { level: usize, index: usize },
+    Scp {
+        level: usize,
+        index: usize,
+    },
+    Rcp {
+        level: usize,
+        index: usize,
+    },
     VpcEndpoint,
 }
 
@@ -142,7 +170,9 @@ impl Fix {
         Fix {
             description: description.into(),
             changes,
-            verified: Verification::NotChecked { why: "not verified yet".into() },
+            verified: Verification::NotChecked {
+                why: "not verified yet".into(),
+            },
         }
     }
 }
@@ -189,12 +219,21 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
     let analysis = Analysis::new(request, evidence);
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
-    let cx = RuleContext { analysis: &analysis };
+    let cx = RuleContext {
+        analysis: &analysis,
+    };
     for rule in registry.rules() {
-        let missing: Vec<String> =
-            rule.needs().iter().filter(|k| !k.is_known(&analysis)).map(ToString::to_string).collect();
+        let missing: Vec<String> = rule
+            .needs()
+            .iter()
+            .filter(|k| !k.is_known(&analysis))
+            .map(ToString::to_string)
+            .collect();
         if !missing.is_empty() {
-            skipped.push(Skipped { rule: rule.meta().rule_ref(), missing });
+            skipped.push(Skipped {
+                rule: rule.meta().rule_ref(),
+                missing,
+            });
             continue;
         }
         let mut out = Emitter::new(rule.meta(), &mut findings);
@@ -209,7 +248,12 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
         }
     }
     findings.sort_by(|a, b| (a.role, a.confidence, &a.rule).cmp(&(b.role, b.confidence, &b.rule)));
-    Diagnosis { verdict: analysis.verdict.clone(), findings, skipped, analysis }
+    Diagnosis {
+        verdict: analysis.verdict.clone(),
+        findings,
+        skipped,
+        analysis,
+    }
 }
 
 /// Applies changes to a copy of the evidence and request, analyses again, and says whether
@@ -225,27 +269,40 @@ pub fn verify(analysis: &Analysis, changes: &[Change]) -> Verification {
     let after = Analysis::new(request, evidence);
     match after.verdict {
         Verdict::Allowed => Verification::Resolves,
-        Verdict::Denied => Verification::StillDenied { by: still_denied_by(&after) },
-        Verdict::Indeterminate { missing } => {
-            Verification::Indeterminate { missing: missing.into_iter().map(|m| m.what).collect() }
-        }
+        Verdict::Denied => Verification::StillDenied {
+            by: still_denied_by(&after),
+        },
+        Verdict::Indeterminate { missing } => Verification::Indeterminate {
+            missing: missing.into_iter().map(|m| m.what).collect(),
+        },
     }
 }
 
 /// Short descriptions of what refuses each denied check.
 pub fn still_denied_by(a: &Analysis) -> Vec<String> {
     let mut out = Vec::new();
-    for c in a.checks.iter().filter(|c| c.outcome == CheckOutcome::Denied) {
+    for c in a
+        .checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Denied)
+    {
         for b in &c.blocks {
             out.push(format!("`{}`: {}", c.action, b.message));
         }
         match c.eval.decision {
             crate::eval::Decision::ExplicitlyDenied => {
                 for at in &c.eval.deciding {
-                    let what = c.set.policy(*at).map_or_else(|| at.layer.to_string(), |p| {
-                        let st = p.statements.get(at.statement as usize).map(|s| s.label()).unwrap_or_default();
-                        format!("statement `{st}` of {}", p.name)
-                    });
+                    let what = c.set.policy(*at).map_or_else(
+                        || at.layer.to_string(),
+                        |p| {
+                            let st = p
+                                .statements
+                                .get(at.statement as usize)
+                                .map(|s| s.label())
+                                .unwrap_or_default();
+                            format!("statement `{st}` of {}", p.name)
+                        },
+                    );
                     out.push(format!("`{}`: explicit deny in {what}", c.action));
                 }
                 if c.eval.deciding.is_empty() {
@@ -256,7 +313,11 @@ pub fn still_denied_by(a: &Analysis) -> Vec<String> {
             }
             crate::eval::Decision::ImplicitlyDenied => {
                 for b in &c.eval.blocked_by {
-                    out.push(format!("`{}`: no {} allows it", c.action, layer_words(b.layer)));
+                    out.push(format!(
+                        "`{}`: no {} allows it",
+                        c.action,
+                        layer_words(b.layer)
+                    ));
                 }
             }
             crate::eval::Decision::Allowed => {}
@@ -283,17 +344,30 @@ pub fn layer_words(l: crate::eval::Layer) -> &'static str {
 
 fn unexplained(a: &Analysis) -> Finding {
     let mut labels = Vec::new();
-    for c in a.checks.iter().filter(|c| c.outcome == CheckOutcome::Denied) {
+    for c in a
+        .checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Denied)
+    {
         for at in &c.eval.deciding {
             if let Some(p) = c.set.policy(*at)
                 && let Some(st) = p.statements.get(at.statement as usize)
             {
-                labels.push(crate::rule::label(p, st.span, &st.pointer, labels.is_empty(), "this statement decides"));
+                labels.push(crate::rule::label(
+                    p,
+                    st.span,
+                    &st.pointer,
+                    labels.is_empty(),
+                    "this statement decides",
+                ));
             }
         }
     }
     Finding {
-        rule: RuleRef { scope: "builtin".into(), id: UNEXPLAINED_DENY.into() },
+        rule: RuleRef {
+            scope: "builtin".into(),
+            id: UNEXPLAINED_DENY.into(),
+        },
         role: Role::Cause,
         confidence: Confidence::Confirmed,
         message: format!(
@@ -318,7 +392,10 @@ pub fn header_fix_for(c: &crate::condition::Condition) -> Option<(Vec<Change>, S
         && c.op.base == BaseOp::Bool
         && c.values.iter().all(|v| v.raw.eq_ignore_ascii_case("false"))
     {
-        return Some((vec![Change::UseHttps], "send the request over HTTPS".to_owned()));
+        return Some((
+            vec![Change::UseHttps],
+            "send the request over HTTPS".to_owned(),
+        ));
     }
     let header = c.key_lower.strip_prefix("s3:")?;
     if !header.starts_with("x-amz-") {
@@ -326,24 +403,37 @@ pub fn header_fix_for(c: &crate::condition::Condition) -> Option<(Vec<Change>, S
     }
     let value = match c.op.base {
         // Deny unless the header has one of these values: send the first plain one.
-        BaseOp::StringNotEquals | BaseOp::StringNotLike | BaseOp::ArnNotEquals | BaseOp::ArnNotLike
+        BaseOp::StringNotEquals
+        | BaseOp::StringNotLike
+        | BaseOp::ArnNotEquals
+        | BaseOp::ArnNotLike
         | BaseOp::StringNotEqualsIgnoreCase => c
             .values
             .iter()
             .map(|v| v.raw.clone())
             .find(|v| !v.contains(['*', '?']) && !v.contains("${"))?,
         // Deny when the header is absent: send it.
-        BaseOp::Null if c.values.iter().any(|v| v.raw.eq_ignore_ascii_case("true")) => match header {
+        BaseOp::Null if c.values.iter().any(|v| v.raw.eq_ignore_ascii_case("true")) => match header
+        {
             "x-amz-server-side-encryption" => "aws:kms".to_owned(),
             "x-amz-acl" => "bucket-owner-full-control".to_owned(),
             _ => return None,
         },
         _ => return None,
     };
-    let mut changes = vec![Change::SetHeader { name: header.to_owned(), value: value.clone() }];
+    let mut changes = vec![Change::SetHeader {
+        name: header.to_owned(),
+        value: value.clone(),
+    }];
     let mut sentence = format!("send `{header}: {value}`");
     if header == "x-amz-server-side-encryption-aws-kms-key-id" {
-        changes.insert(0, Change::SetHeader { name: "x-amz-server-side-encryption".into(), value: "aws:kms".into() });
+        changes.insert(
+            0,
+            Change::SetHeader {
+                name: "x-amz-server-side-encryption".into(),
+                value: "aws:kms".into(),
+            },
+        );
         sentence = format!("send `x-amz-server-side-encryption: aws:kms` and `{header}: {value}`");
     }
     Some((changes, sentence))

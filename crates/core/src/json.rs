@@ -16,7 +16,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
@@ -88,7 +91,11 @@ const MAX_DEPTH: usize = 128;
 
 /// Parses a complete JSON text (surrounding white space allowed, nothing else).
 pub fn parse(text: &str) -> Result<Node, JsonError> {
-    let mut p = Parser { src: text.as_bytes(), pos: 0, path: Vec::new() };
+    let mut p = Parser {
+        src: text.as_bytes(),
+        pos: 0,
+        path: Vec::new(),
+    };
     p.skip_ws();
     let node = p.value(0)?;
     p.skip_ws();
@@ -142,7 +149,11 @@ impl Parser<'_> {
     }
 
     fn err(&self, message: impl Into<String>) -> JsonError {
-        JsonError { offset: self.pos, pointer: self.pointer(), message: message.into() }
+        JsonError {
+            offset: self.pos,
+            pointer: self.pointer(),
+            message: message.into(),
+        }
     }
 
     fn skip_ws(&mut self) {
@@ -178,7 +189,10 @@ impl Parser<'_> {
                 return Err(self.err(format!("expected a JSON value, found {what}")));
             }
         };
-        Ok(Node { span: Span::new(start, self.pos), value })
+        Ok(Node {
+            span: Span::new(start, self.pos),
+            value,
+        })
     }
 
     fn describe_here(&self) -> String {
@@ -230,7 +244,9 @@ impl Parser<'_> {
             self.digits();
         }
         // The slice is ASCII by construction.
-        Ok(Json::Number(String::from_utf8_lossy(&self.src[start..self.pos]).into_owned()))
+        Ok(Json::Number(
+            String::from_utf8_lossy(&self.src[start..self.pos]).into_owned(),
+        ))
     }
 
     fn digits(&mut self) {
@@ -375,7 +391,9 @@ impl Parser<'_> {
             self.skip_ws();
             if self.peek() != Some(b'"') {
                 let what = self.describe_here();
-                return Err(self.err(format!("expected a member name in double quotes, found {what}")));
+                return Err(self.err(format!(
+                    "expected a member name in double quotes, found {what}"
+                )));
             }
             let key_start = self.pos;
             let key = self.string()?;
@@ -389,7 +407,11 @@ impl Parser<'_> {
             self.path.push(PathSeg::Key(key.clone()));
             let value = self.value(depth + 1)?;
             self.path.pop();
-            members.push(Member { key, key_span, value });
+            members.push(Member {
+                key,
+                key_span,
+                value,
+            });
             self.skip_ws();
             match self.peek() {
                 Some(b',') => {
@@ -427,7 +449,9 @@ fn write_pretty(node: &Node, depth: usize, out: &mut String) {
         Json::String(s) => write_string(s, out),
         Json::Array(items) if items.is_empty() => out.push_str("[]"),
         Json::Array(items) => {
-            let scalars = items.iter().all(|i| !matches!(i.value, Json::Array(_) | Json::Object(_)));
+            let scalars = items
+                .iter()
+                .all(|i| !matches!(i.value, Json::Array(_) | Json::Object(_)));
             if scalars && items.len() <= 4 {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -488,10 +512,14 @@ mod tests {
     fn spans_point_at_values_and_keys() {
         let text = r#"{"a": [1, "x"], "b": {"c": null}}"#;
         let node = parse(text).unwrap();
-        let Json::Object(m) = &node.value else { panic!("object") };
+        let Json::Object(m) = &node.value else {
+            panic!("object")
+        };
         assert_eq!(&text[m[0].key_span.range()], r#""a""#);
         assert_eq!(&text[m[0].value.span.range()], r#"[1, "x"]"#);
-        let Json::Object(inner) = &m[1].value.value else { panic!("object") };
+        let Json::Object(inner) = &m[1].value.value else {
+            panic!("object")
+        };
         assert_eq!(&text[inner[0].value.span.range()], "null");
     }
 

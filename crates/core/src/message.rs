@@ -51,6 +51,7 @@ pub enum Envelope {
     S3Xml,
     /// A CloudTrail event (`errorCode`, `errorMessage`, `userIdentity`...), alone, in a
     /// `Records` file, or in `aws cloudtrail lookup-events` output.
+    #[serde(rename = "cloudtrail")]
     CloudTrail,
     /// The message alone (`User: ... is not authorized ...`, `Access Denied`), or `Code: Msg`.
     Bare,
@@ -239,16 +240,11 @@ pub fn parse(text: &str) -> Parsed {
         finish(&mut p);
         return p;
     }
-    let head = match text.len() > MAX_TEXT {
-        true => {
-            let mut end = MAX_TEXT;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            &text[..end]
-        }
-        false => text,
-    };
+    let mut end = text.len().min(MAX_TEXT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
     let t = text::Text::new(head);
     match envelope::detect(&t, &mut p) {
         Some(message) => grammar::message(&message, &mut p),

@@ -74,6 +74,14 @@ impl Glob {
         }
     }
 
+    /// The literal text before the first wildcard.
+    pub fn literal_prefix(&self) -> Option<&str> {
+        match self.toks.first() {
+            Some(Tok::Lit(l)) => Some(l),
+            _ => None,
+        }
+    }
+
     /// True when the pattern has no wildcard.
     pub fn is_literal(&self) -> bool {
         self.toks.iter().all(|t| matches!(t, Tok::Lit(_)))
@@ -82,7 +90,7 @@ impl Glob {
     /// Case-sensitive match of the whole text.
     pub fn matches(&self, text: &str) -> bool {
         match (&self.fast, self.toks.as_slice()) {
-            (Fast::Exact, [Tok::Lit(l)]) => **l == *text,
+            (Fast::Exact, [Tok::Lit(l)]) => eq_bytes(l.as_bytes(), text.as_bytes()),
             (Fast::Exact, []) => text.is_empty(),
             (Fast::Any, _) => true,
             (Fast::Prefix, [Tok::Lit(l), Tok::Star]) => text.starts_with(&**l),
@@ -101,7 +109,8 @@ struct GlobBuilder {
 impl GlobBuilder {
     fn flush(&mut self) {
         if !self.lit.is_empty() {
-            self.toks.push(Tok::Lit(std::mem::take(&mut self.lit).into_boxed_str()));
+            self.toks
+                .push(Tok::Lit(std::mem::take(&mut self.lit).into_boxed_str()));
         }
     }
     fn push_char(&mut self, c: char, wild: bool) {
@@ -145,8 +154,18 @@ impl GlobBuilder {
             [Tok::Star, Tok::Lit(_)] => Fast::Suffix,
             _ => Fast::General,
         };
-        Glob { toks: self.toks, fast }
+        Glob {
+            toks: self.toks,
+            fast,
+        }
     }
+}
+
+/// Byte equality without a library call for the short strings ARN parts and actions are.
+#[inline]
+fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && (a.len() > 16 && a == b || a.len() <= 16 && a.iter().zip(b).all(|(x, y)| x == y))
 }
 
 fn char_len(text: &str, at: usize) -> usize {
@@ -198,12 +217,27 @@ pub fn glob_match(toks: &[Tok], text: &str) -> bool {
 pub struct ActionKey {
     pub text: String,
     head: u64,
+    pub(crate) hash: u64,
+    pub(crate) service_hash: u64,
 }
 
 impl ActionKey {
     pub fn new(action: &str) -> ActionKey {
         let text = action.to_ascii_lowercase();
-        ActionKey { head: pack(text.as_bytes()), text }
+        let service = text.split_once(':').map_or(text.as_str(), |(s, _)| s);
+        ActionKey {
+            head: pack(text.as_bytes()),
+            hash: crate::policy::key_hash(&text),
+            service_hash: crate::policy::key_hash(service),
+            text,
+        }
+    }
+
+    /// The service prefix (`s3` of `s3:putobject`).
+    pub fn service(&self) -> &str {
+        self.text
+            .split_once(':')
+            .map_or(self.text.as_str(), |(s, _)| s)
     }
 }
 
@@ -239,7 +273,12 @@ impl ActionMatcher {
             [] => Some(0),
             _ => None,
         };
-        ActionMatcher { head, head_len, exact_len, glob: glob.clone() }
+        ActionMatcher {
+            head,
+            head_len,
+            exact_len,
+            glob: glob.clone(),
+        }
     }
 
     pub fn matches(&self, key: &ActionKey) -> bool {
@@ -248,13 +287,19 @@ impl ActionMatcher {
             if key.text.len() < n {
                 return false;
             }
-            let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+            let mask = if n == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            };
             if (key.head ^ self.head) & mask != 0 {
                 return false;
             }
         }
         match self.exact_len {
-            Some(len) => key.text.len() == len as usize && (len <= 8 || self.glob.matches(&key.text)),
+            Some(len) => {
+                key.text.len() == len as usize && (len <= 8 || self.glob.matches(&key.text))
+            }
             None => self.glob.matches(&key.text),
         }
     }
@@ -268,7 +313,11 @@ pub enum Part {
     /// `${*}`, `${?}`, `${$}`: always the literal character.
     Escaped(char),
     /// `${key}` or `${key, 'default'}`; `key` is lower-cased for lookup.
-    Var { key: Box<str>, default: Option<Box<str>>, raw: Box<str> },
+    Var {
+        key: Box<str>,
+        default: Option<Box<str>>,
+        raw: Box<str>,
+    },
 }
 
 /// A string from a policy that may contain policy variables.
@@ -289,7 +338,9 @@ impl Template {
     /// otherwise the whole text is taken as written.
     pub fn parse(text: &str, variables: bool) -> Template {
         if !variables || !text.contains("${") {
-            return Template { parts: vec![Part::Text(text.into())] };
+            return Template {
+                parts: vec![Part::Text(text.into())],
+            };
         }
         let mut parts = Vec::new();
         let mut rest = text;
@@ -375,7 +426,12 @@ impl Template {
         match ctx.get_lower(key) {
             // Only single-valued keys can be variables.
             Some(v) if v.values.len() == 1 && !v.multi => Ok(v.values[0].clone()),
-            _ => default.as_deref().map(str::to_owned).ok_or_else(|| Unresolved { variable: raw.clone() }),
+            _ => default
+                .as_deref()
+                .map(str::to_owned)
+                .ok_or_else(|| Unresolved {
+                    variable: raw.clone(),
+                }),
         }
     }
 }
@@ -392,13 +448,24 @@ fn parse_var(inner: &str, raw: Box<str>) -> Option<Part> {
     if key.is_empty() || key.contains(char::is_whitespace) {
         return None;
     }
-    Some(Part::Var { key: key.to_ascii_lowercase().into(), default, raw })
+    Some(Part::Var {
+        key: key.to_ascii_lowercase().into(),
+        default,
+        raw,
+    })
 }
 
 /// Splits an ARN into its six parts; the resource part keeps any further colons.
 pub fn split_arn(arn: &str) -> Option<[&str; 6]> {
     let mut it = arn.splitn(6, ':');
-    let parts = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
+    let parts = [
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ];
     (parts[0] == "arn").then_some(parts)
 }
 
@@ -475,8 +542,16 @@ mod tests {
         assert!(!g.matches("home/alice/x"));
         let t = Template::parse("${aws:PrincipalTag/team, 'all'}", true);
         assert_eq!(t.to_text(&ctx(&[])).unwrap(), "all");
-        assert_eq!(t.to_text(&ctx(&[("aws:principaltag/TEAM", "red")])).unwrap(), "red");
-        assert!(Template::parse("${aws:username}", true).to_text(&ctx(&[])).is_err());
+        assert_eq!(
+            t.to_text(&ctx(&[("aws:principaltag/TEAM", "red")]))
+                .unwrap(),
+            "red"
+        );
+        assert!(
+            Template::parse("${aws:username}", true)
+                .to_text(&ctx(&[]))
+                .is_err()
+        );
     }
 
     #[test]

@@ -53,7 +53,10 @@ impl PolicyKind {
     /// and resource-based and endpoint policies without one cover the resource they are
     /// attached to.
     pub fn needs_resource(self) -> bool {
-        !matches!(self, PolicyKind::Trust | PolicyKind::Resource | PolicyKind::VpcEndpoint)
+        !matches!(
+            self,
+            PolicyKind::Trust | PolicyKind::Resource | PolicyKind::VpcEndpoint
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -134,15 +137,46 @@ pub struct Policy {
 /// without looking at them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ActionIndex {
-    exact: rustc_hash::FxHashMap<Box<str>, Vec<u16>>,
-    always: Vec<u16>,
+    /// `(hash, action, statements)`; policies name few distinct actions, so a scan of the
+    /// hashes beats a hash map.
+    exact: Vec<(u64, Box<str>, Bits)>,
+    /// Statements whose patterns are wildcards within one service (`ec2:describe*`).
+    service: Vec<(u64, Box<str>, Bits)>,
+    always: Bits,
+    /// More statements than the bit sets hold: every statement is a candidate.
+    all: bool,
 }
 
-/// Statements that may match, as a bit set (policies have far fewer than 256 statements; a
-/// larger one makes every statement a candidate).
+/// The hash the index and [`ActionKey`](crate::pattern::ActionKey) agree on.
+pub(crate) fn key_hash(s: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s)
+}
+
+fn entry<'a>(list: &'a mut Vec<(u64, Box<str>, Bits)>, key: &str) -> &'a mut Bits {
+    let h = key_hash(key);
+    let i = match list.iter().position(|(x, k, _)| *x == h && **k == *key) {
+        Some(i) => i,
+        None => {
+            list.push((h, key.into(), [0; 4]));
+            list.len() - 1
+        }
+    };
+    &mut list[i].2
+}
+
+fn find<'a>(list: &'a [(u64, Box<str>, Bits)], h: u64, key: &str) -> Option<&'a Bits> {
+    list.iter()
+        .find(|(x, k, _)| *x == h && **k == *key)
+        .map(|(_, _, b)| b)
+}
+
+type Bits = [u64; 4];
+
+/// Statements that may match, as a bit set.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidates {
-    bits: [u64; 4],
+    bits: Bits,
     all: bool,
 }
 
@@ -154,39 +188,68 @@ impl Candidates {
 
 impl ActionIndex {
     pub(crate) fn build(statements: &[Statement]) -> ActionIndex {
-        let mut idx = ActionIndex::default();
+        let mut idx = ActionIndex {
+            all: statements.len() > 256,
+            ..ActionIndex::default()
+        };
+        if idx.all {
+            return idx;
+        }
+        let set = |b: &mut Bits, i: usize| b[i / 64] |= 1 << (i % 64);
         for (i, st) in statements.iter().enumerate() {
-            let i = i as u16;
-            let exact: Option<Vec<&str>> = if st.action.negated {
+            // Each pattern is exact, or a wildcard behind a literal `service:` prefix; anything
+            // else (`*`, `s3*`, `NotAction`) makes the statement a candidate for every action.
+            let keys: Option<Vec<(bool, &str)>> = if st.action.negated {
                 None
             } else {
-                st.action.items.iter().map(|l| l.value.literal_text()).collect()
+                st.action
+                    .items
+                    .iter()
+                    .map(|l| match l.value.literal_text() {
+                        Some(t) => Some((true, t)),
+                        None => l
+                            .value
+                            .literal_prefix()
+                            .and_then(|p| p.split_once(':'))
+                            .map(|(svc, _)| (false, svc)),
+                    })
+                    .collect()
             };
-            match exact {
-                Some(texts) => {
-                    for t in texts {
-                        let v = idx.exact.entry(t.into()).or_default();
-                        if v.last() != Some(&i) {
-                            v.push(i);
-                        }
+            match keys {
+                Some(keys) => {
+                    for (exact, k) in keys {
+                        let list = if exact {
+                            &mut idx.exact
+                        } else {
+                            &mut idx.service
+                        };
+                        set(entry(list, k), i);
                     }
                 }
-                None => idx.always.push(i),
+                None => set(&mut idx.always, i),
             }
         }
         idx
     }
 
-    /// The statements that may match the (lower-case) action.
-    pub(crate) fn candidates(&self, action: &str, n: usize) -> Candidates {
-        if n > 256 {
-            return Candidates { bits: [0; 4], all: true };
+    /// The statements that may match the action.
+    pub(crate) fn candidates(&self, key: &crate::pattern::ActionKey) -> Candidates {
+        let mut bits = self.always;
+        let mut or = |b: Option<&Bits>| {
+            if let Some(b) = b {
+                for (x, y) in bits.iter_mut().zip(b) {
+                    *x |= y;
+                }
+            }
+        };
+        or(find(&self.exact, key.hash, &key.text));
+        if !self.service.is_empty() {
+            or(find(&self.service, key.service_hash, key.service()));
         }
-        let mut bits = [0u64; 4];
-        for &i in self.exact.get(action).into_iter().flatten().chain(&self.always) {
-            bits[i as usize / 64] |= 1 << (i % 64);
+        Candidates {
+            bits,
+            all: self.all,
         }
-        Candidates { bits, all: false }
     }
 }
 
@@ -266,11 +329,57 @@ pub enum ResourcePattern {
     /// `*`: every resource, and the only value that matches actions without resource types.
     Star,
     /// An ARN pattern without variables, split into its parts.
-    Arn(Vec<Glob>),
+    Arn(ArnPattern),
     /// A pattern with policy variables, resolved per request.
     Template(Template),
     /// Not an ARN: matched as a whole.
     Other(Glob),
+}
+
+/// An ARN pattern split into its six parts; when the first five are literal (as in
+/// `arn:aws:s3:::bucket/*`) they are also kept joined, so a match compares them at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArnPattern {
+    segs: Vec<Glob>,
+    head: Option<Box<str>>,
+}
+
+impl ArnPattern {
+    pub fn new(segs: Vec<Glob>) -> ArnPattern {
+        let head = (segs.len() == 6)
+            .then(|| {
+                segs[..5]
+                    .iter()
+                    .map(|g| g.literal_text())
+                    .collect::<Option<Vec<_>>>()
+            })
+            .flatten()
+            .map(|parts| format!("{}:", parts.join(":")).into_boxed_str());
+        ArnPattern { segs, head }
+    }
+
+    /// Matches a resource whose six parts are at `ranges`.
+    pub(crate) fn matches_ranges(&self, resource: &str, ranges: &[(u32, u32); 6]) -> bool {
+        if let Some(head) = &self.head {
+            let rest = ranges[5].0 as usize;
+            return resource.get(..rest).is_some_and(|h| h == &**head)
+                && resource
+                    .get(rest..)
+                    .is_some_and(|p| self.segs[5].matches(p));
+        }
+        self.segs.iter().zip(ranges).all(|(g, &(a, b))| {
+            resource
+                .get(a as usize..b as usize)
+                .is_some_and(|p| g.matches(p))
+        })
+    }
+}
+
+impl std::ops::Deref for ArnPattern {
+    type Target = [Glob];
+    fn deref(&self) -> &[Glob] {
+        &self.segs
+    }
 }
 
 /// A policy that cannot be parsed, located in its text.

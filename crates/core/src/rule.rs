@@ -33,12 +33,19 @@ pub struct RuleMeta {
 
 impl RuleMeta {
     pub fn rule_ref(&self) -> RuleRef {
-        RuleRef { scope: self.scope.to_owned(), id: self.id.to_owned() }
+        RuleRef {
+            scope: self.scope.to_owned(),
+            id: self.id.to_owned(),
+        }
     }
 
     /// The docs with the one leading space of each `///` line removed.
     pub fn docs_markdown(&self) -> String {
-        self.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+        self.docs
+            .lines()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -143,12 +150,18 @@ impl Registry {
     }
 
     /// A registry of exactly these rules.
-    pub fn from_rules(rules: impl IntoIterator<Item = &'static dyn Rule>) -> Result<Registry, DuplicateRule> {
+    pub fn from_rules(
+        rules: impl IntoIterator<Item = &'static dyn Rule>,
+    ) -> Result<Registry, DuplicateRule> {
         let mut rules: Vec<&'static dyn Rule> = rules.into_iter().collect();
         rules.sort_by_key(|r| (r.meta().scope, r.meta().id));
         for w in rules.windows(2) {
             if (w[0].meta().scope, w[0].meta().id) == (w[1].meta().scope, w[1].meta().id) {
-                return Err(DuplicateRule(format!("{}/{}", w[0].meta().scope, w[0].meta().id)));
+                return Err(DuplicateRule(format!(
+                    "{}/{}",
+                    w[0].meta().scope,
+                    w[0].meta().id
+                )));
             }
         }
         Ok(Registry { rules })
@@ -175,7 +188,11 @@ pub struct RuleContext<'a> {
 
 impl<'a> RuleContext<'a> {
     /// The policy and statement a reference in `check` points to.
-    pub fn statement(&self, check: &'a Check, at: StatementRef) -> Option<(&'a Policy, &'a Statement)> {
+    pub fn statement(
+        &self,
+        check: &'a Check,
+        at: StatementRef,
+    ) -> Option<(&'a Policy, &'a Statement)> {
         let p = check.set.policy(at)?;
         Some((p, p.statements.get(at.statement as usize)?))
     }
@@ -185,11 +202,21 @@ impl<'a> RuleContext<'a> {
         if check.eval.decision != crate::eval::Decision::ExplicitlyDenied {
             return Vec::new();
         }
-        check.eval.deciding.iter().copied().filter(|at| !check.is_synthetic(at.layer, at.level)).collect()
+        check
+            .eval
+            .deciding
+            .iter()
+            .copied()
+            .filter(|at| !check.is_synthetic(at.layer, at.level))
+            .collect()
     }
 
     /// Every statement of a layer with its result.
-    pub fn traces(&self, check: &'a Check, layer: crate::eval::Layer) -> Vec<(StatementRef, Match)> {
+    pub fn traces(
+        &self,
+        check: &'a Check,
+        layer: crate::eval::Layer,
+    ) -> Vec<(StatementRef, Match)> {
         check
             .eval
             .layers
@@ -213,7 +240,12 @@ impl<'a> Emitter<'a> {
     }
 
     /// Starts a finding; fill in labels, statements and a fix on the returned value.
-    pub fn emit(&mut self, role: Role, confidence: Confidence, message: impl Into<String>) -> &mut Finding {
+    pub fn emit(
+        &mut self,
+        role: Role,
+        confidence: Confidence,
+        message: impl Into<String>,
+    ) -> &mut Finding {
         self.findings.push(Finding {
             rule: self.meta.rule_ref(),
             role,
@@ -230,7 +262,13 @@ impl<'a> Emitter<'a> {
 }
 
 /// A label on a statement element, for findings.
-pub fn label(policy: &Policy, span: crate::json::Span, pointer: &str, primary: bool, text: impl Into<String>) -> Label {
+pub fn label(
+    policy: &Policy,
+    span: crate::json::Span,
+    pointer: &str,
+    primary: bool,
+    text: impl Into<String>,
+) -> Label {
     Label {
         document: policy.name.clone(),
         text: policy.text.clone(),

@@ -53,7 +53,13 @@ pub struct Network {
 
 impl Default for Network {
     fn default() -> Self {
-        Network { source_ip: None, vpc_endpoint: None, vpc: None, vpc_source_ip: None, tls: true }
+        Network {
+            source_ip: None,
+            vpc_endpoint: None,
+            vpc: None,
+            vpc_source_ip: None,
+            tls: true,
+        }
     }
 }
 
@@ -90,11 +96,17 @@ pub struct UploadRequest {
 
 impl UploadRequest {
     pub fn new(bucket: &str, key: &str) -> Self {
-        UploadRequest { bucket: bucket.to_owned(), key: key.to_owned(), ..Default::default() }
+        UploadRequest {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            ..Default::default()
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// The object ARN.
@@ -108,6 +120,8 @@ impl UploadRequest {
 
     /// Whether the request sets an ACL (`x-amz-acl` or any `x-amz-grant-*`).
     pub fn sets_acl(&self) -> bool {
-        self.headers.keys().any(|k| k == "x-amz-acl" || k.starts_with("x-amz-grant-"))
+        self.headers
+            .keys()
+            .any(|k| k == "x-amz-acl" || k.starts_with("x-amz-grant-"))
     }
 }

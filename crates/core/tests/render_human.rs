@@ -27,7 +27,7 @@ cause[builtin/bucket-policy-explicit-deny] (confirmed): explicit deny in stateme
    |
    = check: `s3:PutObject`
    = fix: send `x-amz-server-side-encryption: aws:kms` with the upload
-   = not verified: the result then depends on evidence that could not be read: KMS key aws/s3
+   = verified: resolves
    = note: the deny applies to every principal, including the bucket owner
    = cannot see: session policy (session policies cannot be read from AWS)
 ";
@@ -137,7 +137,7 @@ label (secondary): bucket policy of amzn-s3-demo-bucket#/Statement/0/Condition (
   | }
 fix: send `x-amz-server-side-encryption: aws:kms` with the upload
 change: {\"name\":\"x-amz-server-side-encryption\",\"type\":\"set_header\",\"value\":\"aws:kms\"}
-verified: indeterminate: depends on KMS key aws/s3
+verified: resolves
 missing: session policy (session policies cannot be read from AWS)
 note: the deny applies to every principal, including the bucket owner
 ";

@@ -27,9 +27,11 @@ mod identity;
 mod kms;
 mod org;
 mod read;
+mod redact;
 mod request;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod write;
 
 use std::path::Path;
 
@@ -40,6 +42,7 @@ use why403_core::upload::UploadRequest;
 pub use error::{Location, ScenarioError};
 pub use evidence::EVIDENCE_SECTIONS;
 pub use request::{NETWORK_FIELDS, REQUEST_FIELDS};
+pub use write::write_scenario;
 
 use read::{Reader, Val};
 

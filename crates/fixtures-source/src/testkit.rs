@@ -43,7 +43,10 @@ pub fn fires(rule: &str, path: &Path) -> String {
         "rule `{rule}` did not fire on {}; verdict {}; findings: {:?}",
         path.display(),
         d.verdict,
-        d.findings.iter().map(|f| format!("{}: {}", f.rule, f.message)).collect::<Vec<_>>()
+        d.findings
+            .iter()
+            .map(|f| format!("{}: {}", f.rule, f.message))
+            .collect::<Vec<_>>()
     );
     for f in &d.findings {
         check_message_style(f);
@@ -69,8 +72,17 @@ pub fn fires(rule: &str, path: &Path) -> String {
 pub fn clear(rule: &str, path: &Path) {
     assert_registered(rule);
     let d = diagnose_file(path);
-    let mine: Vec<String> = d.findings.iter().filter(|f| f.rule.id == rule).map(|f| f.message.clone()).collect();
-    assert!(mine.is_empty(), "rule `{rule}` fired on the clear case {}: {mine:?}", path.display());
+    let mine: Vec<String> = d
+        .findings
+        .iter()
+        .filter(|f| f.rule.id == rule)
+        .map(|f| f.message.clone())
+        .collect();
+    assert!(
+        mine.is_empty(),
+        "rule `{rule}` fired on the clear case {}: {mine:?}",
+        path.display()
+    );
     for f in &d.findings {
         check_message_style(f);
     }
@@ -90,8 +102,16 @@ pub fn check_message_style(f: &Finding) {
         "{}: message must start lower-case: {m}",
         f.rule
     );
-    assert!(!m.ends_with('.'), "{}: message must not end with a period: {m}", f.rule);
-    assert!(!m.contains('\n'), "{}: message must be one line: {m}", f.rule);
+    assert!(
+        !m.ends_with('.'),
+        "{}: message must not end with a period: {m}",
+        f.rule
+    );
+    assert!(
+        !m.contains('\n'),
+        "{}: message must be one line: {m}",
+        f.rule
+    );
     if let Some(fix) = &f.fix {
         let d = &fix.description;
         assert!(

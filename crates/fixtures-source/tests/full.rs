@@ -112,7 +112,13 @@ fn identity_collects_inline_managed_and_boundary_policies() {
     );
     // Given URL-encoded, as IAM returns it: decoded, and re-indented for display.
     assert!(boundary.origin.as_ref().unwrap().from_string);
-    assert!(boundary.text.starts_with("{\n  \"Version\": \"2012-10-17\""), "{}", boundary.text);
+    assert!(
+        boundary
+            .text
+            .starts_with("{\n  \"Version\": \"2012-10-17\""),
+        "{}",
+        boundary.text
+    );
 }
 
 #[test]

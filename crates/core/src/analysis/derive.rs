@@ -13,7 +13,10 @@ pub fn principal_of(req: &UploadRequest, ev: &Evidence) -> Option<RequestPrincip
     if req.credentials == Credentials::Anonymous {
         return Some(RequestPrincipal::Anonymous);
     }
-    let arn = req.principal.clone().or_else(|| ev.caller.get().map(|c| c.arn.clone()))?;
+    let arn = req
+        .principal
+        .clone()
+        .or_else(|| ev.caller.get().map(|c| c.arn.clone()))?;
     Some(RequestPrincipal::parse(Some(&arn)))
 }
 
@@ -21,24 +24,38 @@ pub fn principal_of(req: &UploadRequest, ev: &Evidence) -> Option<RequestPrincip
 /// read) for a role session, the principal's own ARN otherwise.
 pub fn principal_arn(p: &RequestPrincipal, ev: &Evidence) -> Option<String> {
     match p {
-        RequestPrincipal::Aws(AwsPrincipal::AssumedRole { account, role_name, .. }) => Some(
+        RequestPrincipal::Aws(AwsPrincipal::AssumedRole {
+            account, role_name, ..
+        }) => Some(
             ev.identity
                 .get()
                 .filter(|i| i.kind == IdentityKind::Role && i.name == *role_name)
-                .map_or_else(|| format!("arn:aws:iam::{account}:role/{role_name}"), |i| i.arn.clone()),
+                .map_or_else(
+                    || format!("arn:aws:iam::{account}:role/{role_name}"),
+                    |i| i.arn.clone(),
+                ),
         ),
-        RequestPrincipal::Aws(AwsPrincipal::Account { account }) => Some(format!("arn:aws:iam::{account}:root")),
+        RequestPrincipal::Aws(AwsPrincipal::Account { account }) => {
+            Some(format!("arn:aws:iam::{account}:root"))
+        }
         other => other.arn().map(str::to_owned),
     }
 }
 
 /// The bucket's Region, or the request's.
 pub fn region_of(req: &UploadRequest, ev: &Evidence) -> Option<String> {
-    req.region.clone().or_else(|| ev.bucket.region.get().cloned())
+    req.region
+        .clone()
+        .or_else(|| ev.bucket.region.get().cloned())
 }
 
 /// Builds the condition keys of the S3 request.
-pub fn s3_context(req: &UploadRequest, ev: &Evidence, p: &RequestPrincipal, now: &str) -> RequestContext {
+pub fn s3_context(
+    req: &UploadRequest,
+    ev: &Evidence,
+    p: &RequestPrincipal,
+    now: &str,
+) -> RequestContext {
     let mut c = RequestContext::new();
     principal_keys(&mut c, req, ev, p);
     let n = &req.network;
@@ -74,7 +91,12 @@ pub fn s3_context(req: &UploadRequest, ev: &Evidence, p: &RequestPrincipal, now:
     c
 }
 
-fn principal_keys(c: &mut RequestContext, req: &UploadRequest, ev: &Evidence, p: &RequestPrincipal) {
+fn principal_keys(
+    c: &mut RequestContext,
+    req: &UploadRequest,
+    ev: &Evidence,
+    p: &RequestPrincipal,
+) {
     let RequestPrincipal::Aws(a) = p else {
         if matches!(p, RequestPrincipal::Anonymous) {
             c.set("aws:PrincipalAccount", "anonymous");
@@ -137,17 +159,29 @@ const HEADER_KEYS: &[(&str, &str)] = &[
     ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
     ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
     ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
-    ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
-    ("x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+    (
+        "x-amz-server-side-encryption",
+        "s3:x-amz-server-side-encryption",
+    ),
+    (
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    ),
     (
         "x-amz-server-side-encryption-customer-algorithm",
         "s3:x-amz-server-side-encryption-customer-algorithm",
     ),
     ("x-amz-storage-class", "s3:x-amz-storage-class"),
     ("x-amz-object-lock-mode", "s3:object-lock-mode"),
-    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
+    (
+        "x-amz-object-lock-retain-until-date",
+        "s3:object-lock-retain-until-date",
+    ),
     ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
-    ("x-amz-website-redirect-location", "s3:x-amz-website-redirect-location"),
+    (
+        "x-amz-website-redirect-location",
+        "s3:x-amz-website-redirect-location",
+    ),
     ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
     ("if-none-match", "s3:if-none-match"),
     ("if-match", "s3:if-match"),

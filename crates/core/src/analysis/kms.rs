@@ -4,7 +4,9 @@
 //! can allow, and the key must be usable (aws-facts.md §A.4, §F).
 
 use super::s3::{CallerLayers, caller_layers, rcp_levels};
-use super::{Block, Check, CheckKind, CheckOutcome, Missing, Stance, note_missing, settle, stand_in};
+use super::{
+    Block, Check, CheckKind, CheckOutcome, Missing, Stance, note_missing, settle, stand_in,
+};
 use crate::context::RequestContext;
 use crate::eval::{Decision, Evaluation, Layer, PolicySet, Request, RequestPrincipal};
 use crate::evidence::{Evidence, KmsKey, Slot, Unavailable};
@@ -17,7 +19,11 @@ pub enum KeyChoice {
     /// Not SSE-KMS.
     None,
     /// SSE-KMS with this key id, ARN or alias (`None`: the AWS managed key `aws/s3`).
-    Kms { key: Option<String>, from_header: bool, dsse: bool },
+    Kms {
+        key: Option<String>,
+        from_header: bool,
+        dsse: bool,
+    },
     /// Unknown: no encryption header and the bucket's default encryption is unreadable.
     Unknown,
 }
@@ -27,7 +33,9 @@ pub fn key_choice(req: &UploadRequest, ev: &Evidence) -> KeyChoice {
     if let Some(alg) = req.header("x-amz-server-side-encryption") {
         return match alg {
             "aws:kms" | "aws:kms:dsse" => KeyChoice::Kms {
-                key: req.header("x-amz-server-side-encryption-aws-kms-key-id").map(str::to_owned),
+                key: req
+                    .header("x-amz-server-side-encryption-aws-kms-key-id")
+                    .map(str::to_owned),
                 from_header: true,
                 dsse: alg == "aws:kms:dsse",
             },
@@ -35,9 +43,11 @@ pub fn key_choice(req: &UploadRequest, ev: &Evidence) -> KeyChoice {
         };
     }
     match &ev.bucket.encryption {
-        Slot::Collected(e) if e.algorithm.starts_with("aws:kms") => {
-            KeyChoice::Kms { key: e.kms_key_id.clone(), from_header: false, dsse: e.algorithm == "aws:kms:dsse" }
-        }
+        Slot::Collected(e) if e.algorithm.starts_with("aws:kms") => KeyChoice::Kms {
+            key: e.kms_key_id.clone(),
+            from_header: false,
+            dsse: e.algorithm == "aws:kms:dsse",
+        },
         Slot::Unavailable(_) => KeyChoice::Unknown,
         // No default encryption configuration means SSE-S3 since January 2023.
         _ => KeyChoice::None,
@@ -50,27 +60,57 @@ fn aws_managed_key_policy(account: &str, region: &str) -> Policy {
     let text = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Allow access through S3 for all principals in the account that are authorized to use S3","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{account}","kms:ViaService":"s3.{region}.amazonaws.com"}}}}}}]}}"#
     );
-    Policy::parse("key policy of the AWS managed key aws/s3 (documented, not editable)", PolicyKind::KeyPolicy, &text)
-        .unwrap_or_else(|e| unreachable!("documented policy is valid: {e}"))
+    Policy::parse(
+        "key policy of the AWS managed key aws/s3 (documented, not editable)",
+        PolicyKind::KeyPolicy,
+        &text,
+    )
+    .unwrap_or_else(|e| unreachable!("documented policy is valid: {e}"))
 }
 
 /// The KMS checks of the upload (empty when it does not use SSE-KMS).
-pub fn checks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, ctx: &RequestContext) -> Vec<Check> {
+pub fn checks(
+    req: &UploadRequest,
+    ev: &Evidence,
+    principal: &RequestPrincipal,
+    ctx: &RequestContext,
+) -> Vec<Check> {
     let choice = key_choice(req, ev);
-    let mut actions = vec![("kms:GenerateDataKey", "S3 asks KMS for a data key to encrypt the object".to_owned())];
+    let mut actions = vec![(
+        "kms:GenerateDataKey",
+        "S3 asks KMS for a data key to encrypt the object".to_owned(),
+    )];
     if req.operation == Operation::Multipart {
-        actions.push(("kms:Decrypt", "each UploadPart decrypts the upload's data key".to_owned()));
+        actions.push((
+            "kms:Decrypt",
+            "each UploadPart decrypts the upload's data key".to_owned(),
+        ));
     }
     match choice {
         KeyChoice::None => Vec::new(),
         KeyChoice::Unknown => actions
             .into_iter()
-            .map(|(a, r)| unknown_check(req, principal, ctx, a, r, &ev.bucket.encryption, "bucket default encryption"))
+            .map(|(a, r)| {
+                unknown_check(
+                    req,
+                    principal,
+                    ctx,
+                    a,
+                    r,
+                    &ev.bucket.encryption,
+                    "bucket default encryption",
+                )
+            })
             .collect(),
-        KeyChoice::Kms { key, from_header, .. } => {
+        KeyChoice::Kms {
+            key, from_header, ..
+        } => {
             if matches!(ev.kms_key, Slot::Absent) {
                 let what = key.clone().unwrap_or_else(|| "aws/s3".into());
-                return actions.into_iter().map(|(a, r)| not_found_check(req, principal, ctx, a, r, &what)).collect();
+                return actions
+                    .into_iter()
+                    .map(|(a, r)| not_found_check(req, principal, ctx, a, r, &what))
+                    .collect();
             }
             let what = format!("KMS key {}", key.as_deref().unwrap_or("aws/s3"));
             let managed;
@@ -86,16 +126,25 @@ pub fn checks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, 
                 // (a fix that switches keys): what this key allows is unknown.
                 let slot: Slot<()> = match &ev.kms_key {
                     Slot::Collected(_) => Slot::missing(
-                        format!("the evidence describes another key than `{}`", key.as_deref().unwrap_or("aws/s3")),
+                        format!(
+                            "the evidence describes another key than `{}`",
+                            key.as_deref().unwrap_or("aws/s3")
+                        ),
                         &["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"],
                     ),
                     Slot::Unavailable(u) => Slot::Unavailable(u.clone()),
                     _ => Slot::missing("not provided", &["kms:DescribeKey"]),
                 };
-                return actions.into_iter().map(|(a, r)| unknown_check(req, principal, ctx, a, r, &slot, &what)).collect();
+                return actions
+                    .into_iter()
+                    .map(|(a, r)| unknown_check(req, principal, ctx, a, r, &slot, &what))
+                    .collect();
             };
             let _ = from_header;
-            actions.into_iter().map(|(a, r)| key_check(req, ev, principal, ctx, k, a, r)).collect()
+            actions
+                .into_iter()
+                .map(|(a, r)| key_check(req, ev, principal, ctx, k, a, r))
+                .collect()
         }
     }
 }
@@ -113,7 +162,10 @@ fn unknown_check<T>(
     if !note_missing(&mut missing, what, slot) {
         missing.push(Missing {
             what: what.to_owned(),
-            unavailable: Unavailable { reason: "not provided".into(), needs: vec!["kms:DescribeKey".into()] },
+            unavailable: Unavailable {
+                reason: "not provided".into(),
+                needs: vec!["kms:DescribeKey".into()],
+            },
         });
     }
     let request = Request::new(principal.clone(), action, "*", ctx.clone());
@@ -201,13 +253,28 @@ fn not_found_check(
 }
 
 /// The encryption context S3 sends: the object ARN, or the bucket ARN with an S3 Bucket Key.
-fn kms_context(req: &UploadRequest, ev: &Evidence, ctx: &RequestContext, principal: &RequestPrincipal) -> RequestContext {
+fn kms_context(
+    req: &UploadRequest,
+    ev: &Evidence,
+    ctx: &RequestContext,
+    principal: &RequestPrincipal,
+) -> RequestContext {
     let mut c = ctx.clone();
     // S3 calls KMS from its own network: the caller's address and endpoint do not reach KMS.
-    for k in ["aws:SourceIp", "aws:SourceVpce", "aws:SourceVpc", "aws:VpcSourceIp"] {
+    for k in [
+        "aws:SourceIp",
+        "aws:SourceVpce",
+        "aws:SourceVpc",
+        "aws:VpcSourceIp",
+    ] {
         c.remove(k);
     }
-    for k in ctx.iter().map(|v| v.name.clone()).filter(|k| k.to_ascii_lowercase().starts_with("s3:")).collect::<Vec<_>>() {
+    for k in ctx
+        .iter()
+        .map(|v| v.name.clone())
+        .filter(|k| k.to_ascii_lowercase().starts_with("s3:"))
+        .collect::<Vec<_>>()
+    {
         c.remove(&k);
     }
     c.set("aws:ViaAWSService", "true");
@@ -218,9 +285,17 @@ fn kms_context(req: &UploadRequest, ev: &Evidence, ctx: &RequestContext, princip
     if let Some(acct) = principal.account() {
         c.set("kms:CallerAccount", acct);
     }
-    let bucket_key = ev.bucket.encryption.get().is_some_and(|e| e.bucket_key_enabled)
+    let bucket_key = ev
+        .bucket
+        .encryption
+        .get()
+        .is_some_and(|e| e.bucket_key_enabled)
         && req.header("x-amz-server-side-encryption-bucket-key-enabled") != Some("false");
-    let arn = if bucket_key { req.bucket_arn() } else { req.object_arn() };
+    let arn = if bucket_key {
+        req.bucket_arn()
+    } else {
+        req.object_arn()
+    };
     c.set("kms:EncryptionContext:aws:s3:arn", arn);
     c.insert("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()], true);
     c.set("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
@@ -236,7 +311,12 @@ fn key_check(
     action: &str,
     reason: String,
 ) -> Check {
-    let CallerLayers { mut best, mut worst, mut synthetic, mut missing } = caller_layers(ev, principal);
+    let CallerLayers {
+        mut best,
+        mut worst,
+        mut synthetic,
+        mut missing,
+    } = caller_layers(ev, principal);
     let aws_managed = key.manager == "AWS";
     match &key.policy {
         Slot::Collected(p) => {
@@ -251,14 +331,32 @@ fn key_check(
         slot => {
             note_missing(&mut missing, "KMS key policy", slot);
             let who = principal.arn().unwrap_or_default();
-            best.resource = Some(stand_in(PolicyKind::KeyPolicy, Stance::Best, who, "KMS key policy"));
-            worst.resource = Some(stand_in(PolicyKind::KeyPolicy, Stance::Worst, "", "KMS key policy"));
+            best.resource = Some(stand_in(
+                PolicyKind::KeyPolicy,
+                Stance::Best,
+                who,
+                "KMS key policy",
+            ));
+            worst.resource = Some(stand_in(
+                PolicyKind::KeyPolicy,
+                Stance::Worst,
+                "",
+                "KMS key policy",
+            ));
             synthetic.push((Layer::Resource, 0));
         }
     }
     // RCPs do not apply to AWS managed keys.
     if !aws_managed {
-        rcp_levels(ev, Some(&key.account), principal.account(), &mut best, &mut worst, &mut synthetic, &mut missing);
+        rcp_levels(
+            ev,
+            Some(&key.account),
+            principal.account(),
+            &mut best,
+            &mut worst,
+            &mut synthetic,
+            &mut missing,
+        );
     }
     let kctx = kms_context(req, ev, ctx, principal);
     let mut request = Request::new(principal.clone(), action, &key.arn, kctx);
@@ -266,11 +364,15 @@ fn key_check(
     let blocks = key_blocks(req, ev, principal, key);
     let worst = (!synthetic.is_empty()).then_some(worst);
     let grant_rescue = |e: &Evaluation| grant_allows(ev, principal, key, action, &request, e);
-    let (eval, worst_decision, kms_grant, outcome) = settle(best.clone(), worst, &request, &blocks, grant_rescue);
+    let (eval, worst_decision, kms_grant, outcome) =
+        settle(best.clone(), worst, &request, &blocks, grant_rescue);
     if !key.grants.is_known() && outcome != CheckOutcome::Allowed {
         note_missing(&mut missing, "KMS grants", &key.grants);
     }
-    let outcome = if outcome == CheckOutcome::Denied && blocks.is_empty() && !key.grants.is_known() && kms_grant.is_none()
+    let outcome = if outcome == CheckOutcome::Denied
+        && blocks.is_empty()
+        && !key.grants.is_known()
+        && kms_grant.is_none()
         && eval.decision == Decision::ImplicitlyDenied
     {
         // An unread grant could still allow it.
@@ -304,26 +406,49 @@ fn grant_allows(
     request: &Request,
     e: &Evaluation,
 ) -> Option<String> {
-    if e.blocked_by.iter().any(|b| !matches!(b.layer, Layer::Resource | Layer::Identity)) {
+    if e.blocked_by
+        .iter()
+        .any(|b| !matches!(b.layer, Layer::Resource | Layer::Identity))
+    {
         return None;
     }
     let op = action.strip_prefix("kms:")?;
     let arn = principal.arn();
     let role_arn = super::derive::principal_arn(principal, ev);
-    let context_arn = request.context.get("kms:EncryptionContext:aws:s3:arn").map(|v| v.values[0].clone());
+    let context_arn = request
+        .context
+        .get("kms:EncryptionContext:aws:s3:arn")
+        .map(|v| v.values[0].clone());
     key.grants.get()?.iter().find_map(|g| {
         let names_caller = Some(g.grantee_principal.as_str()) == arn
             || Some(&g.grantee_principal) == role_arn.as_ref()
-            || principal.account().is_some_and(|a| g.grantee_principal == format!("arn:aws:iam::{a}:root"));
+            || principal
+                .account()
+                .is_some_and(|a| g.grantee_principal == format!("arn:aws:iam::{a}:root"));
         let covers = g.operations.iter().any(|o| o == op);
-        let ctx_ok = g.context_equals.iter().all(|(k, v)| k == "aws:s3:arn" && Some(v) == context_arn.as_ref())
-            && g.context_subset.iter().all(|(k, v)| k == "aws:s3:arn" && Some(v) == context_arn.as_ref());
-        (names_caller && covers && ctx_ok).then(|| format!("grant `{}`", g.name.clone().unwrap_or_else(|| g.grant_id.clone())))
+        let ctx_ok = g
+            .context_equals
+            .iter()
+            .all(|(k, v)| k == "aws:s3:arn" && Some(v) == context_arn.as_ref())
+            && g.context_subset
+                .iter()
+                .all(|(k, v)| k == "aws:s3:arn" && Some(v) == context_arn.as_ref());
+        (names_caller && covers && ctx_ok).then(|| {
+            format!(
+                "grant `{}`",
+                g.name.clone().unwrap_or_else(|| g.grant_id.clone())
+            )
+        })
     })
 }
 
 /// KMS refusals outside policies: key state, key type, Region, AWS managed key across accounts.
-fn key_blocks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, key: &KmsKey) -> Vec<Block> {
+fn key_blocks(
+    req: &UploadRequest,
+    ev: &Evidence,
+    principal: &RequestPrincipal,
+    key: &KmsKey,
+) -> Vec<Block> {
     let mut out = Vec::new();
     match key.state.as_str() {
         "Enabled" => {}
@@ -364,7 +489,10 @@ fn key_blocks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, 
             code: "kms-key-other-region",
             status: 400,
             aws_code: "KMS.NotFoundException",
-            message: format!("the KMS key is in `{}` but the bucket is in `{region}`", key.region),
+            message: format!(
+                "the KMS key is in `{}` but the bucket is in `{region}`",
+                key.region
+            ),
         });
     }
     if key.manager == "AWS" && principal.account().is_some_and(|a| a != key.account) {
@@ -372,7 +500,9 @@ fn key_blocks(req: &UploadRequest, ev: &Evidence, principal: &RequestPrincipal, 
             code: "kms-aws-managed-key-cross-account",
             status: 403,
             aws_code: "AccessDenied",
-            message: "the AWS managed key `aws/s3` can only be used by principals of its own account".into(),
+            message:
+                "the AWS managed key `aws/s3` can only be used by principals of its own account"
+                    .into(),
         });
     }
     out

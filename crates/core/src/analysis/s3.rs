@@ -1,7 +1,10 @@
 //! The S3 side of an upload: the actions it needs, their policy sets (with stand-ins for
 //! unreadable evidence), and S3's own refusals outside policies.
 
-use super::{Block, Check, CheckKind, Missing, Stance, acl_grant, acls_disabled, note_missing, settle, stand_in};
+use super::{
+    Block, Check, CheckKind, Missing, Stance, acl_grant, acls_disabled, note_missing, settle,
+    stand_in,
+};
 use crate::context::RequestContext;
 use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
 use crate::evidence::{Evidence, Grantee, Organization, Slot};
@@ -15,22 +18,41 @@ pub fn actions_needed(req: &UploadRequest) -> Vec<(&'static str, String)> {
         match req.operation {
             Operation::PutObject => "every upload needs it".to_owned(),
             Operation::Multipart => {
-                "CreateMultipartUpload, UploadPart and CompleteMultipartUpload all need it".to_owned()
+                "CreateMultipartUpload, UploadPart and CompleteMultipartUpload all need it"
+                    .to_owned()
             }
         },
     )];
     if req.sets_acl() {
-        let h = req.headers.keys().find(|k| *k == "x-amz-acl" || k.starts_with("x-amz-grant-")).cloned();
-        out.push(("s3:PutObjectAcl", format!("the request sets an ACL (`{}`)", h.unwrap_or_default())));
+        let h = req
+            .headers
+            .keys()
+            .find(|k| *k == "x-amz-acl" || k.starts_with("x-amz-grant-"))
+            .cloned();
+        out.push((
+            "s3:PutObjectAcl",
+            format!("the request sets an ACL (`{}`)", h.unwrap_or_default()),
+        ));
     }
     if req.header("x-amz-tagging").is_some() {
-        out.push(("s3:PutObjectTagging", "the request sets tags (`x-amz-tagging`)".to_owned()));
+        out.push((
+            "s3:PutObjectTagging",
+            "the request sets tags (`x-amz-tagging`)".to_owned(),
+        ));
     }
-    if req.header("x-amz-object-lock-mode").is_some() || req.header("x-amz-object-lock-retain-until-date").is_some() {
-        out.push(("s3:PutObjectRetention", "the request sets Object Lock retention".to_owned()));
+    if req.header("x-amz-object-lock-mode").is_some()
+        || req.header("x-amz-object-lock-retain-until-date").is_some()
+    {
+        out.push((
+            "s3:PutObjectRetention",
+            "the request sets Object Lock retention".to_owned(),
+        ));
     }
     if req.header("x-amz-object-lock-legal-hold").is_some() {
-        out.push(("s3:PutObjectLegalHold", "the request sets an Object Lock legal hold".to_owned()));
+        out.push((
+            "s3:PutObjectLegalHold",
+            "the request sets an Object Lock legal hold".to_owned(),
+        ));
     }
     out
 }
@@ -56,9 +78,23 @@ pub(crate) fn caller_layers(ev: &Evidence, principal: &RequestPrincipal) -> Call
                 best.boundary = i.boundary.clone().map(|b| vec![b]);
             }
             Slot::Unavailable(_) => {
-                note_missing(&mut missing, "identity policies and permissions boundary", &ev.identity);
-                best.identity = vec![stand_in(PolicyKind::Identity, Stance::Best, "", "identity policies")];
-                worst.boundary = Some(vec![stand_in(PolicyKind::Boundary, Stance::Worst, "", "permissions boundary")]);
+                note_missing(
+                    &mut missing,
+                    "identity policies and permissions boundary",
+                    &ev.identity,
+                );
+                best.identity = vec![stand_in(
+                    PolicyKind::Identity,
+                    Stance::Best,
+                    "",
+                    "identity policies",
+                )];
+                worst.boundary = Some(vec![stand_in(
+                    PolicyKind::Boundary,
+                    Stance::Worst,
+                    "",
+                    "permissions boundary",
+                )]);
                 synthetic.push((Layer::Identity, 0));
                 synthetic.push((Layer::Boundary, 0));
             }
@@ -68,12 +104,24 @@ pub(crate) fn caller_layers(ev: &Evidence, principal: &RequestPrincipal) -> Call
             Slot::Collected(p) => best.session = Some(p.clone()),
             Slot::Unavailable(_) => {
                 note_missing(&mut missing, "session policy", &ev.session_policy);
-                worst.session = Some(stand_in(PolicyKind::Session, Stance::Worst, "", "session policy"));
+                worst.session = Some(stand_in(
+                    PolicyKind::Session,
+                    Stance::Worst,
+                    "",
+                    "session policy",
+                ));
                 synthetic.push((Layer::Session, 0));
             }
             _ => {}
         }
-        scp_levels(ev, principal, &mut best, &mut worst, &mut synthetic, &mut missing);
+        scp_levels(
+            ev,
+            principal,
+            &mut best,
+            &mut worst,
+            &mut synthetic,
+            &mut missing,
+        );
     }
     // The worst case keeps every known layer.
     if worst.identity.is_empty() && !synthetic.contains(&(Layer::Identity, 0)) {
@@ -85,7 +133,12 @@ pub(crate) fn caller_layers(ev: &Evidence, principal: &RequestPrincipal) -> Call
     if worst.session.is_none() {
         worst.session = best.session.clone();
     }
-    CallerLayers { best, worst, synthetic, missing }
+    CallerLayers {
+        best,
+        worst,
+        synthetic,
+        missing,
+    }
 }
 
 fn scp_levels(
@@ -99,18 +152,31 @@ fn scp_levels(
     let account = principal.account().unwrap_or_default();
     match &ev.caller_org {
         Slot::Collected(org) if org.management_account == account => {}
-        Slot::Collected(Organization { scps: Slot::Collected(levels), .. }) => {
+        Slot::Collected(Organization {
+            scps: Slot::Collected(levels),
+            ..
+        }) => {
             best.scp = levels.iter().map(|l| l.policies.clone()).collect();
             worst.scp = best.scp.clone();
         }
         Slot::Collected(Organization { scps, .. }) => {
             note_missing(missing, "service control policies", scps);
-            worst.scp = vec![vec![stand_in(PolicyKind::Scp, Stance::Worst, "", "service control policies")]];
+            worst.scp = vec![vec![stand_in(
+                PolicyKind::Scp,
+                Stance::Worst,
+                "",
+                "service control policies",
+            )]];
             synthetic.push((Layer::Scp, 0));
         }
         Slot::Unavailable(_) => {
             note_missing(missing, "the caller's organization (SCPs)", &ev.caller_org);
-            worst.scp = vec![vec![stand_in(PolicyKind::Scp, Stance::Worst, "", "service control policies")]];
+            worst.scp = vec![vec![stand_in(
+                PolicyKind::Scp,
+                Stance::Worst,
+                "",
+                "service control policies",
+            )]];
             synthetic.push((Layer::Scp, 0));
         }
         _ => {}
@@ -127,21 +193,38 @@ pub(crate) fn rcp_levels(
     synthetic: &mut Vec<(Layer, u16)>,
     missing: &mut Vec<Missing>,
 ) {
-    let org = if owner.is_some() && owner == caller_account { &ev.caller_org } else { &ev.bucket_org };
+    let org = if owner.is_some() && owner == caller_account {
+        &ev.caller_org
+    } else {
+        &ev.bucket_org
+    };
     match org {
         Slot::Collected(o) if Some(o.management_account.as_str()) == owner => {}
-        Slot::Collected(Organization { rcps: Slot::Collected(levels), .. }) => {
+        Slot::Collected(Organization {
+            rcps: Slot::Collected(levels),
+            ..
+        }) => {
             best.rcp = levels.iter().map(|l| l.policies.clone()).collect();
             worst.rcp = best.rcp.clone();
         }
         Slot::Collected(Organization { rcps, .. }) => {
             note_missing(missing, "resource control policies", rcps);
-            worst.rcp = vec![vec![stand_in(PolicyKind::Rcp, Stance::Worst, "", "resource control policies")]];
+            worst.rcp = vec![vec![stand_in(
+                PolicyKind::Rcp,
+                Stance::Worst,
+                "",
+                "resource control policies",
+            )]];
             synthetic.push((Layer::Rcp, 0));
         }
         Slot::Unavailable(_) => {
             note_missing(missing, "the resource owner's organization (RCPs)", org);
-            worst.rcp = vec![vec![stand_in(PolicyKind::Rcp, Stance::Worst, "", "resource control policies")]];
+            worst.rcp = vec![vec![stand_in(
+                PolicyKind::Rcp,
+                Stance::Worst,
+                "",
+                "resource control policies",
+            )]];
             synthetic.push((Layer::Rcp, 0));
         }
         _ => {}
@@ -157,10 +240,19 @@ pub fn check(
     action: &str,
     reason: String,
 ) -> Check {
-    let CallerLayers { mut best, mut worst, mut synthetic, mut missing } = caller_layers(ev, principal);
+    let CallerLayers {
+        mut best,
+        mut worst,
+        mut synthetic,
+        mut missing,
+    } = caller_layers(ev, principal);
     let owner = ev.bucket.owner_account.get().map(String::as_str);
     if owner.is_none() {
-        note_missing(&mut missing, "the bucket owner's account", &ev.bucket.owner_account);
+        note_missing(
+            &mut missing,
+            "the bucket owner's account",
+            &ev.bucket.owner_account,
+        );
     }
     let caller_account = principal.account();
     let principal_arn = super::derive::principal_arn(principal, ev).unwrap_or_default();
@@ -172,13 +264,31 @@ pub fn check(
         }
         Slot::Unavailable(_) => {
             note_missing(&mut missing, "bucket policy", &ev.bucket.policy);
-            best.resource = Some(stand_in(PolicyKind::Resource, Stance::Best, &grant_to, "bucket policy"));
-            worst.resource = Some(stand_in(PolicyKind::Resource, Stance::Worst, "", "bucket policy"));
+            best.resource = Some(stand_in(
+                PolicyKind::Resource,
+                Stance::Best,
+                &grant_to,
+                "bucket policy",
+            ));
+            worst.resource = Some(stand_in(
+                PolicyKind::Resource,
+                Stance::Worst,
+                "",
+                "bucket policy",
+            ));
             synthetic.push((Layer::Resource, 0));
         }
         _ => {}
     }
-    rcp_levels(ev, owner, caller_account, &mut best, &mut worst, &mut synthetic, &mut missing);
+    rcp_levels(
+        ev,
+        owner,
+        caller_account,
+        &mut best,
+        &mut worst,
+        &mut synthetic,
+        &mut missing,
+    );
     match &ev.vpc_endpoint_policy {
         Slot::Collected(p) => {
             best.vpc_endpoint = Some(vec![p.clone()]);
@@ -186,30 +296,50 @@ pub fn check(
         }
         Slot::Unavailable(_) => {
             note_missing(&mut missing, "VPC endpoint policy", &ev.vpc_endpoint_policy);
-            worst.vpc_endpoint = Some(vec![stand_in(PolicyKind::VpcEndpoint, Stance::Worst, "", "VPC endpoint policy")]);
+            worst.vpc_endpoint = Some(vec![stand_in(
+                PolicyKind::VpcEndpoint,
+                Stance::Worst,
+                "",
+                "VPC endpoint policy",
+            )]);
             synthetic.push((Layer::VpcEndpoint, 0));
         }
         _ => {}
     }
-    let bpa = [ev.bucket.public_access_block.get(), ev.account_public_access_block.get()]
-        .into_iter()
-        .flatten()
-        .fold(crate::evidence::PublicAccessBlock::default(), |a, b| a.union(*b));
-    let bpa_unknown = !ev.bucket.public_access_block.is_known() || !ev.account_public_access_block.is_known();
+    let bpa = [
+        ev.bucket.public_access_block.get(),
+        ev.account_public_access_block.get(),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(crate::evidence::PublicAccessBlock::default(), |a, b| {
+        a.union(*b)
+    });
+    let bpa_unknown =
+        !ev.bucket.public_access_block.is_known() || !ev.account_public_access_block.is_known();
     best.restrict_public_buckets = bpa.restrict_public_buckets;
     worst.restrict_public_buckets = bpa.restrict_public_buckets || bpa_unknown;
     best.acl_grant = acl_grant(ev, principal, bpa.ignore_public_acls);
     worst.acl_grant = acl_grant(ev, principal, bpa.ignore_public_acls || bpa_unknown);
-    if best.acl_grant == crate::eval::Grant::None && !ev.bucket.acl.is_known() && !acls_disabled(ev) {
+    if best.acl_grant == crate::eval::Grant::None && !ev.bucket.acl.is_known() && !acls_disabled(ev)
+    {
         note_missing(&mut missing, "bucket ACL", &ev.bucket.acl);
     }
 
     let mut request = Request::new(principal.clone(), action, &req.object_arn(), ctx.clone());
-    request.resource_account = owner.map(str::to_owned).or_else(|| caller_account.map(str::to_owned));
-    let blocks = if action == "s3:PutObject" { blocks(ev, principal, owner, bpa.ignore_public_acls) } else { Vec::new() };
-    let has_unknown = !synthetic.is_empty() || worst.restrict_public_buckets != best.restrict_public_buckets;
+    request.resource_account = owner
+        .map(str::to_owned)
+        .or_else(|| caller_account.map(str::to_owned));
+    let blocks = if action == "s3:PutObject" {
+        blocks(ev, principal, owner, bpa.ignore_public_acls)
+    } else {
+        Vec::new()
+    };
+    let has_unknown =
+        !synthetic.is_empty() || worst.restrict_public_buckets != best.restrict_public_buckets;
     let worst = has_unknown.then_some(worst);
-    let (eval, worst_decision, _, outcome) = settle(best.clone(), worst, &request, &blocks, |_| None);
+    let (eval, worst_decision, _, outcome) =
+        settle(best.clone(), worst, &request, &blocks, |_| None);
     Check {
         kind: CheckKind::S3,
         action: action.to_owned(),
@@ -227,7 +357,12 @@ pub fn check(
 }
 
 /// S3's refusals of `PutObject` outside policy evaluation.
-fn blocks(ev: &Evidence, principal: &RequestPrincipal, owner: Option<&str>, ignore_public: bool) -> Vec<Block> {
+fn blocks(
+    ev: &Evidence,
+    principal: &RequestPrincipal,
+    owner: Option<&str>,
+    ignore_public: bool,
+) -> Vec<Block> {
     let mut out = Vec::new();
     // With ACLs enabled, S3 checks the bucket ACL for the bucket owner's account: the
     // Knowledge Center lists a bucket ACL without WRITE for the account as a cause.
@@ -240,12 +375,14 @@ fn blocks(ev: &Evidence, principal: &RequestPrincipal, owner: Option<&str>, igno
             g.permission.allows_write()
                 && match &g.grantee {
                     Grantee::CanonicalUser { id, .. } => {
-                        id.eq_ignore_ascii_case(&acl.owner_id) || super::canonical_account(ev, id) == Some(owner)
+                        id.eq_ignore_ascii_case(&acl.owner_id)
+                            || super::canonical_account(ev, id) == Some(owner)
                     }
                     // A public grant lets the owner's principals write too, unless ignored.
                     Grantee::Group { uri } => {
                         !ignore_public
-                            && (uri == crate::evidence::ALL_USERS || uri == crate::evidence::AUTHENTICATED_USERS)
+                            && (uri == crate::evidence::ALL_USERS
+                                || uri == crate::evidence::AUTHENTICATED_USERS)
                     }
                     _ => false,
                 }

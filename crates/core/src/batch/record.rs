@@ -69,34 +69,55 @@ pub fn parse_policies(text: &str) -> Result<CompiledPolicies, PoliciesError> {
             body
         };
         Policy::parse(&pointer, kind, source).map_err(|e| PoliciesError {
-            offset: if body.starts_with('"') { base } else { base + e.offset },
-            message: format!(
-                "`{}{}`: {}",
-                pointer,
-                e.pointer,
-                e.message
-            ),
+            offset: if body.starts_with('"') {
+                base
+            } else {
+                base + e.offset
+            },
+            message: format!("`{}{}`: {}", pointer, e.pointer, e.message),
         })
     };
-    let list = |v: &Option<Vec<&RawValue>>, name: &str, kind| -> Result<Vec<Policy>, PoliciesError> {
-        v.iter().flatten().enumerate().map(|(i, r)| one(r, format!("/policies/{name}/{i}"), kind)).collect()
-    };
-    let levels = |v: &Option<Vec<Vec<&RawValue>>>, name: &str, kind| -> Result<Vec<Vec<Policy>>, PoliciesError> {
+    let list =
+        |v: &Option<Vec<&RawValue>>, name: &str, kind| -> Result<Vec<Policy>, PoliciesError> {
+            v.iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, r)| one(r, format!("/policies/{name}/{i}"), kind))
+                .collect()
+        };
+    let levels = |v: &Option<Vec<Vec<&RawValue>>>,
+                  name: &str,
+                  kind|
+     -> Result<Vec<Vec<Policy>>, PoliciesError> {
         v.iter()
             .flatten()
             .enumerate()
             .map(|(l, level)| {
-                level.iter().enumerate().map(|(i, r)| one(r, format!("/policies/{name}/{l}/{i}"), kind)).collect()
+                level
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| one(r, format!("/policies/{name}/{l}/{i}"), kind))
+                    .collect()
             })
             .collect()
     };
     let set = PolicySet {
         identity: list(&raw.identity, "identity", PolicyKind::Identity)?,
-        resource: raw.resource.map(|r| one(r, "/policies/resource".into(), PolicyKind::Resource)).transpose()?,
+        resource: raw
+            .resource
+            .map(|r| one(r, "/policies/resource".into(), PolicyKind::Resource))
+            .transpose()?,
         scp: levels(&raw.scp, "scp", PolicyKind::Scp)?,
         rcp: levels(&raw.rcp, "rcp", PolicyKind::Rcp)?,
-        boundary: raw.boundary.as_ref().map(|_| list(&raw.boundary, "boundary", PolicyKind::Boundary)).transpose()?,
-        session: raw.session.map(|r| one(r, "/policies/session".into(), PolicyKind::Session)).transpose()?,
+        boundary: raw
+            .boundary
+            .as_ref()
+            .map(|_| list(&raw.boundary, "boundary", PolicyKind::Boundary))
+            .transpose()?,
+        session: raw
+            .session
+            .map(|r| one(r, "/policies/session".into(), PolicyKind::Session))
+            .transpose()?,
         vpc_endpoint: raw
             .vpc_endpoint
             .as_ref()
@@ -130,7 +151,7 @@ struct RawRequest {
     #[serde(default)]
     resource_account: Option<String>,
     #[serde(default)]
-    context: serde_json::Map<String, serde_json::Value>,
+    context: ContextIn,
     #[serde(default)]
     wildcard_only_action: bool,
 }
@@ -139,33 +160,127 @@ struct RawRequest {
 /// (settings are read separately).
 pub(crate) fn parse_request(text: &str) -> Result<(Request, bool), String> {
     let raw: RawRequest = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let principal = if raw.anonymous { None } else { raw.principal.as_deref() };
-    let mut context = RequestContext::new();
-    for (k, v) in raw.context {
-        let (values, multi) = match v {
-            serde_json::Value::Array(items) => {
-                (items.into_iter().filter_map(scalar).collect::<Vec<_>>(), true)
-            }
-            serde_json::Value::Null => continue,
-            other => match scalar(other) {
-                Some(s) => (vec![s], false),
-                None => return Err(format!("context key `{k}` must be a string, number, boolean or array")),
-            },
-        };
-        context.insert(&k, values, multi);
-    }
-    let mut req = Request::new(RequestPrincipal::parse(principal), &raw.action, &raw.resource, context);
+    let principal = if raw.anonymous {
+        None
+    } else {
+        raw.principal.as_deref()
+    };
+    let mut req = Request::new(
+        RequestPrincipal::parse(principal),
+        &raw.action,
+        &raw.resource,
+        raw.context.0,
+    );
     req.resource_account = raw.resource_account;
     req.wildcard_only_action = raw.wildcard_only_action;
     Ok((req, false))
 }
 
-fn scalar(v: serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// The request's `context`, read straight into a [`RequestContext`] (no intermediate map).
+#[derive(Default)]
+struct ContextIn(RequestContext);
+
+impl<'de> Deserialize<'de> for ContextIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContextIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of condition keys")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<ContextIn, A::Error> {
+                let mut c = RequestContext::with_capacity(m.size_hint().unwrap_or(16).max(16));
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match m.next_value::<ValueIn>()? {
+                        ValueIn::Null => {}
+                        ValueIn::One(v) => c.insert(&k, vec![v], false),
+                        ValueIn::Many(vs) => c.insert(&k, vs, true),
+                        ValueIn::Invalid => {
+                            return Err(serde::de::Error::custom(format!(
+                                "context key `{k}` must be a string, number, boolean or array"
+                            )));
+                        }
+                    }
+                }
+                Ok(ContextIn(c))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A context value: a scalar, an array of scalars, or null.
+enum ValueIn {
+    Null,
+    One(String),
+    Many(Vec<String>),
+    Invalid,
+}
+
+impl<'de> Deserialize<'de> for ValueIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ValueIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, number, boolean, array or null")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ValueIn, E> {
+                Ok(ValueIn::One(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<ValueIn, E> {
+                Ok(ValueIn::One(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<ValueIn, E> {
+                Ok(ValueIn::One(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<ValueIn, E> {
+                Ok(ValueIn::One(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<ValueIn, E> {
+                Ok(ValueIn::One(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<ValueIn, E> {
+                Ok(ValueIn::One(
+                    serde_json::Number::from_f64(v)
+                        .map_or_else(|| v.to_string(), |n| n.to_string()),
+                ))
+            }
+            fn visit_unit<E>(self) -> Result<ValueIn, E> {
+                Ok(ValueIn::Null)
+            }
+            fn visit_none<E>(self) -> Result<ValueIn, E> {
+                Ok(ValueIn::Null)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> Result<ValueIn, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = s.next_element::<ValueIn>()? {
+                    // Nested arrays, objects and nulls in a multivalued key are dropped: only
+                    // scalars are values.
+                    if let ValueIn::One(x) = v {
+                        out.push(x);
+                    }
+                }
+                Ok(ValueIn::Many(out))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<ValueIn, A::Error> {
+                while m
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(ValueIn::Invalid)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

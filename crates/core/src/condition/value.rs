@@ -27,7 +27,9 @@ pub enum CondValue {
     Null(bool),
     /// A value the operator cannot use (for example `NumericLessThan: "ten"`): it matches no
     /// request value.
-    Invalid { why: String },
+    Invalid {
+        why: String,
+    },
 }
 
 /// A string or ARN value.
@@ -48,7 +50,9 @@ impl CondValue {
                     Some(p) if base.family() == Family::Arn => {
                         let segs = split_glob_arn(&Glob::new(p));
                         if segs.len() < 6 {
-                            return CondValue::Invalid { why: format!("`{raw}` is not an ARN (it has fewer than six parts)") };
+                            return CondValue::Invalid {
+                                why: format!("`{raw}` is not an ARN (it has fewer than six parts)"),
+                            };
                         }
                         (None, Some(segs))
                     }
@@ -57,15 +61,23 @@ impl CondValue {
                     }
                     _ => (None, None),
                 };
-                CondValue::Text(TextValue { template, glob, arn })
+                CondValue::Text(TextValue {
+                    template,
+                    glob,
+                    arn,
+                })
             }
             Family::Numeric => match Number::parse(raw.trim()) {
                 Some(n) => CondValue::Number(n),
-                _ => CondValue::Invalid { why: format!("`{raw}` is not a number") },
+                _ => CondValue::Invalid {
+                    why: format!("`{raw}` is not a number"),
+                },
             },
             Family::Date => match parse_aws_date(raw) {
                 Some(t) => CondValue::Date(t),
-                None => CondValue::Invalid { why: format!("`{raw}` is not a date AWS accepts") },
+                None => CondValue::Invalid {
+                    why: format!("`{raw}` is not a date AWS accepts"),
+                },
             },
             Family::Bool => match parse_bool(raw) {
                 Some(b) => CondValue::Bool(b),
@@ -74,19 +86,27 @@ impl CondValue {
                     glob: None,
                     arn: None,
                 }),
-                None => CondValue::Invalid { why: format!("`{raw}` is not `true` or `false`") },
+                None => CondValue::Invalid {
+                    why: format!("`{raw}` is not `true` or `false`"),
+                },
             },
             Family::Binary => match base64::engine::general_purpose::STANDARD.decode(raw.trim()) {
                 Ok(b) => CondValue::Binary(b),
-                Err(_) => CondValue::Invalid { why: format!("`{raw}` is not base64") },
+                Err(_) => CondValue::Invalid {
+                    why: format!("`{raw}` is not base64"),
+                },
             },
             Family::Ip => match parse_ip_net(raw) {
                 Some(n) => CondValue::Ip(n),
-                None => CondValue::Invalid { why: format!("`{raw}` is not an IP address or CIDR block") },
+                None => CondValue::Invalid {
+                    why: format!("`{raw}` is not an IP address or CIDR block"),
+                },
             },
             Family::Null => match parse_bool(raw) {
                 Some(b) => CondValue::Null(b),
-                None => CondValue::Invalid { why: format!("`Null` takes `true` or `false`, not `{raw}`") },
+                None => CondValue::Invalid {
+                    why: format!("`Null` takes `true` or `false`, not `{raw}`"),
+                },
             },
         }
     }
@@ -111,8 +131,11 @@ impl CondValue {
                     None => t.template.to_glob(ctx).ok()?.matches(v),
                 },
                 ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => {
-                    crate::pattern::split_arn(v)?;
+                    let parts = crate::pattern::split_arn(v)?;
                     match &t.arn {
+                        Some(segs) if segs.len() == 6 => {
+                            segs.iter().zip(parts).all(|(g, p)| g.matches(p))
+                        }
                         Some(segs) => arn_match(segs, v),
                         None => {
                             let segs = split_glob_arn(&t.template.to_glob(ctx).ok()?);
@@ -149,7 +172,12 @@ impl CondValue {
                 None => return None,
             },
             CondValue::Bool(b) => parse_bool(v)? == *b,
-            CondValue::Binary(bytes) => base64::engine::general_purpose::STANDARD.decode(v.trim()).ok()? == *bytes,
+            CondValue::Binary(bytes) => {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .ok()?
+                    == *bytes
+            }
             CondValue::Ip(net) => net.contains(&parse_ip(v)?),
             CondValue::Null(_) => false,
             CondValue::Invalid { .. } => return None,
@@ -168,7 +196,10 @@ pub struct Number {
 impl Number {
     pub fn parse(s: &str) -> Option<Number> {
         let value = s.parse::<f64>().ok().filter(|v| v.is_finite())?;
-        Some(Number { value, int: s.parse::<i128>().ok() })
+        Some(Number {
+            value,
+            int: s.parse::<i128>().ok(),
+        })
     }
 }
 
@@ -203,14 +234,19 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
     let s = s.trim();
     IpAddr::from_str(s).ok().or_else(|| {
         // A request value given as a one-address CIDR.
-        IpNet::from_str(s).ok().filter(|n| n.prefix_len() == n.max_prefix_len()).map(|n| n.addr())
+        IpNet::from_str(s)
+            .ok()
+            .filter(|n| n.prefix_len() == n.max_prefix_len())
+            .map(|n| n.addr())
     })
 }
 
 /// A CIDR block (host bits may be set, as AWS tolerates) or a bare address (/32, /128).
 fn parse_ip_net(s: &str) -> Option<IpNet> {
     let s = s.trim();
-    IpNet::from_str(s).ok().or_else(|| IpAddr::from_str(s).ok().map(IpNet::from))
+    IpNet::from_str(s)
+        .ok()
+        .or_else(|| IpAddr::from_str(s).ok().map(IpNet::from))
 }
 
 /// Parses the date forms AWS accepts in `Date*` conditions and in `aws:CurrentTime`:
@@ -242,7 +278,10 @@ pub fn parse_aws_date(s: &str) -> Option<Timestamp> {
         return Some(t);
     }
     if let Ok(dt) = jiff::civil::DateTime::from_str(s) {
-        return dt.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
+        return dt
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
     }
     // The W3C year-month profile, `YYYY-MM`: the first day of the month.
     if s.len() == 7 && s.as_bytes()[4] == b'-' {
@@ -273,9 +312,20 @@ mod tests {
     #[test]
     fn ip_values_take_bare_addresses_and_host_bits() {
         // AWS: a bare address is a /32 (or /128); a CIDR with host bits set is accepted.
-        assert_eq!(parse_ip_net("10.1.2.3"), IpNet::from_str("10.1.2.3/32").ok());
-        assert!(parse_ip_net("10.1.2.3/8").unwrap().contains(&IpAddr::from_str("10.9.9.9").unwrap()));
-        assert!(parse_ip_net("2001:db8::/32").unwrap().contains(&IpAddr::from_str("2001:db8::1").unwrap()));
+        assert_eq!(
+            parse_ip_net("10.1.2.3"),
+            IpNet::from_str("10.1.2.3/32").ok()
+        );
+        assert!(
+            parse_ip_net("10.1.2.3/8")
+                .unwrap()
+                .contains(&IpAddr::from_str("10.9.9.9").unwrap())
+        );
+        assert!(
+            parse_ip_net("2001:db8::/32")
+                .unwrap()
+                .contains(&IpAddr::from_str("2001:db8::1").unwrap())
+        );
         assert!(parse_ip_net("nope").is_none());
     }
 }

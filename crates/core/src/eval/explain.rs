@@ -1,8 +1,8 @@
 //! Plain-words explanations of why a statement did not apply, rendered on demand from the
 //! compact [`Miss`] the evaluator records.
 
-use super::{Evaluation, PolicySet, Request, StatementTrace};
 use super::matching::{Element, Match, Miss, MissWhy};
+use super::{Evaluation, PolicySet, Request, StatementTrace};
 use crate::condition::{CondWhy, SetOp};
 use crate::json::Span;
 use crate::policy::Statement;
@@ -22,11 +22,16 @@ impl Evaluation {
         set: &'a PolicySet,
         req: &'a Request,
     ) -> impl Iterator<Item = (&'a StatementTrace, MissExplanation)> + 'a {
-        self.layers.iter().flat_map(|l| l.statements.iter()).filter_map(move |t| {
-            let Match::Miss(m) = t.result else { return None };
-            let st = set.policy(t.at)?.statements.get(t.at.statement as usize)?;
-            Some((t, explain_miss(st, &m, req)))
-        })
+        self.layers
+            .iter()
+            .flat_map(|l| l.statements.iter())
+            .filter_map(move |t| {
+                let Match::Miss(m) = t.result else {
+                    return None;
+                };
+                let st = set.policy(t.at)?.statements.get(t.at.statement as usize)?;
+                Some((t, explain_miss(st, &m, req)))
+            })
     }
 }
 
@@ -43,14 +48,25 @@ pub fn explain_miss(st: &Statement, m: &Miss, req: &Request) -> MissExplanation 
                 _ => format!("no `Action` value matches the action `{}`", req.action),
             };
             let (span, pointer) = match m.why {
-                MissWhy::Excluded(i) => (a.items[i as usize].span, a.items[i as usize].pointer.clone()),
+                MissWhy::Excluded(i) => (
+                    a.items[i as usize].span,
+                    a.items[i as usize].pointer.clone(),
+                ),
                 _ => (a.span, a.pointer.clone()),
             };
-            MissExplanation { span, pointer, message }
+            MissExplanation {
+                span,
+                pointer,
+                message,
+            }
         }
         Element::Resource => {
             let Some(r) = &st.resource else {
-                return MissExplanation { span: st.span, pointer: st.pointer.clone(), message: "no resource".into() };
+                return MissExplanation {
+                    span: st.span,
+                    pointer: st.pointer.clone(),
+                    message: "no resource".into(),
+                };
             };
             let message = match m.why {
                 MissWhy::Excluded(i) => format!(
@@ -67,46 +83,86 @@ pub fn explain_miss(st: &Statement, m: &Miss, req: &Request) -> MissExplanation 
                 _ => format!("no `Resource` value matches the resource `{}`", req.resource),
             };
             let (span, pointer) = match m.why {
-                MissWhy::Excluded(i) => (r.items[i as usize].span, r.items[i as usize].pointer.clone()),
+                MissWhy::Excluded(i) => (
+                    r.items[i as usize].span,
+                    r.items[i as usize].pointer.clone(),
+                ),
                 _ => (r.span, r.pointer.clone()),
             };
-            MissExplanation { span, pointer, message }
+            MissExplanation {
+                span,
+                pointer,
+                message,
+            }
         }
         Element::Principal => {
             let Some(p) = &st.principal else {
-                return MissExplanation { span: st.span, pointer: st.pointer.clone(), message: "no principal".into() };
+                return MissExplanation {
+                    span: st.span,
+                    pointer: st.pointer.clone(),
+                    message: "no principal".into(),
+                };
             };
             let who = req.principal.arn().map_or_else(
                 || match &req.principal {
                     super::RequestPrincipal::Anonymous => "an anonymous caller".to_owned(),
                     super::RequestPrincipal::Service(s) => format!("`{s}`"),
-                    super::RequestPrincipal::Aws(a) => format!("the root user of `{}`", a.account().unwrap_or("?")),
+                    super::RequestPrincipal::Aws(a) => {
+                        format!("the root user of `{}`", a.account().unwrap_or("?"))
+                    }
                 },
                 |a| format!("`{a}`"),
             );
             let message = match m.why {
                 MissWhy::Excluded(i) => {
-                    format!("`NotPrincipal` lists `{}`, which excludes {who}", p.items[i as usize].raw)
+                    format!(
+                        "`NotPrincipal` lists `{}`, which excludes {who}",
+                        p.items[i as usize].raw
+                    )
                 }
                 _ => format!("`Principal` does not name {who}"),
             };
-            MissExplanation { span: p.span, pointer: p.pointer.clone(), message }
+            MissExplanation {
+                span: p.span,
+                pointer: p.pointer.clone(),
+                message,
+            }
         }
         Element::Condition(i) => {
             let c = &st.conditions[i as usize];
             let key = &c.key;
-            let request_values = req.context.get_lower(&c.key_lower).map(|v| v.values.clone()).unwrap_or_default();
-            let shown = request_values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+            let request_values = req
+                .context
+                .get_lower(&c.key_lower)
+                .map(|v| v.values.clone())
+                .unwrap_or_default();
+            let shown = request_values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             let message = match m.why {
                 MissWhy::Condition(r) => match r.why {
                     CondWhy::KeyAbsent | CondWhy::KeyEmpty => {
-                        let absent = if r.why == CondWhy::KeyAbsent { "absent" } else { "empty" };
-                        if c.op.set == Some(SetOp::ForAnyValue) {
-                            format!("key `{key}` is {absent} from the request, so `{}` is false", c.op)
-                        } else if c.op.base == crate::condition::BaseOp::Null {
-                            format!("key `{key}` is {absent} from the request, so `Null` with `false` is false")
+                        let absent = if r.why == CondWhy::KeyAbsent {
+                            "absent"
                         } else {
-                            format!("key `{key}` is {absent} from the request, so `{}` is false", c.op)
+                            "empty"
+                        };
+                        if c.op.set == Some(SetOp::ForAnyValue) {
+                            format!(
+                                "key `{key}` is {absent} from the request, so `{}` is false",
+                                c.op
+                            )
+                        } else if c.op.base == crate::condition::BaseOp::Null {
+                            format!(
+                                "key `{key}` is {absent} from the request, so `Null` with `false` is false"
+                            )
+                        } else {
+                            format!(
+                                "key `{key}` is {absent} from the request, so `{}` is false",
+                                c.op
+                            )
                         }
                     }
                     CondWhy::Matched(v) => format!(
@@ -118,7 +174,10 @@ pub fn explain_miss(st: &Statement, m: &Miss, req: &Request) -> MissExplanation 
                         format!("key `{key}` is present ({shown}), so `Null` with `true` is false")
                     }
                     CondWhy::NoMatch => {
-                        format!("`{}` is false: the request's `{key}` ({shown}) matches no listed value", c.op)
+                        format!(
+                            "`{}` is false: the request's `{key}` ({shown}) matches no listed value",
+                            c.op
+                        )
                     }
                     CondWhy::ValueOutsideSet(v) => format!(
                         "`{}` is false: the request value `{}` of `{key}` is not in the listed set",
@@ -133,17 +192,36 @@ pub fn explain_miss(st: &Statement, m: &Miss, req: &Request) -> MissExplanation 
                 },
                 _ => format!("`{}` on `{key}` is false", c.op),
             };
-            MissExplanation { span: c.key_span, pointer: c.key_pointer.clone(), message }
+            MissExplanation {
+                span: c.key_span,
+                pointer: c.key_pointer.clone(),
+                message,
+            }
         }
     }
 }
 
 /// Explains why a condition held for the request (for a Deny that applied).
-pub fn explain_condition_holds(c: &crate::condition::Condition, ctx: &crate::context::RequestContext) -> String {
+pub fn explain_condition_holds(
+    c: &crate::condition::Condition,
+    ctx: &crate::context::RequestContext,
+) -> String {
     let key = &c.key;
-    let values = ctx.get_lower(&c.key_lower).map(|v| v.values.clone()).unwrap_or_default();
-    let shown = values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
-    let listed = c.values.iter().map(|v| format!("`{}`", v.raw)).collect::<Vec<_>>().join(", ");
+    let values = ctx
+        .get_lower(&c.key_lower)
+        .map(|v| v.values.clone())
+        .unwrap_or_default();
+    let shown = values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let listed = c
+        .values
+        .iter()
+        .map(|v| format!("`{}`", v.raw))
+        .collect::<Vec<_>>()
+        .join(", ");
     let r = c.evaluate(ctx);
     match r.why {
         CondWhy::KeyAbsent | CondWhy::KeyEmpty => {
@@ -157,7 +235,9 @@ pub fn explain_condition_holds(c: &crate::condition::Condition, ctx: &crate::con
             "the request's `{key}` ({shown}) matches `{}`",
             c.values.get(i).map_or("", |v| v.raw.as_str())
         ),
-        _ if c.op.base == crate::condition::BaseOp::Null => format!("the request has `{key}` ({shown})"),
+        _ if c.op.base == crate::condition::BaseOp::Null => {
+            format!("the request has `{key}` ({shown})")
+        }
         _ => format!("the request's `{key}` ({shown}) is none of {listed}"),
     }
 }

@@ -42,11 +42,16 @@ const ALIAS_WRITES: &[&str] = &["kms:createalias", "kms:deletealias", "kms:updat
 /// True when the request changes a resource that AWS owns.
 pub(crate) fn aws_managed_write(req: &Request) -> bool {
     let action = req.action_lower();
-    let Some([_, _, service, _, account, resource]) = crate::pattern::split_arn(&req.resource) else {
+    if !(action.starts_with("iam:") || action.starts_with("kms:")) {
+        return false;
+    }
+    let Some([_, _, service, _, account, resource]) = req.resource_parts() else {
         return false;
     };
     match service {
-        "iam" if account == "aws" && resource.starts_with("policy/") => POLICY_WRITES.contains(&action),
+        "iam" if account == "aws" && resource.starts_with("policy/") => {
+            POLICY_WRITES.contains(&action)
+        }
         "iam" if resource.starts_with("role/aws-reserved/") => ROLE_WRITES.contains(&action),
         "kms" if resource.starts_with("alias/aws/") => ALIAS_WRITES.contains(&action),
         _ => false,
@@ -59,5 +64,6 @@ pub(crate) fn needs_explicit_resource_grant(req: &Request) -> bool {
     if req.action_lower().starts_with("sts:assumerole") {
         return true;
     }
-    matches!(crate::pattern::split_arn(&req.resource), Some([_, _, "kms", _, _, r]) if r.starts_with("key/"))
+    req.resource.contains(":kms:")
+        && matches!(req.resource_parts(), Some([_, _, "kms", _, _, r]) if r.starts_with("key/"))
 }

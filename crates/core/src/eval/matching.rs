@@ -2,8 +2,8 @@
 
 use super::public::is_public_statement;
 use super::{
-    Blocked, Decision, Evaluation, Grant, Layer, LayerResult, Outcome, PolicySet, Request, RequestPrincipal,
-    StatementRef, StatementTrace,
+    Blocked, Decision, Evaluation, Grant, Layer, LayerResult, Outcome, PolicySet, Request,
+    RequestPrincipal, StatementRef, StatementTrace,
 };
 use crate::condition::CondResult;
 use crate::pattern::{arn_match, split_glob_arn};
@@ -60,7 +60,12 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
     let hit = st.action.matchers.iter().position(|m| m.matches(key));
     match (st.action.negated, hit) {
         (false, None) => return (miss(Element::Action, MissWhy::NoValueMatched), Grant::None),
-        (true, Some(i)) => return (miss(Element::Action, MissWhy::Excluded(i as u16)), Grant::None),
+        (true, Some(i)) => {
+            return (
+                miss(Element::Action, MissWhy::Excluded(i as u16)),
+                Grant::None,
+            );
+        }
         _ => {}
     }
     // Principal / NotPrincipal.
@@ -70,8 +75,12 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
             // With Deny, principals with a permissions boundary are never excluded.
             let excluded = match st.effect {
                 Effect::Deny if has_boundary => None,
-                Effect::Deny => not_principal_deny_excludes(p.items.iter().map(|l| &l.value), &req.principal),
-                Effect::Allow => not_principal_excludes(p.items.iter().map(|l| &l.value), &req.principal),
+                Effect::Deny => {
+                    not_principal_deny_excludes(p.items.iter().map(|l| &l.value), &req.principal)
+                }
+                Effect::Allow => {
+                    not_principal_excludes(p.items.iter().map(|l| &l.value), &req.principal)
+                }
             };
             if let Some(i) = excluded {
                 return (miss(Element::Principal, MissWhy::Excluded(i)), Grant::None);
@@ -82,7 +91,10 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
                 grant = grant.max(principal_grant(&l.value, &req.principal));
             }
             if grant == Grant::None {
-                return (miss(Element::Principal, MissWhy::NoValueMatched), Grant::None);
+                return (
+                    miss(Element::Principal, MissWhy::NoValueMatched),
+                    Grant::None,
+                );
             }
             let names_principal_arn = st.conditions.iter().any(|c| {
                 c.key_lower == "aws:principalarn" && !c.op.base.is_negated() && c.op.set.is_none()
@@ -124,7 +136,12 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
                 };
                 return (miss(Element::Resource, why), Grant::None);
             }
-            (true, Some(i)) => return (miss(Element::Resource, MissWhy::Excluded(i as u16)), Grant::None),
+            (true, Some(i)) => {
+                return (
+                    miss(Element::Resource, MissWhy::Excluded(i as u16)),
+                    Grant::None,
+                );
+            }
             _ => {}
         }
     }
@@ -132,7 +149,10 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
     for (i, c) in st.conditions.iter().enumerate() {
         let r = c.evaluate(&req.context);
         if !r.holds {
-            return (miss(Element::Condition(i as u16), MissWhy::Condition(r)), Grant::None);
+            return (
+                miss(Element::Condition(i as u16), MissWhy::Condition(r)),
+                Grant::None,
+            );
         }
     }
     (Match::Applies, grant)
@@ -141,14 +161,18 @@ pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool)
 fn resource_matches(p: &ResourcePattern, req: &Request) -> Option<bool> {
     Some(match p {
         ResourcePattern::Star => true,
-        ResourcePattern::Arn(segs) => match (segs.len(), req.resource_parts()) {
-            (6, Some(parts)) => segs.iter().zip(parts).all(|(g, p)| g.matches(p)),
+        ResourcePattern::Arn(segs) => match (segs.len(), req.resource_ranges()) {
+            (6, Some(ranges)) => segs.matches_ranges(&req.resource, ranges),
             _ => arn_match(segs, &req.resource),
         },
         ResourcePattern::Other(g) => g.matches(&req.resource),
         ResourcePattern::Template(t) => {
             let g = t.to_glob(&req.context).ok()?;
-            if req.resource.starts_with("arn:") { arn_match(&split_glob_arn(&g), &req.resource) } else { g.matches(&req.resource) }
+            if req.resource.starts_with("arn:") {
+                arn_match(&split_glob_arn(&g), &req.resource)
+            } else {
+                g.matches(&req.resource)
+            }
         }
     })
 }
@@ -157,7 +181,9 @@ fn resource_matches(p: &ResourcePattern, req: &Request) -> Option<bool> {
 fn principal_grant(v: &PrincipalValue, who: &RequestPrincipal) -> Grant {
     match (v, who) {
         (PrincipalValue::Any, _) => Grant::Star,
-        (PrincipalValue::Service(s), RequestPrincipal::Service(t)) if s.eq_ignore_ascii_case(t) => Grant::Service,
+        (PrincipalValue::Service(s), RequestPrincipal::Service(t)) if s.eq_ignore_ascii_case(t) => {
+            Grant::Service
+        }
         (PrincipalValue::Aws(p), RequestPrincipal::Aws(caller)) => aws_grant(p, caller),
         _ => Grant::None,
     }
@@ -170,13 +196,20 @@ fn aws_grant(p: &AwsPrincipal, caller: &AwsPrincipal) -> Grant {
         (A::User { arn, .. }, A::User { arn: c, .. }) if arn == c => Grant::UserArn,
         (A::Role { arn, .. }, A::Role { arn: c, .. }) if arn == c => Grant::RoleArn,
         // A session of the role: the session ARN carries the role name but not its path.
-        (A::Role { account, name, .. }, A::AssumedRole { account: ca, role_name, .. })
-            if account == ca && name == role_name =>
-        {
-            Grant::RoleArn
+        (
+            A::Role { account, name, .. },
+            A::AssumedRole {
+                account: ca,
+                role_name,
+                ..
+            },
+        ) if account == ca && name == role_name => Grant::RoleArn,
+        (A::AssumedRole { arn, .. }, A::AssumedRole { arn: c, .. }) if arn == c => {
+            Grant::SessionArn
         }
-        (A::AssumedRole { arn, .. }, A::AssumedRole { arn: c, .. }) if arn == c => Grant::SessionArn,
-        (A::FederatedUser { arn, .. }, A::FederatedUser { arn: c, .. }) if arn == c => Grant::SessionArn,
+        (A::FederatedUser { arn, .. }, A::FederatedUser { arn: c, .. }) if arn == c => {
+            Grant::SessionArn
+        }
         (A::Other { value }, c) if c_arn(c) == Some(value.as_str()) => Grant::SessionArn,
         _ => Grant::None,
     }
@@ -201,21 +234,28 @@ fn not_principal_deny_excludes<'a>(
     items: impl Iterator<Item = &'a PrincipalValue> + Clone,
     who: &RequestPrincipal,
 ) -> Option<u16> {
-    let find = |pred: &dyn Fn(&PrincipalValue) -> bool| items.clone().position(pred).map(|i| i as u16);
+    let find =
+        |pred: &dyn Fn(&PrincipalValue) -> bool| items.clone().position(pred).map(|i| i as u16);
     if let Some(i) = find(&|v| *v == PrincipalValue::Any) {
         return Some(i);
     }
     match who {
         RequestPrincipal::Anonymous => None,
-        RequestPrincipal::Service(s) => find(&|v| matches!(v, PrincipalValue::Service(t) if t.eq_ignore_ascii_case(s))),
+        RequestPrincipal::Service(s) => {
+            find(&|v| matches!(v, PrincipalValue::Service(t) if t.eq_ignore_ascii_case(s)))
+        }
         RequestPrincipal::Aws(caller) => {
             let account = caller.account()?;
-            let acct = find(&|v| matches!(v, PrincipalValue::Aws(AwsPrincipal::Account { account: a }) if a == account))?;
+            let acct = find(
+                &|v| matches!(v, PrincipalValue::Aws(AwsPrincipal::Account { account: a }) if a == account),
+            )?;
             let exact = |v: &PrincipalValue| matches!(v, PrincipalValue::Aws(p) if c_arn(p).is_some() && c_arn(p) == c_arn(caller));
             match caller {
                 AwsPrincipal::Account { .. } => Some(acct),
                 AwsPrincipal::AssumedRole { .. } => {
-                    find(&|v| matches!(v, PrincipalValue::Aws(p @ AwsPrincipal::Role { .. }) if aws_grant(p, caller) == Grant::RoleArn))?;
+                    find(
+                        &|v| matches!(v, PrincipalValue::Aws(p @ AwsPrincipal::Role { .. }) if aws_grant(p, caller) == Grant::RoleArn),
+                    )?;
                     find(&exact)
                 }
                 _ => find(&exact),
@@ -231,7 +271,9 @@ fn not_principal_excludes<'a>(
     mut items: impl Iterator<Item = &'a PrincipalValue>,
     who: &RequestPrincipal,
 ) -> Option<u16> {
-    items.position(|v| principal_grant(v, who) != Grant::None).map(|i| i as u16)
+    items
+        .position(|v| principal_grant(v, who) != Grant::None)
+        .map(|i| i as u16)
 }
 
 fn trace_policy(
@@ -242,7 +284,7 @@ fn trace_policy(
     out: &mut Vec<StatementTrace>,
 ) -> (bool, bool) {
     let (mut deny, mut allow) = (false, false);
-    let candidates = policy.action_index.candidates(req.action_lower(), policy.statements.len());
+    let candidates = policy.action_index.candidates(req.action_key());
     for (i, st) in policy.statements.iter().enumerate() {
         let (result, grant) = if candidates.contains(i) {
             match_statement(st, req, has_boundary)
@@ -256,7 +298,15 @@ fn trace_policy(
                 Effect::Allow => allow = true,
             }
         }
-        out.push(StatementTrace { at: StatementRef { statement: i as u16, ..at }, effect: st.effect, result, grant });
+        out.push(StatementTrace {
+            at: StatementRef {
+                statement: i as u16,
+                ..at
+            },
+            effect: st.effect,
+            result,
+            grant,
+        });
     }
     (deny, allow)
 }
@@ -264,14 +314,19 @@ fn trace_policy(
 fn layer<'p>(
     layer: Layer,
     level: u16,
-    policies: impl Iterator<Item = &'p Policy>,
+    policies: impl Iterator<Item = &'p Policy> + Clone,
     req: &Request,
     has_boundary: bool,
 ) -> LayerResult {
-    let mut statements = Vec::with_capacity(32);
+    let mut statements = Vec::with_capacity(policies.clone().map(|p| p.statements.len()).sum());
     let (mut deny, mut allow) = (false, false);
     for (pi, p) in policies.enumerate() {
-        let at = StatementRef { layer, level, policy: pi as u16, statement: 0 };
+        let at = StatementRef {
+            layer,
+            level,
+            policy: pi as u16,
+            statement: 0,
+        };
         let (d, a) = trace_policy(p, req, at, has_boundary, &mut statements);
         deny |= d;
         allow |= a;
@@ -283,7 +338,12 @@ fn layer<'p>(
     } else {
         Outcome::ImplicitDeny
     };
-    LayerResult { layer, level, outcome, statements }
+    LayerResult {
+        layer,
+        level,
+        outcome,
+        statements,
+    }
 }
 
 pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
@@ -302,18 +362,42 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     }
     if let Some(v) = &set.vpc_endpoint {
         for (i, p) in v.iter().enumerate() {
-            layers.push(layer(Layer::VpcEndpoint, i as u16, std::iter::once(p), req, has_boundary));
+            layers.push(layer(
+                Layer::VpcEndpoint,
+                i as u16,
+                std::iter::once(p),
+                req,
+                has_boundary,
+            ));
         }
     }
     if let Some(p) = &set.resource {
-        layers.push(layer(Layer::Resource, 0, std::iter::once(p), req, has_boundary));
+        layers.push(layer(
+            Layer::Resource,
+            0,
+            std::iter::once(p),
+            req,
+            has_boundary,
+        ));
     }
-    layers.push(layer(Layer::Identity, 0, set.identity.iter(), req, has_boundary));
+    layers.push(layer(
+        Layer::Identity,
+        0,
+        set.identity.iter(),
+        req,
+        has_boundary,
+    ));
     if let Some(b) = &set.boundary {
         layers.push(layer(Layer::Boundary, 0, b.iter(), req, has_boundary));
     }
     if let Some(s) = &set.session {
-        layers.push(layer(Layer::Session, 0, std::iter::once(s), req, has_boundary));
+        layers.push(layer(
+            Layer::Session,
+            0,
+            std::iter::once(s),
+            req,
+            has_boundary,
+        ));
     }
 
     let mut eval = Evaluation {
@@ -327,13 +411,17 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     };
 
     // 1. An explicit deny in any layer decides.
-    let denies: Vec<StatementRef> = eval
+    if eval
         .layers
         .iter()
-        .filter(|l| l.outcome == Outcome::ExplicitDeny)
-        .flat_map(|l| l.deciding().map(|s| s.at))
-        .collect();
-    if !denies.is_empty() {
+        .any(|l| l.outcome == Outcome::ExplicitDeny)
+    {
+        let denies: Vec<StatementRef> = eval
+            .layers
+            .iter()
+            .filter(|l| l.outcome == Outcome::ExplicitDeny)
+            .flat_map(|l| l.deciding().map(|s| s.at))
+            .collect();
         eval.decision = Decision::ExplicitlyDenied;
         eval.deciding = denies;
         return eval;
@@ -343,7 +431,10 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     //    key aliases) cannot be changed by any policy.
     let mut blocked = Vec::new();
     if super::managed::aws_managed_write(req) {
-        blocked.push(Blocked { layer: Layer::AwsManaged, level: 0 });
+        blocked.push(Blocked {
+            layer: Layer::AwsManaged,
+            level: 0,
+        });
     }
 
     // 3. Gates that need an Allow at every level: SCPs, RCPs, VPC endpoint policies.
@@ -354,14 +445,23 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             _ => false,
         };
         if gate && l.outcome == Outcome::ImplicitDeny {
-            blocked.push(Blocked { layer: l.layer, level: l.level });
+            blocked.push(Blocked {
+                layer: l.layer,
+                level: l.level,
+            });
         }
     }
 
     // 4. The resource side: the strongest grant among the resource policy's applicable Allows.
     let resource_layer = eval.layer(Layer::Resource, 0);
     let grant = resource_layer
-        .map(|l| l.deciding().filter(|s| s.effect == Effect::Allow).map(|s| s.grant).max().unwrap_or(Grant::None))
+        .map(|l| {
+            l.deciding()
+                .filter(|s| s.effect == Effect::Allow)
+                .map(|s| s.grant)
+                .max()
+                .unwrap_or(Grant::None)
+        })
         .unwrap_or(Grant::None);
     if set.restrict_public_buckets
         && grant != Grant::None
@@ -380,7 +480,10 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             eval.grant = grant;
             eval.public_access_restricted = true;
             eval.decision = Decision::ExplicitlyDenied;
-            eval.blocked_by = vec![Blocked { layer: Layer::BlockPublicAccess, level: 0 }];
+            eval.blocked_by = vec![Blocked {
+                layer: Layer::BlockPublicAccess,
+                level: 0,
+            }];
             return eval;
         }
     }
@@ -394,11 +497,17 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     // KMS key policies and role trust policies must grant explicitly, even within the account.
     let explicit_grant_needed = super::managed::needs_explicit_resource_grant(req);
 
-    let allows = |layer: Layer| eval.layer(layer, 0).is_some_and(|l| l.outcome == Outcome::Allow);
+    let allows = |layer: Layer| {
+        eval.layer(layer, 0)
+            .is_some_and(|l| l.outcome == Outcome::Allow)
+    };
     let bnd = set.boundary.is_none() || allows(Layer::Boundary);
     // A federated-user session (GetFederationToken) has no permissions without a session
     // policy; a role session without one keeps its role's permissions.
-    let federated = matches!(req.principal, RequestPrincipal::Aws(AwsPrincipal::FederatedUser { .. }));
+    let federated = matches!(
+        req.principal,
+        RequestPrincipal::Aws(AwsPrincipal::FederatedUser { .. })
+    );
     let ses = match &set.session {
         Some(_) => allows(Layer::Session),
         None => !federated,
@@ -411,9 +520,16 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     };
     match &req.principal {
         RequestPrincipal::Anonymous => need(Layer::Resource, grant == Grant::Star),
-        RequestPrincipal::Service(_) => need(Layer::Resource, matches!(grant, Grant::Service | Grant::Star)),
+        RequestPrincipal::Service(_) => need(
+            Layer::Resource,
+            matches!(grant, Grant::Service | Grant::Star),
+        ),
         RequestPrincipal::Aws(_) if !req.is_cross_account() => match grant {
-            Grant::UserArn | Grant::SessionArn | Grant::StarPrincipalArn | Grant::Star | Grant::Service => {}
+            Grant::UserArn
+            | Grant::SessionArn
+            | Grant::StarPrincipalArn
+            | Grant::Star
+            | Grant::Service => {}
             Grant::RoleArn => {
                 need(Layer::Boundary, bnd);
                 need(Layer::Session, ses);

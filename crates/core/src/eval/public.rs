@@ -46,7 +46,9 @@ pub fn is_public_statement(st: &Statement) -> bool {
         positive
             && PINNING_KEYS.contains(&c.key_lower.as_str())
             && !c.values.is_empty()
-            && c.values.iter().all(|v| pins(&v.raw, &v.value, &c.key_lower))
+            && c.values
+                .iter()
+                .all(|v| pins(&v.raw, &v.value, &c.key_lower))
     })
 }
 

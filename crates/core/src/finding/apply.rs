@@ -18,7 +18,11 @@ pub enum ApplyError {
     Invalid(String),
 }
 
-pub(super) fn apply(c: &Change, req: &mut UploadRequest, ev: &mut Evidence) -> Result<(), ApplyError> {
+pub(super) fn apply(
+    c: &Change,
+    req: &mut UploadRequest,
+    ev: &mut Evidence,
+) -> Result<(), ApplyError> {
     match c {
         Change::SetHeader { name, value } => {
             req.headers.insert(name.to_ascii_lowercase(), value.clone());
@@ -28,36 +32,69 @@ pub(super) fn apply(c: &Change, req: &mut UploadRequest, ev: &mut Evidence) -> R
         }
         Change::UseHttps => {
             req.network.tls = true;
-            req.context.retain(|k, _| !k.eq_ignore_ascii_case("aws:SecureTransport"));
+            req.context
+                .retain(|k, _| !k.eq_ignore_ascii_case("aws:SecureTransport"));
         }
         Change::AddIdentityPolicy { name, document } => {
-            let identity = ev.identity.get_mut().ok_or(ApplyError::Unknown("caller's IAM identity"))?;
+            let identity = ev
+                .identity
+                .get_mut()
+                .ok_or(ApplyError::Unknown("caller's IAM identity"))?;
             let who = match identity.kind {
                 IdentityKind::User => "user",
                 IdentityKind::Role => "role",
             };
-            let text = serde_json::to_string_pretty(document).map_err(|e| ApplyError::Invalid(e.to_string()))?;
-            let p = Policy::parse(&format!("inline policy {name} of {who} {} (added by the fix)", identity.name), PolicyKind::Identity, &text)
+            let text = serde_json::to_string_pretty(document)
                 .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            let p = Policy::parse(
+                &format!(
+                    "inline policy {name} of {who} {} (added by the fix)",
+                    identity.name
+                ),
+                PolicyKind::Identity,
+                &text,
+            )
+            .map_err(|e| ApplyError::Invalid(e.to_string()))?;
             identity.policies.push(p);
         }
-        Change::AddAclGrant { canonical_id, permission } => {
-            let acl = ev.bucket.acl.get_mut().ok_or(ApplyError::Unknown("bucket ACL"))?;
+        Change::AddAclGrant {
+            canonical_id,
+            permission,
+        } => {
+            let acl = ev
+                .bucket
+                .acl
+                .get_mut()
+                .ok_or(ApplyError::Unknown("bucket ACL"))?;
             acl.grants.push(AclGrant {
-                grantee: Grantee::CanonicalUser { id: canonical_id.clone(), display_name: None },
+                grantee: Grantee::CanonicalUser {
+                    id: canonical_id.clone(),
+                    display_name: None,
+                },
                 permission: *permission,
             });
         }
-        Change::AttachScp { level, name, document } => {
+        Change::AttachScp {
+            level,
+            name,
+            document,
+        } => {
             let levels = ev
                 .caller_org
                 .get_mut()
                 .and_then(|o| o.scps.get_mut())
                 .ok_or(ApplyError::Unknown("organization's SCPs"))?;
-            let l = levels.get_mut(*level).ok_or(ApplyError::Unknown("organization level"))?;
-            let text = serde_json::to_string_pretty(document).map_err(|e| ApplyError::Invalid(e.to_string()))?;
-            let p = Policy::parse(&format!("SCP {name} attached to {} (added by the fix)", l.target_id), PolicyKind::Scp, &text)
+            let l = levels
+                .get_mut(*level)
+                .ok_or(ApplyError::Unknown("organization level"))?;
+            let text = serde_json::to_string_pretty(document)
                 .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            let p = Policy::parse(
+                &format!("SCP {name} attached to {} (added by the fix)", l.target_id),
+                PolicyKind::Scp,
+                &text,
+            )
+            .map_err(|e| ApplyError::Invalid(e.to_string()))?;
             l.policies.push(p);
         }
         Change::AddStatement { target, statement } => edit(ev, *target, |stmts| {
@@ -71,8 +108,14 @@ pub(super) fn apply(c: &Change, req: &mut UploadRequest, ev: &mut Evidence) -> R
             stmts.remove(*statement);
             Ok(())
         })?,
-        Change::ReplaceStatement { target, statement, with } => edit(ev, *target, |stmts| {
-            let slot = stmts.get_mut(*statement).ok_or(ApplyError::NoStatement(*statement))?;
+        Change::ReplaceStatement {
+            target,
+            statement,
+            with,
+        } => edit(ev, *target, |stmts| {
+            let slot = stmts
+                .get_mut(*statement)
+                .ok_or(ApplyError::NoStatement(*statement))?;
             *slot = with.clone();
             Ok(())
         })?,
@@ -98,8 +141,8 @@ fn target_policy(ev: &mut Evidence, t: PolicyTarget) -> Result<&mut Policy, Appl
             _ => ev.caller_org.get_mut(),
         }
         .and_then(|o| o.rcps.get_mut())
-            .and_then(|l| l.get_mut(level))
-            .and_then(|l| l.policies.get_mut(index)),
+        .and_then(|l| l.get_mut(level))
+        .and_then(|l| l.policies.get_mut(index)),
         PolicyTarget::VpcEndpoint => ev.vpc_endpoint_policy.get_mut(),
     };
     p.ok_or(ApplyError::Unknown("policy"))
@@ -123,15 +166,27 @@ fn edit(
     let policy = target_policy(ev, t)?;
     let mut doc: serde_json::Value =
         serde_json::from_str(&policy.text).map_err(|e| ApplyError::Invalid(e.to_string()))?;
-    let obj = doc.as_object_mut().ok_or_else(|| ApplyError::Invalid("not an object".into()))?;
-    let stmts = obj.entry("Statement").or_insert_with(|| serde_json::Value::Array(Vec::new()));
+    let obj = doc
+        .as_object_mut()
+        .ok_or_else(|| ApplyError::Invalid("not an object".into()))?;
+    let stmts = obj
+        .entry("Statement")
+        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
     if stmts.is_object() {
         *stmts = serde_json::Value::Array(vec![stmts.take()]);
     }
-    let arr = stmts.as_array_mut().ok_or_else(|| ApplyError::Invalid("`Statement` is not an array".into()))?;
+    let arr = stmts
+        .as_array_mut()
+        .ok_or_else(|| ApplyError::Invalid("`Statement` is not an array".into()))?;
     f(arr)?;
-    let text = serde_json::to_string_pretty(&doc).map_err(|e| ApplyError::Invalid(e.to_string()))?;
-    let name = if policy.name.ends_with("(changed by the fix)") { policy.name.clone() } else { format!("{} (changed by the fix)", policy.name) };
-    *policy = Policy::parse(&name, policy.kind, &text).map_err(|e| ApplyError::Invalid(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&doc).map_err(|e| ApplyError::Invalid(e.to_string()))?;
+    let name = if policy.name.ends_with("(changed by the fix)") {
+        policy.name.clone()
+    } else {
+        format!("{} (changed by the fix)", policy.name)
+    };
+    *policy =
+        Policy::parse(&name, policy.kind, &text).map_err(|e| ApplyError::Invalid(e.to_string()))?;
     Ok(())
 }

@@ -46,12 +46,27 @@ pub(super) fn cloudtrail_json(raw: &str, p: &mut Parsed) -> Option<Text> {
         Parsed::set(&mut p.code, c);
         p.note("code");
     }
-    set_noted(p, |p| &mut p.principal, s(&["userIdentity", "arn"]), "principal");
+    set_noted(
+        p,
+        |p| &mut p.principal,
+        s(&["userIdentity", "arn"]),
+        "principal",
+    );
     set_noted(p, |p| &mut p.operation, s(&["eventName"]), "operation");
     set_noted(p, |p| &mut p.request_id, s(&["requestID"]), "request-id");
-    set_noted(p, |p| &mut p.bucket, s(&["requestParameters", "bucketName"]), "bucket");
+    set_noted(
+        p,
+        |p| &mut p.bucket,
+        s(&["requestParameters", "bucketName"]),
+        "bucket",
+    );
     set_noted(p, |p| &mut p.key, s(&["requestParameters", "key"]), "key");
-    set_noted(p, |p| &mut p.host_id, s(&["additionalEventData", "x-amz-id-2"]), "host-id");
+    set_noted(
+        p,
+        |p| &mut p.host_id,
+        s(&["additionalEventData", "x-amz-id-2"]),
+        "host-id",
+    );
     let d = &mut p.details;
     d.vpc_endpoint_id = s(&["vpcEndpointId"]);
     d.event_source = s(&["eventSource"]);
@@ -63,7 +78,9 @@ pub(super) fn cloudtrail_json(raw: &str, p: &mut Parsed) -> Option<Text> {
     }
     // A KMS event made for S3 names the object (or, with an S3 Bucket Key, the bucket).
     if let Some(arn) = s(&["requestParameters", "encryptionContext", "aws:s3:arn"])
-        && let Some(rest) = arn.strip_prefix("arn:aws:s3:::").or_else(|| arn.split_once(":s3:::").map(|x| x.1))
+        && let Some(rest) = arn
+            .strip_prefix("arn:aws:s3:::")
+            .or_else(|| arn.split_once(":s3:::").map(|x| x.1))
     {
         let (b, k) = rest.split_once('/').unwrap_or((rest, ""));
         set_noted(p, |p| &mut p.bucket, Some(b.to_owned()), "bucket");
@@ -72,7 +89,12 @@ pub(super) fn cloudtrail_json(raw: &str, p: &mut Parsed) -> Option<Text> {
     Some(s(&["errorMessage"]).map_or_else(Text::default, |m| Text::new(&m)))
 }
 
-fn set_noted(p: &mut Parsed, field: impl Fn(&mut Parsed) -> &mut Option<String>, v: Option<String>, what: &'static str) {
+fn set_noted(
+    p: &mut Parsed,
+    field: impl Fn(&mut Parsed) -> &mut Option<String>,
+    v: Option<String>,
+    what: &'static str,
+) {
     if let Some(v) = v
         && Parsed::set(field(p), v)
     {
@@ -115,18 +137,28 @@ fn cloudtrail_text(t: &Text, p: &mut Parsed) -> Option<Text> {
     }
     p.envelope = Envelope::CloudTrail;
     if let Some(c) = json_field(t, 0, "errorCode") {
-        Parsed::set(&mut p.code, c.as_str());
+        Parsed::set(&mut p.code, c.compact(0, c.len()));
         p.note("code");
     }
     if let Some((_, e)) = t.find(0, t.len(), "\"userIdentity\"") {
-        set_noted(p, |p| &mut p.principal, json_field(t, e, "arn").map(|x| x.compact(0, x.len())), "principal");
+        set_noted(
+            p,
+            |p| &mut p.principal,
+            json_field(t, e, "arn").map(|x| x.compact(0, x.len())),
+            "principal",
+        );
     }
     let field = |k: &str| json_field(t, 0, k).map(|x| x.compact(0, x.len()));
     set_noted(p, |p| &mut p.operation, field("eventName"), "operation");
     set_noted(p, |p| &mut p.request_id, field("requestID"), "request-id");
     set_noted(p, |p| &mut p.bucket, field("bucketName"), "bucket");
     if let Some((_, e)) = t.find(0, t.len(), "\"requestParameters\"") {
-        set_noted(p, |p| &mut p.key, json_field(t, e, "key").map(|x| x.unwrap(0, x.len())), "key");
+        set_noted(
+            p,
+            |p| &mut p.key,
+            json_field(t, e, "key").map(|x| x.unwrap(0, x.len())),
+            "key",
+        );
     }
     p.details.vpc_endpoint_id = field("vpcEndpointId");
     p.details.event_source = field("eventSource");
@@ -148,13 +180,18 @@ fn json_field(t: &Text, from: usize, key: &str) -> Option<Text> {
             '"' => return Some(b.finish()),
             ' ' => b.space(t.is_soft(i)),
             '\\' => {
+                // A line break may fall between the backslash and what it escapes.
+                while t.as_str().as_bytes().get(i + 1) == Some(&b' ') && t.is_soft(i + 1) {
+                    i += 1;
+                }
                 let (n, nlen) = t.char_at(i + 1)?;
                 i += nlen;
                 match n {
                     'n' | 'r' | 't' => b.space(true),
                     'u' => {
                         let hex = t.as_str().get(i + 1..i + 5)?;
-                        if let Some(ch) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                        if let Some(ch) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+                        {
                             b.push(ch, false);
                         }
                         i += 4;
@@ -178,8 +215,18 @@ fn s3_xml(t: &Text, p: &mut Parsed) -> Option<Text> {
     let tag = |name: &str| xml_field(t, name).map(|x| x.compact(0, x.len()));
     set_noted(p, |p| &mut p.request_id, tag("RequestId"), "request-id");
     set_noted(p, |p| &mut p.host_id, tag("HostId"), "host-id");
-    set_noted(p, |p| &mut p.bucket, tag("BucketName").or_else(|| tag("Bucket")), "bucket");
-    set_noted(p, |p| &mut p.key, xml_field(t, "Key").map(|x| x.unwrap(0, x.len())), "key");
+    set_noted(
+        p,
+        |p| &mut p.bucket,
+        tag("BucketName").or_else(|| tag("Bucket")),
+        "bucket",
+    );
+    set_noted(
+        p,
+        |p| &mut p.key,
+        xml_field(t, "Key").map(|x| x.unwrap(0, x.len())),
+        "key",
+    );
     let d = &mut p.details;
     d.expires = tag("Expires").or_else(|| tag("X-Amz-Expires"));
     d.server_time = tag("ServerTime");
@@ -206,9 +253,17 @@ fn xml_field(t: &Text, name: &str) -> Option<Text> {
         if c == ' ' {
             b.space(t.is_soft(i));
         } else if c == '&' {
-            let entity = [("&quot;", '"'), ("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&apos;", '\''), ("&#34;", '"'), ("&#39;", '\'')]
-                .into_iter()
-                .find_map(|(e, ch)| t.match_at(i, e).map(|after| (after, ch)));
+            let entity = [
+                ("&quot;", '"'),
+                ("&amp;", '&'),
+                ("&lt;", '<'),
+                ("&gt;", '>'),
+                ("&apos;", '\''),
+                ("&#34;", '"'),
+                ("&#39;", '\''),
+            ]
+            .into_iter()
+            .find_map(|(e, ch)| t.match_at(i, e).map(|after| (after, ch)));
             match entity {
                 Some((after, ch)) => {
                     b.push(ch, false);
@@ -231,7 +286,11 @@ fn java(t: &Text, p: &mut Parsed) -> Option<Text> {
     let (open, body) = t.find(0, t.len(), "(Service:")?;
     let close = t.find(body, t.len(), ")").map_or(t.len(), |x| x.0);
     let v1 = t.find(body, close, "Error Code:").is_some();
-    p.envelope = if v1 { Envelope::JavaV1 } else { Envelope::JavaV2 };
+    p.envelope = if v1 {
+        Envelope::JavaV1
+    } else {
+        Envelope::JavaV2
+    };
     let mut i = body;
     // Skip the service name.
     i = next_separator(t, i, close);
@@ -240,7 +299,10 @@ fn java(t: &Text, p: &mut Parsed) -> Option<Text> {
         let seg = t.slice(i, seg_end);
         if let Some((_, colon)) = seg.find(0, seg.len(), ":") {
             let name = seg.compact(0, colon - 1).to_ascii_lowercase();
-            let value = seg.compact(colon, seg.len()).trim_end_matches([';', ',']).to_owned();
+            let value = seg
+                .compact(colon, seg.len())
+                .trim_end_matches([';', ','])
+                .to_owned();
             match name.as_str() {
                 "statuscode" => set_status(p, &value),
                 "errorcode" => {
@@ -289,7 +351,12 @@ fn go_v2(t: &Text, p: &mut Parsed) -> Option<Text> {
     p.envelope = Envelope::GoV2;
     if let Some((_, svc_end)) = t.find(after, t.len(), ":") {
         let op_end = t.find(svc_end, t.len(), ",").map_or(t.len(), |x| x.0);
-        set_noted(p, |p| &mut p.operation, Some(t.compact(svc_end, op_end)), "operation");
+        set_noted(
+            p,
+            |p| &mut p.operation,
+            Some(t.compact(svc_end, op_end)),
+            "operation",
+        );
     }
     let value = |pat: &str| -> Option<String> {
         let (_, s) = t.find(after, t.len(), pat)?;
@@ -314,7 +381,9 @@ fn go_v2(t: &Text, p: &mut Parsed) -> Option<Text> {
 /// `aws s3 cp` (`upload failed: <file> to s3://b/k`) and boto3 `upload_file` (`Failed to
 /// upload <file> to b/k: `) prefixes.
 fn aws_cli(t: &Text, p: &mut Parsed) -> Option<Text> {
-    let (start, code_start) = t.find(0, t.len(), "An error occurred (")?;
+    // With several errors (a Python traceback, `aws s3 sync` lines), the last is explained: a
+    // traceback ends with the one that matters.
+    let (start, code_start) = t.rfind(0, t.len(), "An error occurred (")?;
     p.envelope = Envelope::AwsCli;
     let code_end = t.find(code_start, t.len(), ")").map_or(t.len(), |x| x.0);
     Parsed::set(&mut p.code, t.compact(code_start, code_end));
@@ -323,7 +392,12 @@ fn aws_cli(t: &Text, p: &mut Parsed) -> Option<Text> {
     if let Some(op_start) = t.match_at(i, " when calling the ")
         && let Some((op_end, after)) = t.find(op_start, t.len(), " operation")
     {
-        set_noted(p, |p| &mut p.operation, Some(t.compact(op_start, op_end)), "operation");
+        set_noted(
+            p,
+            |p| &mut p.operation,
+            Some(t.compact(op_start, op_end)),
+            "operation",
+        );
         i = after;
     }
     if let Some(after) = t.match_at(i, " (reached max retries:") {
@@ -331,11 +405,17 @@ fn aws_cli(t: &Text, p: &mut Parsed) -> Option<Text> {
     }
     let msg_start = t.match_at(i, " :").unwrap_or(i);
     // `aws s3 sync` prints one line per failed file: the message ends where the next begins.
-    let msg_end = ["upload failed:", "move failed:", "copy failed:", "download failed:", "An error occurred ("]
-        .iter()
-        .filter_map(|pat| t.find(msg_start, t.len(), pat).map(|x| x.0))
-        .min()
-        .unwrap_or(t.len());
+    let msg_end = [
+        "upload failed:",
+        "move failed:",
+        "copy failed:",
+        "download failed:",
+        "An error occurred (",
+    ]
+    .iter()
+    .filter_map(|pat| t.find(msg_start, t.len(), pat).map(|x| x.0))
+    .min()
+    .unwrap_or(t.len());
     transfer(t, start, p);
     Some(t.slice(msg_start, msg_end))
 }
@@ -378,11 +458,21 @@ fn go_v1(t: &Text, p: &mut Parsed) -> Option<Text> {
     let status_end = t.find(after, t.len(), ",").map_or(t.len(), |x| x.0);
     set_status(p, &t.compact(after, status_end));
     let rid_end = t.find(rid, t.len(), ",").map_or(t.len(), |x| x.0);
-    set_noted(p, |p| &mut p.request_id, Some(t.compact(rid, rid_end)), "request-id");
+    set_noted(
+        p,
+        |p| &mut p.request_id,
+        Some(t.compact(rid, rid_end)),
+        "request-id",
+    );
     if let Some((_, hid)) = t.find(rid_end, t.len(), "host id:") {
         let hid = t.skip_spaces(hid);
         let hid_end = t.find(hid, t.len(), " ").map_or(t.len(), |x| x.0);
-        set_noted(p, |p| &mut p.host_id, Some(t.compact(hid, hid_end)), "host-id");
+        set_noted(
+            p,
+            |p| &mut p.host_id,
+            Some(t.compact(hid, hid_end)),
+            "host-id",
+        );
     }
     match known_code_before(t, status_start) {
         Some((code, msg_start)) => {
@@ -406,13 +496,25 @@ fn code_prefixed(t: &Text, p: &mut Parsed) -> Option<Text> {
 
 /// The first `<known code>:` before `end`: the code and where its message starts.
 fn known_code_before(t: &Text, end: usize) -> Option<(String, usize)> {
-    let s = t.as_str();
+    let bytes = t.as_str().as_bytes();
     let mut from = 0;
     while let Some((colon, after)) = t.find(from, end, ":") {
-        let word_start = s.get(..colon).and_then(|h| h.rfind([' ', '(', '[', '"', '\''])).map_or(0, |x| x + 1);
-        let word = s.get(word_start..colon).unwrap_or_default();
-        if is_known_code(word) {
-            return Some((word.to_owned(), after));
+        // The word before the colon; a line break may cut it, so a few pieces before the
+        // nearest break are tried too.
+        let mut start = colon;
+        for _ in 0..4 {
+            while start > 0 && !(bytes[start - 1] == b' ' || b"([\"':".contains(&bytes[start - 1]))
+            {
+                start -= 1;
+            }
+            let word = t.compact(start, colon);
+            if is_known_code(&word) {
+                return Some((word, after));
+            }
+            if start == 0 || !t.is_soft(start - 1) {
+                break;
+            }
+            start -= 1;
         }
         from = after;
     }
@@ -428,7 +530,13 @@ pub(super) fn http_status_line(t: &Text, p: &mut Parsed) {
     while let Some((_, after)) = t.find(from, t.len(), "HTTP/") {
         let sp = t.find(after, (after + 5).min(t.len()), " ").map(|x| x.1);
         if let Some(sp) = sp {
-            let digits: String = t.as_str().get(sp..).unwrap_or_default().chars().take_while(char::is_ascii_digit).collect();
+            let digits: String = t
+                .as_str()
+                .get(sp..)
+                .unwrap_or_default()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             if digits.len() == 3 {
                 set_status(p, &digits);
                 return;
@@ -440,9 +548,15 @@ pub(super) fn http_status_line(t: &Text, p: &mut Parsed) {
 
 /// Query-string authentication in the text: the request was a presigned URL.
 pub(super) fn presigned(t: &Text, p: &mut Parsed) {
-    if ["X-Amz-Signature=", "X-Amz-Credential=", "&Signature=", "?AWSAccessKeyId=", "<X-Amz-Expires>"]
-        .iter()
-        .any(|pat| t.contains(pat))
+    if [
+        "X-Amz-Signature=",
+        "X-Amz-Credential=",
+        "&Signature=",
+        "?AWSAccessKeyId=",
+        "<X-Amz-Expires>",
+    ]
+    .iter()
+    .any(|pat| t.contains(pat))
     {
         p.details.presigned = true;
     }

@@ -37,17 +37,44 @@ const CODES: &[(&str, u16)] = &[
 /// Fixed messages that only one error code has.
 const MESSAGES: &[(&str, &str)] = &[
     ("does not exist in our records", "InvalidAccessKeyId"),
-    ("The request signature we calculated does not match the signature you provided", "SignatureDoesNotMatch"),
-    ("The difference between the request time and the current time is too large", "RequestTimeTooSkewed"),
+    (
+        "The request signature we calculated does not match the signature you provided",
+        "SignatureDoesNotMatch",
+    ),
+    (
+        "The difference between the request time and the current time is too large",
+        "RequestTimeTooSkewed",
+    ),
     ("The provided token has expired", "ExpiredToken"),
-    ("The security token included in the request is expired", "ExpiredToken"),
-    ("The provided token is malformed or otherwise invalid", "InvalidToken"),
-    ("The provided token must be refreshed", "TokenRefreshRequired"),
-    ("The bucket does not allow ACLs", "AccessControlListNotSupported"),
-    ("All access to this Amazon S3 resource has been disabled", "AllAccessDisabled"),
+    (
+        "The security token included in the request is expired",
+        "ExpiredToken",
+    ),
+    (
+        "The provided token is malformed or otherwise invalid",
+        "InvalidToken",
+    ),
+    (
+        "The provided token must be refreshed",
+        "TokenRefreshRequired",
+    ),
+    (
+        "The bucket does not allow ACLs",
+        "AccessControlListNotSupported",
+    ),
+    (
+        "All access to this Amazon S3 resource has been disabled",
+        "AllAccessDisabled",
+    ),
     ("There is a problem with your AWS account", "AccountProblem"),
-    ("must be addressed using the specified endpoint", "PermanentRedirect"),
-    ("The authorization header is malformed", "AuthorizationHeaderMalformed"),
+    (
+        "must be addressed using the specified endpoint",
+        "PermanentRedirect",
+    ),
+    (
+        "The authorization header is malformed",
+        "AuthorizationHeaderMalformed",
+    ),
     ("Request has expired", "AccessDenied"),
     ("is pending deletion", "KMS.KMSInvalidStateException"),
     ("not signed up for the Amazon S3 service", "NotSignedUp"),
@@ -57,7 +84,9 @@ const MESSAGES: &[(&str, &str)] = &[
 /// Whether `word` is an error code the parser knows (or a `KMS.` code).
 pub(super) fn is_known_code(word: &str) -> bool {
     CODES.iter().any(|(c, _)| *c == word)
-        || word.strip_prefix("KMS.").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+        || word
+            .strip_prefix("KMS.")
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// The HTTP status S3 answers a code with.
@@ -65,17 +94,24 @@ pub(super) fn status_of(code: &str) -> Option<u16> {
     if code.starts_with("KMS.") {
         return Some(400);
     }
-    CODES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, s)| *s)
+    CODES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, s)| *s)
 }
 
 /// The code a fixed message implies.
 pub(super) fn code_for_message(m: &Text) -> Option<&'static str> {
-    MESSAGES.iter().find(|(phrase, _)| m.contains(phrase)).map(|(_, code)| *code)
+    MESSAGES
+        .iter()
+        .find(|(phrase, _)| m.contains(phrase))
+        .map(|(_, code)| *code)
 }
 
 /// Whether the code alone explains the error (so its free-form message need not be read).
 pub(super) fn explains_code(code: &str) -> bool {
-    code.starts_with("KMS.") || (is_known_code(code) && !["AccessDenied", "AccessDeniedException"].contains(&code))
+    code.starts_with("KMS.")
+        || (is_known_code(code) && !["AccessDenied", "AccessDeniedException"].contains(&code))
 }
 
 /// A non-authorization error explained: its cause, its fix, what to read.
@@ -90,15 +126,28 @@ pub(super) struct Direct {
 }
 
 fn step(what: &str, command: &str, needs: &[&'static str]) -> EvidenceStep {
-    EvidenceStep { what: what.to_owned(), command: Some(command.to_owned()), needs: needs.to_vec(), note: None }
+    EvidenceStep {
+        what: what.to_owned(),
+        command: Some(command.to_owned()),
+        needs: needs.to_vec(),
+        note: None,
+    }
 }
 
 /// Explains a non-authorization error, or `None` when the error is an authorization failure
 /// or an unknown code.
 pub(super) fn direct(p: &Parsed) -> Option<Direct> {
     let d = &p.details;
-    let code = if d.request_expired { "AccessDenied" } else { p.code.as_deref()? };
-    let who = step("who the credentials belong to", "aws sts get-caller-identity", &[]);
+    let code = if d.request_expired {
+        "AccessDenied"
+    } else {
+        p.code.as_deref()?
+    };
+    let who = step(
+        "who the credentials belong to",
+        "aws sts get-caller-identity",
+        &[],
+    );
     let bucket = p.bucket.as_deref().unwrap_or("<bucket>");
     let key_id = d.kms_key.as_deref().unwrap_or("<key-arn>");
     let mut notes = Vec::new();
@@ -231,11 +280,22 @@ pub(super) fn direct(p: &Parsed) -> Option<Direct> {
         }
     };
     let status = p.http_status.or_else(|| status_of(code));
-    Some(Direct { code: code.to_owned(), status, cause, fix, evidence, notes })
+    Some(Direct {
+        code: code.to_owned(),
+        status,
+        cause,
+        fix,
+        evidence,
+        notes,
+    })
 }
 
 fn kms(code: &str, key: &str) -> (String, String) {
-    let named = if key.starts_with('<') { String::new() } else { format!(" `{key}`") };
+    let named = if key.starts_with('<') {
+        String::new()
+    } else {
+        format!(" `{key}`")
+    };
     match code {
         "KMS.DisabledException" => (
             format!("the KMS key{named} that encrypts the upload is disabled"),

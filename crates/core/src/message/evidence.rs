@@ -6,7 +6,12 @@ use super::explain::{EvidenceStep, shell_quote};
 use super::{Parsed, PolicyType, Special};
 use crate::policy::AwsPrincipal;
 
-fn step(what: impl Into<String>, command: impl Into<String>, needs: &[&'static str], note: Option<&str>) -> EvidenceStep {
+fn step(
+    what: impl Into<String>,
+    command: impl Into<String>,
+    needs: &[&'static str],
+    note: Option<&str>,
+) -> EvidenceStep {
     EvidenceStep {
         what: what.into(),
         command: Some(command.into()),
@@ -27,10 +32,17 @@ fn caller(p: &Parsed) -> (Caller, Option<String>) {
         return (Caller::Unknown, None);
     };
     match AwsPrincipal::parse(arn) {
-        AwsPrincipal::User { arn, account } => (Caller::User(arn.rsplit('/').next().unwrap_or_default().to_owned()), Some(account)),
+        AwsPrincipal::User { arn, account } => (
+            Caller::User(arn.rsplit('/').next().unwrap_or_default().to_owned()),
+            Some(account),
+        ),
         AwsPrincipal::Role { name, account, .. } => (Caller::Role(name), Some(account)),
-        AwsPrincipal::AssumedRole { role_name, account, .. } => (Caller::Role(role_name), Some(account)),
-        AwsPrincipal::FederatedUser { account, .. } | AwsPrincipal::Account { account } => (Caller::Unknown, Some(account)),
+        AwsPrincipal::AssumedRole {
+            role_name, account, ..
+        } => (Caller::Role(role_name), Some(account)),
+        AwsPrincipal::FederatedUser { account, .. } | AwsPrincipal::Account { account } => {
+            (Caller::Unknown, Some(account))
+        }
         AwsPrincipal::Other { .. } => (Caller::Unknown, None),
     }
 }
@@ -40,10 +52,18 @@ pub(super) fn evidence(p: &Parsed) -> Vec<EvidenceStep> {
     let (who, account) = caller(p);
     let account = account.unwrap_or_else(|| "<account-id>".to_owned());
     let bucket = shell_quote(p.bucket.as_deref().unwrap_or("<bucket>"));
-    let kms = p.action.as_deref().is_some_and(|a| a.to_ascii_lowercase().starts_with("kms:"));
+    let kms = p
+        .action
+        .as_deref()
+        .is_some_and(|a| a.to_ascii_lowercase().starts_with("kms:"));
     let mut out = Vec::new();
     if p.principal.is_none() {
-        out.push(step("who the credentials belong to", "aws sts get-caller-identity", &[], Some("needs no permission and works even under an explicit deny")));
+        out.push(step(
+            "who the credentials belong to",
+            "aws sts get-caller-identity",
+            &[],
+            Some("needs no permission and works even under an explicit deny"),
+        ));
     }
     if let Some(id) = &p.authorization_id {
         out.push(EvidenceStep {
@@ -58,12 +78,27 @@ pub(super) fn evidence(p: &Parsed) -> Vec<EvidenceStep> {
     }
     match p.special {
         Some(Special::BlockPublicAcls | Special::BlockPublicPolicy) => {
-            out.push(step("the bucket's Block Public Access settings", format!("aws s3api get-public-access-block --bucket {bucket}"), &["s3:GetBucketPublicAccessBlock"], None));
-            out.push(step("the account's Block Public Access settings", format!("aws s3control get-public-access-block --account-id {account}"), &["s3:GetAccountPublicAccessBlock"], None));
+            out.push(step(
+                "the bucket's Block Public Access settings",
+                format!("aws s3api get-public-access-block --bucket {bucket}"),
+                &["s3:GetBucketPublicAccessBlock"],
+                None,
+            ));
+            out.push(step(
+                "the account's Block Public Access settings",
+                format!("aws s3control get-public-access-block --account-id {account}"),
+                &["s3:GetAccountPublicAccessBlock"],
+                None,
+            ));
             return out;
         }
         Some(Special::SseCBlocked) => {
-            out.push(step("the bucket's encryption settings (`BlockedEncryptionTypes`)", format!("aws s3api get-bucket-encryption --bucket {bucket}"), &["s3:GetEncryptionConfiguration"], None));
+            out.push(step(
+                "the bucket's encryption settings (`BlockedEncryptionTypes`)",
+                format!("aws s3api get-bucket-encryption --bucket {bucket}"),
+                &["s3:GetEncryptionConfiguration"],
+                None,
+            ));
             return out;
         }
         _ => {}
@@ -82,7 +117,7 @@ pub(super) fn evidence(p: &Parsed) -> Vec<EvidenceStep> {
             what: "the session policy passed when the credentials were issued".to_owned(),
             command: None,
             needs: Vec::new(),
-            note: Some("AWS never returns it: ask whoever called `AssumeRole` or `GetFederationToken` for its `Policy` and `PolicyArns`".to_owned()),
+            note: Some("never returned by AWS: ask whoever called `AssumeRole` or `GetFederationToken` for its `Policy` and `PolicyArns`".to_owned()),
         }),
         Some(PolicyType::Scp) if p.policy_arn.is_none() => {
             out.push(step("the SCPs attached to the caller's account", format!("aws organizations list-policies-for-target --target-id {account} --filter SERVICE_CONTROL_POLICY"), &["organizations:ListPoliciesForTarget"], Some(ORG_NOTE)));
@@ -122,16 +157,41 @@ fn identity(who: &Caller) -> Vec<EvidenceStep> {
         Caller::User(u) => {
             let u = shell_quote(u);
             vec![
-                step("the managed policies attached to the user", format!("aws iam list-attached-user-policies --user-name {u}"), &["iam:ListAttachedUserPolicies"], None),
-                step("the user's inline policies", format!("aws iam list-user-policies --user-name {u}"), &["iam:ListUserPolicies", "iam:GetUserPolicy"], None),
-                step("the user's groups (their policies apply too)", format!("aws iam list-groups-for-user --user-name {u}"), &["iam:ListGroupsForUser"], None),
+                step(
+                    "the managed policies attached to the user",
+                    format!("aws iam list-attached-user-policies --user-name {u}"),
+                    &["iam:ListAttachedUserPolicies"],
+                    None,
+                ),
+                step(
+                    "the user's inline policies",
+                    format!("aws iam list-user-policies --user-name {u}"),
+                    &["iam:ListUserPolicies", "iam:GetUserPolicy"],
+                    None,
+                ),
+                step(
+                    "the user's groups (their policies apply too)",
+                    format!("aws iam list-groups-for-user --user-name {u}"),
+                    &["iam:ListGroupsForUser"],
+                    None,
+                ),
             ]
         }
         Caller::Role(r) => {
             let r = shell_quote(r);
             vec![
-                step("the managed policies attached to the role", format!("aws iam list-attached-role-policies --role-name {r}"), &["iam:ListAttachedRolePolicies"], None),
-                step("the role's inline policies", format!("aws iam list-role-policies --role-name {r}"), &["iam:ListRolePolicies", "iam:GetRolePolicy"], None),
+                step(
+                    "the managed policies attached to the role",
+                    format!("aws iam list-attached-role-policies --role-name {r}"),
+                    &["iam:ListAttachedRolePolicies"],
+                    None,
+                ),
+                step(
+                    "the role's inline policies",
+                    format!("aws iam list-role-policies --role-name {r}"),
+                    &["iam:ListRolePolicies", "iam:GetRolePolicy"],
+                    None,
+                ),
             ]
         }
         Caller::Unknown => Vec::new(),
@@ -144,40 +204,111 @@ fn bucket_side(p: &Parsed, bucket: &str) -> Vec<EvidenceStep> {
     if let Some(r) = &p.resource
         && r.contains(":accesspoint/")
     {
-        let name = r.split(":accesspoint/").nth(1).and_then(|x| x.split('/').next()).unwrap_or("<name>");
-        v.push(step("the access point policy", format!("aws s3control get-access-point-policy --account-id <owner-account-id> --name {}", shell_quote(name)), &["s3:GetAccessPointPolicy"], None));
+        let name = r
+            .split(":accesspoint/")
+            .nth(1)
+            .and_then(|x| x.split('/').next())
+            .unwrap_or("<name>");
+        v.push(step(
+            "the access point policy",
+            format!(
+                "aws s3control get-access-point-policy --account-id <owner-account-id> --name {}",
+                shell_quote(name)
+            ),
+            &["s3:GetAccessPointPolicy"],
+            None,
+        ));
     }
-    v.push(step("the bucket policy", format!("aws s3api get-bucket-policy --bucket {bucket}"), &["s3:GetBucketPolicy"], owner));
+    v.push(step(
+        "the bucket policy",
+        format!("aws s3api get-bucket-policy --bucket {bucket}"),
+        &["s3:GetBucketPolicy"],
+        owner,
+    ));
     if p.explicit != Some(true) {
-        v.push(step("the bucket ACL", format!("aws s3api get-bucket-acl --bucket {bucket}"), &["s3:GetBucketAcl"], None));
-        v.push(step("the bucket's Object Ownership", format!("aws s3api get-bucket-ownership-controls --bucket {bucket}"), &["s3:GetBucketOwnershipControls"], None));
+        v.push(step(
+            "the bucket ACL",
+            format!("aws s3api get-bucket-acl --bucket {bucket}"),
+            &["s3:GetBucketAcl"],
+            None,
+        ));
+        v.push(step(
+            "the bucket's Object Ownership",
+            format!("aws s3api get-bucket-ownership-controls --bucket {bucket}"),
+            &["s3:GetBucketOwnershipControls"],
+            None,
+        ));
     }
     v
 }
 
 fn kms_key(p: &Parsed, bucket: &str) -> Vec<EvidenceStep> {
-    let known = p.details.kms_key.clone().or_else(|| p.resource.clone().filter(|r| r.contains(":kms:")));
+    let known = p
+        .details
+        .kms_key
+        .clone()
+        .or_else(|| p.resource.clone().filter(|r| r.contains(":kms:")));
     let mut v = Vec::new();
     if known.is_none() {
-        v.push(step("which KMS key encrypts the bucket's objects", format!("aws s3api get-bucket-encryption --bucket {bucket}"), &["s3:GetEncryptionConfiguration"], Some("or the key in the upload's `x-amz-server-side-encryption-aws-kms-key-id` header")));
+        v.push(step(
+            "which KMS key encrypts the bucket's objects",
+            format!("aws s3api get-bucket-encryption --bucket {bucket}"),
+            &["s3:GetEncryptionConfiguration"],
+            Some("or the key in the upload's `x-amz-server-side-encryption-aws-kms-key-id` header"),
+        ));
     }
     let key = shell_quote(known.as_deref().unwrap_or("<key-arn>"));
-    v.push(step("the KMS key's state, Region and account", format!("aws kms describe-key --key-id {key}"), &["kms:DescribeKey"], None));
-    v.push(step("the key policy", format!("aws kms get-key-policy --key-id {key} --policy-name default"), &["kms:GetKeyPolicy"], Some("from the key owner's account")));
-    v.push(step("the key's grants", format!("aws kms list-grants --key-id {key}"), &["kms:ListGrants"], None));
+    v.push(step(
+        "the KMS key's state, Region and account",
+        format!("aws kms describe-key --key-id {key}"),
+        &["kms:DescribeKey"],
+        None,
+    ));
+    v.push(step(
+        "the key policy",
+        format!("aws kms get-key-policy --key-id {key} --policy-name default"),
+        &["kms:GetKeyPolicy"],
+        Some("from the key owner's account"),
+    ));
+    v.push(step(
+        "the key's grants",
+        format!("aws kms list-grants --key-id {key}"),
+        &["kms:ListGrants"],
+        None,
+    ));
     v
 }
 
 fn policy_by_arn(arn: &str) -> Vec<EvidenceStep> {
     if arn.contains(":organizations::") {
         let id = arn.rsplit('/').next().unwrap_or(arn);
-        return vec![step(format!("policy `{id}`"), format!("aws organizations describe-policy --policy-id {}", shell_quote(id)), &["organizations:DescribePolicy"], Some(ORG_NOTE))];
+        return vec![step(
+            format!("policy `{id}`"),
+            format!(
+                "aws organizations describe-policy --policy-id {}",
+                shell_quote(id)
+            ),
+            &["organizations:DescribePolicy"],
+            Some(ORG_NOTE),
+        )];
     }
     if arn.contains(":iam::") && arn.contains(":policy/") {
         let a = shell_quote(arn);
         return vec![
-            step("the policy's default version", format!("aws iam get-policy --policy-arn {a} --query Policy.DefaultVersionId"), &["iam:GetPolicy"], None),
-            step("the policy document", format!("aws iam get-policy-version --policy-arn {a} --version-id <default-version-id>"), &["iam:GetPolicyVersion"], None),
+            step(
+                "the policy's default version",
+                format!("aws iam get-policy --policy-arn {a} --query Policy.DefaultVersionId"),
+                &["iam:GetPolicy"],
+                None,
+            ),
+            step(
+                "the policy document",
+                format!(
+                    "aws iam get-policy-version --policy-arn {a} --version-id <default-version-id>"
+                ),
+                &["iam:GetPolicyVersion"],
+                None,
+            ),
         ];
     }
     Vec::new()

@@ -49,9 +49,10 @@ pub struct Explanation {
     pub headline: String,
     /// What the message proves, one fact per line.
     pub proves: Vec<String>,
-    /// For a non-authorization error: its cause.
+    /// The cause, when the error states it by itself: every non-authorization error, and the
+    /// special reasons (Block Public Access, SSE-C blocked, a KMS key not found or not allowed).
     pub cause: Option<String>,
-    /// For a non-authorization error: the fix, one imperative sentence.
+    /// The fix that goes with `cause`, one imperative sentence.
     pub fix: Option<String>,
     /// The HTTP status AWS answers this error with.
     pub status: Option<u16>,
@@ -99,6 +100,10 @@ pub fn explain(p: &Parsed) -> Explanation {
         x.headline = headline(p);
         x.status = p.http_status.or(Some(403));
         reason_facts(p, &mut x);
+        if let Some((cause, fix)) = special_cause(p) {
+            x.cause = Some(cause.to_owned());
+            x.fix = Some(fix.to_owned());
+        }
         x.rules = hints(p);
         x.command = command(p);
         x.evidence = evidence(p);
@@ -107,7 +112,10 @@ pub fn explain(p: &Parsed) -> Explanation {
         let code = p.code.as_deref().unwrap_or("unknown");
         x.headline = format!("`{code}`: why403 has no explanation for this error");
         if p.code.as_deref().is_some_and(explains_code) {
-            x.notes.push("why403 explains refusals of uploads; this error is about something else".to_owned());
+            x.notes.push(
+                "why403 explains refusals of uploads; this error is about something else"
+                    .to_owned(),
+            );
         }
     }
     if let Some(u) = &p.unrecognised {
@@ -119,9 +127,12 @@ pub fn explain(p: &Parsed) -> Explanation {
 /// An authorization failure: `AccessDenied` with a typed, generic or special message.
 fn is_access_denied(p: &Parsed) -> bool {
     let denied_code = p.code.as_deref().is_none_or(|c| {
-        ["AccessDenied", "AccessDeniedException", "Forbidden", "403"].iter().any(|d| d.eq_ignore_ascii_case(c))
+        ["AccessDenied", "AccessDeniedException", "Forbidden", "403"]
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(c))
     });
-    denied_code && (p.code.is_some() || p.action.is_some() || p.details.generic || p.special.is_some())
+    denied_code
+        && (p.code.is_some() || p.action.is_some() || p.details.generic || p.special.is_some())
 }
 
 fn not_authorization(p: &Parsed, d: Direct, x: &mut Explanation) {
@@ -145,7 +156,8 @@ fn not_authorization(p: &Parsed, d: Direct, x: &mut Explanation) {
 /// Facts every kind shares: the caller, the request, where the error came from.
 fn facts(p: &Parsed, x: &mut Explanation) {
     if let Some(who) = &p.principal {
-        x.proves.push(format!("the caller is `{who}`{}", principal_words(who)));
+        x.proves
+            .push(format!("the caller is `{who}`{}", principal_words(who)));
     }
     if let Some(op) = &p.operation {
         x.proves.push(format!("the operation was `{op}`"));
@@ -156,7 +168,8 @@ fn facts(p: &Parsed, x: &mut Explanation) {
         x.proves.push(format!("the bucket is `{b}`"));
     }
     if let Some(v) = &p.details.vpc_endpoint_id {
-        x.proves.push(format!("the request came through VPC endpoint `{v}`"));
+        x.proves
+            .push(format!("the request came through VPC endpoint `{v}`"));
     }
     if let Some(ip) = &p.details.source_ip {
         x.proves.push(format!("the request came from `{ip}`"));
@@ -169,23 +182,39 @@ fn principal_words(arn: &str) -> String {
         return ", an anonymous (unsigned) request".to_owned();
     }
     match AwsPrincipal::parse(arn) {
-        AwsPrincipal::AssumedRole { account, role_name, session, .. } => {
-            let sso = if role_name.starts_with("AWSReservedSSO_") { ", an IAM Identity Center permission set" } else { "" };
+        AwsPrincipal::AssumedRole {
+            account,
+            role_name,
+            session,
+            ..
+        } => {
+            let sso = if role_name.starts_with("AWSReservedSSO_") {
+                ", an IAM Identity Center permission set"
+            } else {
+                ""
+            };
             format!(": session `{session}` of role `{role_name}` in account `{account}`{sso}")
         }
         AwsPrincipal::User { account, arn } => {
             let name = arn.rsplit('/').next().unwrap_or_default();
             format!(": IAM user `{name}` in account `{account}`")
         }
-        AwsPrincipal::Role { account, name, .. } => format!(": role `{name}` in account `{account}`"),
-        AwsPrincipal::FederatedUser { account, name, .. } => format!(": federated user `{name}` in account `{account}`"),
+        AwsPrincipal::Role { account, name, .. } => {
+            format!(": role `{name}` in account `{account}`")
+        }
+        AwsPrincipal::FederatedUser { account, name, .. } => {
+            format!(": federated user `{name}` in account `{account}`")
+        }
         AwsPrincipal::Account { account } => format!(": the root user of account `{account}`"),
         AwsPrincipal::Other { .. } => String::new(),
     }
 }
 
 fn headline(p: &Parsed) -> String {
-    let action = p.action.as_deref().map_or_else(|| "the request".to_owned(), |a| format!("`{a}`"));
+    let action = p
+        .action
+        .as_deref()
+        .map_or_else(|| "the request".to_owned(), |a| format!("`{a}`"));
     let on = match (&p.resource, p.details.on_this_resource) {
         (Some(r), _) => format!(" on `{r}`"),
         (None, true) => " on the KMS key".to_owned(),
@@ -193,10 +222,12 @@ fn headline(p: &Parsed) -> String {
     };
     match (p.special, p.policy_type, p.explicit) {
         (Some(Special::BlockPublicAcls), _, _) => {
-            "the upload sets a public ACL, which Block Public Access (`BlockPublicAcls`) refuses".to_owned()
+            "the upload sets a public ACL, which Block Public Access (`BlockPublicAcls`) refuses"
+                .to_owned()
         }
         (Some(Special::BlockPublicPolicy), _, _) => {
-            "a public bucket policy was refused by Block Public Access (`BlockPublicPolicy`)".to_owned()
+            "a public bucket policy was refused by Block Public Access (`BlockPublicPolicy`)"
+                .to_owned()
         }
         (Some(Special::SseCBlocked), _, _) => {
             "the bucket blocks uploads encrypted with customer-provided keys (SSE-C)".to_owned()
@@ -204,12 +235,55 @@ fn headline(p: &Parsed) -> String {
         (Some(Special::KmsNotFoundOrDenied), _, _) => format!(
             "{action}{on} refused: the KMS key is not in this Region, or its key policy does not allow the caller or denies it"
         ),
-        (None, Some(t), Some(true)) => format!("an explicit deny in {} {} refused {action}{on}", article(t), t.words()),
-        (None, Some(t), Some(false)) => format!("no {} allows {action}{on} (an implicit deny)", t.words()),
-        (None, None, Some(true)) => format!("an explicit deny refused {action}{on}; the message does not say in which policy"),
-        _ if p.details.generic || p.action.is_none() => "access denied, with no detail (the generic `Access Denied`)".to_owned(),
+        (None, Some(t), Some(true)) => format!(
+            "an explicit deny in {} {} refused {action}{on}",
+            article(t),
+            t.words()
+        ),
+        (None, Some(t), Some(false)) => {
+            format!("no {} allows {action}{on} (an implicit deny)", t.words())
+        }
+        (None, None, Some(true)) => format!(
+            "an explicit deny refused {action}{on}; the message does not say in which policy"
+        ),
+        _ if is_head(p) => {
+            "refused with HTTP 403 and no message: a `HEAD` request has no response body".to_owned()
+        }
+        _ if p.details.generic => {
+            "the generic `Access Denied`, which names no caller, action or policy".to_owned()
+        }
+        _ if p.action.is_none() => "access denied, with a message why403 does not know".to_owned(),
         _ => format!("{action}{on} was refused; the message does not say which policy refused it"),
     }
+}
+
+/// The cause and fix a special reason states by itself.
+fn special_cause(p: &Parsed) -> Option<(&'static str, &'static str)> {
+    Some(match p.special? {
+        Special::BlockPublicAcls => (
+            "the upload sets a public ACL (a grant to `AllUsers` or `AuthenticatedUsers`, such as `public-read`), and `BlockPublicAcls` is on for the bucket, its account, its organization or the access point",
+            "stop sending the public ACL (`--acl`, `x-amz-acl`, `x-amz-grant-*`), or turn `BlockPublicAcls` off at every level where it is on",
+        ),
+        Special::BlockPublicPolicy => (
+            "the bucket policy being written is public, and `BlockPublicPolicy` is on for the bucket, its account or its organization",
+            "name fixed principals or fixed-value conditions in the policy, or turn `BlockPublicPolicy` off",
+        ),
+        Special::SseCBlocked => (
+            "the upload uses server-side encryption with customer-provided keys (SSE-C), which the bucket blocks (`BlockedEncryptionTypes`, the default for new buckets since April 2026)",
+            "encrypt with SSE-S3 or SSE-KMS instead, or allow SSE-C on the bucket (`BlockedEncryptionTypes` without `SSE-C`)",
+        ),
+        Special::KmsNotFoundOrDenied => (
+            "the KMS key S3 uses is not in this Region (or this account, for a key id or alias), or its key policy does not allow the caller, or denies it",
+            "name a key in the bucket's Region by its full key ARN, and let its key policy allow the caller `kms:GenerateDataKey` and `kms:Decrypt`",
+        ),
+    })
+}
+
+/// A `HEAD` response: a status and no body, so no code or message from S3.
+fn is_head(p: &Parsed) -> bool {
+    p.code
+        .as_deref()
+        .is_some_and(|c| c == "403" || c.eq_ignore_ascii_case("Forbidden"))
 }
 
 fn article(t: PolicyType) -> &'static str {
@@ -256,36 +330,48 @@ fn reason_facts(p: &Parsed, x: &mut Explanation) {
         x.proves.push(format!("the denying policy is `{arn}`"));
     }
     if let Some(id) = &p.authorization_id {
-        x.proves.push(format!("the evaluation is recorded under authorization id `{id}`"));
+        x.proves.push(format!(
+            "the evaluation is recorded under authorization id `{id}`"
+        ));
     }
     if p.policy_type.is_some() {
         x.proves.push("the caller and the resource owner are in the same account or organization: AWS names the policy type only there".to_owned());
         x.notes.push("only one policy type is named even when several refuse: once this one is fixed, another may show".to_owned());
     }
-    if p.policy_type == Some(PolicyType::Scp) && p.explicit == Some(true) && p.policy_arn.is_none() {
-        x.notes.push("older messages could call an SCP deny explicit when no SCP allowed the action".to_owned());
+    if p.policy_type == Some(PolicyType::Scp) && p.explicit == Some(true) && p.policy_arn.is_none()
+    {
+        x.notes.push(
+            "older messages could call an SCP deny explicit when no SCP allowed the action"
+                .to_owned(),
+        );
     }
     if p.policy_type == Some(PolicyType::RoleTrust) {
         x.notes.push("this refusal is of `sts:AssumeRole`, not of the upload: the role's trust policy does not let the caller assume it".to_owned());
     }
     if p.details.generic {
         x.proves.push("the message carries no policy type: AWS gives the generic message to callers outside the bucket owner's organization, for directory buckets, and for VPC endpoint denials across accounts of one organization".to_owned());
-        x.notes.push("errors from before August 2024 are generic for every caller".to_owned());
+        x.notes
+            .push("errors from before August 2024 are generic for every caller".to_owned());
         if p.bucket.as_deref().is_some_and(|b| b.ends_with("--x-s3")) {
             x.notes.push("the bucket is a directory bucket (`--x-s3`): its errors are always generic and its access goes through `s3express:CreateSession`".to_owned());
         }
     }
-    if p.code.as_deref().is_some_and(|c| c == "403" || c.eq_ignore_ascii_case("Forbidden")) {
+    if is_head(p) {
         x.notes.push("a `HEAD` request (`HeadObject`, `HeadBucket`) gets no response body, so its error has no message: the upload's own error, or CloudTrail, says more".to_owned());
     }
 }
 
 fn type_gloss(t: PolicyType, p: &Parsed) -> &'static str {
-    let kms = p.action.as_deref().is_some_and(|a| a.to_ascii_lowercase().starts_with("kms:"));
+    let kms = p
+        .action
+        .as_deref()
+        .is_some_and(|a| a.to_ascii_lowercase().starts_with("kms:"));
     match t {
         PolicyType::ResourceBased if kms => " (the KMS key policy)",
         PolicyType::ResourceBased => " (the bucket policy, or an access point policy)",
-        PolicyType::IdentityBased => " (the policies of the caller's user, its groups, or its role)",
+        PolicyType::IdentityBased => {
+            " (the policies of the caller's user, its groups, or its role)"
+        }
         PolicyType::Scp => " (of the caller's organization)",
         PolicyType::Rcp => " (of the resource owner's organization)",
         PolicyType::SessionPolicy => " (passed when the credentials were issued)",
@@ -297,9 +383,15 @@ fn action_words(a: &str) -> &'static str {
     match a.to_ascii_lowercase().as_str() {
         "s3:putobjectacl" => ": the request sets an ACL (`x-amz-acl` or `x-amz-grant-*`)",
         "s3:putobjecttagging" => ": the request sends tags (`x-amz-tagging`)",
-        "s3:putobjectretention" | "s3:putobjectlegalhold" => ": the request sends Object Lock headers",
-        "kms:generatedatakey" => ": S3 asks KMS for a data key with the caller's credentials to encrypt the object",
-        "kms:decrypt" => ": S3 needs it with the caller's credentials for each part of a multipart upload",
+        "s3:putobjectretention" | "s3:putobjectlegalhold" => {
+            ": the request sends Object Lock headers"
+        }
+        "kms:generatedatakey" => {
+            ": S3 asks KMS for a data key with the caller's credentials to encrypt the object"
+        }
+        "kms:decrypt" => {
+            ": S3 needs it with the caller's credentials for each part of a multipart upload"
+        }
         _ => "",
     }
 }
@@ -320,6 +412,12 @@ fn command(p: &Parsed) -> Option<String> {
 
 /// A word for a POSIX shell: as is when safe, single-quoted otherwise.
 pub(super) fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
-    if safe { s.to_owned() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+    let safe = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+    if safe {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }

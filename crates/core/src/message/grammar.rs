@@ -30,9 +30,18 @@ const POLICY_TYPES: &[(&str, PolicyType)] = &[
 /// Phrases of the special reasons, searched anywhere in the message.
 const SPECIALS: &[(&str, Special)] = &[
     ("by the BlockPublicAcls setting", Special::BlockPublicAcls),
-    ("by the BlockPublicPolicy setting", Special::BlockPublicPolicy),
-    ("Server Side Encryption with Customer provided keys", Special::SseCBlocked),
-    ("the resource does not exist in this Region", Special::KmsNotFoundOrDenied),
+    (
+        "by the BlockPublicPolicy setting",
+        Special::BlockPublicPolicy,
+    ),
+    (
+        "Server Side Encryption with Customer provided keys",
+        Special::SseCBlocked,
+    ),
+    (
+        "the resource does not exist in this Region",
+        Special::KmsNotFoundOrDenied,
+    ),
 ];
 
 /// Reads the message into `p`. An empty message does nothing; a message that matches no
@@ -65,9 +74,13 @@ pub(super) fn message(m: &Text, p: &mut Parsed) {
         }
     }
     let plain = m.plain(0, m.len());
-    if !typed && is_generic(&plain) {
+    if !typed && is_generic(m) {
         p.details.generic = true;
         p.note("generic-message");
+        known = true;
+    } else if !typed && m.match_at(0, "forbidden") == Some(m.len()) {
+        // The reason phrase of a `HEAD` response, which has no body to carry a message.
+        p.note("status-only");
         known = true;
     }
     if let Some(code) = code_for_message(m) {
@@ -78,7 +91,9 @@ pub(super) fn message(m: &Text, p: &mut Parsed) {
         known = true;
         fixed_message_facts(m, p);
     }
-    if p.code.as_deref().is_some_and(|c| c.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("KMS.")))
+    if p.code
+        .as_deref()
+        .is_some_and(|c| c.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("KMS.")))
         && p.details.kms_key.is_none()
     {
         p.details.kms_key = kms_key(m);
@@ -94,9 +109,17 @@ pub(super) fn message(m: &Text, p: &mut Parsed) {
 }
 
 /// The generic `Access Denied` (with whatever a log put before it).
-fn is_generic(plain: &str) -> bool {
-    let l = plain.trim_end_matches('.').trim().to_ascii_lowercase();
-    l == "access denied" || l.ends_with(": access denied") || l == "forbidden" || l == "accessdenied"
+fn is_generic(m: &Text) -> bool {
+    let mut from = 0;
+    while let Some((start, end)) = m.find(from, m.len(), "access denied") {
+        let end = m.skip_spaces(m.match_at(end, ".").unwrap_or(end));
+        let before = m.as_str().get(..start).unwrap_or_default().trim_end();
+        if end >= m.len() && (before.is_empty() || before.ends_with(':')) {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
 }
 
 /// `User: <arn> is not authorized to perform: <action> ...`. Returns whether it matched.
@@ -108,7 +131,10 @@ fn typed(m: &Text, p: &mut Parsed) -> bool {
     if let Some((_, user_end)) = m.rfind(0, na, "User:") {
         let principal = m.compact(user_end, na);
         let principal = principal.trim_matches(['"', '\'']);
-        if !principal.is_empty() && principal.len() <= 2048 && Parsed::set(&mut p.principal, principal) {
+        if !principal.is_empty()
+            && principal.len() <= 2048
+            && Parsed::set(&mut p.principal, principal)
+        {
             p.note("principal");
         }
     }
@@ -210,7 +236,9 @@ fn reason(m: &Text, from: usize, p: &mut Parsed) {
 }
 
 fn policy_type_at(m: &Text, i: usize) -> Option<(PolicyType, usize)> {
-    POLICY_TYPES.iter().find_map(|(words, t)| m.match_at(i, words).map(|end| (*t, end)))
+    POLICY_TYPES
+        .iter()
+        .find_map(|(words, t)| m.match_at(i, words).map(|end| (*t, end)))
 }
 
 /// `: <policy ARN>` after the policy type (2026 messages).
@@ -221,7 +249,9 @@ fn policy_arn(m: &Text, i: usize, p: &mut Parsed) {
     let start = m.skip_spaces(after);
     let (arn, _) = m.token(start, b"\"'<>();");
     let arn = arn.trim_end_matches('.');
-    if arn.get(..4).is_some_and(|a| a.eq_ignore_ascii_case("arn:")) && Parsed::set(&mut p.policy_arn, arn) {
+    if arn.get(..4).is_some_and(|a| a.eq_ignore_ascii_case("arn:"))
+        && Parsed::set(&mut p.policy_arn, arn)
+    {
         p.note("policy-arn");
     }
 }

@@ -54,17 +54,7 @@ pub fn human(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> 
     }
     if !x.rules.is_empty() {
         out.push_str("\nrules:\n");
-        let width = x.rules.iter().map(|r| r.id.len()).max().unwrap_or(0) + "builtin/".len();
-        for r in &x.rules {
-            let status = match r.status {
-                RuleStatus::RuledIn => "ruled in ",
-                RuleStatus::Possible => "possible ",
-                RuleStatus::RuledOut => "ruled out",
-            };
-            let id = format!("builtin/{}", r.id);
-            let planned = if registered(r.id) { "" } else { " (not a rule yet)" };
-            let _ = writeln!(out, "  {status}  {id:<width$}  {}{planned}", r.why);
-        }
+        rules(&mut out, x, registered);
     }
     if x.command.is_some() || !x.evidence.is_empty() {
         out.push_str("\nnext step:\n");
@@ -73,7 +63,11 @@ pub fn human(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> 
         let _ = writeln!(out, "  {c}");
     }
     if !x.evidence.is_empty() {
-        let head = if x.command.is_some() { "  or read the evidence yourself:\n" } else { "  read the evidence:\n" };
+        let head = if x.command.is_some() {
+            "  or read the evidence yourself:\n"
+        } else {
+            "  read the evidence:\n"
+        };
         out.push_str(head);
         for e in &x.evidence {
             let _ = write!(out, "    - {}", e.what);
@@ -99,13 +93,52 @@ pub fn human(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> 
     out
 }
 
+/// The rules grouped by what the message says about them and why: the rules of the running
+/// program by id, then the causes not built yet.
+fn rules(out: &mut String, x: &Explanation, registered: &dyn Fn(&str) -> bool) {
+    let mut groups: Vec<(RuleStatus, &str, Vec<&str>, Vec<&str>)> = Vec::new();
+    for r in &x.rules {
+        let at = match groups.iter().position(|g| g.0 == r.status && g.1 == r.why) {
+            Some(i) => i,
+            None => {
+                groups.push((r.status, &r.why, Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[at];
+        if registered(r.id) {
+            g.2.push(r.id)
+        } else {
+            g.3.push(r.id)
+        }
+    }
+    for (status, why, built, planned) in groups {
+        let status = match status {
+            RuleStatus::RuledIn => "ruled in",
+            RuleStatus::Possible => "possible",
+            RuleStatus::RuledOut => "ruled out",
+        };
+        let _ = writeln!(out, "  {status}: {why}");
+        for id in built {
+            let _ = writeln!(out, "    builtin/{id}");
+        }
+        if !planned.is_empty() {
+            let _ = writeln!(out, "    not rules yet: {}", planned.join(", "));
+        }
+    }
+}
+
 /// Renders for programs: the parsed fields, the explanation, and for each rule whether the
 /// running program has it.
 pub fn json(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> Value {
     let mut explanation = serde_json::to_value(x).unwrap_or(Value::Null);
     if let Some(rules) = explanation.get_mut("rules").and_then(Value::as_array_mut) {
         for r in rules {
-            let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let id = r
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             if let Some(o) = r.as_object_mut() {
                 o.insert("registered".to_owned(), Value::Bool(registered(&id)));
             }

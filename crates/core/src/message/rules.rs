@@ -21,7 +21,10 @@ pub enum Service {
 #[serde(rename_all = "kebab-case")]
 pub enum Trigger {
     /// A typed message with this policy type; `explicit: None` matches both reasons.
-    Deny { policy: PolicyType, explicit: Option<bool> },
+    Deny {
+        policy: PolicyType,
+        explicit: Option<bool>,
+    },
     /// A special reason.
     Special(Special),
     /// An error code.
@@ -44,63 +47,257 @@ use PolicyType as P;
 use Trigger::{Code, Deny, Generic};
 
 const fn explicit(policy: PolicyType) -> Trigger {
-    Deny { policy, explicit: Some(true) }
+    Deny {
+        policy,
+        explicit: Some(true),
+    }
 }
 const fn implicit(policy: PolicyType) -> Trigger {
-    Deny { policy, explicit: Some(false) }
+    Deny {
+        policy,
+        explicit: Some(false),
+    }
 }
 const fn either(policy: PolicyType) -> Trigger {
-    Deny { policy, explicit: None }
+    Deny {
+        policy,
+        explicit: None,
+    }
 }
-const fn entry(id: &'static str, service: Service, actions: &'static [&'static str], triggers: &'static [Trigger]) -> RuleEntry {
-    RuleEntry { id, service, actions, triggers }
+const fn entry(
+    id: &'static str,
+    service: Service,
+    actions: &'static [&'static str],
+    triggers: &'static [Trigger],
+) -> RuleEntry {
+    RuleEntry {
+        id,
+        service,
+        actions,
+        triggers,
+    }
 }
 
 /// Every rule id a message can speak to, sorted by id. The first five are built; the others
 /// are the causes of aws-facts.md §A that the rules issue adds.
 pub const RULES: &[RuleEntry] = &[
-    entry("block-public-acls-rejects-public-acl", Service::S3, &[], &[Trigger::Special(Special::BlockPublicAcls)]),
-    entry("bucket-acl-missing-write", Service::S3, &["s3:PutObject"], &[implicit(P::ResourceBased), Generic]),
-    entry("bucket-owner-full-control-required", Service::S3, &["s3:PutObject"], &[either(P::ResourceBased), Generic]),
-    entry("bucket-policy-explicit-deny", Service::S3, &[], &[explicit(P::ResourceBased)]),
-    entry("bucket-policy-missing-cross-account-grant", Service::S3, &[], &[implicit(P::ResourceBased), Generic]),
-    entry("bucket-policy-not-principal-deny", Service::S3, &[], &[explicit(P::ResourceBased)]),
-    entry("bucket-policy-session-arn-form", Service::S3, &[], &[either(P::ResourceBased)]),
-    entry("bucket-policy-stale-principal", Service::S3, &[], &[implicit(P::ResourceBased)]),
-    entry("cross-account-aws-managed-key", Service::Kms, &[], &[Trigger::Special(Special::KmsNotFoundOrDenied), Generic]),
-    entry("expected-bucket-owner-mismatch", Service::S3, &[], &[Generic]),
-    entry("identity-policy-explicit-deny", Service::Any, &[], &[explicit(P::IdentityBased)]),
-    entry("identity-policy-missing-object-lock", Service::S3, &["s3:PutObjectRetention", "s3:PutObjectLegalHold"], &[implicit(P::IdentityBased)]),
-    entry("identity-policy-missing-put-object", Service::S3, &["s3:PutObject", "s3:PutObjectAcl"], &[implicit(P::IdentityBased)]),
-    entry("identity-policy-missing-put-object-tagging", Service::S3, &["s3:PutObjectTagging"], &[implicit(P::IdentityBased)]),
-    entry("ignore-public-acls-voids-grant", Service::S3, &[], &[implicit(P::ResourceBased)]),
-    entry("kms-key-asymmetric", Service::Kms, &[], &[Code("KMS.InvalidKeyUsageException")]),
-    entry("kms-key-disabled", Service::Kms, &[], &[Code("KMS.DisabledException")]),
-    entry("kms-key-in-another-account-by-alias", Service::Kms, &[], &[Code("KMS.NotFoundException"), Trigger::Special(Special::KmsNotFoundOrDenied)]),
-    entry("kms-key-in-another-region", Service::Kms, &[], &[Code("KMS.NotFoundException"), Trigger::Special(Special::KmsNotFoundOrDenied)]),
-    entry("kms-key-pending-deletion", Service::Kms, &[], &[Code("KMS.KMSInvalidStateException")]),
-    entry("kms-key-policy-condition-unmet", Service::Kms, &[], &[either(P::ResourceBased), implicit(P::IdentityBased)]),
+    entry(
+        "block-public-acls-rejects-public-acl",
+        Service::S3,
+        &[],
+        &[Trigger::Special(Special::BlockPublicAcls)],
+    ),
+    entry(
+        "bucket-acl-missing-write",
+        Service::S3,
+        &["s3:PutObject"],
+        &[implicit(P::ResourceBased), Generic],
+    ),
+    entry(
+        "bucket-owner-full-control-required",
+        Service::S3,
+        &["s3:PutObject"],
+        &[either(P::ResourceBased), Generic],
+    ),
+    entry(
+        "bucket-policy-explicit-deny",
+        Service::S3,
+        &[],
+        &[explicit(P::ResourceBased)],
+    ),
+    entry(
+        "bucket-policy-missing-cross-account-grant",
+        Service::S3,
+        &[],
+        &[implicit(P::ResourceBased), Generic],
+    ),
+    entry(
+        "bucket-policy-not-principal-deny",
+        Service::S3,
+        &[],
+        &[explicit(P::ResourceBased)],
+    ),
+    entry(
+        "bucket-policy-session-arn-form",
+        Service::S3,
+        &[],
+        &[either(P::ResourceBased)],
+    ),
+    entry(
+        "bucket-policy-stale-principal",
+        Service::S3,
+        &[],
+        &[implicit(P::ResourceBased)],
+    ),
+    entry(
+        "cross-account-aws-managed-key",
+        Service::Kms,
+        &[],
+        &[Trigger::Special(Special::KmsNotFoundOrDenied), Generic],
+    ),
+    entry(
+        "expected-bucket-owner-mismatch",
+        Service::S3,
+        &[],
+        &[Generic],
+    ),
+    entry(
+        "identity-policy-explicit-deny",
+        Service::Any,
+        &[],
+        &[explicit(P::IdentityBased)],
+    ),
+    entry(
+        "identity-policy-missing-object-lock",
+        Service::S3,
+        &["s3:PutObjectRetention", "s3:PutObjectLegalHold"],
+        &[implicit(P::IdentityBased)],
+    ),
+    entry(
+        "identity-policy-missing-put-object",
+        Service::S3,
+        &["s3:PutObject", "s3:PutObjectAcl"],
+        &[implicit(P::IdentityBased)],
+    ),
+    entry(
+        "identity-policy-missing-put-object-tagging",
+        Service::S3,
+        &["s3:PutObjectTagging"],
+        &[implicit(P::IdentityBased)],
+    ),
+    entry(
+        "ignore-public-acls-voids-grant",
+        Service::S3,
+        &[],
+        &[implicit(P::ResourceBased)],
+    ),
+    entry(
+        "kms-key-asymmetric",
+        Service::Kms,
+        &[],
+        &[Code("KMS.InvalidKeyUsageException")],
+    ),
+    entry(
+        "kms-key-disabled",
+        Service::Kms,
+        &[],
+        &[Code("KMS.DisabledException")],
+    ),
+    entry(
+        "kms-key-in-another-account-by-alias",
+        Service::Kms,
+        &[],
+        &[
+            Code("KMS.NotFoundException"),
+            Trigger::Special(Special::KmsNotFoundOrDenied),
+        ],
+    ),
+    entry(
+        "kms-key-in-another-region",
+        Service::Kms,
+        &[],
+        &[
+            Code("KMS.NotFoundException"),
+            Trigger::Special(Special::KmsNotFoundOrDenied),
+        ],
+    ),
+    entry(
+        "kms-key-pending-deletion",
+        Service::Kms,
+        &[],
+        &[Code("KMS.KMSInvalidStateException")],
+    ),
+    entry(
+        "kms-key-policy-condition-unmet",
+        Service::Kms,
+        &[],
+        &[either(P::ResourceBased), implicit(P::IdentityBased)],
+    ),
     entry(
         "kms-key-policy-missing-generate-data-key",
         Service::Kms,
         &[],
-        &[either(P::ResourceBased), implicit(P::IdentityBased), Trigger::Special(Special::KmsNotFoundOrDenied)],
+        &[
+            either(P::ResourceBased),
+            implicit(P::IdentityBased),
+            Trigger::Special(Special::KmsNotFoundOrDenied),
+        ],
     ),
-    entry("object-ownership-enforced-acl-header", Service::S3, &[], &[Code("AccessControlListNotSupported")]),
-    entry("permissions-boundary-explicit-deny", Service::Any, &[], &[explicit(P::PermissionsBoundary)]),
-    entry("permissions-boundary-missing-allow", Service::Any, &[], &[implicit(P::PermissionsBoundary)]),
-    entry("policy-variable-in-old-version", Service::Any, &[], &[implicit(P::IdentityBased), implicit(P::ResourceBased)]),
+    entry(
+        "object-ownership-enforced-acl-header",
+        Service::S3,
+        &[],
+        &[Code("AccessControlListNotSupported")],
+    ),
+    entry(
+        "permissions-boundary-explicit-deny",
+        Service::Any,
+        &[],
+        &[explicit(P::PermissionsBoundary)],
+    ),
+    entry(
+        "permissions-boundary-missing-allow",
+        Service::Any,
+        &[],
+        &[implicit(P::PermissionsBoundary)],
+    ),
+    entry(
+        "policy-variable-in-old-version",
+        Service::Any,
+        &[],
+        &[implicit(P::IdentityBased), implicit(P::ResourceBased)],
+    ),
     entry("rcp-denies-kms", Service::Kms, &[], &[either(P::Rcp)]),
     entry("rcp-denies-s3", Service::S3, &[], &[either(P::Rcp)]),
-    entry("requester-pays-header-missing", Service::S3, &[], &[Generic]),
-    entry("restrict-public-buckets-blocks-cross-account", Service::S3, &[], &[explicit(P::ResourceBased)]),
+    entry(
+        "requester-pays-header-missing",
+        Service::S3,
+        &[],
+        &[Generic],
+    ),
+    entry(
+        "restrict-public-buckets-blocks-cross-account",
+        Service::S3,
+        &[],
+        &[explicit(P::ResourceBased)],
+    ),
     entry("scp-denies-s3", Service::Any, &[], &[either(P::Scp)]),
-    entry("session-policy-explicit-deny", Service::Any, &[], &[explicit(P::SessionPolicy)]),
-    entry("session-policy-missing-allow", Service::Any, &[], &[implicit(P::SessionPolicy)]),
-    entry("sse-c-blocked-on-bucket", Service::S3, &[], &[Trigger::Special(Special::SseCBlocked)]),
-    entry("username-variable-for-role", Service::Any, &[], &[implicit(P::IdentityBased), implicit(P::ResourceBased)]),
-    entry("vpc-endpoint-policy-explicit-deny", Service::Any, &[], &[explicit(P::VpcEndpoint)]),
-    entry("vpc-endpoint-policy-missing-allow", Service::Any, &[], &[implicit(P::VpcEndpoint)]),
+    entry(
+        "session-policy-explicit-deny",
+        Service::Any,
+        &[],
+        &[explicit(P::SessionPolicy)],
+    ),
+    entry(
+        "session-policy-missing-allow",
+        Service::Any,
+        &[],
+        &[implicit(P::SessionPolicy)],
+    ),
+    entry(
+        "sse-c-blocked-on-bucket",
+        Service::S3,
+        &[],
+        &[Trigger::Special(Special::SseCBlocked)],
+    ),
+    entry(
+        "username-variable-for-role",
+        Service::Any,
+        &[],
+        &[implicit(P::IdentityBased), implicit(P::ResourceBased)],
+    ),
+    entry(
+        "vpc-endpoint-policy-explicit-deny",
+        Service::Any,
+        &[],
+        &[explicit(P::VpcEndpoint)],
+    ),
+    entry(
+        "vpc-endpoint-policy-missing-allow",
+        Service::Any,
+        &[],
+        &[implicit(P::VpcEndpoint)],
+    ),
 ];
 
 /// What a message says about a rule.
@@ -142,14 +339,24 @@ impl RuleEntry {
             (s, Some(a)) => s == a,
         };
         let action_ok = match action {
-            Some(a) if !self.actions.is_empty() => self.actions.iter().any(|x| x.eq_ignore_ascii_case(a)),
+            Some(a) if !self.actions.is_empty() => {
+                self.actions.iter().any(|x| x.eq_ignore_ascii_case(a))
+            }
             _ => true,
         };
         service_ok && action_ok
     }
 
     fn only_explicit(&self) -> bool {
-        self.triggers.iter().all(|t| matches!(t, Deny { explicit: Some(true), .. }))
+        self.triggers.iter().all(|t| {
+            matches!(
+                t,
+                Deny {
+                    explicit: Some(true),
+                    ..
+                }
+            )
+        })
     }
 }
 
@@ -168,15 +375,26 @@ pub(super) fn hints(p: &Parsed) -> Vec<RuleHint> {
 }
 
 fn hint(e: &RuleEntry, p: &Parsed, action: Option<&str>) -> Option<RuleHint> {
-    let a = action.map(|a| format!("`{a}`")).unwrap_or_else(|| "the action".to_owned());
-    let ruled = |status, why: String| Some(RuleHint { id: e.id, status, why });
+    let a = action
+        .map(|a| format!("`{a}`"))
+        .unwrap_or_else(|| "the action".to_owned());
+    let ruled = |status, why: String| {
+        Some(RuleHint {
+            id: e.id,
+            status,
+            why,
+        })
+    };
     for t in e.triggers {
         match *t {
             Code(c) if p.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c)) => {
                 return ruled(RuleStatus::RuledIn, format!("the error code is `{c}`"));
             }
             Trigger::Special(s) if p.special == Some(s) && e.fits_action(action) => {
-                return ruled(RuleStatus::RuledIn, format!("the message gives the {} reason", special_words(s)));
+                return ruled(
+                    RuleStatus::RuledIn,
+                    format!("the message gives the {} reason", special_words(s)),
+                );
             }
             Deny { policy, explicit } if p.policy_type == Some(policy) && e.fits_action(action) => {
                 let matches = match (explicit, p.explicit) {
@@ -196,7 +414,8 @@ fn hint(e: &RuleEntry, p: &Parsed, action: Option<&str>) -> Option<RuleHint> {
             Generic if p.details.generic && e.fits_action(action) => {
                 return ruled(
                     RuleStatus::Possible,
-                    "the generic message fits this cause, typical of callers from another account".to_owned(),
+                    "the generic message fits this cause, typical of callers from another account"
+                        .to_owned(),
                 );
             }
             _ => {}
@@ -205,7 +424,9 @@ fn hint(e: &RuleEntry, p: &Parsed, action: Option<&str>) -> Option<RuleHint> {
     if service_of(action) == Some(Service::Kms) && e.service == Service::S3 {
         return ruled(
             RuleStatus::RuledOut,
-            format!("the refused action is {a}: S3 had already authorized the upload and was calling KMS for it"),
+            format!(
+                "the refused action is {a}: S3 had already authorized the upload and was calling KMS for it"
+            ),
         );
     }
     if p.explicit == Some(false) && e.only_explicit() && e.fits_action(action) {

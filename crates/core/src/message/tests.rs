@@ -9,9 +9,15 @@ fn a_bare_typed_message_gives_every_slot() {
         "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::amzn-s3-demo-bucket/a b.txt\" with an explicit deny in a resource-based policy",
     );
     assert_eq!(p.envelope, Envelope::Bare);
-    assert_eq!(p.principal.as_deref(), Some("arn:aws:iam::111122223333:user/alice"));
+    assert_eq!(
+        p.principal.as_deref(),
+        Some("arn:aws:iam::111122223333:user/alice")
+    );
     assert_eq!(p.action.as_deref(), Some("s3:PutObject"));
-    assert_eq!(p.resource.as_deref(), Some("arn:aws:s3:::amzn-s3-demo-bucket/a b.txt"));
+    assert_eq!(
+        p.resource.as_deref(),
+        Some("arn:aws:s3:::amzn-s3-demo-bucket/a b.txt")
+    );
     assert_eq!(p.bucket.as_deref(), Some("amzn-s3-demo-bucket"));
     assert_eq!(p.key.as_deref(), Some("a b.txt"));
     assert_eq!(p.explicit, Some(true));
@@ -24,7 +30,10 @@ fn an_arn_wrapped_mid_word_is_joined() {
     let p = parse(
         "An error occurred (AccessDenied) when calling the PutObject operation: User: arn:aws:sts::111122223333:assu\nmed-role/Upl\noader/s1 is not authorized to perform: s3:PutObj\nect on resource: \"arn:aws:s3:::b/k\" because no identity-based pol\nicy allows the s3:PutObject action",
     );
-    assert_eq!(p.principal.as_deref(), Some("arn:aws:sts::111122223333:assumed-role/Uploader/s1"));
+    assert_eq!(
+        p.principal.as_deref(),
+        Some("arn:aws:sts::111122223333:assumed-role/Uploader/s1")
+    );
     assert_eq!(p.action.as_deref(), Some("s3:PutObject"));
     assert_eq!(p.policy_type, Some(PolicyType::IdentityBased));
     assert_eq!(p.explicit, Some(false));
@@ -38,7 +47,9 @@ fn the_policy_arn_and_authorization_id_end_the_message() {
     );
     assert_eq!(
         p.policy_arn.as_deref(),
-        Some("arn:aws:organizations::999988887777:policy/o-a1b2c3d4e5/service_control_policy/p-abcd1234")
+        Some(
+            "arn:aws:organizations::999988887777:policy/o-a1b2c3d4e5/service_control_policy/p-abcd1234"
+        )
     );
     assert_eq!(p.authorization_id.as_deref(), Some("7f3c2a9e1b"));
     assert_eq!(p.policy_type, Some(PolicyType::Scp));
@@ -46,7 +57,9 @@ fn the_policy_arn_and_authorization_id_end_the_message() {
 
 #[test]
 fn kms_on_this_resource_names_no_resource() {
-    let p = parse("User: arn:aws:iam::111122223333:user/bob is not authorized to perform: kms:GenerateDataKey on this resource because no identity-based policy allows the kms:GenerateDataKey action");
+    let p = parse(
+        "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: kms:GenerateDataKey on this resource because no identity-based policy allows the kms:GenerateDataKey action",
+    );
     assert!(p.details.on_this_resource);
     assert_eq!(p.resource, None);
     assert_eq!(p.action.as_deref(), Some("kms:GenerateDataKey"));
@@ -54,7 +67,9 @@ fn kms_on_this_resource_names_no_resource() {
 
 #[test]
 fn specials_are_recognised() {
-    let p = parse("User: arn:aws:iam::111122223333:user/bob is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access.");
+    let p = parse(
+        "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access.",
+    );
     assert_eq!(p.special, Some(Special::BlockPublicAcls));
     assert_eq!(p.policy_type, None);
 }
@@ -63,7 +78,9 @@ fn specials_are_recognised() {
 fn fixed_messages_imply_their_code() {
     let p = parse("The provided token has expired.");
     assert_eq!(p.code.as_deref(), Some("ExpiredToken"));
-    let p = parse("The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'");
+    let p = parse(
+        "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'",
+    );
     assert_eq!(p.code.as_deref(), Some("AuthorizationHeaderMalformed"));
     assert_eq!(p.details.region_used.as_deref(), Some("us-east-1"));
     assert_eq!(p.details.region_expected.as_deref(), Some("eu-west-1"));
@@ -79,14 +96,18 @@ fn nothing_recognised_says_so() {
 
 #[test]
 fn go_v1_and_java_v2_envelopes() {
-    let p = parse("AccessDenied: Access Denied\n\tstatus code: 403, request id: 03B863B8110F81F2, host id: FhXCJS1vfS/jmUQ=");
+    let p = parse(
+        "AccessDenied: Access Denied\n\tstatus code: 403, request id: 03B863B8110F81F2, host id: FhXCJS1vfS/jmUQ=",
+    );
     assert_eq!(p.envelope, Envelope::GoV1);
     assert_eq!(p.code.as_deref(), Some("AccessDenied"));
     assert_eq!(p.http_status, Some(403));
     assert_eq!(p.request_id.as_deref(), Some("03B863B8110F81F2"));
     assert_eq!(p.host_id.as_deref(), Some("FhXCJS1vfS/jmUQ="));
     assert!(p.details.generic);
-    let p = parse("software.amazon.awssdk.services.s3.model.S3Exception: Access Denied (Service: S3, Status Code: 403, Request ID: X1, Extended Request ID: Y1)");
+    let p = parse(
+        "software.amazon.awssdk.services.s3.model.S3Exception: Access Denied (Service: S3, Status Code: 403, Request ID: X1, Extended Request ID: Y1)",
+    );
     assert_eq!(p.envelope, Envelope::JavaV2);
     assert_eq!(p.http_status, Some(403));
     assert_eq!(p.request_id.as_deref(), Some("X1"));
@@ -97,7 +118,36 @@ fn go_v1_and_java_v2_envelopes() {
 #[test]
 fn a_huge_input_is_read_up_to_the_limit() {
     let mut s = "x ".repeat(super::MAX_TEXT);
-    s.push_str("é");
+    s.push('é');
     let p = parse(&s);
     assert!(!p.is_recognised());
+}
+
+#[test]
+fn a_line_break_inside_a_json_escape_is_read_through() {
+    let p = parse(
+        "{\"errorCode\": \"AccessDenied\", \"errorMessage\": \"User: arn:aws:iam::111122223333:user/a is not authorized to perform: s3:PutObject on resource: \\\n\"arn:aws:s3:::b/k\\\" because no identity-based policy allows the s3:PutObject action\"",
+    );
+    assert_eq!(p.envelope, Envelope::CloudTrail);
+    assert_eq!(p.resource.as_deref(), Some("arn:aws:s3:::b/k"));
+    assert_eq!(p.policy_type, Some(PolicyType::IdentityBased));
+}
+
+#[test]
+fn an_unknown_access_denied_message_is_said_to_be_unknown() {
+    let p = parse(
+        "An error occurred (AccessDenied) when calling the PutObject operation: Something new",
+    );
+    assert_eq!(p.unrecognised.as_deref(), Some("Something new"));
+    let x = super::explain(&p);
+    assert_eq!(x.kind, super::Kind::AccessDenied);
+    assert_eq!(
+        x.headline,
+        "access denied, with a message why403 does not know"
+    );
+    assert!(
+        x.notes
+            .iter()
+            .any(|n| n == "not recognised: `Something new`")
+    );
 }

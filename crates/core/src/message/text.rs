@@ -118,7 +118,10 @@ impl Text {
     /// The first match of `pat` starting in `from..to` and ending by `to`, as (start, end).
     /// A pattern that starts with a letter or digit only matches at the start of a word.
     pub(crate) fn find(&self, from: usize, to: usize, pat: &str) -> Option<(usize, usize)> {
-        let word = pat.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+        let word = pat
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
         self.find_from(from, to, pat, word)
     }
 
@@ -257,7 +260,9 @@ impl Text {
             }
             let frag = self.s.get(next..k).unwrap_or_default();
             let arnish = !frag.is_empty()
-                && frag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@/:-*".contains(&b));
+                && frag
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@/:-*".contains(&b));
             if !arnish || STOPWORDS.iter().any(|w| frag.eq_ignore_ascii_case(w)) {
                 break;
             }
@@ -291,7 +296,10 @@ mod tests {
     #[test]
     fn keywords_match_through_line_breaks_anywhere() {
         let t = Text::new("User: x is not autho\nrized to perform: s3:PutObject");
-        assert!(t.find(0, t.len(), "is not authorized to perform:").is_some());
+        assert!(
+            t.find(0, t.len(), "is not authorized to perform:")
+                .is_some()
+        );
         let t = Text::new("with an explicit\ndeny in a resource-\nbased policy");
         assert!(t.contains("with an explicit deny in a resource-based policy"));
         // A hard space inside a word is a different word.
@@ -306,7 +314,9 @@ mod tests {
 
     #[test]
     fn tokens_join_over_line_breaks_but_stop_at_words() {
-        let t = Text::new("arn:aws:organizations::111122223333:policy/o-a1b2c3d4e5/service_con\ntrol_policy/p-12345678. Go to");
+        let t = Text::new(
+            "arn:aws:organizations::111122223333:policy/o-a1b2c3d4e5/service_con\ntrol_policy/p-12345678. Go to",
+        );
         let (tok, _) = t.token(0, b"\"<");
         assert_eq!(
             tok,

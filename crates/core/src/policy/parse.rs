@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::{
-    ActionElement, AwsPrincipal, Effect, Located, Policy, PolicyError, PolicyKind, PrincipalElement,
-    PrincipalValue, ResourceElement, ResourcePattern, Statement, Version,
+    ActionElement, AwsPrincipal, Effect, Located, Policy, PolicyError, PolicyKind,
+    PrincipalElement, PrincipalValue, ResourceElement, ResourcePattern, Statement, Version,
 };
 use crate::condition::{CondValue, Condition, Operator};
 use crate::json::{self, Json, Member, Node, Span, escape_pointer_token};
@@ -35,7 +35,11 @@ pub fn url_decode(text: &str) -> Option<String> {
 pub fn parse_policy(name: &str, kind: PolicyKind, text: &str) -> Result<Policy, PolicyError> {
     let trimmed = text.trim_start();
     let decoded;
-    let text = if trimmed.as_bytes().get(..3).is_some_and(|b| b.eq_ignore_ascii_case(b"%7B")) {
+    let text = if trimmed
+        .as_bytes()
+        .get(..3)
+        .is_some_and(|b| b.eq_ignore_ascii_case(b"%7B"))
+    {
         decoded = url_decode(trimmed).ok_or_else(|| PolicyError {
             name: name.to_owned(),
             line: 1,
@@ -50,7 +54,14 @@ pub fn parse_policy(name: &str, kind: PolicyKind, text: &str) -> Result<Policy, 
     };
     let root = json::parse(text).map_err(|e| {
         let (line, column) = json::line_col(text, e.offset);
-        PolicyError { name: name.to_owned(), line, column, offset: e.offset, pointer: e.pointer, message: e.message }
+        PolicyError {
+            name: name.to_owned(),
+            line,
+            column,
+            offset: e.offset,
+            pointer: e.pointer,
+            message: e.message,
+        }
     })?;
     let b = Builder { name, kind, text };
     b.policy(&root)
@@ -91,7 +102,11 @@ impl Builder<'_> {
                 }
                 Ok(m)
             }
-            other => Err(self.err(node.span, ptr, format!("{what} must be an object, found {}", other.type_name()))),
+            other => Err(self.err(
+                node.span,
+                ptr,
+                format!("{what} must be an object, found {}", other.type_name()),
+            )),
         }
     }
 
@@ -141,7 +156,10 @@ impl Builder<'_> {
                 return Err(self.err(
                     st.span,
                     "/Statement",
-                    format!("`Statement` must be an object or an array of objects, found {}", other.type_name()),
+                    format!(
+                        "`Statement` must be an object or an array of objects, found {}",
+                        other.type_name()
+                    ),
                 ));
             }
         };
@@ -160,7 +178,11 @@ impl Builder<'_> {
     fn string<'n>(&self, node: &'n Node, ptr: &str, what: &str) -> R<&'n str> {
         match &node.value {
             Json::String(s) => Ok(s),
-            other => Err(self.err(node.span, ptr, format!("{what} must be a string, found {}", other.type_name()))),
+            other => Err(self.err(
+                node.span,
+                ptr,
+                format!("{what} must be a string, found {}", other.type_name()),
+            )),
         }
     }
 
@@ -168,18 +190,30 @@ impl Builder<'_> {
     fn strings(&self, node: &Node, ptr: &str, what: &str) -> R<Vec<Located<String>>> {
         let one = |n: &Node, p: String| -> R<Located<String>> {
             let s = self.string(n, &p, what)?;
-            Ok(Located { value: s.to_owned(), raw: s.to_owned(), span: n.span, pointer: p })
+            Ok(Located {
+                value: s.to_owned(),
+                raw: s.to_owned(),
+                span: n.span,
+                pointer: p,
+            })
         };
         match &node.value {
             Json::String(_) => Ok(vec![one(node, ptr.to_owned())?]),
             Json::Array(items) if items.is_empty() => {
                 Err(self.err(node.span, ptr, format!("{what} must not be an empty array")))
             }
-            Json::Array(items) => items.iter().enumerate().map(|(i, n)| one(n, format!("{ptr}/{i}"))).collect(),
+            Json::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| one(n, format!("{ptr}/{i}")))
+                .collect(),
             other => Err(self.err(
                 node.span,
                 ptr,
-                format!("{what} must be a string or an array of strings, found {}", other.type_name()),
+                format!(
+                    "{what} must be a string or an array of strings, found {}",
+                    other.type_name()
+                ),
             )),
         }
     }
@@ -219,31 +253,47 @@ impl Builder<'_> {
                             return Err(self.err(
                                 m.value.span,
                                 &p,
-                                format!("`Effect` must be \"Allow\" or \"Deny\", found {}", other.type_name()),
+                                format!(
+                                    "`Effect` must be \"Allow\" or \"Deny\", found {}",
+                                    other.type_name()
+                                ),
                             ));
                         }
                     })
                 }
                 "Principal" | "NotPrincipal" => {
                     let negated = m.key == "NotPrincipal";
-                    clash(if negated { "Principal" } else { "NotPrincipal" }, principal.is_some())?;
+                    clash(
+                        if negated { "Principal" } else { "NotPrincipal" },
+                        principal.is_some(),
+                    )?;
                     if !self.kind.allows_principal() {
                         return Err(self.err(
                             m.key_span,
                             &p,
-                            format!("{} must not have `{}`", with_article(self.kind.label()), m.key),
+                            format!(
+                                "{} must not have `{}`",
+                                with_article(self.kind.label()),
+                                m.key
+                            ),
                         ));
                     }
                     principal = Some(self.principal(&m.value, &p, negated)?);
                 }
                 "Action" | "NotAction" => {
                     let negated = m.key == "NotAction";
-                    clash(if negated { "Action" } else { "NotAction" }, action.is_some())?;
+                    clash(
+                        if negated { "Action" } else { "NotAction" },
+                        action.is_some(),
+                    )?;
                     action = Some(self.action(&m.value, &p, negated)?);
                 }
                 "Resource" | "NotResource" => {
                     let negated = m.key == "NotResource";
-                    clash(if negated { "Resource" } else { "NotResource" }, resource.is_some())?;
+                    clash(
+                        if negated { "Resource" } else { "NotResource" },
+                        resource.is_some(),
+                    )?;
                     resource = Some(self.resource(&m.value, &p, negated, version)?);
                 }
                 "Condition" => {
@@ -266,16 +316,27 @@ impl Builder<'_> {
             return Err(self.err(node.span, ptr, "the statement has no `Effect`"));
         };
         let Some(action) = action else {
-            return Err(self.err(node.span, ptr, "the statement has no `Action` or `NotAction`"));
+            return Err(self.err(
+                node.span,
+                ptr,
+                "the statement has no `Action` or `NotAction`",
+            ));
         };
         if resource.is_none() && self.kind.needs_resource() {
-            return Err(self.err(node.span, ptr, "the statement has no `Resource` or `NotResource`"));
+            return Err(self.err(
+                node.span,
+                ptr,
+                "the statement has no `Resource` or `NotResource`",
+            ));
         }
         if principal.is_none() && self.kind.requires_principal() {
             return Err(self.err(
                 node.span,
                 ptr,
-                format!("a statement in {} needs `Principal` or `NotPrincipal`", with_article(self.kind.label())),
+                format!(
+                    "a statement in {} needs `Principal` or `NotPrincipal`",
+                    with_article(self.kind.label())
+                ),
             ));
         }
         Ok(Statement {
@@ -302,17 +363,40 @@ impl Builder<'_> {
                     return Err(self.err(
                         l.span,
                         &l.pointer,
-                        format!("`{}` is not an action: expected `service:ActionName` or `*`", l.value),
+                        format!(
+                            "`{}` is not an action: expected `service:ActionName` or `*`",
+                            l.value
+                        ),
                     ));
                 }
-                Ok(Located { value: Glob::new(&l.value.to_ascii_lowercase()), raw: l.raw, span: l.span, pointer: l.pointer })
+                Ok(Located {
+                    value: Glob::new(&l.value.to_ascii_lowercase()),
+                    raw: l.raw,
+                    span: l.span,
+                    pointer: l.pointer,
+                })
             })
             .collect::<R<Vec<_>>>()?;
-        let matchers = items.iter().map(|l| crate::pattern::ActionMatcher::new(&l.value)).collect();
-        Ok(ActionElement { negated, span: node.span, pointer: ptr.to_owned(), items, matchers })
+        let matchers = items
+            .iter()
+            .map(|l| crate::pattern::ActionMatcher::new(&l.value))
+            .collect();
+        Ok(ActionElement {
+            negated,
+            span: node.span,
+            pointer: ptr.to_owned(),
+            items,
+            matchers,
+        })
     }
 
-    fn resource(&self, node: &Node, ptr: &str, negated: bool, version: Version) -> R<ResourceElement> {
+    fn resource(
+        &self,
+        node: &Node,
+        ptr: &str,
+        negated: bool,
+        version: Version,
+    ) -> R<ResourceElement> {
         let items = self
             .strings(node, ptr, "`Resource`")?
             .into_iter()
@@ -323,14 +407,26 @@ impl Builder<'_> {
                 } else if template.has_variables() {
                     ResourcePattern::Template(template)
                 } else if split_arn(&l.value).is_some() || l.value.starts_with("arn:") {
-                    ResourcePattern::Arn(split_glob_arn(&Glob::new(&l.value)))
+                    ResourcePattern::Arn(super::ArnPattern::new(split_glob_arn(&Glob::new(
+                        &l.value,
+                    ))))
                 } else {
                     ResourcePattern::Other(Glob::new(&l.value))
                 };
-                Located { value, raw: l.raw, span: l.span, pointer: l.pointer }
+                Located {
+                    value,
+                    raw: l.raw,
+                    span: l.span,
+                    pointer: l.pointer,
+                }
             })
             .collect();
-        Ok(ResourceElement { negated, span: node.span, pointer: ptr.to_owned(), items })
+        Ok(ResourceElement {
+            negated,
+            span: node.span,
+            pointer: ptr.to_owned(),
+            items,
+        })
     }
 
     fn principal(&self, node: &Node, ptr: &str, negated: bool) -> R<PrincipalElement> {
@@ -371,7 +467,12 @@ impl Builder<'_> {
                                 ));
                             }
                         };
-                        items.push(Located { value, raw: l.raw, span: l.span, pointer: l.pointer });
+                        items.push(Located {
+                            value,
+                            raw: l.raw,
+                            span: l.span,
+                            pointer: l.pointer,
+                        });
                     }
                 }
             }
@@ -379,21 +480,34 @@ impl Builder<'_> {
                 return Err(self.err(
                     node.span,
                     ptr,
-                    format!("`Principal` must be \"*\" or an object, found {}", other.type_name()),
+                    format!(
+                        "`Principal` must be \"*\" or an object, found {}",
+                        other.type_name()
+                    ),
                 ));
             }
         }
-        Ok(PrincipalElement { negated, span: node.span, pointer: ptr.to_owned(), items })
+        Ok(PrincipalElement {
+            negated,
+            span: node.span,
+            pointer: ptr.to_owned(),
+            items,
+        })
     }
 
     fn conditions(&self, node: &Node, ptr: &str, version: Version) -> R<Vec<Condition>> {
         let mut out = Vec::new();
         for op_m in self.object(node, ptr, "`Condition`")? {
             let op_ptr = child(ptr, &op_m.key);
-            let op = Operator::parse(&op_m.key).map_err(|msg| self.err(op_m.key_span, &op_ptr, msg))?;
+            let op =
+                Operator::parse(&op_m.key).map_err(|msg| self.err(op_m.key_span, &op_ptr, msg))?;
             let keys = self.object(&op_m.value, &op_ptr, &format!("the `{}` block", op_m.key))?;
             if keys.is_empty() {
-                return Err(self.err(op_m.value.span, &op_ptr, format!("the `{}` block has no condition keys", op_m.key)));
+                return Err(self.err(
+                    op_m.value.span,
+                    &op_ptr,
+                    format!("the `{}` block has no condition keys", op_m.key),
+                ));
             }
             for key_m in keys {
                 let key_ptr = child(&op_ptr, &key_m.key);
@@ -433,14 +547,26 @@ impl Builder<'_> {
                     return Err(self.err(
                         n.span,
                         &p,
-                        format!("a condition value must be a string, number or boolean, found {}", other.type_name()),
+                        format!(
+                            "a condition value must be a string, number or boolean, found {}",
+                            other.type_name()
+                        ),
                     ));
                 }
             };
-            Ok(Located { raw: s.clone(), value: s, span: n.span, pointer: p })
+            Ok(Located {
+                raw: s.clone(),
+                value: s,
+                span: n.span,
+                pointer: p,
+            })
         };
         match &node.value {
-            Json::Array(items) => items.iter().enumerate().map(|(i, n)| scalar(n, format!("{ptr}/{i}"))).collect(),
+            Json::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| scalar(n, format!("{ptr}/{i}")))
+                .collect(),
             _ => Ok(vec![scalar(node, ptr.to_owned())?]),
         }
     }
@@ -454,6 +580,10 @@ fn child(ptr: &str, key: &str) -> String {
 mod tests;
 
 fn with_article(label: &str) -> String {
-    let article = if label.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    let article = if label.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {label}")
 }

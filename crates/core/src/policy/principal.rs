@@ -22,11 +22,24 @@ pub enum AwsPrincipal {
     /// `arn:<partition>:iam::<account>:user/<path/>name`.
     User { arn: String, account: String },
     /// `arn:<partition>:iam::<account>:role/<path/>name`.
-    Role { arn: String, account: String, name: String },
+    Role {
+        arn: String,
+        account: String,
+        name: String,
+    },
     /// `arn:<partition>:sts::<account>:assumed-role/<role-name>/<session>`.
-    AssumedRole { arn: String, account: String, role_name: String, session: String },
+    AssumedRole {
+        arn: String,
+        account: String,
+        role_name: String,
+        session: String,
+    },
     /// `arn:<partition>:sts::<account>:federated-user/<name>`.
-    FederatedUser { arn: String, account: String, name: String },
+    FederatedUser {
+        arn: String,
+        account: String,
+        name: String,
+    },
     /// Anything else: a unique id (`AROA...`, left by a deleted role) or another ARN.
     Other { value: String },
 }
@@ -35,9 +48,13 @@ impl AwsPrincipal {
     /// Classifies an account id or principal ARN.
     pub fn parse(value: &str) -> AwsPrincipal {
         if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
-            return AwsPrincipal::Account { account: value.to_owned() };
+            return AwsPrincipal::Account {
+                account: value.to_owned(),
+            };
         }
-        let other = || AwsPrincipal::Other { value: value.to_owned() };
+        let other = || AwsPrincipal::Other {
+            value: value.to_owned(),
+        };
         let Some(parts) = crate::pattern::split_arn(value) else {
             return other();
         };
@@ -48,10 +65,17 @@ impl AwsPrincipal {
                 if resource == "root" {
                     AwsPrincipal::Account { account }
                 } else if resource.starts_with("user/") {
-                    AwsPrincipal::User { arn: value.to_owned(), account }
+                    AwsPrincipal::User {
+                        arn: value.to_owned(),
+                        account,
+                    }
                 } else if let Some(rest) = resource.strip_prefix("role/") {
                     let name = rest.rsplit('/').next().unwrap_or(rest).to_owned();
-                    AwsPrincipal::Role { arn: value.to_owned(), account, name }
+                    AwsPrincipal::Role {
+                        arn: value.to_owned(),
+                        account,
+                        name,
+                    }
                 } else {
                     other()
                 }
@@ -68,7 +92,11 @@ impl AwsPrincipal {
                         None => other(),
                     }
                 } else if let Some(name) = resource.strip_prefix("federated-user/") {
-                    AwsPrincipal::FederatedUser { arn: value.to_owned(), account, name: name.to_owned() }
+                    AwsPrincipal::FederatedUser {
+                        arn: value.to_owned(),
+                        account,
+                        name: name.to_owned(),
+                    }
                 } else {
                     other()
                 }
@@ -99,11 +127,15 @@ mod tests {
         // AWS: the account may be given as a bare id or as the account's root ARN.
         assert_eq!(
             AwsPrincipal::parse("123456789012"),
-            AwsPrincipal::Account { account: "123456789012".into() }
+            AwsPrincipal::Account {
+                account: "123456789012".into()
+            }
         );
         assert_eq!(
             AwsPrincipal::parse("arn:aws:iam::123456789012:root"),
-            AwsPrincipal::Account { account: "123456789012".into() }
+            AwsPrincipal::Account {
+                account: "123456789012".into()
+            }
         );
         assert!(matches!(
             AwsPrincipal::parse("arn:aws:iam::123456789012:role/path/to/Admin"),
@@ -117,6 +149,9 @@ mod tests {
             AwsPrincipal::parse("arn:aws:sts::123456789012:federated-user/bob"),
             AwsPrincipal::FederatedUser { name, .. } if name == "bob"
         ));
-        assert!(matches!(AwsPrincipal::parse("AROAEXAMPLEID"), AwsPrincipal::Other { .. }));
+        assert!(matches!(
+            AwsPrincipal::parse("AROAEXAMPLEID"),
+            AwsPrincipal::Other { .. }
+        ));
     }
 }

@@ -58,9 +58,20 @@ impl Rule for BucketAclMissingWrite {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let Some(acl) = cx.analysis.evidence.bucket.acl.get() else { return };
-        for check in cx.analysis.checks.iter().filter(|c| c.kind == CheckKind::S3) {
-            for b in check.blocks.iter().filter(|b| b.code == "bucket-acl-no-write") {
+        let Some(acl) = cx.analysis.evidence.bucket.acl.get() else {
+            return;
+        };
+        for check in cx
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::S3)
+        {
+            for b in check
+                .blocks
+                .iter()
+                .filter(|b| b.code == "bucket-acl-no-write")
+            {
                 let ownership = cx
                     .analysis
                     .evidence
@@ -70,16 +81,37 @@ impl Rule for BucketAclMissingWrite {
                     .map_or("not configured (ACLs enabled)", |o| o.as_str());
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
                 f.check = Some(check.action.clone());
-                f.notes.push(format!("Object Ownership is {ownership}, so S3 uses the bucket ACL"));
+                f.notes.push(format!(
+                    "Object Ownership is {ownership}, so S3 uses the bucket ACL"
+                ));
                 let granted: Vec<String> = acl
                     .grants
                     .iter()
-                    .map(|g| format!("`{}` to {}", g.permission.as_str(), grantee_words(&g.grantee)))
+                    .map(|g| {
+                        format!(
+                            "`{}` to {}",
+                            g.permission.as_str(),
+                            grantee_words(&g.grantee)
+                        )
+                    })
                     .collect();
-                f.notes.push(format!("the ACL grants: {}", if granted.is_empty() { "nothing".into() } else { granted.join(", ") }));
+                f.notes.push(format!(
+                    "the ACL grants: {}",
+                    if granted.is_empty() {
+                        "nothing".into()
+                    } else {
+                        granted.join(", ")
+                    }
+                ));
                 f.fix = Some(Fix::new(
-                    format!("grant the bucket owner's canonical user `{}` `FULL_CONTROL` in the bucket ACL", acl.owner_id),
-                    vec![Change::AddAclGrant { canonical_id: acl.owner_id.clone(), permission: AclPermission::FullControl }],
+                    format!(
+                        "grant the bucket owner's canonical user `{}` `FULL_CONTROL` in the bucket ACL",
+                        acl.owner_id
+                    ),
+                    vec![Change::AddAclGrant {
+                        canonical_id: acl.owner_id.clone(),
+                        permission: AclPermission::FullControl,
+                    }],
                 ));
             }
         }
@@ -88,8 +120,14 @@ impl Rule for BucketAclMissingWrite {
 
 fn grantee_words(g: &Grantee) -> String {
     match g {
-        Grantee::CanonicalUser { id, display_name: Some(n) } => format!("canonical user `{id}` ({n})"),
-        Grantee::CanonicalUser { id, display_name: None } => format!("canonical user `{id}`"),
+        Grantee::CanonicalUser {
+            id,
+            display_name: Some(n),
+        } => format!("canonical user `{id}` ({n})"),
+        Grantee::CanonicalUser {
+            id,
+            display_name: None,
+        } => format!("canonical user `{id}`"),
         Grantee::Group { uri } => format!("group `{}`", uri.rsplit('/').next().unwrap_or(uri)),
         Grantee::Email { address } => format!("email grantee `{address}`"),
     }

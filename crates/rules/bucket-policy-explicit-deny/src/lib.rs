@@ -68,9 +68,20 @@ why403_core::declare_rule! {
 
 impl Rule for BucketPolicyExplicitDeny {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        for check in cx.analysis.checks.iter().filter(|c| c.kind == CheckKind::S3) {
-            for at in cx.denies(check).into_iter().filter(|at| at.layer == Layer::Resource) {
-                let Some((policy, st)) = cx.statement(check, at) else { continue };
+        for check in cx
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::S3)
+        {
+            for at in cx
+                .denies(check)
+                .into_iter()
+                .filter(|at| at.layer == Layer::Resource)
+            {
+                let Some((policy, st)) = cx.statement(check, at) else {
+                    continue;
+                };
                 // An explicit deny decides whatever the unreadable evidence says.
                 let confidence = Confidence::Confirmed;
                 let f = out.emit(
@@ -84,13 +95,20 @@ impl Rule for BucketPolicyExplicitDeny {
                     ),
                 );
                 f.check = Some(check.action.clone());
-                f.labels.push(label(policy, st.effect_span, &format!("{}/Effect", st.pointer), false, "this statement denies"));
+                f.labels.push(label(
+                    policy,
+                    st.effect_span,
+                    &format!("{}/Effect", st.pointer),
+                    false,
+                    "this statement denies",
+                ));
                 // Point at what made the statement apply: each condition, or the statement.
                 let mut header_fix = None;
                 for c in &st.conditions {
                     let why = explain_condition_holds(c, &check.request.context);
                     let primary = !f.labels.iter().any(|l| l.primary);
-                    f.labels.push(label(policy, c.key_span, &c.key_pointer, primary, why));
+                    f.labels
+                        .push(label(policy, c.key_span, &c.key_pointer, primary, why));
                     if header_fix.is_none() {
                         header_fix = header_fix_for(c);
                     }
@@ -103,8 +121,14 @@ impl Rule for BucketPolicyExplicitDeny {
                 f.fix = Some(match header_fix {
                     Some((changes, sentence)) => Fix::new(sentence, changes),
                     None => Fix::new(
-                        format!("remove or narrow statement `{}` of the bucket policy", st.label()),
-                        vec![Change::RemoveStatement { target: PolicyTarget::BucketPolicy, statement: st.index }],
+                        format!(
+                            "remove or narrow statement `{}` of the bucket policy",
+                            st.label()
+                        ),
+                        vec![Change::RemoveStatement {
+                            target: PolicyTarget::BucketPolicy,
+                            statement: st.index,
+                        }],
                     ),
                 });
             }

@@ -58,11 +58,22 @@ why403_core::declare_rule! {
 
 impl Rule for IdentityPolicyMissingPutObject {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let Some(RequestPrincipal::Aws(_)) = &cx.analysis.principal else { return };
+        let Some(RequestPrincipal::Aws(_)) = &cx.analysis.principal else {
+            return;
+        };
         let req = &cx.analysis.request;
-        for check in cx.analysis.checks.iter().filter(|c| c.kind == CheckKind::S3) {
+        for check in cx
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::S3)
+        {
             let blocked = check.eval.decision == Decision::ImplicitlyDenied
-                && check.eval.blocked_by.iter().any(|b| b.layer == Layer::Identity);
+                && check
+                    .eval
+                    .blocked_by
+                    .iter()
+                    .any(|b| b.layer == Layer::Identity);
             let unknown = check.is_synthetic(Layer::Identity, 0);
             let possible = unknown && check.outcome == CheckOutcome::Indeterminate;
             if !(blocked || possible) {
@@ -90,33 +101,48 @@ impl Rule for IdentityPolicyMissingPutObject {
             let mut classic = None;
             for (at, m) in cx.traces(check, Layer::Identity) {
                 let Match::Miss(miss) = m else { continue };
-                let Some((policy, st)) = cx.statement(check, at) else { continue };
+                let Some((policy, st)) = cx.statement(check, at) else {
+                    continue;
+                };
                 if st.effect != Effect::Allow || miss.element == Element::Action {
                     continue;
                 }
                 if miss.element == Element::Resource
                     && let Some(r) = &st.resource
                     && !r.negated
-                    && r.items.iter().any(|l| l.raw == bucket_arn && matches!(l.value, ResourcePattern::Arn(_)))
+                    && r.items
+                        .iter()
+                        .any(|l| l.raw == bucket_arn && matches!(l.value, ResourcePattern::Arn(_)))
                 {
                     classic.get_or_insert((at, policy, st));
                 }
                 near.push((policy, st, explain_miss(st, &miss, &check.request)));
             }
-            let confidence = if check.missing.is_empty() { Confidence::Confirmed } else { Confidence::Likely };
+            let confidence = if check.missing.is_empty() {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
             let message = match classic {
                 Some((_, _, st)) => format!(
                     "identity policy statement `{}` allows `{}` on the bucket `{bucket_arn}`, not on its objects `{bucket_arn}/*`",
                     st.label(),
                     check.action
                 ),
-                None => format!("no identity-based policy of `{who}` allows `{}` on `{}`", check.action, check.request.resource),
+                None => format!(
+                    "no identity-based policy of `{who}` allows `{}` on `{}`",
+                    check.action, check.request.resource
+                ),
             };
             let f = out.emit(Role::Cause, confidence, message);
             f.check = Some(check.action.clone());
-            f.notes.push(format!("the upload needs `{}` because {}", check.action, check.reason));
+            f.notes.push(format!(
+                "the upload needs `{}` because {}",
+                check.action, check.reason
+            ));
             for (i, (policy, _, e)) in near.iter().enumerate() {
-                f.labels.push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
+                f.labels
+                    .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
             }
             f.missing = check.missing.clone();
             let fix = classic.and_then(|(at, policy, st)| {
@@ -128,7 +154,11 @@ impl Rule for IdentityPolicyMissingPutObject {
                     other => *other = serde_json::json!([other.clone(), object_arn.clone()]),
                 }
                 Some(Fix::new(
-                    format!("add `{object_arn}` to the `Resource` of statement `{}` of {}", st.label(), policy.name),
+                    format!(
+                        "add `{object_arn}` to the `Resource` of statement `{}` of {}",
+                        st.label(),
+                        policy.name
+                    ),
                     vec![Change::ReplaceStatement {
                         target: PolicyTarget::Identity(at.policy as usize),
                         statement: st.index,

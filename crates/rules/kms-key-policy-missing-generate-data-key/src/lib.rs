@@ -2,7 +2,9 @@
 //! that encrypts the upload (`kms:GenerateDataKey`, and `kms:Decrypt` for multipart uploads).
 
 use why403_core::analysis::{CheckKind, CheckOutcome};
-use why403_core::eval::{Decision, Element, Grant, Layer, Match, explain_condition_holds, explain_miss};
+use why403_core::eval::{
+    Decision, Element, Grant, Layer, Match, explain_condition_holds, explain_miss,
+};
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
 use why403_core::policy::Effect;
 use why403_core::rule::{Emitter, Rule, RuleContext, label};
@@ -65,7 +67,12 @@ why403_core::declare_rule! {
 
 impl Rule for KmsKeyPolicyMissingGenerateDataKey {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let kms: Vec<_> = cx.analysis.checks.iter().filter(|c| c.kind == CheckKind::Kms).collect();
+        let kms: Vec<_> = cx
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::Kms)
+            .collect();
         let actions: Vec<String> = kms.iter().map(|c| c.action.clone()).collect();
         for check in kms {
             if !check.blocks.is_empty() || check.kms_grant.is_some() {
@@ -81,7 +88,9 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
             let role_arn = who.clone();
             let key_policy_unknown = check.is_synthetic(Layer::Resource, 0);
             let denied = check.outcome == CheckOutcome::Denied;
-            if check.outcome == CheckOutcome::Indeterminate && (key_policy_unknown || check.set.resource.is_none()) {
+            if check.outcome == CheckOutcome::Indeterminate
+                && (key_policy_unknown || check.set.resource.is_none())
+            {
                 let f = out.emit(
                     Role::Cause,
                     Confidence::Possible,
@@ -96,31 +105,68 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
             }
             let eval = &check.eval;
             let key_denies = eval.decision == Decision::ExplicitlyDenied
-                && eval.deciding.iter().any(|at| at.layer == Layer::Resource && !check.is_synthetic(at.layer, at.level));
+                && eval.deciding.iter().any(|at| {
+                    at.layer == Layer::Resource && !check.is_synthetic(at.layer, at.level)
+                });
             let no_key_grant = eval.decision == Decision::ImplicitlyDenied
                 && eval.blocked_by.iter().any(|b| b.layer == Layer::Resource);
             let iam_missing = eval.decision == Decision::ImplicitlyDenied
                 && eval.grant == Grant::Account
                 && eval.blocked_by.iter().any(|b| b.layer == Layer::Identity);
-            let confidence = if check.missing.is_empty() { Confidence::Confirmed } else { Confidence::Likely };
-            let Some(key_policy) = check.set.resource.as_ref() else { continue };
+            let confidence = if check.missing.is_empty() {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
+            let Some(key_policy) = check.set.resource.as_ref() else {
+                continue;
+            };
             if key_denies {
-                for at in eval.deciding.iter().filter(|at| at.layer == Layer::Resource) {
-                    let Some((policy, st)) = cx.statement(check, *at) else { continue };
+                for at in eval
+                    .deciding
+                    .iter()
+                    .filter(|at| at.layer == Layer::Resource)
+                {
+                    let Some((policy, st)) = cx.statement(check, *at) else {
+                        continue;
+                    };
                     // An explicit deny decides whatever the unreadable evidence says.
                     let f = out.emit(
                         Role::Cause,
                         Confidence::Confirmed,
-                        format!("explicit deny in statement `{}` of the {} denies `{}`", st.label(), policy.name, check.action),
+                        format!(
+                            "explicit deny in statement `{}` of the {} denies `{}`",
+                            st.label(),
+                            policy.name,
+                            check.action
+                        ),
                     );
                     f.check = Some(check.action.clone());
-                    f.labels.push(label(policy, st.effect_span, &format!("{}/Effect", st.pointer), st.conditions.is_empty(), "this statement denies"));
+                    f.labels.push(label(
+                        policy,
+                        st.effect_span,
+                        &format!("{}/Effect", st.pointer),
+                        st.conditions.is_empty(),
+                        "this statement denies",
+                    ));
                     for (i, c) in st.conditions.iter().enumerate() {
-                        f.labels.push(label(policy, c.key_span, &c.key_pointer, i == 0, explain_condition_holds(c, &check.request.context)));
+                        f.labels.push(label(
+                            policy,
+                            c.key_span,
+                            &c.key_pointer,
+                            i == 0,
+                            explain_condition_holds(c, &check.request.context),
+                        ));
                     }
                     f.fix = Some(Fix::new(
-                        format!("remove or narrow statement `{}` of the key policy", st.label()),
-                        vec![Change::RemoveStatement { target: PolicyTarget::KeyPolicy, statement: st.index }],
+                        format!(
+                            "remove or narrow statement `{}` of the key policy",
+                            st.label()
+                        ),
+                        vec![Change::RemoveStatement {
+                            target: PolicyTarget::KeyPolicy,
+                            statement: st.index,
+                        }],
                     ));
                 }
                 continue;
@@ -134,25 +180,38 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
                     check.action
                 )
             } else {
-                format!("the key policy of `{key}` does not allow `{who}` to use `{}`", check.action)
+                format!(
+                    "the key policy of `{key}` does not allow `{who}` to use `{}`",
+                    check.action
+                )
             };
             let f = out.emit(Role::Cause, confidence, message);
             f.check = Some(check.action.clone());
-            f.notes.push(format!("S3 needs `{}` because {}", check.action, check.reason));
+            f.notes.push(format!(
+                "S3 needs `{}` because {}",
+                check.action, check.reason
+            ));
             // Key policy statements that came close: they allow, cover the action, but miss.
             for (at, m) in cx.traces(check, Layer::Resource) {
                 let Match::Miss(miss) = m else { continue };
-                let Some((policy, st)) = cx.statement(check, at) else { continue };
+                let Some((policy, st)) = cx.statement(check, at) else {
+                    continue;
+                };
                 if st.effect == Effect::Allow && miss.element != Element::Action {
                     let e = explain_miss(st, &miss, &check.request);
                     let primary = f.labels.is_empty();
-                    f.labels.push(label(policy, e.span, &e.pointer, primary, e.message));
+                    f.labels
+                        .push(label(policy, e.span, &e.pointer, primary, e.message));
                 }
             }
-            let kms_actions: Vec<serde_json::Value> = actions.iter().map(|a| a.as_str().into()).collect();
+            let kms_actions: Vec<serde_json::Value> =
+                actions.iter().map(|a| a.as_str().into()).collect();
             f.fix = Some(if iam_missing {
                 Fix::new(
-                    format!("allow `{}` on `{key}` in a policy attached to `{who}`", actions.join("` and `")),
+                    format!(
+                        "allow `{}` on `{key}` in a policy attached to `{who}`",
+                        actions.join("` and `")
+                    ),
                     vec![Change::AddIdentityPolicy {
                         name: "AllowUploadKey".into(),
                         document: serde_json::json!({
@@ -164,7 +223,10 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
             } else {
                 let _ = key_policy;
                 Fix::new(
-                    format!("add a key policy statement that allows `{role_arn}` to use `{}`", actions.join("` and `")),
+                    format!(
+                        "add a key policy statement that allows `{role_arn}` to use `{}`",
+                        actions.join("` and `")
+                    ),
                     vec![Change::AddStatement {
                         target: PolicyTarget::KeyPolicy,
                         statement: serde_json::json!({

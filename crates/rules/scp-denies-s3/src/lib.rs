@@ -55,7 +55,12 @@ why403_core::declare_rule! {
 
 impl Rule for ScpDeniesS3 {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let levels = cx.analysis.evidence.caller_org.get().and_then(|o| o.scps.get());
+        let levels = cx
+            .analysis
+            .evidence
+            .caller_org
+            .get()
+            .and_then(|o| o.scps.get());
         let level_name = |l: u16| {
             levels.and_then(|ls| ls.get(l as usize)).map_or_else(
                 || format!("level {l}"),
@@ -67,12 +72,22 @@ impl Rule for ScpDeniesS3 {
         };
         for check in &cx.analysis.checks {
             let eval = &check.eval;
-            let confidence = if check.missing.is_empty() { Confidence::Confirmed } else { Confidence::Likely };
+            let confidence = if check.missing.is_empty() {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
             if eval.decision == Decision::ExplicitlyDenied {
                 // An explicit deny decides whatever the unreadable evidence says.
                 let confidence = Confidence::Confirmed;
-                for at in cx.denies(check).into_iter().filter(|at| at.layer == Layer::Scp) {
-                    let Some((policy, st)) = cx.statement(check, at) else { continue };
+                for at in cx
+                    .denies(check)
+                    .into_iter()
+                    .filter(|at| at.layer == Layer::Scp)
+                {
+                    let Some((policy, st)) = cx.statement(check, at) else {
+                        continue;
+                    };
                     let f = out.emit(
                         Role::Cause,
                         confidence,
@@ -84,7 +99,10 @@ impl Rule for ScpDeniesS3 {
                         ),
                     );
                     f.check = Some(check.action.clone());
-                    f.notes.push(format!("the SCP applies at {} of the organization path", level_name(at.level)));
+                    f.notes.push(format!(
+                        "the SCP applies at {} of the organization path",
+                        level_name(at.level)
+                    ));
                     f.labels.push(label(
                         policy,
                         st.action.span,
@@ -94,22 +112,41 @@ impl Rule for ScpDeniesS3 {
                     ));
                     let mut header_fix = None;
                     for (i, c) in st.conditions.iter().enumerate() {
-                        f.labels.push(label(policy, c.key_span, &c.key_pointer, i == 0, explain_condition_holds(c, &check.request.context)));
+                        f.labels.push(label(
+                            policy,
+                            c.key_span,
+                            &c.key_pointer,
+                            i == 0,
+                            explain_condition_holds(c, &check.request.context),
+                        ));
                         header_fix = header_fix.or_else(|| header_fix_for(c));
                     }
                     f.fix = Some(match header_fix {
                         Some((changes, sentence)) => Fix::new(sentence, changes),
                         None => Fix::new(
-                            format!("ask the organization's administrators to remove or narrow statement `{}` of {}", st.label(), policy.name),
+                            format!(
+                                "ask the organization's administrators to remove or narrow statement `{}` of {}",
+                                st.label(),
+                                policy.name
+                            ),
                             vec![Change::RemoveStatement {
-                                target: PolicyTarget::Scp { level: at.level as usize, index: at.policy as usize },
+                                target: PolicyTarget::Scp {
+                                    level: at.level as usize,
+                                    index: at.policy as usize,
+                                },
                                 statement: st.index,
                             }],
                         ),
                     });
                 }
-            } else if eval.decision == Decision::ImplicitlyDenied && check.outcome == CheckOutcome::Denied {
-                for b in eval.blocked_by.iter().filter(|b| b.layer == Layer::Scp && !check.is_synthetic(b.layer, b.level)) {
+            } else if eval.decision == Decision::ImplicitlyDenied
+                && check.outcome == CheckOutcome::Denied
+            {
+                for b in eval
+                    .blocked_by
+                    .iter()
+                    .filter(|b| b.layer == Layer::Scp && !check.is_synthetic(b.layer, b.level))
+                {
                     let f = out.emit(
                         Role::Cause,
                         confidence,
@@ -124,12 +161,22 @@ impl Rule for ScpDeniesS3 {
                         for p in &lv.policies {
                             if let Some(st) = p.statements.first() {
                                 let primary = f.labels.is_empty();
-                                f.labels.push(label(p, st.action.span, &st.action.pointer, primary, format!("does not allow `{}`", check.action)));
+                                f.labels.push(label(
+                                    p,
+                                    st.action.span,
+                                    &st.action.pointer,
+                                    primary,
+                                    format!("does not allow `{}`", check.action),
+                                ));
                             }
                         }
                     }
                     f.fix = Some(Fix::new(
-                        format!("ask the organization's administrators to attach `FullAWSAccess` (or an SCP allowing `{}`) to {}", check.action, level_name(b.level)),
+                        format!(
+                            "ask the organization's administrators to attach `FullAWSAccess` (or an SCP allowing `{}`) to {}",
+                            check.action,
+                            level_name(b.level)
+                        ),
                         vec![Change::AttachScp {
                             level: b.level as usize,
                             name: "FullAWSAccess".into(),
@@ -140,11 +187,16 @@ impl Rule for ScpDeniesS3 {
                         }],
                     ));
                 }
-            } else if check.outcome == CheckOutcome::Indeterminate && check.is_synthetic(Layer::Scp, 0) {
+            } else if check.outcome == CheckOutcome::Indeterminate
+                && check.is_synthetic(Layer::Scp, 0)
+            {
                 let f = out.emit(
                     Role::Cause,
                     Confidence::Possible,
-                    format!("the organization's SCPs could not be read; one may deny `{}`", check.action),
+                    format!(
+                        "the organization's SCPs could not be read; one may deny `{}`",
+                        check.action
+                    ),
                 );
                 f.check = Some(check.action.clone());
                 f.missing = check.missing.clone();

@@ -1,0 +1,303 @@
+//! The collection: which reads wait for which, and how their answers become the request and
+//! the [`Evidence`].
+//!
+//! Round 1 needs nothing: the caller (`GetCallerIdentity`), the bucket's Region
+//! (`HeadBucket`), the organization (`DescribeOrganization`, `ListRoots`) and the credentials'
+//! canonical id (`ListBuckets`). Round 2 needs the caller or the Region: the identity, every
+//! bucket configuration read, the account's Block Public Access, the organization path, and
+//! the KMS key when the request's headers name it. The key named by the bucket's default
+//! encryption comes in round 3. A single-account diagnosis takes 3 or 4 rounds.
+
+use std::time::{Instant, SystemTime};
+
+use aws_smithy_types::date_time::{DateTime, Format};
+use why403_core::evidence::{BucketEvidence, Caller, Evidence, IdentityKind, Slot, Unavailable};
+use why403_core::upload::{Credentials, UploadRequest};
+
+use crate::call::{Api, CallOutcome, Tracker, classify, slot};
+use crate::config::Clients;
+use crate::who::Who;
+use crate::{CollectError, Collected, Stats, bucket, identity, kms, org};
+
+const OWNER_NEEDS: &[&str] = &["s3:GetBucketAcl", "s3:ListAllMyBuckets"];
+
+pub(crate) async fn run(
+    c: &Clients,
+    target: &UploadRequest,
+    principal: Option<&str>,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Collected, CollectError> {
+    let start = Instant::now();
+    let tr = Tracker::new(progress);
+    let given = principal
+        .map(|p| Who::parse(p).map_err(|message| CollectError::Principal { message }))
+        .transpose()?;
+    let name = target.bucket.as_str();
+
+    // The branches are boxed: joined unboxed, their futures nest into one that overflows a
+    // thread's stack in debug builds.
+    let (me, region, org_info, root, own_canonical) = tokio::join!(
+        Box::pin(caller(&tr, c, 1)),
+        Box::pin(bucket::region(&tr, c, name, 1)),
+        Box::pin(org::describe(&tr, c, 1)),
+        Box::pin(org::root(&tr, c, 1)),
+        Box::pin(bucket::own_canonical_id(&tr, c, 1)),
+    );
+    let me = me?;
+    let region = region?;
+    let who = match given {
+        Some(w) => w,
+        None => Who::parse(&me.arn).map_err(|m| CollectError::Principal {
+            message: format!(
+                "the credentials' caller `{}` cannot be diagnosed ({m}); name the uploader with --principal",
+                me.arn
+            ),
+        })?,
+    };
+    let bucket_region = region.as_ref().ok().map(String::as_str);
+
+    let bucket_and_key = async {
+        match kms::from_headers(target) {
+            Some(used) => {
+                tokio::join!(
+                    Box::pin(bucket::read(&tr, c, name, bucket_region, 2)),
+                    Box::pin(kms::read(&tr, c, used, bucket_region, 2))
+                )
+            }
+            None => {
+                let b = Box::pin(bucket::read(&tr, c, name, bucket_region, 2)).await;
+                let enc = slot(b.encryption.clone());
+                let key =
+                    Box::pin(kms::read(&tr, c, kms::from_default(&enc), bucket_region, 3)).await;
+                (b, key)
+            }
+        }
+    };
+    let caller_org = async {
+        match &org_info {
+            Ok(info) => Slot::Collected(
+                Box::pin(org::organization(&tr, c, info, who.account(), &root, 2)).await,
+            ),
+            Err(f) => f.slot(),
+        }
+    };
+    let (identity, (b, kms_key), account_pab, caller_org) = tokio::join!(
+        Box::pin(identity::read(&tr, c, &who, &me.account, 2)),
+        Box::pin(bucket_and_key),
+        Box::pin(bucket::account_public_access_block(&tr, c, &me.account, 2)),
+        Box::pin(caller_org),
+    );
+
+    let mut canonical_ids = std::collections::BTreeMap::new();
+    if let Ok(id) = &own_canonical {
+        canonical_ids.insert(id.clone(), me.account.clone());
+    }
+    let owner_account = owner(&b, &canonical_ids, &me.account);
+    let account_public_access_block = match owner_account.get() {
+        Some(o) if *o == me.account => slot(account_pab),
+        Some(o) => Slot::Unavailable(Unavailable {
+            reason: format!(
+                "the bucket is in account `{o}`; its account-level Block Public Access can be \
+                 read only with credentials of that account"
+            ),
+            needs: vec!["s3:GetAccountPublicAccessBlock".to_owned()],
+        }),
+        None => Slot::Unavailable(Unavailable {
+            reason: "the bucket owner's account is unknown, so its account-level Block Public Access cannot be read".to_owned(),
+            needs: vec!["s3:GetAccountPublicAccessBlock".to_owned()],
+        }),
+    };
+    let bucket_org = match (owner_account.get(), &org_info) {
+        (Some(o), _) if o == who.account() => Slot::NotApplicable,
+        (Some(o), Ok(info)) => {
+            // Only the caller's organization can be walked; the owner may be in it.
+            let got = Box::pin(org::organization(&tr, c, info, o, &root, 3)).await;
+            match (&got.scps, &got.rcps) {
+                (Slot::Unavailable(u), _) | (_, Slot::Unavailable(u)) => {
+                    Slot::Unavailable(Unavailable {
+                        reason: format!(
+                            "the bucket owner's account `{o}` may not be in organization `{}`: {}",
+                            info.id, u.reason
+                        ),
+                        needs: u.needs.clone(),
+                    })
+                }
+                _ => Slot::Collected(got),
+            }
+        }
+        (Some(_), Err(f)) => f.slot(),
+        (None, _) => Slot::Unavailable(Unavailable {
+            reason: "the bucket owner's account is unknown, so its organization cannot be read"
+                .to_owned(),
+            needs: vec!["organizations:DescribeOrganization".to_owned()],
+        }),
+    };
+
+    let caller = match principal {
+        None => Slot::Collected(me.clone()),
+        Some(_) => given_caller(&who, &identity),
+    };
+    let session_policy = if who.has_session() {
+        Slot::Unavailable(Unavailable {
+            reason: "session policies cannot be read from AWS".to_owned(),
+            needs: Vec::new(),
+        })
+    } else {
+        Slot::NotApplicable
+    };
+
+    let evidence = Evidence {
+        caller,
+        identity,
+        session_policy,
+        bucket: BucketEvidence {
+            name: name.to_owned(),
+            region: slot(region),
+            owner_account,
+            policy: slot(b.policy),
+            acl: slot(b.acl),
+            encryption: slot(b.encryption),
+            ownership: slot(b.ownership),
+            public_access_block: slot(b.public_access_block),
+            request_payer: slot(b.request_payer),
+        },
+        account_public_access_block,
+        kms_key,
+        caller_org,
+        bucket_org,
+        vpc_endpoint_policy: Slot::NotApplicable,
+        canonical_ids,
+    };
+
+    let mut request = target.clone();
+    request.principal = Some(who.arn());
+    request.credentials = if who.has_session() {
+        Credentials::Temporary
+    } else {
+        Credentials::LongTerm
+    };
+    if request.time.is_none() {
+        request.time = Some(now());
+    }
+
+    let per_call = tr.into_calls();
+    let stats = Stats {
+        calls: per_call.len(),
+        rounds: per_call.iter().map(|c| c.round).max().unwrap_or(0),
+        elapsed: start.elapsed(),
+        per_call,
+    };
+    Ok(Collected {
+        request,
+        evidence,
+        stats,
+    })
+}
+
+/// The credentials' caller. Failing here means nothing else can be read either.
+async fn caller(tr: &Tracker<'_>, c: &Clients, round: u32) -> Result<Caller, CollectError> {
+    let sts = &c.sts;
+    let api = Api::new("sts", "GetCallerIdentity", "sts:GetCallerIdentity");
+    tr.progress(&api.name());
+    let start = Instant::now();
+    let out = match sts.get_caller_identity().send().await {
+        Ok(out) => {
+            tr.record_call(api, round, CallOutcome::Ok, start.elapsed());
+            out
+        }
+        Err(e) => {
+            let f = classify(api, &[], &e);
+            tr.record_call(api, round, f.outcome, start.elapsed());
+            return Err(match e {
+                aws_sdk_sts::error::SdkError::DispatchFailure(_)
+                | aws_sdk_sts::error::SdkError::TimeoutError(_) => {
+                    CollectError::Endpoint { message: f.reason }
+                }
+                _ => CollectError::InvalidCredentials { message: f.reason },
+            });
+        }
+    };
+    match (out.account(), out.arn(), out.user_id()) {
+        (Some(account), Some(arn), Some(user_id)) => Ok(Caller {
+            account: account.to_owned(),
+            arn: arn.to_owned(),
+            user_id: user_id.to_owned(),
+        }),
+        _ => Err(CollectError::Endpoint {
+            message: "sts:GetCallerIdentity answered without `Account`, `Arn` or `UserId`"
+                .to_owned(),
+        }),
+    }
+}
+
+/// The caller named by `--principal`: its unique id comes from its identity.
+fn given_caller(who: &Who, identity: &Slot<why403_core::evidence::Identity>) -> Slot<Caller> {
+    let user_id = match (who, identity.get()) {
+        (Who::User { .. }, Some(i)) if i.kind == IdentityKind::User => Some(i.id.clone()),
+        (Who::Session { session, .. }, Some(i)) if i.kind == IdentityKind::Role => {
+            Some(format!("{}:{session}", i.id))
+        }
+        (Who::Root { account }, _) => Some(account.clone()),
+        _ => None,
+    };
+    match user_id {
+        Some(user_id) => Slot::Collected(Caller {
+            account: who.account().to_owned(),
+            arn: who.arn(),
+            user_id,
+        }),
+        None => Slot::Unavailable(Unavailable {
+            reason: format!(
+                "the unique id of `{}` comes from its IAM identity, which could not be read",
+                who.arn()
+            ),
+            needs: vec!["iam:GetAccountAuthorizationDetails".to_owned()],
+        }),
+    }
+}
+
+/// The bucket owner's account: the credentials' account when the ACL's owner is their
+/// canonical id, or when the bucket policy could be read (S3 answers `GetBucketPolicy` only to
+/// the owner's account; others get 405).
+fn owner(
+    b: &bucket::BucketReads,
+    canonical: &std::collections::BTreeMap<String, String>,
+    creds_account: &str,
+) -> Slot<String> {
+    if let Ok(acl) = &b.acl
+        && let Some(a) = canonical.get(&acl.owner_id.to_ascii_lowercase())
+    {
+        return Slot::Collected(a.clone());
+    }
+    let policy_read = match &b.policy {
+        Ok(_) => true,
+        Err(f) => f.outcome == CallOutcome::Absent,
+    };
+    if policy_read {
+        return Slot::Collected(creds_account.to_owned());
+    }
+    let reason = match &b.acl {
+        Ok(acl) => format!(
+            "the bucket's owner (canonical id `{}`) is not the account `{creds_account}` the \
+             credentials belong to, and S3 does not tell other accounts' ids",
+            acl.owner_id
+        ),
+        Err(f) => format!("the bucket's ACL names its owner: {}", f.reason),
+    };
+    Slot::Unavailable(Unavailable {
+        reason,
+        needs: OWNER_NEEDS.iter().map(|s| (*s).to_owned()).collect(),
+    })
+}
+
+/// Now, as ISO 8601 UTC to the second.
+fn now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| why403_core::analysis::DEFAULT_TIME.to_owned())
+}

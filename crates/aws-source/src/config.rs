@@ -1,0 +1,227 @@
+//! Credentials, Region and endpoint as the AWS CLI resolves them, and the service clients made
+//! from them.
+//!
+//! Credentials are resolved once, up front, with a deadline: the default chain ends at the EC2
+//! instance metadata service, which off EC2 answers nothing. Its own client gives up after a few
+//! one-second attempts; the deadline is the backstop, so a missing configuration is a clear
+//! error within seconds, never a hang. IMDS is not disabled: on EC2 and in containers it is the
+//! legitimate source, as for the AWS CLI. The credentials found are then handed to every client
+//! as they are, so the chain (an SSO token exchange, a `credential_process` run) runs once.
+
+use std::time::Duration;
+
+use aws_config::default_provider::region::DefaultRegionChain;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::config::{ProvideCredentials, SharedCredentialsProvider};
+
+use crate::{CollectError, LiveOptions};
+
+/// How long the credential chain may take (SSO and `credential_process` included).
+const CREDENTIALS_DEADLINE: Duration = Duration::from_secs(30);
+/// How long the Region chain may take (it too ends at instance metadata).
+const REGION_DEADLINE: Duration = Duration::from_secs(5);
+/// The SDK's standard retry mode retries throttling and transient errors with backoff.
+const MAX_ATTEMPTS: u32 = 4;
+
+/// The service clients a collection uses. S3 and KMS clients are re-targeted to the bucket's
+/// and the key's Region as needed, keeping everything else (credentials, endpoint, mocks).
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub s3control: aws_sdk_s3control::Client,
+    pub kms: aws_sdk_kms::Client,
+    /// Organizations with the caller's credentials (`DescribeOrganization` works from any
+    /// member account).
+    pub organizations: aws_sdk_organizations::Client,
+    /// Organizations with the management or delegated administrator credentials
+    /// (`--org-profile`); `None` reads with the caller's.
+    pub org_admin: Option<aws_sdk_organizations::Client>,
+}
+
+impl Clients {
+    /// Loads the configuration for `opts` and makes the clients.
+    pub async fn load(opts: &LiveOptions) -> Result<Clients, CollectError> {
+        let sdk = load_config(opts, opts.profile.as_deref()).await?;
+        let org_sdk = match &opts.org_profile {
+            Some(p) => Some(load_config(opts, Some(p)).await?),
+            None => None,
+        };
+        Ok(Clients::from_sdk(&sdk, org_sdk.as_ref()))
+    }
+
+    /// Makes the clients from loaded configurations (`org_sdk` for the organization reads).
+    pub fn from_sdk(sdk: &SdkConfig, org_sdk: Option<&SdkConfig>) -> Clients {
+        let endpoint = sdk.endpoint_url().map(str::to_owned);
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
+            // Local endpoints (moto, LocalStack) serve buckets by path only.
+            .force_path_style(endpoint.is_some())
+            .build();
+        let mut s3c_conf = aws_sdk_s3control::config::Builder::from(sdk);
+        if let Some(url) = &endpoint {
+            // The endpoint rules put the account id in the host name
+            // (`123456789012.127.0.0.1:5055`), which a local endpoint does not serve.
+            s3c_conf = s3c_conf.endpoint_resolver(FixedEndpoint(url.clone()));
+        }
+        let organizations = aws_sdk_organizations::Client::new(sdk);
+        Clients {
+            sts: aws_sdk_sts::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            s3control: aws_sdk_s3control::Client::from_conf(s3c_conf.build()),
+            kms: aws_sdk_kms::Client::new(sdk),
+            org_admin: org_sdk.map(aws_sdk_organizations::Client::new),
+            organizations,
+        }
+    }
+
+    /// The client for the organization's path and policies.
+    pub(crate) fn org_reader(&self) -> &aws_sdk_organizations::Client {
+        self.org_admin.as_ref().unwrap_or(&self.organizations)
+    }
+
+    /// The S3 client for a Region.
+    pub(crate) fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = self.s3.config();
+        if conf.region().is_some_and(|r| r.as_ref() == region) {
+            return self.s3.clone();
+        }
+        aws_sdk_s3::Client::from_conf(
+            conf.to_builder()
+                .region(Region::new(region.to_owned()))
+                .build(),
+        )
+    }
+
+    /// The KMS client for a Region.
+    pub(crate) fn kms_in(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = self.kms.config();
+        if conf.region().is_some_and(|r| r.as_ref() == region) {
+            return self.kms.clone();
+        }
+        aws_sdk_kms::Client::from_conf(
+            conf.to_builder()
+                .region(Region::new(region.to_owned()))
+                .build(),
+        )
+    }
+}
+
+/// Resolves the configuration of one profile (`None`: the default chain), with its
+/// credentials resolved once.
+pub async fn load_config(
+    opts: &LiveOptions,
+    profile: Option<&str>,
+) -> Result<SdkConfig, CollectError> {
+    let region = match &opts.region {
+        Some(r) => r.clone(),
+        None => {
+            let mut chain = DefaultRegionChain::builder();
+            if let Some(p) = profile {
+                chain = chain.profile_name(p);
+            }
+            let chain = chain.build();
+            match tokio::time::timeout(REGION_DEADLINE, chain.region()).await {
+                Ok(Some(r)) => r.to_string(),
+                // STS, IAM and Organizations answer from anywhere; bucket calls go to the
+                // bucket's Region anyway.
+                Ok(None) | Err(_) => "us-east-1".to_owned(),
+            }
+        }
+    };
+    let timeout = opts.call_timeout();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(timeout)
+                .operation_attempt_timeout(timeout / 2)
+                .build(),
+        );
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = loader.load().await;
+    let owned = profile.map(str::to_owned);
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(CollectError::NoCredentials);
+    };
+    let creds =
+        match tokio::time::timeout(CREDENTIALS_DEADLINE, provider.provide_credentials()).await {
+            Err(_) => {
+                return Err(CollectError::CredentialsTimeout {
+                    profile: owned,
+                    secs: CREDENTIALS_DEADLINE.as_secs(),
+                });
+            }
+            Ok(Err(e)) => return Err(explain_failure(profile, &e).await),
+            Ok(Ok(c)) => c,
+        };
+    Ok(sdk
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build())
+}
+
+/// Why the credential chain found nothing. A named profile that does not work says why in its
+/// own words (the default chain moves on past it, ending at instance metadata); a chain that
+/// reached instance metadata off EC2 means no credentials are configured at all.
+async fn explain_failure(profile: Option<&str>, e: &CredentialsError) -> CollectError {
+    let named = profile
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    if let Some(p) = &named {
+        let direct = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(p)
+            .build();
+        match tokio::time::timeout(REGION_DEADLINE, direct.provide_credentials()).await {
+            Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                return CollectError::Credentials {
+                    profile: Some(p.clone()),
+                    message: "the profile is not defined in the AWS config or credentials files, or holds no credentials"
+                        .to_owned(),
+                };
+            }
+            Ok(Err(pe)) => {
+                return CollectError::Credentials {
+                    profile: Some(p.clone()),
+                    message: crate::call::error_text(&pe),
+                };
+            }
+            Ok(Ok(_)) | Err(_) => {}
+        }
+    }
+    let text = crate::call::error_text(e);
+    if matches!(e, CredentialsError::CredentialsNotLoaded(_)) || text.contains("IMDS") {
+        return CollectError::NoCredentials;
+    }
+    CollectError::Credentials {
+        profile: named,
+        message: text,
+    }
+}
+
+/// An endpoint resolver that always answers one URL (s3control against a local endpoint).
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
+    }
+}

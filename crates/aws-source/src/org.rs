@@ -1,0 +1,431 @@
+//! The account's organization: `DescribeOrganization` (any member account may call it), then,
+//! with the management or delegated administrator credentials, the path from the account up
+//! to the root (`ListParents`, with `ListRoots` read up front so the root's policies need not
+//! wait for the walk) and at each level the SCPs and RCPs (`ListPoliciesForTarget`) with their
+//! bodies (`DescribePolicy`). Levels are root first, policies named as the scenario reader
+//! names them.
+
+use aws_sdk_organizations::types::{OrganizationFeatureSet, ParentType, PolicyType};
+use futures_util::future::join_all;
+use why403_core::evidence::{OrgLevel, Organization, Slot, Unavailable};
+use why403_core::{Policy, PolicyKind};
+
+use crate::call::{Api, CallOutcome, Failure, Read, Tracker};
+use crate::config::Clients;
+
+const DESCRIBE_ORG: Api = Api::new(
+    "organizations",
+    "DescribeOrganization",
+    "organizations:DescribeOrganization",
+);
+const LIST_ROOTS: Api = Api::new("organizations", "ListRoots", "organizations:ListRoots");
+const LIST_PARENTS: Api = Api::new("organizations", "ListParents", "organizations:ListParents");
+const DESCRIBE_OU: Api = Api::new(
+    "organizations",
+    "DescribeOrganizationalUnit",
+    "organizations:DescribeOrganizationalUnit",
+);
+const LIST_POLICIES: Api = Api::new(
+    "organizations",
+    "ListPoliciesForTarget",
+    "organizations:ListPoliciesForTarget",
+);
+const DESCRIBE_POLICY: Api = Api::new(
+    "organizations",
+    "DescribePolicy",
+    "organizations:DescribePolicy",
+);
+
+/// The deepest path AWS allows is the root and five levels of OUs.
+const MAX_DEPTH: usize = 8;
+
+/// What `DescribeOrganization` says.
+#[derive(Debug, Clone)]
+pub(crate) struct OrgInfo {
+    pub id: String,
+    pub management_account: String,
+    /// SCPs and RCPs exist only with all features.
+    pub all_features: bool,
+}
+
+/// The caller's organization; `Absent` when the account is in none. Any member account may
+/// read it; when the caller's credentials may not, the organization credentials' answer is
+/// used (the path walk then shows whether the account is in that organization).
+pub(crate) async fn describe(tr: &Tracker<'_>, c: &Clients, round: u32) -> Read<OrgInfo> {
+    let own = &c.organizations;
+    let (mine, admin) = tokio::join!(describe_with(tr, own, round), async {
+        match &c.org_admin {
+            Some(admin) => Some(describe_with(tr, admin, round).await),
+            None => None,
+        }
+    });
+    match (mine, admin) {
+        (Err(f), Some(Ok(info))) if f.outcome != CallOutcome::Absent => Ok(info),
+        (mine, _) => mine,
+    }
+}
+
+async fn describe_with(
+    tr: &Tracker<'_>,
+    org: &aws_sdk_organizations::Client,
+    round: u32,
+) -> Read<OrgInfo> {
+    let out = tr
+        .call(
+            round,
+            DESCRIBE_ORG,
+            &["AWSOrganizationsNotInUseException"],
+            org.describe_organization().send(),
+        )
+        .await?;
+    let Some(o) = out.organization() else {
+        return Err(Failure::invalid(DESCRIBE_ORG, "no `Organization`"));
+    };
+    let (Some(id), Some(mgmt)) = (o.id(), o.master_account_id()) else {
+        return Err(Failure::invalid(
+            DESCRIBE_ORG,
+            "an organization without `Id` or `MasterAccountId`",
+        ));
+    };
+    Ok(OrgInfo {
+        id: id.to_owned(),
+        management_account: mgmt.to_owned(),
+        all_features: o.feature_set() != Some(&OrganizationFeatureSet::ConsolidatedBilling),
+    })
+}
+
+/// The organization's root: its id and name.
+pub(crate) async fn root(
+    tr: &Tracker<'_>,
+    c: &Clients,
+    round: u32,
+) -> Read<(String, Option<String>)> {
+    let org = c.org_reader();
+    let out = tr
+        .call(round, LIST_ROOTS, &[], org.list_roots().send())
+        .await?;
+    let Some(r) = out.roots().first() else {
+        return Err(Failure::invalid(LIST_ROOTS, "no root"));
+    };
+    let Some(id) = r.id() else {
+        return Err(Failure::invalid(LIST_ROOTS, "a root without `Id`"));
+    };
+    Ok((id.to_owned(), r.name().map(str::to_owned)))
+}
+
+/// SCPs or RCPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Scp,
+    Rcp,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Scp => "SCP",
+            Kind::Rcp => "RCP",
+        }
+    }
+    fn filter(self) -> PolicyType {
+        match self {
+            Kind::Scp => PolicyType::ServiceControlPolicy,
+            Kind::Rcp => PolicyType::ResourceControlPolicy,
+        }
+    }
+    fn policy_kind(self) -> PolicyKind {
+        match self {
+            Kind::Scp => PolicyKind::Scp,
+            Kind::Rcp => PolicyKind::Rcp,
+        }
+    }
+    /// The AWS managed policy attached by default, whose body AWS publishes (no call needed).
+    fn full_access(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Scp => (
+                "p-FullAWSAccess",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+            Kind::Rcp => (
+                "p-RCPFullAWSAccess",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+            ),
+        }
+    }
+}
+
+/// One level's policies of one kind: `None` when the policy type is not enabled.
+type Attached = Read<Option<Vec<Policy>>>;
+
+#[derive(Debug)]
+struct Level {
+    target: String,
+    name: Option<String>,
+    scps: Attached,
+    rcps: Attached,
+}
+
+/// The organization of `account` with its SCPs and RCPs. `root` is `ListRoots`' answer.
+pub(crate) async fn organization(
+    tr: &Tracker<'_>,
+    c: &Clients,
+    info: &OrgInfo,
+    account: &str,
+    root: &Read<(String, Option<String>)>,
+    round: u32,
+) -> Organization {
+    let (scps, rcps) = if info.all_features {
+        path(tr, c, account, root, round).await
+    } else {
+        // Without all features, SCPs and RCPs cannot be used.
+        (Slot::Absent, Slot::Absent)
+    };
+    Organization {
+        id: info.id.clone(),
+        management_account: info.management_account.clone(),
+        scps,
+        rcps,
+    }
+}
+
+type Levels = Slot<Vec<OrgLevel>>;
+
+async fn path(
+    tr: &Tracker<'_>,
+    c: &Clients,
+    account: &str,
+    root: &Read<(String, Option<String>)>,
+    round: u32,
+) -> (Levels, Levels) {
+    let root_level = async {
+        match root {
+            Ok((id, name)) => Some(level(tr, c, id, name.clone(), round).await),
+            Err(_) => None,
+        }
+    };
+    let chain = async {
+        let mut levels = Vec::new();
+        let mut target = account.to_owned();
+        let mut r = round;
+        loop {
+            let (parent, mut lv, name) = tokio::join!(
+                parent(tr, c, &target, r),
+                level(tr, c, &target, None, r),
+                async {
+                    match target.starts_with("ou-") {
+                        true => ou_name(tr, c, &target, r).await,
+                        false => None,
+                    }
+                }
+            );
+            lv.name = name;
+            levels.push(lv);
+            match parent {
+                Ok((id, true)) => return Ok((levels, id, r)),
+                Ok((id, _)) if levels.len() < MAX_DEPTH => {
+                    target = id;
+                    r += 1;
+                }
+                Ok((id, _)) => {
+                    return Err(Failure::invalid(
+                        LIST_PARENTS,
+                        format!("a path deeper than {MAX_DEPTH} levels (at `{id}`)"),
+                    ));
+                }
+                Err(f) => return Err(f),
+            }
+        }
+    };
+    let (root_level, chain) = tokio::join!(root_level, chain);
+    let (mut chain, root_id, last) = match chain {
+        Ok(v) => v,
+        Err(f) => {
+            let u = Unavailable {
+                reason: f.reason.clone(),
+                needs: vec![
+                    f.action.to_owned(),
+                    LIST_POLICIES.action.to_owned(),
+                    DESCRIBE_POLICY.action.to_owned(),
+                ],
+            };
+            return (Slot::Unavailable(u.clone()), Slot::Unavailable(u));
+        }
+    };
+    let root_level = match root_level {
+        Some(l) if l.target == root_id => l,
+        // ListRoots was refused (or named another root): read the root found by the walk.
+        _ => level(tr, c, &root_id, None, last + 1).await,
+    };
+    chain.push(root_level);
+    chain.reverse();
+    (assemble(&chain, Kind::Scp), assemble(&chain, Kind::Rcp))
+}
+
+/// The first failure of any level, `Absent` when the type is enabled nowhere, else the
+/// levels.
+fn assemble(levels: &[Level], kind: Kind) -> Levels {
+    let mut out = Vec::new();
+    let mut enabled = false;
+    for l in levels {
+        let got = match kind {
+            Kind::Scp => &l.scps,
+            Kind::Rcp => &l.rcps,
+        };
+        match got {
+            Err(f) => return Slot::Unavailable(f.unavailable()),
+            Ok(None) => {}
+            Ok(Some(p)) => {
+                enabled = true;
+                out.push(OrgLevel {
+                    target_id: l.target.clone(),
+                    name: l.name.clone(),
+                    policies: p.clone(),
+                });
+            }
+        }
+    }
+    if enabled {
+        Slot::Collected(out)
+    } else {
+        Slot::Absent
+    }
+}
+
+/// The parent of `target`, and whether it is the root.
+async fn parent(tr: &Tracker<'_>, c: &Clients, target: &str, round: u32) -> Read<(String, bool)> {
+    let org = c.org_reader();
+    let out = tr
+        .call(
+            round,
+            LIST_PARENTS,
+            &[],
+            org.list_parents().child_id(target).send(),
+        )
+        .await?;
+    let Some(p) = out.parents().first() else {
+        return Err(Failure::invalid(
+            LIST_PARENTS,
+            format!("no parent of `{target}`"),
+        ));
+    };
+    let id = p.id().unwrap_or_default().to_owned();
+    let is_root = match p.r#type() {
+        Some(t) => *t == ParentType::Root,
+        None => id.starts_with("r-"),
+    };
+    Ok((id, is_root))
+}
+
+/// An OU's name, for messages; `None` when it cannot be read.
+async fn ou_name(tr: &Tracker<'_>, c: &Clients, ou: &str, round: u32) -> Option<String> {
+    let org = c.org_reader();
+    let out = tr
+        .call(
+            round,
+            DESCRIBE_OU,
+            &[],
+            org.describe_organizational_unit()
+                .organizational_unit_id(ou)
+                .send(),
+        )
+        .await
+        .ok()?;
+    out.organizational_unit()
+        .and_then(|u| u.name())
+        .map(str::to_owned)
+}
+
+async fn level(
+    tr: &Tracker<'_>,
+    c: &Clients,
+    target: &str,
+    name: Option<String>,
+    round: u32,
+) -> Level {
+    let (scps, rcps) = tokio::join!(
+        attached(tr, c, target, Kind::Scp, round),
+        attached(tr, c, target, Kind::Rcp, round)
+    );
+    Level {
+        target: target.to_owned(),
+        name,
+        scps,
+        rcps,
+    }
+}
+
+/// The policies of one kind attached to `target`, with their bodies.
+async fn attached(tr: &Tracker<'_>, c: &Clients, target: &str, kind: Kind, round: u32) -> Attached {
+    let org = c.org_reader();
+    let mut summaries = Vec::new();
+    let mut token: Option<String> = None;
+    let mut r = round;
+    loop {
+        let got = tr
+            .call(
+                r,
+                LIST_POLICIES,
+                &["PolicyTypeNotEnabledException"],
+                org.list_policies_for_target()
+                    .target_id(target)
+                    .filter(kind.filter())
+                    .set_next_token(token.take())
+                    .send(),
+            )
+            .await;
+        let out = match got {
+            Ok(out) => out,
+            Err(f) if f.outcome == CallOutcome::Absent => return Ok(None),
+            Err(f) => return Err(f),
+        };
+        for s in out.policies() {
+            if let Some(id) = s.id() {
+                summaries.push((id.to_owned(), s.name().map(str::to_owned)));
+            }
+        }
+        match out.next_token() {
+            Some(t) => {
+                token = Some(t.to_owned());
+                r += 1;
+            }
+            None => break,
+        }
+    }
+    let next = r + 1;
+    let bodies = join_all(summaries.iter().map(|(id, pname)| async move {
+        let label = match pname {
+            Some(n) => format!("{} {id} ({n}) attached to {target}", kind.label()),
+            None => format!("{} {id} attached to {target}", kind.label()),
+        };
+        let (full_id, full_text) = kind.full_access();
+        let text = if id == full_id {
+            full_text.to_owned()
+        } else {
+            let out = tr
+                .call(
+                    next,
+                    DESCRIBE_POLICY,
+                    &[],
+                    org.describe_policy().policy_id(id).send(),
+                )
+                .await?;
+            match out.policy().and_then(|p| p.content()) {
+                Some(t) => t.to_owned(),
+                None => {
+                    return Err(Failure::invalid(
+                        DESCRIBE_POLICY,
+                        format!("no `Content` for `{id}`"),
+                    ));
+                }
+            }
+        };
+        Policy::parse(&label, kind.policy_kind(), &text).map_err(|e| {
+            Failure::invalid(
+                DESCRIBE_POLICY,
+                format!("a policy that does not parse: {e}"),
+            )
+        })
+    }))
+    .await;
+    bodies.into_iter().collect::<Read<Vec<_>>>().map(Some)
+}

@@ -1,0 +1,115 @@
+//! `why403 diagnose s3://...` and `why403 capture` without AWS: argument errors, and a clear
+//! "no credentials" error (exit 1, no hang) when none are configured. Reading from a moto server
+//! is tested in crates/aws-source/tests/moto.rs.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+
+/// The command with no AWS configuration at all: no credentials, no config files, no instance
+/// metadata.
+fn bare() -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("why403");
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_ENDPOINT_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/why403-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/why403-test/credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+#[test]
+fn diagnose_needs_an_upload_or_a_scenario() {
+    bare()
+        .arg("diagnose")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("s3://BUCKET/KEY"));
+}
+
+#[test]
+fn an_upload_and_a_scenario_together_are_refused() {
+    bare()
+        .args(["diagnose", "s3://b/k", "--scenario", "x.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot be used with"));
+}
+
+#[test]
+fn live_options_need_an_upload() {
+    bare()
+        .args(["diagnose", "--scenario", "x.json", "--profile", "p"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`--profile` is for reading from AWS (`diagnose s3://<bucket>/<key>`)",
+        ));
+}
+
+#[test]
+fn a_target_that_is_not_an_s3_url_is_refused() {
+    bare()
+        .args(["diagnose", "amzn-s3-demo-bucket/report.csv"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "expected `s3://<bucket>/<key>`, found `amzn-s3-demo-bucket/report.csv`",
+        ));
+    bare()
+        .args(["diagnose", "s3://amzn-s3-demo-bucket/"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("with a bucket and an object key"));
+}
+
+#[test]
+fn a_header_without_a_colon_is_refused() {
+    bare()
+        .args(["diagnose", "s3://b/k", "--header", "x-amz-acl"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "expected `--header NAME:VALUE`, found `x-amz-acl`",
+        ));
+}
+
+#[test]
+fn without_credentials_diagnose_says_how_to_configure_them() {
+    bare()
+        .args(["diagnose", "s3://amzn-s3-demo-bucket/report.csv", "--region", "us-east-1"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "why403: error: cannot read `s3://amzn-s3-demo-bucket/report.csv` from AWS: no AWS credentials found: set AWS_PROFILE",
+        ));
+}
+
+#[test]
+fn an_unknown_profile_is_named() {
+    bare()
+        .args(["capture", "s3://b/k", "-o"])
+        .arg(std::env::temp_dir().join("why403-never-written.json"))
+        .args(["--profile", "no-such-profile", "--region", "us-east-1"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot load AWS credentials for profile `no-such-profile`",
+        ));
+}

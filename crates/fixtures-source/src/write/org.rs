@@ -1,0 +1,153 @@
+//! An account's organization as the scenario file holds it: `describe_organization`, the
+//! `path` of levels with `list-policies-for-target` outputs, and the `describe-policy` bodies.
+
+use why403_core::Policy;
+use why403_core::evidence::{OrgLevel, Organization, Slot, Unavailable};
+use why403_core::json;
+
+use super::{
+    J, NameKind, Text, absent, compact, data, fixed, label, name, policy, tree, unavailable,
+};
+
+/// The AWS managed policies that the reader supplies when `policies` leaves them out.
+const FULL_ACCESS: [(&str, &str); 2] = [
+    (
+        "p-FullAWSAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ),
+    (
+        "p-RCPFullAWSAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+    ),
+];
+
+/// The id and name of an SCP or RCP, from the name the reader gave it:
+/// `SCP p-abc123 (DenyS3) attached to ou-...` or `RCP p-abc123 attached to r-...`.
+fn org_policy_name(label: &str) -> Option<(&str, Option<&str>)> {
+    let rest = label
+        .strip_prefix("SCP ")
+        .or_else(|| label.strip_prefix("RCP "))?;
+    let (id, after) = rest.split_once(' ')?;
+    if after.starts_with("attached to ") {
+        return Some((id, None));
+    }
+    let (pname, _) = after.strip_prefix('(')?.rsplit_once(") attached to ")?;
+    Some((id, Some(pname)))
+}
+
+/// The `describe-policy` bodies to write: id, name, type and document, in first-seen order.
+type Bodies<'a> = Vec<(String, Option<String>, &'static str, &'a Policy)>;
+
+/// `organization` / `bucket_organization`: `describe_organization`, the `path` from the levels
+/// that were read, and the bodies of the policies other than the built-in full access ones.
+/// Both SCPs and RCPs absent is written as `CONSOLIDATED_BILLING`.
+pub(super) fn organization(o: &Organization) -> J {
+    let consolidated = matches!((&o.scps, &o.rcps), (Slot::Absent, Slot::Absent));
+    let features = fixed(if consolidated {
+        "CONSOLIDATED_BILLING"
+    } else {
+        "ALL"
+    });
+    let describe = obj! {"Organization": obj! {
+        "Id": data(&o.id), "FeatureSet": features, "MasterAccountId": data(&o.management_account),
+    }};
+    let out = obj! {"describe_organization": describe};
+    if consolidated {
+        return out;
+    }
+    let Some(levels) = o.scps.get().or(o.rcps.get()) else {
+        // No level was read: the path itself is unavailable.
+        let fallback = Unavailable {
+            reason: "the organization's policies were not read".to_owned(),
+            needs: Vec::new(),
+        };
+        let u = o
+            .scps
+            .unavailable()
+            .or(o.rcps.unavailable())
+            .unwrap_or(&fallback);
+        return out.with("path", Some(unavailable(u)));
+    };
+    let mut bodies: Bodies<'_> = Vec::new();
+    let mut path = Vec::new();
+    for (i, l) in levels.iter().enumerate() {
+        let target = l.target_id.as_str();
+        let scps = level(&o.scps, i, target, "SERVICE_CONTROL_POLICY", &mut bodies);
+        let rcps = level(&o.rcps, i, target, "RESOURCE_CONTROL_POLICY", &mut bodies);
+        path.push(
+            obj! {"target": data(target)}
+                .with("name", l.name.as_deref().map(|n| name(n, NameKind::Level)))
+                .with("scps", Some(scps))
+                .with("rcps", Some(rcps)),
+        );
+    }
+    let policies: Vec<(String, Text, J)> = bodies
+        .into_iter()
+        .filter(|(id, _, _, p)| !is_built_in(id, p))
+        .map(|(id, pname, ty, p)| {
+            let summary = obj! {"Id": data(&id)}
+                .with("Name", pname.as_deref().map(label))
+                .with("Type", Some(fixed(ty)));
+            let body = obj! {"Policy": obj! {"PolicySummary": summary, "Content": policy(p, true)}};
+            (id, Text::Data, body)
+        })
+        .collect();
+    out.with("path", Some(J::Arr(path))).with(
+        "policies",
+        (!policies.is_empty()).then_some(J::Obj(policies)),
+    )
+}
+
+fn is_built_in(id: &str, p: &Policy) -> bool {
+    let mut text = String::new();
+    if let Ok(node) = json::parse(&p.text) {
+        compact(&tree(&node, Text::Fixed), &mut text);
+    }
+    FULL_ACCESS
+        .iter()
+        .any(|(fid, full)| *fid == id && text == *full)
+}
+
+/// `list-policies-for-target` of one level, recording the bodies to describe.
+fn level<'a>(
+    slot: &'a Slot<Vec<OrgLevel>>,
+    index: usize,
+    target: &str,
+    ty: &'static str,
+    bodies: &mut Bodies<'a>,
+) -> J {
+    let not_read = |reason: String| Unavailable {
+        reason,
+        needs: vec!["organizations:ListPoliciesForTarget".to_owned()],
+    };
+    let levels = match slot {
+        Slot::Collected(levels) => levels,
+        Slot::Absent => return absent("PolicyTypeNotEnabledException"),
+        Slot::Unavailable(u) => return unavailable(u),
+        Slot::NotApplicable => return unavailable(&not_read("not applicable".to_owned())),
+    };
+    let found = levels
+        .get(index)
+        .filter(|l| l.target_id == target)
+        .or_else(|| levels.iter().find(|l| l.target_id == target));
+    let Some(found) = found else {
+        return unavailable(&not_read(format!(
+            "the policies attached to `{target}` were not read"
+        )));
+    };
+    let policies = found.policies.iter().enumerate().map(|(k, p)| {
+        let (id, pname) = match org_policy_name(&p.name) {
+            Some((id, pname)) => (id.to_owned(), pname.map(str::to_owned)),
+            // A name the reader does not give: a made-up id.
+            None => (format!("p-why403{index}x{k}"), None),
+        };
+        let entry = obj! {"Id": data(&id)}
+            .with("Name", pname.as_deref().map(label))
+            .with("Type", Some(fixed(ty)));
+        if !bodies.iter().any(|(b, ..)| *b == id) {
+            bodies.push((id, pname, ty, p));
+        }
+        entry
+    });
+    obj! {"Policies": J::Arr(policies.collect())}
+}
