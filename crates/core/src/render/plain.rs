@@ -58,7 +58,7 @@ fn finding(out: &mut String, f: &Finding) {
     if let Some(fix) = &f.fix {
         let _ = writeln!(out, "fix: {}", fix.description);
         for c in &fix.changes {
-            let _ = writeln!(out, "change: {}", super::json::change(c));
+            let _ = writeln!(out, "change: {}", canonical(&super::json::change(c)));
         }
         let verified = match &fix.verified {
             Verification::Resolves => "resolves".to_owned(),
@@ -75,5 +75,32 @@ fn finding(out: &mut String, f: &Finding) {
     }
     for n in &f.notes {
         let _ = writeln!(out, "note: {n}");
+    }
+}
+
+/// JSON with object keys sorted, whatever serde_json's `preserve_order` feature (which other
+/// crates in a build may turn on) does to map order: snapshots must not depend on it.
+fn canonical(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::String((*k).clone()),
+                        canonical(&m[k.as_str()])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        serde_json::Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
     }
 }
