@@ -24,7 +24,7 @@ pub fn run(lines: u64, keep: bool) -> anyhow::Result<ExitCode> {
     let meta = dir.join("eval-bench.meta");
 
     let file = prepare(&data, &meta, lines)?;
-    let exe = util::build_why403(&root)?;
+    let exe = util::build_why403(&root, util::Profile::Release)?;
     warm_page_cache(&data)?;
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

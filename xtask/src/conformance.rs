@@ -63,7 +63,7 @@ pub fn run(file: Option<PathBuf>, min: Option<u64>) -> anyhow::Result<ExitCode> 
         .canonicalize()
         .with_context(|| format!("cannot find the cases file `{}`", file.display()))?;
     let input = File::open(&file).with_context(|| format!("cannot open `{}`", file.display()))?;
-    let exe = util::build_why403(&root)?;
+    let exe = util::build_why403(&root, util::Profile::Release)?;
 
     eprintln!("xtask: {} eval {}", exe.display(), file.display());
     let started = Instant::now();

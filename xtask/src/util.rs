@@ -1,4 +1,5 @@
-//! Shared helpers: locating the workspace and building the release `why403` binary.
+//! Shared helpers: locating the workspace and the rule crates, building the `why403` binary,
+//! and reading how busy the machine is.
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
@@ -23,16 +24,38 @@ pub fn target_dir(root: &Path) -> PathBuf {
     }
 }
 
-/// Runs `cargo build --release -p why403` and returns the path of the binary it produced
+/// The cargo profile to build `why403` with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Release,
+    Debug,
+}
+
+impl Profile {
+    /// The directory under the target directory that holds the profile's binaries.
+    fn dir(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::Debug => "debug",
+        }
+    }
+}
+
+/// Runs `cargo build [--release] -p why403` and returns the path of the binary it produced
 /// (read from cargo's JSON messages, so a custom target directory works too).
-pub fn build_why403(root: &Path) -> anyhow::Result<PathBuf> {
+pub fn build_why403(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("xtask: cargo build --release -p why403");
+    let release: &[&str] = match profile {
+        Profile::Release => &["--release"],
+        Profile::Debug => &[],
+    };
+    let shown = if release.is_empty() { "" } else { " --release" };
+    eprintln!("xtask: cargo build{shown} -p why403");
     let mut child = Command::new(&cargo)
         .current_dir(root)
+        .arg("build")
+        .args(release)
         .args([
-            "build",
-            "--release",
             "-p",
             "why403",
             "--bin",
@@ -62,13 +85,82 @@ pub fn build_why403(root: &Path) -> anyhow::Result<PathBuf> {
     }
     let status = child.wait().context("waiting for cargo")?;
     if !status.success() {
-        bail!("`cargo build --release -p why403` failed ({status})");
+        bail!("`cargo build{shown} -p why403` failed ({status})");
     }
-    let exe = exe.unwrap_or_else(|| target_dir(root).join("release").join("why403"));
+    let exe = exe.unwrap_or_else(|| target_dir(root).join(profile.dir()).join("why403"));
     if !exe.is_file() {
         bail!("the build succeeded but `{}` does not exist", exe.display());
     }
     Ok(exe)
+}
+
+/// `crates/rules` under the workspace root.
+pub fn rules_dir(root: &Path) -> PathBuf {
+    root.join("crates").join("rules")
+}
+
+/// The rule crates: the directories under `crates/rules` that hold a `Cargo.toml`, sorted.
+/// Their names are the rule ids.
+pub fn rule_crates(root: &Path) -> anyhow::Result<Vec<String>> {
+    let dir = rules_dir(root);
+    let mut out = Vec::new();
+    for entry in
+        std::fs::read_dir(&dir).with_context(|| format!("cannot list `{}`", dir.display()))?
+    {
+        let entry = entry.with_context(|| format!("cannot list `{}`", dir.display()))?;
+        if entry.path().join("Cargo.toml").is_file() {
+            out.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The library name of a rule crate: `why403_rule_<id with underscores>`.
+pub fn rule_lib_name(id: &str) -> String {
+    format!("why403_rule_{}", id.replace('-', "_"))
+}
+
+/// The line of `crates/rules/lib.rs` that links a rule crate.
+pub fn bundle_use_line(id: &str) -> String {
+    format!("use {} as _;", rule_lib_name(id))
+}
+
+/// The line of `crates/rules/Cargo.toml` that depends on a rule crate.
+pub fn bundle_dep_line(id: &str) -> String {
+    format!("why403-rule-{id} = {{ path = \"{id}\" }}")
+}
+
+/// The lines of the `[dependencies]` table of `crates/rules/Cargo.toml` that name a rule crate,
+/// with their line numbers (0-based).
+pub fn bundle_dep_lines(manifest: &str) -> Vec<(usize, &str)> {
+    let mut in_deps = false;
+    let mut out = Vec::new();
+    for (i, line) in manifest.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_deps = t == "[dependencies]";
+        } else if in_deps && t.starts_with("why403-rule-") {
+            out.push((i, line));
+        }
+    }
+    out
+}
+
+/// The `use why403_rule_...` lines of `crates/rules/lib.rs` with their line numbers (0-based).
+pub fn bundle_use_lines(lib: &str) -> Vec<(usize, &str)> {
+    lib.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("use why403_rule_"))
+        .collect()
+}
+
+/// The path of `path` relative to `root`, with `/` separators, for messages.
+pub fn rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// How many compiler processes (rustc, C compilers, linkers) are running, so noisy timings

@@ -282,7 +282,7 @@ pub fn eval_stream(
             buf.clear();
             buf.extend_from_slice(&carry);
             carry.clear();
-            buf.reserve(CHUNK_BYTES + (256 << 10));
+            buf.reserve(CHUNK_BYTES + (1 << 20));
             let mut eof = false;
             // Fill a chunk, and keep reading while it holds no line end.
             while buf.len() < CHUNK_BYTES || memchr::memrchr(b'\n', &buf).is_none() {
