@@ -20,9 +20,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let input: Box<dyn Read> = match &args.file {
-        None => Box::new(io::stdin().lock()),
-        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
+    let input: Box<dyn Read + Send> = match &args.file {
+        None => Box::new(io::stdin()),
+        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin()),
         Some(p) => {
             Box::new(File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?)
         }

@@ -235,30 +235,48 @@ fn write_result(out: &mut String, id: &str, eval: &Evaluation, set: &PolicySet) 
 const CHUNK_BYTES: usize = 1 << 20;
 
 /// Reads JSON Lines from `input`, writes one result line per request to `output` in input
-/// order, using `threads` workers. The calling thread reads, the workers parse and evaluate,
-/// and a writer thread puts the results back in order; channels are bounded, so memory stays
-/// constant whatever the input's length.
+/// order, using `threads` workers. Workers take turns reading a chunk of whole lines (under a
+/// lock), evaluate it, and hand the results to a writer thread that restores input order;
+/// channels are bounded, so memory stays constant whatever the input's length.
 pub fn eval_stream(
-    mut input: impl Read,
+    input: impl Read + Send,
     mut output: impl Write + Send,
     threads: usize,
 ) -> io::Result<BatchStats> {
-    use std::sync::mpsc::{SyncSender, sync_channel};
+    use std::sync::Mutex;
+    use std::sync::mpsc::sync_channel;
     let threads = threads.max(1);
+    let reader = Mutex::new(ChunkReader {
+        input,
+        seq: 0,
+        line_no: 1,
+        carry: Vec::new(),
+        eof: false,
+        error: None,
+    });
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = sync_channel::<(u64, String)>(threads * 2);
-        // Chunk buffers go back to the reader: fresh pages cost more than the copy.
-        let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(threads * 4);
-        let mut job_txs: Vec<SyncSender<(u64, u64, Vec<u8>)>> = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let (tx, rx) = sync_channel::<(u64, u64, Vec<u8>)>(2);
-            job_txs.push(tx);
             let done = done_tx.clone();
-            let spare = spare_tx.clone();
-            handles.push(scope.spawn(move || worker(rx, done, spare)));
+            let reader = &reader;
+            handles.push(scope.spawn(move || {
+                let mut w = BatchEvaluator::new();
+                let mut buf = Vec::new();
+                loop {
+                    let job = {
+                        let Ok(mut r) = reader.lock() else { break };
+                        r.next_chunk(&mut buf)
+                    };
+                    let Some((seq, first_line)) = job else { break };
+                    let out = w.eval_chunk(&buf, first_line);
+                    if done.send((seq, out)).is_err() {
+                        break;
+                    }
+                }
+                w.stats
+            }));
         }
-        drop(spare_tx);
         drop(done_tx);
         let writer = scope.spawn(move || -> io::Result<()> {
             let mut pending = std::collections::BTreeMap::new();
@@ -272,54 +290,6 @@ pub fn eval_stream(
             }
             output.flush()
         });
-        // Read whole lines in chunks and deal them out round-robin.
-        let mut seq = 0u64;
-        let mut line_no = 1u64;
-        let mut carry: Vec<u8> = Vec::new();
-        let mut read_error = None;
-        loop {
-            let mut buf = spare_rx.try_recv().unwrap_or_default();
-            buf.clear();
-            buf.extend_from_slice(&carry);
-            carry.clear();
-            buf.reserve(CHUNK_BYTES + (1 << 20));
-            let mut eof = false;
-            // Fill a chunk, and keep reading while it holds no line end.
-            while buf.len() < CHUNK_BYTES || memchr::memrchr(b'\n', &buf).is_none() {
-                // `read_to_end` on a `take` fills spare capacity without zeroing it first.
-                match (&mut input).take(256 << 10).read_to_end(&mut buf) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        read_error = Some(e);
-                        eof = true;
-                        break;
-                    }
-                }
-            }
-            // Hand over whole lines only; a partial last line waits for more input.
-            if !eof && let Some(i) = memchr::memrchr(b'\n', &buf) {
-                carry.extend_from_slice(&buf[i + 1..]);
-                buf.truncate(i + 1);
-            }
-            if !buf.is_empty() {
-                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64
-                    + u64::from(!buf.ends_with(b"\n"));
-                let target = &job_txs[(seq % threads as u64) as usize];
-                if target.send((seq, line_no, buf)).is_err() {
-                    break;
-                }
-                seq += 1;
-                line_no += lines;
-            }
-            if eof {
-                break;
-            }
-        }
-        drop(job_txs);
         let mut stats = BatchStats::default();
         for h in handles {
             stats.add(
@@ -330,25 +300,80 @@ pub fn eval_stream(
         writer
             .join()
             .map_err(|_| io::Error::other("the writer thread panicked"))??;
-        match read_error {
+        let error = reader
+            .lock()
+            .map_err(|_| io::Error::other("a worker thread panicked"))?
+            .error
+            .take();
+        match error {
             Some(e) => Err(e),
             None => Ok(stats),
         }
     })
 }
 
-fn worker(
-    jobs: std::sync::mpsc::Receiver<(u64, u64, Vec<u8>)>,
-    done: std::sync::mpsc::SyncSender<(u64, String)>,
-    spare: std::sync::mpsc::SyncSender<Vec<u8>>,
-) -> BatchStats {
-    let mut w = BatchEvaluator::new();
-    for (seq, first_line, bytes) in jobs {
-        // Invalid UTF-8 is replaced, so that the line fails JSON parsing with a message
-        // instead of aborting the run.
-        let text = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let mut out = String::with_capacity(text.len() / 16);
+/// The shared input: hands out chunks of whole lines with their sequence and line numbers.
+struct ChunkReader<R> {
+    input: R,
+    seq: u64,
+    line_no: u64,
+    carry: Vec<u8>,
+    eof: bool,
+    error: Option<io::Error>,
+}
+
+impl<R: Read> ChunkReader<R> {
+    /// Fills `buf` with the next chunk; `None` at the end of the input (or after an error).
+    fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Option<(u64, u64)> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        // A fixed capacity, so that buffers are not reallocated: reads stop at the chunk size
+        // plus one read, and only an overlong line grows a buffer.
+        let target = CHUNK_BYTES + (512 << 10);
+        if buf.capacity() < target {
+            buf.reserve_exact(target - buf.len());
+        }
+        // Fill a chunk, and keep reading while it holds no line end.
+        while !self.eof && (buf.len() < CHUNK_BYTES || memchr::memrchr(b'\n', buf).is_none()) {
+            // `read_to_end` on a `take` fills spare capacity without zeroing it first.
+            match (&mut self.input).take(256 << 10).read_to_end(buf) {
+                Ok(0) => self.eof = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    self.eof = true;
+                }
+            }
+        }
+        // Hand over whole lines only; a partial last line waits for more input.
+        if !self.eof
+            && let Some(i) = memchr::memrchr(b'\n', buf)
+        {
+            self.carry.extend_from_slice(&buf[i + 1..]);
+            buf.truncate(i + 1);
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        let lines =
+            memchr::memchr_iter(b'\n', buf).count() as u64 + u64::from(!buf.ends_with(b"\n"));
+        let job = (self.seq, self.line_no);
+        self.seq += 1;
+        self.line_no += lines;
+        Some(job)
+    }
+}
+
+impl BatchEvaluator {
+    /// Evaluates a chunk of lines (invalid UTF-8 is replaced, so that its line fails JSON
+    /// parsing with a message instead of aborting the run).
+    fn eval_chunk(&mut self, bytes: &[u8], first_line: u64) -> String {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        let mut out = String::with_capacity(text.len() / 32);
         let mut start = 0;
         // Lines split with a SIMD search (`str::lines` searches byte-wise).
         let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
@@ -359,16 +384,11 @@ fn worker(
             let l = text[start..end]
                 .strip_suffix('\r')
                 .unwrap_or(&text[start..end]);
-            w.eval_line(l, line_no, &mut out);
+            self.eval_line(l, line_no, &mut out);
             start = end + 1;
         }
-        // The buffer is reused when the reader has room for it; otherwise it is dropped.
-        let _ = spare.try_send(text.into_bytes());
-        if done.send((seq, out)).is_err() {
-            break;
-        }
+        out
     }
-    w.stats
 }
 
 #[cfg(test)]
