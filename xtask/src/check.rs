@@ -14,8 +14,8 @@ use anyhow::Context as _;
 use crate::util;
 
 /// Minimum numbers of cases per rule crate (issue 3: "at least 3" fires, "at least 2" clear).
-const MIN_FIRES: usize = 3;
-const MIN_CLEAR: usize = 2;
+pub const MIN_FIRES: usize = 3;
+pub const MIN_CLEAR: usize = 2;
 
 /// One broken convention, at a path relative to the workspace root.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -129,10 +129,7 @@ impl Checker<'_> {
                     "a case stub from `cargo xtask new-rule`: replace it with real scenarios",
                 );
             } else if !is_kebab(name.trim_end_matches(".json")) {
-                self.report(
-                    &path,
-                    "case names are kebab-case and describe the scenario",
-                );
+                self.report(&path, "case names are kebab-case and describe the scenario");
             }
             names.push(name);
         }
@@ -193,9 +190,7 @@ impl Checker<'_> {
         if first != Some(want.as_str()) {
             self.report(
                 path,
-                format!(
-                    "the first item must be `{want}`, or the rule is not linked into the test"
-                ),
+                format!("the first item must be `{want}`, or the rule is not linked into the test"),
             );
         }
         Ok(())
@@ -247,7 +242,9 @@ impl Checker<'_> {
         for h in have_set.difference(&want_set) {
             self.report(
                 path,
-                format!("{what} `{h}` names no rule crate under crates/rules (or not in this form)"),
+                format!(
+                    "{what} `{h}` names no rule crate under crates/rules (or not in this form)"
+                ),
             );
         }
         if !have.is_sorted() {

@@ -62,10 +62,7 @@ pub fn run(check: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!(
-        "docs/rules: {} files, {changed} changed",
-        want.len()
-    );
+    println!("docs/rules: {} files, {changed} changed", want.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -110,7 +107,7 @@ fn page(m: &RuleMeta, root: &Path) -> String {
     let mut out = format!(
         "{MARKER} from the doc comment in {source}; edit that instead. -->\n\n\
          # {}/{}\n\n\
-         {}\n\n\
+         - Summary: {}\n\
          - Layer: `{}`\n\
          - Source: [`{source}`](../../{source})\n\n",
         m.scope, m.id, m.summary, m.layer
@@ -169,7 +166,10 @@ fn problems(
     }
     for path in existing(dir)? {
         if !want.contains_key(&file_name(&path)) {
-            out.push(format!("{}: extra (no rule has this id)", util::rel(root, &path)));
+            out.push(format!(
+                "{}: extra (no rule has this id)",
+                util::rel(root, &path)
+            ));
         }
     }
     Ok(out)
@@ -201,6 +201,9 @@ mod tests {
         assert!(page.contains(
             "[`crates/rules/scp-denies-s3/src/lib.rs`](../../crates/rules/scp-denies-s3/src/lib.rs)"
         ));
-        assert!(want["README.md"].contains("\n## organizations\n\n- [`builtin/scp-denies-s3`](scp-denies-s3.md): "));
+        assert!(
+            want["README.md"]
+                .contains("\n## organizations\n\n- [`builtin/scp-denies-s3`](scp-denies-s3.md): ")
+        );
     }
 }

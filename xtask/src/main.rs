@@ -1,8 +1,13 @@
-//! `cargo xtask`: project automation (peer conformance replay, end-to-end throughput bench).
+//! `cargo xtask`: project automation: scaffolding and documenting rules, the filesystem
+//! conventions check, peer conformance replay and benchmarks.
 
 mod bench;
+mod benchdiag;
 mod benchgen;
+mod check;
 mod conformance;
+mod docs;
+mod newrule;
 mod util;
 
 use std::ffi::OsString;
@@ -15,6 +20,29 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
+  new-rule ID [--layer LAYER] [--summary TEXT]
+      Scaffold the rule crate crates/rules/ID (docs with a FIXME in every required section,
+      an empty check(), one fires and one clear case stub, tests/rule.rs) and link it into the
+      bundle (crates/rules/Cargo.toml and lib.rs, kept sorted). ID is kebab-case, at most 48
+      characters, and names the cause as found, not the fix. LAYER defaults from the id's
+      prefix (`bucket-policy-...` -> bucket-policy, `scp-...` -> organizations, ...).
+
+  docs [--check]
+      Generate docs/rules/<id>.md and docs/rules/README.md from the rules' doc comments.
+      With --check, write nothing; list stale, missing and extra files and exit 1 if any.
+
+  check
+      Filesystem conventions: every rule crate has >= 3 fires and >= 2 clear cases, one
+      snapshot per fires case and no orphan or unreviewed snapshot, and a tests/rule.rs that
+      links the rule; the bundle links every rule crate, sorted; every .rs file under crates/
+      and xtask/ starts with `//!`. Prints each problem with its path; exits 1 if any.
+
+  bench-diagnose [--runs N] [--iterations M] [--debug]
+      Build why403 (release; --debug for the dev profile) and report the mean CPU time
+      (user+sys) of `why403 diagnose --scenario FILE` over N (default 50) runs for each
+      examples/scenarios/*.json, against the 10 ms target; then time load + diagnose in
+      process (a release build of xtask) over M (default 500) iterations.
+
   conformance [FILE] [--min N]
       Build why403 (release), replay FILE (default: <root>/../shared/conformance/
       peer-requests.jsonl) through `why403 eval`, compare every decision with the record's
@@ -81,6 +109,78 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             bench::run(lines, keep)
         }
+        Some("new-rule") => {
+            let mut id = None;
+            let mut layer = None;
+            let mut summary = None;
+            let mut it = rest.into_iter();
+            while let Some(a) = it.next() {
+                match a.to_str() {
+                    Some("--layer") => layer = Some(string(it.next(), "--layer")?),
+                    Some("--summary") => summary = Some(string(it.next(), "--summary")?),
+                    Some("-h" | "--help") => return help(),
+                    Some(s) if s.starts_with('-') => bail!("unknown option `{s}` for new-rule"),
+                    _ if id.is_none() => id = Some(string(Some(a), "ID")?),
+                    _ => bail!(
+                        "new-rule takes one ID, got a second: `{}`",
+                        a.to_string_lossy()
+                    ),
+                }
+            }
+            let id = id.context(
+                "new-rule needs an ID, e.g. `cargo xtask new-rule bucket-policy-explicit-deny`",
+            )?;
+            newrule::run(&newrule::Options { id, layer, summary })
+        }
+        Some("docs") => {
+            let mut check = false;
+            for a in rest {
+                match a.to_str() {
+                    Some("--check") => check = true,
+                    Some("-h" | "--help") => return help(),
+                    _ => bail!("unknown argument `{}` for docs", a.to_string_lossy()),
+                }
+            }
+            docs::run(check)
+        }
+        Some("check") => {
+            if let Some(a) = rest.first() {
+                if a == "-h" || a == "--help" {
+                    return help();
+                }
+                bail!("check takes no arguments, got `{}`", a.to_string_lossy());
+            }
+            check::run()
+        }
+        Some("bench-diagnose") => {
+            let mut opts = benchdiag::Options {
+                runs: 50,
+                iterations: 500,
+                debug: false,
+                in_process_only: false,
+            };
+            let mut it = rest.into_iter();
+            while let Some(a) = it.next() {
+                match a.to_str() {
+                    Some("--runs") => opts.runs = parse_number(it.next(), "--runs")?,
+                    Some("--iterations") => {
+                        opts.iterations = parse_number(it.next(), "--iterations")?;
+                    }
+                    Some("--debug") => opts.debug = true,
+                    // Used by bench-diagnose itself to re-run in a release build of xtask.
+                    Some("--in-process-only") => opts.in_process_only = true,
+                    Some("-h" | "--help") => return help(),
+                    _ => bail!(
+                        "unknown argument `{}` for bench-diagnose",
+                        a.to_string_lossy()
+                    ),
+                }
+            }
+            if opts.runs == 0 || opts.iterations == 0 {
+                bail!("--runs and --iterations must be at least 1");
+            }
+            benchdiag::run(&opts)
+        }
         Some("-h" | "--help" | "help") => help(),
         _ => {
             eprint!("{USAGE}");
@@ -100,4 +200,10 @@ fn parse_number(v: Option<OsString>, flag: &str) -> anyhow::Result<u64> {
     s.replace('_', "")
         .parse()
         .with_context(|| format!("{flag}: `{s}` is not a non-negative integer"))
+}
+
+fn string(v: Option<OsString>, what: &str) -> anyhow::Result<String> {
+    let v = v.with_context(|| format!("{what} needs a value"))?;
+    v.into_string()
+        .map_err(|v| anyhow::anyhow!("{what}: `{}` is not UTF-8", v.to_string_lossy()))
 }

@@ -8,6 +8,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, bail};
 
+use crate::check::{MIN_CLEAR, MIN_FIRES};
 use crate::util;
 
 const CARGO_TOML: &str = include_str!("../templates/Cargo.toml.tmpl");
@@ -119,7 +120,10 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
         lib: util::rule_lib_name(id),
         layer: layer.map_or_else(|| "\"FIXME\"".to_owned(), |l| format!("{l:?}")),
         summary: opts.summary.as_ref().map_or_else(
-            || "\"FIXME one line: what refuses the upload, lower-case, no final period\"".to_owned(),
+            || {
+                "\"FIXME one line: what refuses the upload, lower-case, no final period\""
+                    .to_owned()
+            },
             |s| format!("{s:?}"),
         ),
     };
@@ -129,8 +133,14 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
         ("Cargo.toml", vars.fill(CARGO_TOML)),
         ("src/lib.rs", vars.fill(LIB_RS)),
         ("tests/rule.rs", vars.fill(RULE_RS)),
-        ("tests/cases/fires/FIXME-example.json", FIRES_CASE.to_owned()),
-        ("tests/cases/clear/FIXME-example.json", CLEAR_CASE.to_owned()),
+        (
+            "tests/cases/fires/FIXME-example.json",
+            FIRES_CASE.to_owned(),
+        ),
+        (
+            "tests/cases/clear/FIXME-example.json",
+            CLEAR_CASE.to_owned(),
+        ),
     ];
     for (rel, text) in &files {
         let path = dir.join(rel);
@@ -164,15 +174,18 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
     print!(
         "
 next steps:
-  1. fill in every FIXME in {d}/src/lib.rs: the doc sections (Cause, How AWS evaluates it,
-     Example, Fix, References), the layer and summary, and `check()` (and `needs()` if the
-     rule can say nothing without some evidence)
-  2. write at least 3 scenarios in {d}/tests/cases/fires/ and 2 in tests/cases/clear/,
-     named after the scenario, and delete the two {CASE_STUB} stubs
+  1. fill in every FIXME in {d}/src/lib.rs:
+     the doc sections (Cause, How AWS evaluates it, Example, Fix, References), the layer and
+     summary, and `check()` (override `needs()` if the rule can say nothing without some
+     evidence)
+  2. write at least {MIN_FIRES} scenarios in {d}/tests/cases/fires/
+     and {MIN_CLEAR} in tests/cases/clear/, named after the scenario (kebab-case), and delete the
+     two {CASE_STUB} stubs
   3. INSTA_UPDATE=always cargo test -p {package}
   4. review every new snapshot in {d}/tests/snapshots/ like code
   5. cargo xtask docs
-  6. cargo xtask check, then cargo test --workspace (the registry tests fail while any FIXME is left)
+  6. cargo xtask check, then cargo test --workspace (the registry tests fail while a FIXME is
+     left in the docs)
 "
     );
     Ok(ExitCode::SUCCESS)
@@ -222,7 +235,9 @@ pub fn validate_id(id: &str) -> anyhow::Result<()> {
         );
     }
     if id == "unexplained-deny" {
-        bail!("`unexplained-deny` is reserved for the finding core emits when no rule explains a deny");
+        bail!(
+            "`unexplained-deny` is reserved for the finding core emits when no rule explains a deny"
+        );
     }
     Ok(())
 }
@@ -239,7 +254,9 @@ fn validate_summary(s: &str) -> anyhow::Result<()> {
         bail!("the summary must be one line of at most 80 characters");
     }
     if !s.starts_with(|c: char| c.is_lowercase()) || s.ends_with('.') {
-        bail!("the summary starts lower-case and has no final period (like a finding's message)");
+        bail!(
+            "the summary must start lower-case and have no final period (like a finding's message)"
+        );
     }
     Ok(())
 }
@@ -378,10 +395,7 @@ mod tests {
             "KmsKeyPolicyMissingGenerateDataKey"
         );
         assert_eq!(default_layer("scp-denies-s3"), Some("organizations"));
-        assert_eq!(
-            default_layer("kms-key-policy-missing-decrypt"),
-            Some("kms")
-        );
+        assert_eq!(default_layer("kms-key-policy-missing-decrypt"), Some("kms"));
         assert_eq!(default_layer("object-lock-header-denied"), None);
     }
 
@@ -438,11 +452,15 @@ mod tests {
             "## Fix",
             "## References",
         ] {
-            assert!(lib.contains(&format!("/// {s}\n")), "the template lacks `{s}`");
+            assert!(
+                lib.contains(&format!("/// {s}\n")),
+                "the template lacks `{s}`"
+            );
         }
-        assert!(vars
-            .fill(RULE_RS)
-            .contains("\nuse why403_rule_bucket_policy_example as _;\n"));
+        assert!(
+            vars.fill(RULE_RS)
+                .contains("\nuse why403_rule_bucket_policy_example as _;\n")
+        );
     }
 
     /// The case stubs must stay valid scenarios as the format evolves, and decide as their
