@@ -331,7 +331,9 @@ pub fn check(
         .map(str::to_owned)
         .or_else(|| caller_account.map(str::to_owned));
     let blocks = if action == "s3:PutObject" {
-        blocks(ev, principal, owner, bpa.ignore_public_acls)
+        let mut b = blocks(ev, principal, owner, bpa.ignore_public_acls);
+        b.extend(request_blocks(req, ev, principal, owner, bpa));
+        b
     } else {
         Vec::new()
     };
@@ -397,6 +399,102 @@ fn blocks(
                 ),
             });
         }
+    }
+    out
+}
+
+/// Canned ACLs that grant `AllUsers` or `AuthenticatedUsers`.
+const PUBLIC_CANNED_ACLS: &[&str] = &["public-read", "public-read-write", "authenticated-read"];
+
+/// Whether the request's ACL headers grant the public (a canned public ACL, or a grant header
+/// naming the `AllUsers` or `AuthenticatedUsers` group).
+fn sets_public_acl(req: &UploadRequest) -> bool {
+    req.header("x-amz-acl")
+        .is_some_and(|a| PUBLIC_CANNED_ACLS.contains(&a))
+        || req.headers.iter().any(|(k, v)| {
+            k.starts_with("x-amz-grant-")
+                && (v.contains(crate::evidence::ALL_USERS)
+                    || v.contains(crate::evidence::AUTHENTICATED_USERS))
+        })
+}
+
+/// S3's refusals that depend on the request's headers (aws-facts.md §A.3): Object Ownership
+/// with ACLs disabled, Block Public Access `BlockPublicAcls`, Requester Pays, the expected
+/// bucket owner, and blocked SSE-C.
+fn request_blocks(
+    req: &UploadRequest,
+    ev: &Evidence,
+    principal: &RequestPrincipal,
+    owner: Option<&str>,
+    bpa: crate::evidence::PublicAccessBlock,
+) -> Vec<Block> {
+    let mut out = Vec::new();
+    // Only `bucket-owner-full-control` alone is accepted with ACLs disabled.
+    let only_bofc = req.header("x-amz-acl") == Some("bucket-owner-full-control")
+        && !req.headers.keys().any(|k| k.starts_with("x-amz-grant-"));
+    if acls_disabled(ev) && req.sets_acl() && !only_bofc {
+        out.push(Block {
+            code: "object-ownership-acl-not-supported",
+            status: 400,
+            aws_code: "AccessControlListNotSupported",
+            message: "the bucket's Object Ownership is `BucketOwnerEnforced`, so ACLs are disabled and an upload that sets an ACL other than `bucket-owner-full-control` is rejected".into(),
+        });
+    }
+    if bpa.block_public_acls && sets_public_acl(req) {
+        out.push(Block {
+            code: "block-public-acls",
+            status: 403,
+            aws_code: "AccessDenied",
+            message:
+                "the upload sets a public ACL and S3 Block Public Access `BlockPublicAcls` is on"
+                    .into(),
+        });
+    }
+    if ev
+        .bucket
+        .request_payer
+        .get()
+        .is_some_and(|p| p == "Requester")
+        && owner.is_some()
+        && principal.account() != owner
+        && !req
+            .header("x-amz-request-payer")
+            .is_some_and(|v| v.eq_ignore_ascii_case("requester"))
+    {
+        out.push(Block {
+            code: "requester-pays-missing-header",
+            status: 403,
+            aws_code: "AccessDenied",
+            message: "the bucket is Requester Pays and the request does not send `x-amz-request-payer: requester`".into(),
+        });
+    }
+    if let (Some(expected), Some(owner)) = (req.header("x-amz-expected-bucket-owner"), owner)
+        && expected != owner
+    {
+        out.push(Block {
+            code: "expected-bucket-owner-mismatch",
+            status: 403,
+            aws_code: "AccessDenied",
+            message: format!("the request expects the bucket owner `{expected}` but the bucket belongs to `{owner}`"),
+        });
+    }
+    if req
+        .header("x-amz-server-side-encryption-customer-algorithm")
+        .is_some()
+        && ev
+            .bucket
+            .encryption
+            .get()
+            .is_some_and(|e| e.blocked_encryption_types.iter().any(|t| t == "SSE-C"))
+    {
+        out.push(Block {
+            code: "sse-c-blocked",
+            status: 403,
+            aws_code: "AccessDenied",
+            message:
+                "the bucket blocks uploads that use SSE-C (`BlockedEncryptionTypes` lists `SSE-C`)"
+                    .into(),
+        });
     }
     out
 }
