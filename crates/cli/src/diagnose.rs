@@ -8,11 +8,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use why403_core::analysis::Verdict;
+use why403_core::client::{self, Client};
 use why403_core::finding::diagnose;
+use why403_core::message::{constrain, fill_request, notes_finding, parse};
 use why403_core::render::{HumanOptions, human, json};
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario", "error", "error_file"]).multiple(true)))]
 pub struct Args {
     /// The upload to diagnose, read live from AWS with the credentials in the environment
     /// (read-only calls).
@@ -20,10 +22,24 @@ pub struct Args {
     target: Option<String>,
     /// A scenario file instead: the upload and the evidence about it (see
     /// docs/scenario-format.md).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "target")]
     scenario: Option<PathBuf>,
     #[command(flatten)]
     live: crate::live::LiveArgs,
+    /// The error the upload failed with, as pasted: it fills the caller, bucket and key the
+    /// request leaves out, and a finding it contradicts is flagged (see docs/errors.md).
+    #[arg(long, value_name = "TEXT", conflicts_with = "error_file")]
+    error: Option<String>,
+    /// Read that error from a file (a CLI transcript, an S3 XML body, a CloudTrail event...).
+    #[arg(long, value_name = "FILE")]
+    error_file: Option<PathBuf>,
+    /// The client that sent the upload: what it sends is modelled (see docs/clients.md).
+    #[arg(long, value_enum, value_name = "CLIENT")]
+    client: Option<ClientArg>,
+    /// The object's size in bytes: with `--client`, decides one PutObject or a multipart
+    /// upload (which also needs `kms:Decrypt` on an SSE-KMS bucket).
+    #[arg(long, value_name = "BYTES", requires = "client")]
+    size: Option<u64>,
     /// `human` for people, `json` for programs (schema `why403.diagnosis/v1`).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -39,6 +55,26 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ClientArg {
+    /// The S3 console.
+    Console,
+    /// `aws s3 cp` (and `mv`, `sync`).
+    Cli,
+    /// An AWS SDK calling PutObject.
+    Sdk,
+}
+
+impl From<ClientArg> for Client {
+    fn from(c: ClientArg) -> Client {
+        match c {
+            ClientArg::Console => Client::Console,
+            ClientArg::Cli => Client::Cli,
+            ClientArg::Sdk => Client::Sdk,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum When {
     Auto,
     Always,
@@ -50,10 +86,52 @@ const DENIED: u8 = 2;
 const INDETERMINATE: u8 = 3;
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (request, evidence) = match (&args.target, &args.scenario) {
+    let parsed = error_text(args)?.map(|t| parse(&t));
+    if let Some(p) = &parsed
+        && !p.is_recognised()
+    {
+        anyhow::bail!(
+            "the error given with `--error` is not recognised (run `why403 explain` on it to see why)"
+        );
+    }
+    let mut notes = Vec::new();
+    // With only an error, the upload is the one the error names.
+    let named = match (&args.target, &args.scenario, &parsed) {
+        (None, None, Some(p)) => match (&p.bucket, &p.key) {
+            (Some(b), Some(k)) if !k.is_empty() => {
+                notes.push(format!("the upload `s3://{b}/{k}` is taken from the error"));
+                Some(format!("s3://{b}/{k}"))
+            }
+            _ => anyhow::bail!(
+                "the error does not name the bucket and key: give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`"
+            ),
+        },
+        _ => None,
+    };
+    let (mut request, evidence) = match (args.target.as_ref().or(named.as_ref()), &args.scenario) {
         (Some(target), _) => {
             let got = crate::live::collect(target, &args.live, args.format == Format::Json)?;
-            (got.request, got.evidence)
+            let mut request = got.request;
+            if let Some(p) = &parsed
+                && let Some(who) = &p.principal
+                && request.principal.is_none()
+                && who.starts_with("arn:")
+            {
+                notes.push(format!(
+                    "the error names the caller `{who}`: give `--principal {who}` to read the evidence as that caller"
+                ));
+            }
+            if let Some(p) = &parsed {
+                // Fills only what is empty; the caller is left to `--principal` (above).
+                let principal = request.principal.take();
+                notes.extend(
+                    fill_request(p, &mut request)
+                        .into_iter()
+                        .filter(|n| !n.starts_with("the caller")),
+                );
+                request.principal = principal;
+            }
+            (request, got.evidence)
         }
         (None, Some(path)) => {
             if let Some(flag) = args.live.first_given() {
@@ -63,13 +141,29 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             let scenario = why403_fixtures_source::load(path)
                 .with_context(|| format!("cannot diagnose `{}`", path.display()))?;
-            (scenario.request, scenario.evidence)
+            let mut request = scenario.request;
+            if let Some(p) = &parsed {
+                // Only this diagnosis: the scenario file is not rewritten.
+                notes.extend(fill_request(p, &mut request));
+            }
+            (request, scenario.evidence)
         }
         (None, None) => {
             anyhow::bail!("give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`")
         }
     };
-    let d = diagnose(request, evidence, &why403_rules::registry());
+    if let Some(c) = args.client {
+        notes.extend(client::apply(&mut request, c.into(), args.size));
+    }
+    let mut d = diagnose(request, evidence, &why403_rules::registry());
+    if let Some(p) = &parsed {
+        notes.extend(constrain(p, &mut d));
+    }
+    if let Some(f) = notes_finding(notes) {
+        d.findings.push(f);
+        d.findings
+            .sort_by(|a, b| (a.role, a.confidence, &a.rule).cmp(&(b.role, b.confidence, &b.rule)));
+    }
     let stdout = io::stdout();
     let choice = match args.color {
         When::Auto => anstream::AutoStream::choice(&stdout),
@@ -94,4 +188,23 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Verdict::Denied => ExitCode::from(DENIED),
         Verdict::Indeterminate { .. } => ExitCode::from(INDETERMINATE),
     })
+}
+
+/// Input larger than this is cut (error messages are short; CloudTrail files can be large).
+const MAX_ERROR_INPUT: u64 = 16 * 1024 * 1024;
+
+/// The error given with `--error` or `--error-file`, if any.
+fn error_text(args: &Args) -> anyhow::Result<Option<String>> {
+    use std::io::Read as _;
+    if let Some(t) = &args.error {
+        return Ok(Some(t.clone()));
+    }
+    let Some(path) = &args.error_file else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_ERROR_INPUT).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }

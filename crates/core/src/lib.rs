@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod batch;
+pub mod client;
 pub mod condition;
 pub mod context;
 pub mod eval;

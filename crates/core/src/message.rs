@@ -6,6 +6,7 @@
 //!
 //! The forms recognised are listed in `docs/errors.md`; the grammar is aws-facts.md §B.
 
+mod constrain;
 mod envelope;
 mod errors;
 mod evidence;
@@ -20,6 +21,7 @@ mod tests;
 
 use serde::Serialize;
 
+pub use constrain::{ERROR_CONTRADICTION, INPUT_NOTES, constrain, fill_request, notes_finding};
 pub use explain::{EvidenceStep, Explanation, Kind, explain};
 pub use render::{SCHEMA_ID, human, json};
 pub use rules::{RULES, RuleEntry, RuleHint, RuleStatus, Service, Trigger};
