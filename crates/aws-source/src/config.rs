@@ -11,6 +11,8 @@
 use std::time::Duration;
 
 use aws_config::default_provider::region::DefaultRegionChain;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -135,7 +137,7 @@ pub async fn load_config(
     };
     let timeout = opts.call_timeout();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region))
+        .region(Region::new(region.clone()))
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(
             TimeoutConfig::builder()
@@ -144,7 +146,17 @@ pub async fn load_config(
                 .build(),
         );
     if let Some(p) = profile {
-        loader = loader.profile_name(p);
+        // As in the AWS CLI, a profile named on the command line wins over credentials in the
+        // environment (`AWS_ACCESS_KEY_ID`...), which the default chain would try first.
+        let provider_config = ProviderConfig::default()
+            .with_region(Some(Region::new(region)))
+            .with_behavior_version(Some(BehaviorVersion::latest()));
+        loader = loader.profile_name(p).credentials_provider(
+            ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(p)
+                .build(),
+        );
     }
     if let Some(url) = &opts.endpoint_url {
         loader = loader.endpoint_url(url);

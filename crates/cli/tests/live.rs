@@ -1,6 +1,6 @@
 //! `why403 diagnose s3://...` and `why403 capture` without AWS: argument errors, and a clear
 //! "no credentials" error (exit 1, no hang) when none are configured. Reading from a moto server
-//! is tested in crates/aws-source/tests/moto.rs.
+//! is tested in live_moto.rs and crates/aws-source/tests/moto.rs.
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;

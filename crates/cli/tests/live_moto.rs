@@ -1,0 +1,354 @@
+//! `why403 diagnose s3://...` and `why403 capture` against a moto server, worlds built by
+//! `tests/moto/world.py`: the exit code and the cause of each documented case read live,
+//! `capture` then `diagnose --scenario` (plain and `--redact`) giving the same result, and
+//! `--stats`. Credentials come from profiles in a credentials file of the test's own, while
+//! the environment holds other (moto default account) keys: `--profile` must win, as in the
+//! AWS CLI. Skipped, with a notice, when `MOTO_ENDPOINT` is not set.
+
+#[path = "../../../tests/moto/support.rs"]
+mod support;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+use support::{endpoint, same_modulo_redaction, say, seed, tag, text};
+
+const WORLDS: &[&str] = &["identity", "kms", "bucket-policy", "acl", "scp", "allowed"];
+
+struct Shared {
+    endpoint: String,
+    worlds: Value,
+    dir: PathBuf,
+}
+
+fn shared(test: &str) -> Option<&'static Shared> {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    let endpoint = endpoint(test)?;
+    Some(SHARED.get_or_init(|| {
+        let tag = tag();
+        let worlds = seed(&endpoint, &tag, WORLDS, false);
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("live-moto-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        // One profile per world's uploader, and `mgmt` for the organization's management
+        // account (moto's default account takes any key while enforcement is off).
+        let mut creds =
+            String::from("[mgmt]\naws_access_key_id = testing\naws_secret_access_key = testing\n");
+        for name in WORLDS {
+            let u = &worlds["worlds"][*name]["uploader"];
+            creds.push_str(&format!(
+                "\n[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                text(u, "/access_key_id"),
+                text(u, "/secret_access_key")
+            ));
+        }
+        let file = dir.join("credentials");
+        std::fs::write(&file, creds).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        Shared {
+            endpoint,
+            worlds,
+            dir,
+        }
+    }))
+}
+
+/// `why403` with the test's credentials file, no config file, no instance metadata, and
+/// moto default-account keys in the environment.
+fn why403(s: &Shared) -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("why403");
+    for var in [
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", s.dir.join("credentials"))
+        .env("AWS_CONFIG_FILE", s.dir.join("no-config"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+fn world<'a>(s: &'a Shared, name: &str) -> &'a Value {
+    &s.worlds["worlds"][name]
+}
+
+fn target(w: &Value) -> String {
+    format!("s3://{}/{}", text(w, "/bucket"), text(w, "/key"))
+}
+
+/// `--profile NAME [--org-profile mgmt] --region us-east-1 --endpoint-url URL`.
+fn live_args(s: &Shared, name: &str) -> Vec<String> {
+    let mut args = vec![
+        "--profile".to_owned(),
+        name.to_owned(),
+        "--region".to_owned(),
+        "us-east-1".to_owned(),
+        "--endpoint-url".to_owned(),
+        s.endpoint.clone(),
+    ];
+    if world(s, name).get("org_reader").is_some() {
+        args.extend(["--org-profile".to_owned(), "mgmt".to_owned()]);
+    }
+    args
+}
+
+fn expected_code(w: &Value) -> i32 {
+    match text(w, "/expect/verdict") {
+        "allowed" => 0,
+        "denied" => 2,
+        _ => 3,
+    }
+}
+
+/// Runs `why403 ARGS` and returns the exit code, the JSON report and standard error.
+fn run(s: &Shared, args: &[String]) -> (i32, Value, String) {
+    let out = why403(s)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`why403 {}` printed no JSON ({e}); stderr:\n{stderr}",
+            args.join(" ")
+        )
+    });
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+fn diagnose_live(s: &Shared, name: &str, extra: &[&str]) -> (i32, Value, String) {
+    let w = world(s, name);
+    let mut args = vec!["diagnose".to_owned(), target(w)];
+    args.extend(live_args(s, name));
+    args.extend(["--format".to_owned(), "json".to_owned()]);
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    run(s, &args)
+}
+
+/// The verdict and, per finding, what must not change between a live diagnosis and one of
+/// its capture.
+fn summary(report: &Value) -> (String, Vec<String>) {
+    let verdict = format!("{} {}", report["verdict"], report["missing"]);
+    let findings = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let labels: Vec<String> = f["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| format!("{} {} {}", l["document"], l["pointer"], l["message"]))
+                .collect();
+            format!(
+                "{} {} {}: {} | check {} | fix {} [{}] | labels {labels:?} | missing {} | notes {}",
+                f["rule"],
+                f["role"],
+                f["confidence"],
+                f["message"],
+                f["check"],
+                f["fix"]["description"],
+                f["fix"]["verified"],
+                f["missing"],
+                f["notes"]
+            )
+        })
+        .collect();
+    (verdict, findings)
+}
+
+#[test]
+fn diagnose_reads_each_documented_cause_live() {
+    let Some(s) = shared("diagnose_reads_each_documented_cause_live") else {
+        return;
+    };
+    for name in WORLDS {
+        let w = world(s, name);
+        let (code, report, stderr) = diagnose_live(s, name, &[]);
+        assert_eq!(code, expected_code(w), "{name}: {report:#}\n{stderr}");
+        assert_eq!(report["verdict"], w["expect"]["verdict"], "{name}");
+        // The profile's user, not the environment's keys.
+        assert_eq!(
+            report["request"]["principal"], w["uploader"]["arn"],
+            "{name}: {report:#}"
+        );
+        match w["expect"]["cause"].as_str() {
+            Some(cause) => {
+                let first = &report["findings"][0];
+                assert_eq!(
+                    first["rule"],
+                    format!("builtin/{cause}"),
+                    "{name}: {report:#}"
+                );
+                assert_eq!(
+                    (&first["role"], &first["confidence"]),
+                    (&Value::from("cause"), &Value::from("confirmed")),
+                    "{name}"
+                );
+                assert_eq!(report["cause"], first["message"], "{name}");
+            }
+            None => assert_eq!(report["findings"], Value::Array(Vec::new()), "{name}"),
+        }
+        // --format json: no progress line, nothing but the report.
+        assert_eq!(stderr, "", "{name}");
+    }
+    say(&format!(
+        "moto: `why403 diagnose s3://...` gave the documented cause and exit code for {} live uploads",
+        WORLDS.len()
+    ));
+}
+
+#[test]
+fn capture_then_diagnose_scenario_gives_the_live_result() {
+    let Some(s) = shared("capture_then_diagnose_scenario_gives_the_live_result") else {
+        return;
+    };
+    for name in WORLDS {
+        let w = world(s, name);
+        let (live_code, live, _) = diagnose_live(s, name, &[]);
+        let live = summary(&live);
+        let identifiers: Vec<String> = w["identifiers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        for redact in [false, true] {
+            let file = s.dir.join(format!("{name}-{redact}.json"));
+            let mut args = vec![
+                "capture".to_owned(),
+                target(w),
+                "-o".to_owned(),
+                file.display().to_string(),
+            ];
+            args.extend(live_args(s, name));
+            if redact {
+                args.push("--redact".to_owned());
+            }
+            why403(s)
+                .args(&args)
+                .assert()
+                .success()
+                .stderr(format!("wrote `{}`\n", file.display()));
+            let text_of = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+            for secret in ["/uploader/access_key_id", "/uploader/secret_access_key"] {
+                assert!(
+                    !text_of.contains(text(w, secret)),
+                    "{name}: credentials written"
+                );
+            }
+            let (code, report, _) = run(
+                s,
+                &[
+                    "diagnose".to_owned(),
+                    "--scenario".to_owned(),
+                    file.display().to_string(),
+                    "--format".to_owned(),
+                    "json".to_owned(),
+                ],
+            );
+            assert_eq!(code, live_code, "{name} (redact: {redact})");
+            let again = summary(&report);
+            if redact {
+                for id in &identifiers {
+                    assert!(
+                        !text_of.contains(id.as_str()),
+                        "{name}: `{id}` not redacted"
+                    );
+                }
+                assert!(same_modulo_redaction(&live.0, &again.0, &identifiers));
+                assert_eq!(again.1.len(), live.1.len(), "{name}: {:#?}", again.1);
+                for (a, b) in live.1.iter().zip(&again.1) {
+                    assert!(
+                        same_modulo_redaction(a, b, &identifiers),
+                        "{name}: redacted finding differs:\n  live:     {a}\n  redacted: {b}"
+                    );
+                }
+            } else {
+                assert_eq!(again, live, "{name}");
+            }
+        }
+    }
+    say(&format!(
+        "moto: `why403 capture` (plain and --redact) then `diagnose --scenario` matched the live diagnosis for {} uploads",
+        WORLDS.len()
+    ));
+}
+
+/// `read N calls in R rounds` from `--stats`.
+fn calls_and_rounds(stderr: &str) -> (usize, u32) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("read "))
+        .unwrap_or_else(|| panic!("no stats line in:\n{stderr}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        ["read", n, "calls", "in", r, "rounds,", ..] => (
+            n.parse().unwrap_or_else(|e| panic!("{line}: {e}")),
+            r.parse().unwrap_or_else(|e| panic!("{line}: {e}")),
+        ),
+        _ => panic!("unexpected stats line `{line}`"),
+    }
+}
+
+#[test]
+fn stats_report_the_calls_and_at_most_four_rounds() {
+    let Some(s) = shared("stats_report_the_calls_and_at_most_four_rounds") else {
+        return;
+    };
+    for name in ["allowed", "kms", "scp"] {
+        let (_, _, stderr) = diagnose_live(s, name, &["--stats"]);
+        let (calls, rounds) = calls_and_rounds(&stderr);
+        let listed = stderr.lines().filter(|l| l.starts_with("  round ")).count();
+        assert_eq!(calls, listed, "{name}:\n{stderr}");
+        assert!(
+            calls >= 10 && (1..=4).contains(&rounds),
+            "{name}:\n{stderr}"
+        );
+        say(&format!(
+            "moto: `diagnose --stats` on `{name}`: {calls} calls in {rounds} rounds"
+        ));
+    }
+}
+
+#[test]
+fn principal_diagnoses_someone_else_with_the_environment_credentials() {
+    let Some(s) = shared("principal_diagnoses_someone_else_with_the_environment_credentials")
+    else {
+        return;
+    };
+    let w = world(s, "identity");
+    let uploader = text(w, "/uploader/arn");
+    // No --profile: the environment's keys (moto's default account) read.
+    let mut base = vec![
+        "diagnose".to_owned(),
+        target(w),
+        "--endpoint-url".to_owned(),
+        s.endpoint.clone(),
+        "--format".to_owned(),
+        "json".to_owned(),
+    ];
+    why403(s)
+        .args(&base)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "name the uploader with --principal",
+        ));
+    base.extend(["--principal".to_owned(), uploader.to_owned()]);
+    let (code, report, _) = run(s, &base);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["request"]["principal"], uploader);
+    assert_eq!(
+        report["findings"][0]["rule"],
+        "builtin/identity-policy-missing-put-object"
+    );
+}
