@@ -3,6 +3,7 @@
 
 use why403_rule_bucket_acl_missing_write as _;
 use why403_rule_bucket_policy_explicit_deny as _;
+use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_put_object as _;
 use why403_rule_kms_key_policy_missing_generate_data_key as _;
 use why403_rule_scp_denies_s3 as _;

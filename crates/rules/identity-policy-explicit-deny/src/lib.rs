@@ -1,0 +1,139 @@
+//! Rule `builtin/identity-policy-explicit-deny`: a Deny statement in one of the caller's
+//! identity-based policies (user, group or role; inline or managed) applies to an action the
+//! upload needs.
+
+use why403_core::eval::{Layer, explain_condition_holds};
+use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, header_fix_for};
+use why403_core::rule::{Emitter, Rule, RuleContext, label};
+
+why403_core::declare_rule! {
+    /// ## Cause
+    ///
+    /// A statement with `"Effect": "Deny"` in a policy attached to the caller matches an action
+    /// the upload needs (`s3:PutObject`, `s3:PutObjectAcl`, or `kms:GenerateDataKey` /
+    /// `kms:Decrypt` for SSE-KMS): an inline or managed policy of the IAM user, of a group the
+    /// user belongs to, or of the role behind the session. Its `Action` and `Resource` cover the
+    /// request and every condition holds. Common guards that catch uploads by surprise:
+    ///
+    /// - `NotIpAddress` on `aws:SourceIp`: a request that reaches S3 through a VPC endpoint
+    ///   carries no public source address, the key is absent and the negated operator is true,
+    ///   so the statement denies even from inside the corporate network.
+    /// - `BoolIfExists` `aws:MultiFactorAuthPresent` `false`: requests signed with long-term
+    ///   access keys never carry the key, and `...IfExists` is true when it is absent.
+    /// - `StringNotEquals` on `aws:RequestedRegion` when the bucket is in another Region.
+    ///
+    /// ## How AWS evaluates it
+    ///
+    /// An explicit deny in any applicable policy overrides every allow: no identity policy,
+    /// bucket policy, ACL or KMS permission can outweigh it. All identity-based policies of the
+    /// caller are evaluated together (the user's own, those of its groups, or the role's), so a
+    /// Deny in a group policy applies to every member. Condition keys that the request does not
+    /// carry make negated operators (`NotIpAddress`, `StringNotEquals`...) and `...IfExists`
+    /// operators true. `aws:SourceIp` holds the public address only: through a VPC endpoint
+    /// the key is absent and `aws:SourceVpce` / `aws:VpcSourceIp` are set instead.
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// {
+    ///   "Sid": "DenyOutsideOffice",
+    ///   "Effect": "Deny",
+    ///   "Action": "s3:*",
+    ///   "Resource": "*",
+    ///   "Condition": {
+    ///     "NotIpAddress": {"aws:SourceIp": "198.51.100.0/24"}
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// An upload sent through the VPC endpoint `vpce-1a2b3c4d5e6f7a8b9` carries no
+    /// `aws:SourceIp`, so `NotIpAddress` is true and this statement denies it.
+    ///
+    /// ## Fix
+    ///
+    /// Satisfy the condition when it tests a request header: send the header the statement
+    /// expects. Otherwise remove or narrow the statement: exclude the action or resource, or
+    /// rewrite the condition so that legitimate requests do not match (for example add
+    /// `"Bool": {"aws:ViaAWSService": "false"}` or test `aws:SourceVpce` alongside
+    /// `aws:SourceIp`). When the statement requires MFA, sign the request with temporary
+    /// credentials obtained with an MFA code (`aws sts get-session-token --serial-number ...
+    /// --token-code ...`) instead of changing the policy.
+    ///
+    /// ## References
+    ///
+    /// - IAM User Guide: Policy evaluation logic (explicit deny); Identity-based policies and resource-based policies
+    /// - IAM User Guide: AWS global condition context keys (`aws:SourceIp`, `aws:MultiFactorAuthPresent`, `aws:RequestedRegion`)
+    /// - IAM User Guide: IAM JSON policy elements: Condition operators (`...IfExists`, negated operators)
+    /// - AWS Knowledge Center: Why am I getting a "403 Forbidden" error when I try to upload files in Amazon S3?
+    pub struct IdentityPolicyExplicitDeny {
+        id: "identity-policy-explicit-deny",
+        scope: "builtin",
+        layer: "identity",
+        summary: "an identity-based policy statement explicitly denies the upload",
+    }
+}
+
+impl Rule for IdentityPolicyExplicitDeny {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        for check in &cx.analysis.checks {
+            for at in cx
+                .denies(check)
+                .into_iter()
+                .filter(|at| at.layer == Layer::Identity)
+            {
+                let Some((policy, st)) = cx.statement(check, at) else {
+                    continue;
+                };
+                // An explicit deny decides whatever the unreadable evidence says.
+                let f = out.emit(
+                    Role::Cause,
+                    Confidence::Confirmed,
+                    format!(
+                        "explicit deny in statement `{}` of {} denies `{}`",
+                        st.label(),
+                        policy.name,
+                        check.action
+                    ),
+                );
+                f.check = Some(check.action.clone());
+                f.labels.push(label(
+                    policy,
+                    st.effect_span,
+                    &format!("{}/Effect", st.pointer),
+                    false,
+                    "this statement denies",
+                ));
+                // Point at what made the statement apply: each condition, or the statement.
+                let mut header_fix = None;
+                for c in &st.conditions {
+                    let why = explain_condition_holds(c, &check.request.context);
+                    let primary = !f.labels.iter().any(|l| l.primary);
+                    f.labels
+                        .push(label(policy, c.key_span, &c.key_pointer, primary, why));
+                    if header_fix.is_none() {
+                        header_fix = header_fix_for(c);
+                    }
+                }
+                if st.conditions.is_empty() {
+                    f.labels[0].primary = true;
+                    f.labels[0].message = format!("denies `{}` without conditions", check.action);
+                }
+                f.missing = check.missing.clone();
+                f.fix = Some(match header_fix {
+                    Some((changes, sentence)) => Fix::new(sentence, changes),
+                    None => Fix::new(
+                        format!(
+                            "remove or narrow statement `{}` of {}",
+                            st.label(),
+                            policy.name
+                        ),
+                        vec![Change::RemoveStatement {
+                            target: PolicyTarget::Identity(at.policy as usize),
+                            statement: st.index,
+                        }],
+                    ),
+                });
+            }
+        }
+    }
+}
