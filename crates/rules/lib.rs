@@ -1,11 +1,17 @@
 //! The rule bundle: links every built-in rule crate so that its rules register, and gives the
 //! registry of all of them. Keep the `use` lines sorted; `cargo xtask new-rule` adds them.
 
+use why403_rule_block_public_acls_rejects_public_acl as _;
 use why403_rule_bucket_acl_missing_write as _;
 use why403_rule_bucket_policy_explicit_deny as _;
+use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_put_object as _;
 use why403_rule_kms_key_policy_missing_generate_data_key as _;
+use why403_rule_object_ownership_enforced_acl_header as _;
+use why403_rule_permissions_boundary_explicit_deny as _;
+use why403_rule_permissions_boundary_missing_allow as _;
+use why403_rule_requester_pays_header_missing as _;
 use why403_rule_scp_denies_s3 as _;
 
 use why403_core::rule::Registry;

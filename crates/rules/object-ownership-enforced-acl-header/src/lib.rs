@@ -1,0 +1,133 @@
+//! Rule `builtin/object-ownership-enforced-acl-header`: the bucket's Object Ownership is
+//! `BucketOwnerEnforced` (ACLs disabled) and the upload sets an ACL other than
+//! `bucket-owner-full-control`.
+
+use why403_core::analysis::CheckKind;
+use why403_core::finding::{Change, Confidence, Fix, Role};
+use why403_core::rule::{Emitter, Rule, RuleContext};
+
+why403_core::declare_rule! {
+    /// ## Cause
+    ///
+    /// The bucket's Object Ownership setting is "Bucket owner enforced" (`BucketOwnerEnforced`
+    /// in `aws s3api get-bucket-ownership-controls`), so ACLs are disabled, and the upload
+    /// still sets an ACL: a canned ACL such as `--acl public-read` or `--acl private`
+    /// (`x-amz-acl`), or a grant header such as `--grant-read` (`x-amz-grant-*`). The CLI
+    /// reports `An error occurred (AccessControlListNotSupported) when calling the PutObject
+    /// operation: The bucket does not allow ACLs`.
+    ///
+    /// ## How AWS evaluates it
+    ///
+    /// With ACLs disabled, S3 accepts an upload only if it sets no ACL or sets exactly the
+    /// canned ACL `bucket-owner-full-control`. Any other ACL header is refused before
+    /// policies matter, with HTTP 400 `AccessControlListNotSupported`, not 403. The identity
+    /// and bucket policies cannot allow such a request. Buckets with `ObjectWriter` or
+    /// `BucketOwnerPreferred` ownership (or none configured) still accept ACLs and are not
+    /// covered by this rule.
+    ///
+    /// ## Example
+    ///
+    /// `aws s3api get-bucket-ownership-controls` shows ACLs disabled, and the upload runs
+    /// `aws s3 cp photo.jpg s3://amzn-s3-demo-bucket/ --acl public-read`:
+    ///
+    /// ```json
+    /// {"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Stop sending the ACL headers (`x-amz-acl` and `x-amz-grant-*`) with the upload. Where
+    /// a client insists on an ACL, send only `x-amz-acl: bucket-owner-full-control`.
+    /// Alternatively switch Object Ownership to `BucketOwnerPreferred` or `ObjectWriter` to
+    /// enable ACLs again, and grant access with policies rather than ACLs.
+    ///
+    /// ## References
+    ///
+    /// - Amazon S3 User Guide: Controlling ownership of objects and disabling ACLs for your bucket
+    /// - Amazon S3 User Guide: Troubleshooting — `AccessControlListNotSupported` "The bucket does not allow ACLs"
+    /// - Amazon S3 API Reference: PutObject, `x-amz-acl` and `x-amz-grant-*` headers
+    pub struct ObjectOwnershipEnforcedAclHeader {
+        id: "object-ownership-enforced-acl-header",
+        scope: "builtin",
+        layer: "bucket-ownership",
+        summary: "the bucket has ACLs disabled and the upload sets an ACL",
+    }
+}
+
+impl Rule for ObjectOwnershipEnforcedAclHeader {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        let req = &cx.analysis.request;
+        let canned = req.headers.get("x-amz-acl").map(String::as_str);
+        let grants: Vec<&String> = req
+            .headers
+            .keys()
+            .filter(|k| k.starts_with("x-amz-grant-"))
+            .collect();
+        for check in cx
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::S3)
+        {
+            for b in check
+                .blocks
+                .iter()
+                .filter(|b| b.code == "object-ownership-acl-not-supported")
+            {
+                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
+                f.check = Some(check.action.clone());
+                f.notes
+                    .push(format!("S3 answers {} `{}`", b.status, b.aws_code));
+                let mut sent: Vec<String> = Vec::new();
+                if let Some(a) = canned {
+                    sent.push(format!("`x-amz-acl: {a}`"));
+                }
+                sent.extend(grants.iter().map(|g| format!("`{g}: {}`", req.headers[*g])));
+                if !sent.is_empty() {
+                    f.notes
+                        .push(format!("the upload sends {}", sent.join(", ")));
+                }
+                // `bucket-owner-full-control` alone is accepted, so keep it if it was sent.
+                let keep_canned = canned == Some("bucket-owner-full-control");
+                let mut changes = Vec::new();
+                if canned.is_some() && !keep_canned {
+                    changes.push(Change::RemoveHeader {
+                        name: "x-amz-acl".into(),
+                    });
+                }
+                changes.extend(
+                    grants
+                        .iter()
+                        .map(|g| Change::RemoveHeader { name: (*g).clone() }),
+                );
+                if changes.is_empty() {
+                    continue;
+                }
+                let description = if keep_canned {
+                    format!(
+                        "remove {} from the upload and send only `x-amz-acl: bucket-owner-full-control`",
+                        header_list(&changes)
+                    )
+                } else {
+                    format!("remove {} from the upload", header_list(&changes))
+                };
+                f.fix = Some(Fix::new(description, changes));
+            }
+        }
+    }
+}
+
+fn header_list(changes: &[Change]) -> String {
+    let names: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RemoveHeader { name } => Some(format!("`{name}`")),
+            _ => None,
+        })
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => format!("the {last} header"),
+        Some((last, rest)) => format!("the {} and {last} headers", rest.join(", ")),
+        None => "the ACL headers".into(),
+    }
+}

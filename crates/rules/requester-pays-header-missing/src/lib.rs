@@ -1,0 +1,94 @@
+//! Rule `builtin/requester-pays-header-missing`: the bucket is Requester Pays and a caller from
+//! another account uploads without `x-amz-request-payer: requester`.
+
+use why403_core::analysis::CheckKind;
+use why403_core::finding::{Change, Confidence, Fix, Role};
+use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
+
+why403_core::declare_rule! {
+    /// ## Cause
+    ///
+    /// The bucket has Requester Pays enabled (`aws s3api get-bucket-request-payment` shows
+    /// `"Payer": "Requester"`, "Requester pays: Enabled" in the console's bucket properties)
+    /// and the upload comes from a principal in another account that does not acknowledge the
+    /// charge: the request does not send `x-amz-request-payer: requester`. S3 refuses it with
+    /// 403 `AccessDenied`, even when every policy allows the upload.
+    ///
+    /// ## How AWS evaluates it
+    ///
+    /// For a Requester Pays bucket, S3 requires every request from a principal outside the
+    /// bucket owner's account to confirm that the requester pays for the request and the data
+    /// transfer, by sending `x-amz-request-payer: requester`. This applies to writes
+    /// (`PutObject`, each step of a multipart upload) as well as reads. Without the header the
+    /// request fails with 403 `AccessDenied` and the bucket owner is charged for the failed
+    /// request. Requests from the bucket owner's own users and roles do not need the header.
+    /// Anonymous requests are never allowed on a Requester Pays bucket. The header only
+    /// acknowledges the charge: the caller still needs the identity policy and bucket policy
+    /// permissions of an ordinary cross-account upload.
+    ///
+    /// ## Example
+    ///
+    /// `aws s3api get-bucket-request-payment --bucket amzn-s3-demo-bucket` in the owner's
+    /// account `444455556666`, while a user of account `111122223333` runs
+    /// `aws s3 cp photo.jpg s3://amzn-s3-demo-bucket/incoming/photo.jpg`:
+    ///
+    /// ```json
+    /// {"Payer": "Requester"}
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Send `x-amz-request-payer: requester` with every request to the bucket (`--request-payer
+    /// requester` with the AWS CLI, `RequestPayer="requester"` with the SDKs). Alternatively the
+    /// bucket owner can switch the bucket back to `"Payer": "BucketOwner"`
+    /// (`aws s3api put-bucket-request-payment`) and pay for the requests.
+    ///
+    /// ## References
+    ///
+    /// - Amazon S3 User Guide: Using Requester Pays buckets for storage transfers and usage
+    /// - Amazon S3 User Guide: Downloading objects from Requester Pays buckets (the `x-amz-request-payer` header)
+    /// - Amazon S3 API Reference: PutObject, request header `x-amz-request-payer`
+    /// - AWS Knowledge Center: Why am I getting a "403 Forbidden" error when I try to upload files in Amazon S3?
+    pub struct RequesterPaysHeaderMissing {
+        id: "requester-pays-header-missing",
+        scope: "builtin",
+        layer: "bucket",
+        summary: "the bucket is requester pays and the request does not say it pays",
+    }
+}
+
+impl Rule for RequesterPaysHeaderMissing {
+    fn needs(&self) -> &'static [EvidenceKind] {
+        &[EvidenceKind::BucketOwner]
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        for check in cx
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::S3)
+        {
+            for b in check
+                .blocks
+                .iter()
+                .filter(|b| b.code == "requester-pays-missing-header")
+            {
+                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
+                f.check = Some(check.action.clone());
+                if let Some(owner) = cx.analysis.evidence.bucket.owner_account.get() {
+                    f.notes.push(format!(
+                        "the bucket belongs to account `{owner}`, so the caller must agree to pay for the request"
+                    ));
+                }
+                f.fix = Some(Fix::new(
+                    "send `x-amz-request-payer: requester` (`--request-payer requester` with the AWS CLI)",
+                    vec![Change::SetHeader {
+                        name: "x-amz-request-payer".into(),
+                        value: "requester".into(),
+                    }],
+                ));
+            }
+        }
+    }
+}
