@@ -13,6 +13,11 @@ use why403_rule_permissions_boundary_explicit_deny as _;
 use why403_rule_permissions_boundary_missing_allow as _;
 use why403_rule_requester_pays_header_missing as _;
 use why403_rule_scp_denies_s3 as _;
+use why403_rule_session_policy_explicit_deny as _;
+use why403_rule_session_policy_missing_allow as _;
+use why403_rule_sse_c_blocked_on_bucket as _;
+use why403_rule_vpc_endpoint_policy_explicit_deny as _;
+use why403_rule_vpc_endpoint_policy_missing_allow as _;
 
 use why403_core::rule::Registry;
 

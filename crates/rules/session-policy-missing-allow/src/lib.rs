@@ -1,0 +1,156 @@
+//! Rule `builtin/session-policy-missing-allow`: the session policy passed when the caller's
+//! temporary credentials were created has no Allow statement for an action the upload needs.
+
+use why403_core::eval::{Decision, Element, Layer, Match, StatementRef, explain_miss};
+use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
+use why403_core::policy::Effect;
+use why403_core::rule::{Emitter, Rule, RuleContext, label};
+
+why403_core::declare_rule! {
+    /// ## Cause
+    ///
+    /// The caller uses temporary credentials (a role session from `AssumeRole`,
+    /// `AssumeRoleWithWebIdentity` or `AssumeRoleWithSAML`, or a federated user from
+    /// `GetFederationToken`) that were requested with a session policy (the `Policy` or
+    /// `PolicyArns` parameter, `--policy` / `--policy-arns` in `aws sts assume-role`), and no
+    /// statement of that session policy allows an action the upload needs: `s3:PutObject`,
+    /// `s3:PutObjectAcl` when the request sets an ACL, or `kms:GenerateDataKey` / `kms:Decrypt`
+    /// for SSE-KMS. The role's own policy may allow the action: the session policy still
+    /// limits the session. AWS reports `...because no session policy allows the s3:PutObject
+    /// action`.
+    ///
+    /// ## How AWS evaluates it
+    ///
+    /// A session policy limits the permissions of the session it was passed to: the effective
+    /// permissions are the intersection of the role's (or federated user's) identity policies
+    /// and the session policy, so an action the session policy does not allow is implicitly
+    /// denied. AWS never stores the session policy where it can be read back, so the scenario
+    /// must give it in `session_policy`. Within one account, a bucket policy grant that names
+    /// the session ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) or the
+    /// federated-user ARN is not limited by the session policy; a grant that names the role
+    /// ARN is. A role session created without a session policy is not limited. An explicit
+    /// deny in the session policy is another rule (`session-policy-explicit-deny`).
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// {
+    ///   "Version": "2012-10-17",
+    ///   "Statement": [
+    ///     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::amzn-s3-demo-bucket/*"}
+    ///   ]
+    /// }
+    /// ```
+    ///
+    /// Passed as `--policy` to `aws sts assume-role` for a role whose own policy allows
+    /// `s3:PutObject` on `arn:aws:s3:::amzn-s3-demo-bucket/*`, this session policy refuses
+    /// every upload made with the resulting credentials.
+    ///
+    /// ## Fix
+    ///
+    /// Request new credentials with a session policy that also allows the action on
+    /// `arn:aws:s3:::amzn-s3-demo-bucket/*` (a session policy cannot be changed after the
+    /// session is created). Alternatives: request the credentials without a session policy, or,
+    /// in the bucket owner's account, grant the upload in the bucket policy to the session ARN.
+    ///
+    /// ## References
+    ///
+    /// - IAM User Guide: Policies and permissions in IAM (session policies)
+    /// - IAM User Guide: Policy evaluation logic (determining whether a request is allowed within an account)
+    /// - AWS STS API Reference: AssumeRole (`Policy` and `PolicyArns` parameters)
+    /// - IAM User Guide: Troubleshoot access denied error messages
+    pub struct SessionPolicyMissingAllow {
+        id: "session-policy-missing-allow",
+        scope: "builtin",
+        layer: "session-policy",
+        summary: "the session policy does not allow the upload",
+    }
+}
+
+impl Rule for SessionPolicyMissingAllow {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        let bucket_arn = cx.analysis.request.bucket_arn();
+        for check in &cx.analysis.checks {
+            let blocked = check.eval.decision == Decision::ImplicitlyDenied
+                && check
+                    .eval
+                    .blocked_by
+                    .iter()
+                    .any(|b| b.layer == Layer::Session);
+            if !blocked || check.is_synthetic(Layer::Session, 0) {
+                continue;
+            }
+            let at0 = StatementRef {
+                layer: Layer::Session,
+                level: 0,
+                policy: 0,
+                statement: 0,
+            };
+            let name = check
+                .set
+                .policy(at0)
+                .map_or_else(|| "the session policy".to_owned(), |p| p.name.clone());
+            let mut near = Vec::new();
+            for (at, m) in cx.traces(check, Layer::Session) {
+                let Match::Miss(miss) = m else { continue };
+                let Some((policy, st)) = cx.statement(check, at) else {
+                    continue;
+                };
+                if st.effect != Effect::Allow || miss.element == Element::Action {
+                    continue;
+                }
+                near.push((policy, explain_miss(st, &miss, &check.request)));
+            }
+            let confidence = if check.missing.is_empty() {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
+            let f = out.emit(
+                Role::Cause,
+                confidence,
+                format!("{name} does not allow `{}`", check.action),
+            );
+            f.check = Some(check.action.clone());
+            f.notes.push(format!(
+                "the upload needs `{}` because {}",
+                check.action, check.reason
+            ));
+            let resource_grant = cx.traces(check, Layer::Resource).iter().any(|(at, m)| {
+                *m == Match::Applies
+                    && cx
+                        .statement(check, *at)
+                        .is_some_and(|(_, st)| st.effect == Effect::Allow)
+            });
+            if resource_grant {
+                f.notes.push(
+                    "the bucket policy allows the action, but it names the role (or the account), so the session policy still limits it; within one account a grant that names the session ARN is not limited by the session policy".to_owned(),
+                );
+            }
+            for (i, (policy, e)) in near.iter().enumerate() {
+                f.labels
+                    .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
+            }
+            f.missing = check.missing.clone();
+            let resource = if check.action.starts_with("s3:") {
+                format!("{bucket_arn}/*")
+            } else {
+                check.request.resource.clone()
+            };
+            f.fix = Some(Fix::new(
+                format!(
+                    "request new credentials (AssumeRole / GetFederationToken) with a session policy that allows `{}` on `{resource}`; a session policy cannot be changed after the session is created",
+                    check.action
+                ),
+                vec![Change::AddStatement {
+                    target: PolicyTarget::Session,
+                    statement: serde_json::json!({
+                        "Effect": "Allow",
+                        "Action": check.action,
+                        "Resource": resource,
+                    }),
+                }],
+            ));
+        }
+    }
+}
