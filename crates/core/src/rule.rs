@@ -333,3 +333,60 @@ macro_rules! declare_rule {
         }
     };
 }
+
+/// How a rule words the explicit-deny finding [`emit_explicit_deny`] builds.
+#[derive(Debug)]
+pub struct DenyWording {
+    /// The finding's message.
+    pub message: String,
+    /// The text under the statement's `Effect`.
+    pub effect_label: &'static str,
+    /// The fix when no request header would make a condition false (usually removing the
+    /// statement).
+    pub fallback: crate::finding::Fix,
+}
+
+/// Emits the finding for a Deny statement that applied in `check`: labels on its `Effect` and on
+/// each condition with why it held (the first condition is the primary label, or the `Effect`
+/// when there are none), the check's missing evidence, and a fix that sends a header making a
+/// condition false when one exists, else `wording.fallback`. An explicit deny decides whatever
+/// unreadable evidence says, so the finding is confirmed.
+pub fn emit_explicit_deny<'e>(
+    out: &'e mut Emitter<'_>,
+    check: &Check,
+    policy: &Policy,
+    st: &Statement,
+    wording: DenyWording,
+) -> &'e mut Finding {
+    use crate::finding::{Fix, header_fix_for};
+    let f = out.emit(Role::Cause, Confidence::Confirmed, wording.message);
+    f.check = Some(check.action.clone());
+    f.labels.push(label(
+        policy,
+        st.effect_span,
+        &format!("{}/Effect", st.pointer),
+        false,
+        wording.effect_label,
+    ));
+    // Point at what made the statement apply: each condition, or the statement.
+    let mut header_fix = None;
+    for c in &st.conditions {
+        let why = crate::eval::explain_condition_holds(c, &check.request.context);
+        let primary = !f.labels.iter().any(|l| l.primary);
+        f.labels
+            .push(label(policy, c.key_span, &c.key_pointer, primary, why));
+        if header_fix.is_none() {
+            header_fix = header_fix_for(c);
+        }
+    }
+    if st.conditions.is_empty() {
+        f.labels[0].primary = true;
+        f.labels[0].message = format!("denies `{}` without conditions", check.action);
+    }
+    f.missing = check.missing.clone();
+    f.fix = Some(match header_fix {
+        Some((changes, sentence)) => Fix::new(sentence, changes),
+        None => wording.fallback,
+    });
+    f
+}

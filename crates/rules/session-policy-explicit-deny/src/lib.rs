@@ -1,9 +1,9 @@
 //! Rule `builtin/session-policy-explicit-deny`: a Deny statement in the session policy passed
 //! when the caller's temporary credentials were created applies to an action the upload needs.
 
-use why403_core::eval::{Layer, explain_condition_holds};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, header_fix_for};
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::eval::Layer;
+use why403_core::finding::{Change, Fix, PolicyTarget};
+use why403_core::rule::{DenyWording, Emitter, Rule, RuleContext, emit_explicit_deny};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -72,52 +72,31 @@ impl Rule for SessionPolicyExplicitDeny {
                 let Some((policy, st)) = cx.statement(check, at) else {
                     continue;
                 };
-                let f = out.emit(
-                    Role::Cause,
-                    Confidence::Confirmed,
-                    format!(
-                        "explicit deny in statement `{}` of {} denies `{}`",
-                        st.label(),
-                        policy.name,
-                        check.action
-                    ),
-                );
-                f.check = Some(check.action.clone());
-                f.labels.push(label(
+                emit_explicit_deny(
+                    out,
+                    check,
                     policy,
-                    st.effect_span,
-                    &format!("{}/Effect", st.pointer),
-                    false,
-                    "this session policy statement denies",
-                ));
-                let mut header_fix = None;
-                for c in &st.conditions {
-                    let why = explain_condition_holds(c, &check.request.context);
-                    let primary = !f.labels.iter().any(|l| l.primary);
-                    f.labels
-                        .push(label(policy, c.key_span, &c.key_pointer, primary, why));
-                    if header_fix.is_none() {
-                        header_fix = header_fix_for(c);
-                    }
-                }
-                if st.conditions.is_empty() {
-                    f.labels[0].primary = true;
-                    f.labels[0].message = format!("denies `{}` without conditions", check.action);
-                }
-                f.missing = check.missing.clone();
-                f.fix = Some(match header_fix {
-                    Some((changes, sentence)) => Fix::new(sentence, changes),
-                    None => Fix::new(
-                        format!(
-                            "request new credentials (AssumeRole / GetFederationToken) with a session policy without statement `{}`, or with it narrowed so that it does not match the upload; a session policy cannot be changed after the session is created",
-                            st.label()
+                    st,
+                    DenyWording {
+                        message: format!(
+                            "explicit deny in statement `{}` of {} denies `{}`",
+                            st.label(),
+                            policy.name,
+                            check.action
                         ),
-                        vec![Change::RemoveStatement {
-                            target: PolicyTarget::Session,
-                            statement: st.index,
-                        }],
-                    ),
-                });
+                        effect_label: "this session policy statement denies",
+                        fallback: Fix::new(
+                            format!(
+                                "request new credentials (AssumeRole / GetFederationToken) with a session policy without statement `{}`, or with it narrowed so that it does not match the upload; a session policy cannot be changed after the session is created",
+                                st.label()
+                            ),
+                            vec![Change::RemoveStatement {
+                                target: PolicyTarget::Session,
+                                statement: st.index,
+                            }],
+                        ),
+                    },
+                );
             }
         }
     }
