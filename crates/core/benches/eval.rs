@@ -6,6 +6,10 @@ mod data;
 
 use std::hint::black_box;
 
+// The allocator the `why403` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use data::{IDENTITY_SIZES, KMS_KEY, compile, put_request, texts};
 use why403_core::Decision;

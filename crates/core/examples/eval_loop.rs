@@ -7,6 +7,10 @@ mod data;
 
 use std::hint::black_box;
 
+// The allocator the `why403` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let n: u64 = std::env::args()
         .nth(1)
@@ -20,7 +24,11 @@ fn main() {
     }
     let per = start.elapsed().as_nanos() as f64 / n as f64;
     let e = set.evaluate(&req);
-    let traces: Vec<_> = e.layers.iter().flat_map(|l| l.statements.iter()).collect();
+    let traces: Vec<_> = e
+        .layers
+        .iter()
+        .flat_map(|l| e.statements(&set, &req, l))
+        .collect();
     let by_action = traces
         .iter()
         .filter(|t| matches!(t.result, why403_core::eval::Match::Miss(m) if m.element == why403_core::eval::Element::Action))

@@ -224,6 +224,8 @@ pub struct Condition {
     /// The key as written.
     pub key: String,
     pub key_lower: String,
+    /// [`crate::context::key_hash`] of `key_lower`.
+    pub key_hash: u64,
     pub key_span: Span,
     pub key_pointer: String,
     pub values: Vec<Located<CondValue>>,
@@ -258,7 +260,7 @@ pub struct CondResult {
 impl Condition {
     /// Evaluates the condition against the request context.
     pub fn evaluate(&self, ctx: &RequestContext) -> CondResult {
-        let found = ctx.get_lower(&self.key_lower);
+        let found = ctx.get_hashed(self.key_hash, &self.key_lower);
         let base = self.op.base;
         if base == BaseOp::Null {
             return self.eval_null(found);

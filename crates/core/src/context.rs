@@ -1,7 +1,13 @@
 //! The request context: condition keys and their values, looked up case-insensitively as AWS
 //! does for key names.
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+
+/// The hash of a lower-cased key name; compiled conditions store it so a lookup hashes
+/// nothing.
+pub fn key_hash(lower: &str) -> u64 {
+    crate::policy::key_hash(lower)
+}
 
 /// The values of one condition key in the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,11 +19,30 @@ pub struct ContextValue {
     pub multi: bool,
 }
 
-/// Condition keys of one request. Key names are matched case-insensitively.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestContext {
-    keys: FxHashMap<String, ContextValue>,
+#[derive(Debug, Clone)]
+struct Entry {
+    hash: u64,
+    lower: Box<str>,
+    value: ContextValue,
 }
+
+/// Condition keys of one request. Key names are matched case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    keys: HashTable<Entry>,
+}
+
+impl PartialEq for RequestContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .keys
+                .iter()
+                .all(|e| other.get_hashed(e.hash, &e.lower) == Some(&e.value))
+    }
+}
+
+impl Eq for RequestContext {}
 
 impl RequestContext {
     pub fn new() -> Self {
@@ -27,20 +52,30 @@ impl RequestContext {
     /// An empty context with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
         RequestContext {
-            keys: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            keys: HashTable::with_capacity(n),
         }
     }
 
     /// Sets a key; a later value for the same key (in any case) replaces the earlier one.
     pub fn insert(&mut self, name: &str, values: Vec<String>, multi: bool) {
-        self.keys.insert(
-            name.to_ascii_lowercase(),
-            ContextValue {
-                name: name.to_owned(),
-                values,
-                multi,
-            },
-        );
+        let lower = name.to_ascii_lowercase();
+        let hash = key_hash(&lower);
+        let value = ContextValue {
+            name: name.to_owned(),
+            values,
+            multi,
+        };
+        match self
+            .keys
+            .find_mut(hash, |e| e.hash == hash && *e.lower == *lower)
+        {
+            Some(e) => e.value = value,
+            None => {
+                let lower = lower.into_boxed_str();
+                self.keys
+                    .insert_unique(hash, Entry { hash, lower, value }, |e| e.hash);
+            }
+        }
     }
 
     /// Sets a single-valued key.
@@ -49,24 +84,38 @@ impl RequestContext {
     }
 
     pub fn remove(&mut self, name: &str) -> Option<ContextValue> {
-        self.keys.remove(&name.to_ascii_lowercase())
+        let lower = name.to_ascii_lowercase();
+        let hash = key_hash(&lower);
+        self.keys
+            .find_entry(hash, |e| e.hash == hash && *e.lower == *lower)
+            .ok()
+            .map(|o| o.remove().0.value)
     }
 
     pub fn get(&self, name: &str) -> Option<&ContextValue> {
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.keys.get(&name.to_ascii_lowercase())
+            self.get_lower(&name.to_ascii_lowercase())
         } else {
-            self.keys.get(name)
+            self.get_lower(name)
         }
     }
 
     /// Lookup with a key that is already lower-case (compiled policies store them so).
     pub fn get_lower(&self, lower: &str) -> Option<&ContextValue> {
-        self.keys.get(lower)
+        self.get_hashed(key_hash(lower), lower)
+    }
+
+    /// Lookup with a lower-case key and its [`key_hash`].
+    pub fn get_hashed(&self, hash: u64, lower: &str) -> Option<&ContextValue> {
+        self.keys
+            .find(hash, |e| {
+                e.hash == hash && crate::pattern::eq_bytes(e.lower.as_bytes(), lower.as_bytes())
+            })
+            .map(|e| &e.value)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &ContextValue> {
-        self.keys.values()
+        self.keys.iter().map(|e| &e.value)
     }
 
     pub fn len(&self) -> usize {

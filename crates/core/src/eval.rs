@@ -273,27 +273,25 @@ pub enum Grant {
     Star,
 }
 
-/// The statements of one layer (or one level of it) and its outcome.
+/// One layer (or one level of it) and its outcome. Its statements' results are in the
+/// [`Evaluation`]: [`Evaluation::examined`] and [`Evaluation::statements`].
 #[derive(Debug, Clone)]
 pub struct LayerResult {
     pub layer: Layer,
     pub level: u16,
     pub outcome: Outcome,
-    /// Every statement of the layer with whether it applied.
-    pub statements: Vec<StatementTrace>,
+    /// The range of [`Evaluation::examined`] holding this layer's statements whose `Action`
+    /// matched.
+    examined: (u32, u32),
 }
 
 impl LayerResult {
-    /// The statements that applied with the layer's outcome effect.
-    pub fn deciding(&self) -> impl Iterator<Item = &StatementTrace> {
-        let want = match self.outcome {
+    fn want(&self) -> Option<Effect> {
+        match self.outcome {
             Outcome::ExplicitDeny => Some(Effect::Deny),
             Outcome::Allow => Some(Effect::Allow),
             Outcome::ImplicitDeny => None,
-        };
-        self.statements
-            .iter()
-            .filter(move |s| Some(s.effect) == want && s.result == Match::Applies)
+        }
     }
 }
 
@@ -319,6 +317,9 @@ pub struct Blocked {
 pub struct Evaluation {
     pub decision: Decision,
     pub layers: Vec<LayerResult>,
+    /// The statements whose `Action` matched, with their results, layer by layer; every
+    /// other statement missed on `Action` (see [`Evaluation::statements`]).
+    examined: Vec<StatementTrace>,
     /// The strongest grant the resource side gave (after Block Public Access).
     pub grant: Grant,
     /// The grant came from the ACL, not the resource policy.
@@ -338,9 +339,99 @@ impl Evaluation {
             .iter()
             .find(|l| l.layer == layer && l.level == level)
     }
+
+    /// The statements of a layer whose `Action` matched, with the result of the rest of the
+    /// statement, in document order. The others are `Action` misses.
+    pub fn examined(&self, l: &LayerResult) -> &[StatementTrace] {
+        &self.examined[l.examined.0 as usize..l.examined.1 as usize]
+    }
+
+    /// The statements that applied with the layer's outcome effect.
+    pub fn deciding_in<'a>(
+        &'a self,
+        l: &'a LayerResult,
+    ) -> impl Iterator<Item = &'a StatementTrace> + 'a {
+        let want = l.want();
+        self.examined(l)
+            .iter()
+            .filter(move |s| Some(s.effect) == want && matches!(s.result, Match::Applies))
+    }
+
+    /// Every statement of a layer with its result, in document order. `set` and `req` must be
+    /// the evaluated policy set and request.
+    pub fn statements<'a>(
+        &'a self,
+        set: &'a PolicySet,
+        req: &'a Request,
+        l: &'a LayerResult,
+    ) -> impl Iterator<Item = StatementTrace> + 'a {
+        let mut examined = self.examined(l).iter().peekable();
+        set.layer_policies(l.layer, l.level)
+            .enumerate()
+            .flat_map(|(pi, p)| {
+                p.statements
+                    .iter()
+                    .enumerate()
+                    .map(move |(si, st)| (pi, si, st))
+            })
+            .map(move |(pi, si, st)| {
+                let at = StatementRef {
+                    layer: l.layer,
+                    level: l.level,
+                    policy: pi as u16,
+                    statement: si as u16,
+                };
+                match examined.next_if(|t| t.at == at) {
+                    Some(t) => *t,
+                    None => StatementTrace {
+                        at,
+                        effect: st.effect,
+                        // Not recorded, so its `Action` did not match.
+                        result: Match::Miss(matching::action_miss(st, req, false).unwrap_or(
+                            Miss {
+                                element: Element::Action,
+                                why: MissWhy::NoValueMatched,
+                            },
+                        )),
+                        grant: Grant::None,
+                    },
+                }
+            })
+    }
+
+    /// The result of one statement.
+    pub fn result_of(
+        &self,
+        set: &PolicySet,
+        req: &Request,
+        at: StatementRef,
+    ) -> Option<StatementTrace> {
+        let l = self.layer(at.layer, at.level)?;
+        self.statements(set, req, l).find(|t| t.at == at)
+    }
 }
 
 impl PolicySet {
+    /// The policies of a layer (level: SCP/RCP level, VPC endpoint index), in order.
+    pub fn layer_policies(&self, layer: Layer, level: u16) -> impl Iterator<Item = &Policy> {
+        let l = level as usize;
+        let list: &[Policy] = match layer {
+            Layer::Identity => &self.identity,
+            Layer::Resource => self.resource.as_slice(),
+            Layer::Scp => self.scp.get(l).map_or(&[], |v| v.as_slice()),
+            Layer::Rcp => self.rcp.get(l).map_or(&[], |v| v.as_slice()),
+            Layer::Boundary => self.boundary.as_deref().unwrap_or(&[]),
+            Layer::Session => self.session.as_slice(),
+            Layer::VpcEndpoint => self
+                .vpc_endpoint
+                .as_deref()
+                .and_then(|v| v.get(l..=l))
+                .unwrap_or(&[]),
+            Layer::BlockPublicAccess | Layer::AwsManaged => &[],
+        };
+        list.iter()
+    }
+
     /// The policy a statement reference points into.
     pub fn policy(&self, at: StatementRef) -> Option<&Policy> {
         let (l, p) = (at.level as usize, at.policy as usize);

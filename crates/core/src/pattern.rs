@@ -163,9 +163,23 @@ impl GlobBuilder {
 
 /// Byte equality without a library call for the short strings ARN parts and actions are.
 #[inline]
-fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && (a.len() > 16 && a == b || a.len() <= 16 && a.iter().zip(b).all(|(x, y)| x == y))
+/// Byte equality without a `memcmp` call for short texts: two overlapping loads cover 4 to
+/// 32 bytes.
+pub(crate) fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let w4 = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or([0; 4]));
+    let w16 = |s: &[u8], i: usize| u128::from_le_bytes(s[i..i + 16].try_into().unwrap_or([0; 16]));
+    match n {
+        0..4 => a == b,
+        4..8 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        17..=32 => w16(a, 0) == w16(b, 0) && w16(a, n - 16) == w16(b, n - 16),
+        _ => a == b,
+    }
 }
 
 fn char_len(text: &str, at: usize) -> usize {
@@ -219,6 +233,7 @@ pub struct ActionKey {
     head: u64,
     pub(crate) hash: u64,
     pub(crate) service_hash: u64,
+    service_len: u32,
 }
 
 impl ActionKey {
@@ -229,15 +244,14 @@ impl ActionKey {
             head: pack(text.as_bytes()),
             hash: crate::policy::key_hash(&text),
             service_hash: crate::policy::key_hash(service),
+            service_len: service.len() as u32,
             text,
         }
     }
 
     /// The service prefix (`s3` of `s3:putobject`).
     pub fn service(&self) -> &str {
-        self.text
-            .split_once(':')
-            .map_or(self.text.as_str(), |(s, _)| s)
+        &self.text[..self.service_len as usize]
     }
 }
 

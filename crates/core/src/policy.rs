@@ -137,14 +137,57 @@ pub struct Policy {
 /// without looking at them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ActionIndex {
-    /// `(hash, action, statements)`; policies name few distinct actions, so a scan of the
-    /// hashes beats a hash map.
-    exact: Vec<(u64, Box<str>, Bits)>,
+    /// Actions named exactly; the candidates for each already include the statements of its
+    /// service's wildcards and the `always` ones, so a hit is one lookup.
+    exact: Keyed,
     /// Statements whose patterns are wildcards within one service (`ec2:describe*`).
-    service: Vec<(u64, Box<str>, Bits)>,
+    service: Keyed,
     always: Bits,
     /// More statements than the bit sets hold: every statement is a candidate.
     all: bool,
+}
+
+/// A small map from lower-cased names to bit sets: the hashes sit in their own dense column,
+/// so a lookup is a short scan of words.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Keyed {
+    hashes: Vec<u64>,
+    /// `(name, named exactly, candidates)`, parallel to `hashes`.
+    entries: Vec<(Box<str>, Bits, Bits)>,
+}
+
+impl Keyed {
+    fn entry(&mut self, key: &str) -> &mut (Box<str>, Bits, Bits) {
+        let h = key_hash(key);
+        let i = match self.find(h, key) {
+            Some(i) => i,
+            None => {
+                self.hashes.push(h);
+                self.entries.push((key.into(), [0; 4], [0; 4]));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i]
+    }
+
+    fn find(&self, h: u64, key: &str) -> Option<usize> {
+        let mut from = 0;
+        while let Some(i) = self.hashes[from..].iter().position(|&x| x == h) {
+            let i = from + i;
+            if crate::pattern::eq_bytes(self.entries[i].0.as_bytes(), key.as_bytes()) {
+                return Some(i);
+            }
+            from = i + 1;
+        }
+        None
+    }
+
+    fn get(&self, h: u64, key: &str) -> Option<&(Box<str>, Bits, Bits)> {
+        if self.hashes.is_empty() {
+            return None;
+        }
+        self.find(h, key).map(|i| &self.entries[i])
+    }
 }
 
 /// The hash the index and [`ActionKey`](crate::pattern::ActionKey) agree on.
@@ -153,36 +196,47 @@ pub(crate) fn key_hash(s: &str) -> u64 {
     BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s)
 }
 
-fn entry<'a>(list: &'a mut Vec<(u64, Box<str>, Bits)>, key: &str) -> &'a mut Bits {
-    let h = key_hash(key);
-    let i = match list.iter().position(|(x, k, _)| *x == h && **k == *key) {
-        Some(i) => i,
-        None => {
-            list.push((h, key.into(), [0; 4]));
-            list.len() - 1
-        }
-    };
-    &mut list[i].2
-}
-
-fn find<'a>(list: &'a [(u64, Box<str>, Bits)], h: u64, key: &str) -> Option<&'a Bits> {
-    list.iter()
-        .find(|(x, k, _)| *x == h && **k == *key)
-        .map(|(_, _, b)| b)
+fn or_into(bits: &mut Bits, other: &Bits) {
+    for (x, y) in bits.iter_mut().zip(other) {
+        *x |= y;
+    }
 }
 
 type Bits = [u64; 4];
 
-/// Statements that may match, as a bit set.
+/// Statements that may match, as a bit set; `exact` marks those whose `Action` names the
+/// action exactly (no need to match them again).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidates {
     bits: Bits,
+    exact: Bits,
     all: bool,
 }
 
 impl Candidates {
-    pub(crate) fn contains(&self, i: usize) -> bool {
-        self.all || (i < 256 && self.bits[i / 64] & (1 << (i % 64)) != 0)
+    /// The statement's `Action` names the action exactly.
+    pub(crate) fn is_exact(&self, i: usize) -> bool {
+        i < 256 && self.exact[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// The candidate indexes below `n`, ascending.
+    pub(crate) fn iter(self, n: usize) -> impl Iterator<Item = usize> {
+        let all = self.all;
+        let bits = self.bits;
+        let words = if all { 0 } else { n.div_ceil(64).min(4) };
+        let listed = (0..words).flat_map(move |w| {
+            let mut word = bits[w];
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let b = word.trailing_zeros() as usize;
+                word &= word - 1;
+                Some(w * 64 + b)
+            })
+        });
+        let every = 0..if all { n } else { 0 };
+        every.chain(listed.filter(move |&i| i < n))
     }
 }
 
@@ -218,36 +272,46 @@ impl ActionIndex {
             match keys {
                 Some(keys) => {
                     for (exact, k) in keys {
-                        let list = if exact {
-                            &mut idx.exact
+                        let e = if exact {
+                            idx.exact.entry(k)
                         } else {
-                            &mut idx.service
+                            idx.service.entry(k)
                         };
-                        set(entry(list, k), i);
+                        set(&mut e.1, i);
                     }
                 }
                 None => set(&mut idx.always, i),
             }
+        }
+        // Precombine: an exact action's candidates are its statements, its service's
+        // wildcard statements and the `always` ones.
+        for (name, exact, cands) in &mut idx.exact.entries {
+            *cands = *exact;
+            or_into(cands, &idx.always);
+            let service = name.split_once(':').map_or(&**name, |(s, _)| s);
+            if let Some(e) = idx.service.get(key_hash(service), service) {
+                or_into(cands, &e.1);
+            }
+        }
+        for (_, named, cands) in &mut idx.service.entries {
+            *cands = *named;
+            or_into(cands, &idx.always);
         }
         idx
     }
 
     /// The statements that may match the action.
     pub(crate) fn candidates(&self, key: &crate::pattern::ActionKey) -> Candidates {
-        let mut bits = self.always;
-        let mut or = |b: Option<&Bits>| {
-            if let Some(b) = b {
-                for (x, y) in bits.iter_mut().zip(b) {
-                    *x |= y;
-                }
-            }
+        let (bits, exact) = if let Some((_, exact, cands)) = self.exact.get(key.hash, &key.text) {
+            (*cands, *exact)
+        } else if let Some((_, _, cands)) = self.service.get(key.service_hash, key.service()) {
+            (*cands, [0; 4])
+        } else {
+            (self.always, [0; 4])
         };
-        or(find(&self.exact, key.hash, &key.text));
-        if !self.service.is_empty() {
-            or(find(&self.service, key.service_hash, key.service()));
-        }
         Candidates {
             bits,
+            exact,
             all: self.all,
         }
     }
@@ -362,7 +426,9 @@ impl ArnPattern {
     pub(crate) fn matches_ranges(&self, resource: &str, ranges: &[(u32, u32); 6]) -> bool {
         if let Some(head) = &self.head {
             let rest = ranges[5].0 as usize;
-            return resource.get(..rest).is_some_and(|h| h == &**head)
+            return resource
+                .get(..rest)
+                .is_some_and(|h| crate::pattern::eq_bytes(h.as_bytes(), head.as_bytes()))
                 && resource
                     .get(rest..)
                     .is_some_and(|p| self.segs[5].matches(p));

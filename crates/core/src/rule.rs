@@ -222,7 +222,12 @@ impl<'a> RuleContext<'a> {
             .layers
             .iter()
             .filter(|l| l.layer == layer)
-            .flat_map(|l| l.statements.iter().map(|t| (t.at, t.result)))
+            .flat_map(|l| {
+                check
+                    .eval
+                    .statements(&check.set, &check.request, l)
+                    .map(|t| (t.at, t.result))
+            })
             .collect()
     }
 }

@@ -21,10 +21,10 @@ impl Evaluation {
         &'a self,
         set: &'a PolicySet,
         req: &'a Request,
-    ) -> impl Iterator<Item = (&'a StatementTrace, MissExplanation)> + 'a {
+    ) -> impl Iterator<Item = (StatementTrace, MissExplanation)> + 'a {
         self.layers
             .iter()
-            .flat_map(|l| l.statements.iter())
+            .flat_map(move |l| self.statements(set, req, l))
             .filter_map(move |t| {
                 let Match::Miss(m) = t.result else {
                     return None;

@@ -53,21 +53,31 @@ fn miss(element: Element, why: MissWhy) -> Match {
     Match::Miss(Miss { element, why })
 }
 
-/// Matches one statement; for statements with a principal also returns how it grants.
-pub(crate) fn match_statement(st: &Statement, req: &Request, has_boundary: bool) -> (Match, Grant) {
-    // Action / NotAction.
+/// The `Action`/`NotAction` miss of a statement, if the action is not one it covers.
+/// `action_named`: the action index found the action among the statement's exact `Action`
+/// values, so it matches without another look.
+pub(crate) fn action_miss(st: &Statement, req: &Request, action_named: bool) -> Option<Miss> {
     let key = req.action_key();
-    let hit = st.action.matchers.iter().position(|m| m.matches(key));
+    let hit = if action_named {
+        Some(0)
+    } else {
+        st.action.matchers.iter().position(|m| m.matches(key))
+    };
     match (st.action.negated, hit) {
-        (false, None) => return (miss(Element::Action, MissWhy::NoValueMatched), Grant::None),
-        (true, Some(i)) => {
-            return (
-                miss(Element::Action, MissWhy::Excluded(i as u16)),
-                Grant::None,
-            );
-        }
-        _ => {}
+        (false, None) => Some(Miss {
+            element: Element::Action,
+            why: MissWhy::NoValueMatched,
+        }),
+        (true, Some(i)) => Some(Miss {
+            element: Element::Action,
+            why: MissWhy::Excluded(i as u16),
+        }),
+        _ => None,
     }
+}
+
+/// Matches the elements after `Action` (which the caller has matched).
+fn match_rest(st: &Statement, req: &Request, has_boundary: bool) -> (Match, Grant) {
     // Principal / NotPrincipal.
     let mut grant = Grant::None;
     if let Some(p) = &st.principal {
@@ -285,14 +295,16 @@ fn trace_policy(
 ) -> (bool, bool) {
     let (mut deny, mut allow) = (false, false);
     let candidates = policy.action_index.candidates(req.action_key());
-    for (i, st) in policy.statements.iter().enumerate() {
-        let (result, grant) = if candidates.contains(i) {
-            match_statement(st, req, has_boundary)
-        } else {
-            // No `Action` value names this action (the index holds every exact pattern).
-            (miss(Element::Action, MissWhy::NoValueMatched), Grant::None)
-        };
-        if result == Match::Applies {
+    // Statements outside the candidates name no value that matches the action (the index holds
+    // every exact pattern); they are not looked at. Only statements whose `Action` matches are
+    // recorded: [`Evaluation::statements`] works out the `Action` misses when asked.
+    for i in candidates.iter(policy.statements.len()) {
+        let st = &policy.statements[i];
+        if action_miss(st, req, candidates.is_exact(i)).is_some() {
+            continue;
+        }
+        let (result, grant) = match_rest(st, req, has_boundary);
+        if matches!(result, Match::Applies) {
             match st.effect {
                 Effect::Deny => deny = true,
                 Effect::Allow => allow = true,
@@ -314,11 +326,12 @@ fn trace_policy(
 fn layer<'p>(
     layer: Layer,
     level: u16,
-    policies: impl Iterator<Item = &'p Policy> + Clone,
+    policies: impl Iterator<Item = &'p Policy>,
     req: &Request,
     has_boundary: bool,
+    out: &mut Vec<StatementTrace>,
 ) -> LayerResult {
-    let mut statements = Vec::with_capacity(policies.clone().map(|p| p.statements.len()).sum());
+    let start = out.len() as u32;
     let (mut deny, mut allow) = (false, false);
     for (pi, p) in policies.enumerate() {
         let at = StatementRef {
@@ -327,7 +340,7 @@ fn layer<'p>(
             policy: pi as u16,
             statement: 0,
         };
-        let (d, a) = trace_policy(p, req, at, has_boundary, &mut statements);
+        let (d, a) = trace_policy(p, req, at, has_boundary, out);
         deny |= d;
         allow |= a;
     }
@@ -342,67 +355,69 @@ fn layer<'p>(
         layer,
         level,
         outcome,
-        statements,
+        examined: (start, out.len() as u32),
     }
 }
 
 pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     let has_boundary = set.boundary.is_some();
     let mut layers = Vec::with_capacity(8);
+    let mut examined = Vec::with_capacity(32);
+    let out = &mut examined;
     let is_aws = matches!(req.principal, RequestPrincipal::Aws(_));
     // SCPs restrict the organization's own principals only: never anonymous callers or
     // AWS service principals.
     if is_aws {
         for (i, level) in set.scp.iter().enumerate() {
-            layers.push(layer(Layer::Scp, i as u16, level.iter(), req, has_boundary));
-        }
-    }
-    for (i, level) in set.rcp.iter().enumerate() {
-        layers.push(layer(Layer::Rcp, i as u16, level.iter(), req, has_boundary));
-    }
-    if let Some(v) = &set.vpc_endpoint {
-        for (i, p) in v.iter().enumerate() {
             layers.push(layer(
-                Layer::VpcEndpoint,
+                Layer::Scp,
                 i as u16,
-                std::iter::once(p),
+                level.iter(),
                 req,
                 has_boundary,
+                out,
             ));
         }
     }
-    if let Some(p) = &set.resource {
+    for (i, level) in set.rcp.iter().enumerate() {
         layers.push(layer(
-            Layer::Resource,
-            0,
-            std::iter::once(p),
+            Layer::Rcp,
+            i as u16,
+            level.iter(),
             req,
             has_boundary,
+            out,
         ));
     }
-    layers.push(layer(
-        Layer::Identity,
-        0,
-        set.identity.iter(),
-        req,
-        has_boundary,
-    ));
+    for (i, p) in set.vpc_endpoint.iter().flatten().enumerate() {
+        let one = std::iter::once(p);
+        layers.push(layer(
+            Layer::VpcEndpoint,
+            i as u16,
+            one,
+            req,
+            has_boundary,
+            out,
+        ));
+    }
+    if let Some(p) = &set.resource {
+        let one = std::iter::once(p);
+        layers.push(layer(Layer::Resource, 0, one, req, has_boundary, out));
+    }
+    let ids = set.identity.iter();
+    layers.push(layer(Layer::Identity, 0, ids, req, has_boundary, out));
     if let Some(b) = &set.boundary {
-        layers.push(layer(Layer::Boundary, 0, b.iter(), req, has_boundary));
+        layers.push(layer(Layer::Boundary, 0, b.iter(), req, has_boundary, out));
     }
     if let Some(s) = &set.session {
-        layers.push(layer(
-            Layer::Session,
-            0,
-            std::iter::once(s),
-            req,
-            has_boundary,
-        ));
+        let one = std::iter::once(s);
+        layers.push(layer(Layer::Session, 0, one, req, has_boundary, out));
     }
 
     let mut eval = Evaluation {
         decision: Decision::Allowed,
         layers,
+        examined,
         grant: Grant::None,
         grant_from_acl: false,
         public_access_restricted: false,
@@ -416,14 +431,8 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         .iter()
         .any(|l| l.outcome == Outcome::ExplicitDeny)
     {
-        let denies: Vec<StatementRef> = eval
-            .layers
-            .iter()
-            .filter(|l| l.outcome == Outcome::ExplicitDeny)
-            .flat_map(|l| l.deciding().map(|s| s.at))
-            .collect();
         eval.decision = Decision::ExplicitlyDenied;
-        eval.deciding = denies;
+        eval.deciding = deciding_of(&eval, Outcome::ExplicitDeny);
         return eval;
     }
 
@@ -456,7 +465,7 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     let resource_layer = eval.layer(Layer::Resource, 0);
     let grant = resource_layer
         .map(|l| {
-            l.deciding()
+            eval.deciding_in(l)
                 .filter(|s| s.effect == Effect::Allow)
                 .map(|s| s.grant)
                 .max()
@@ -556,11 +565,15 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         eval.blocked_by = blocked;
         return eval;
     }
-    eval.deciding = eval
-        .layers
-        .iter()
-        .filter(|l| l.outcome == Outcome::Allow)
-        .flat_map(|l| l.deciding().map(|s| s.at))
-        .collect();
+    eval.deciding = deciding_of(&eval, Outcome::Allow);
     eval
+}
+
+/// The statements that applied in the layers with this outcome, in layer order.
+fn deciding_of(eval: &Evaluation, outcome: Outcome) -> Vec<StatementRef> {
+    let mut out = Vec::with_capacity(8);
+    for l in eval.layers.iter().filter(|l| l.outcome == outcome) {
+        out.extend(eval.deciding_in(l).map(|s| s.at));
+    }
+    out
 }

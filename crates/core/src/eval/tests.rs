@@ -152,9 +152,8 @@ fn explicitly_denied_by(e: &Evaluation, deciding: &[StatementRef]) {
 }
 
 /// The recorded result of one statement.
-fn result_of(e: &Evaluation, s: StatementRef) -> Match {
-    e.layer(s.layer, s.level)
-        .and_then(|l| l.statements.iter().find(|t| t.at == s))
+fn result_of(e: &Evaluation, set: &PolicySet, req: &Request, s: StatementRef) -> Match {
+    e.result_of(set, req, s)
         .unwrap_or_else(|| panic!("no trace for {s:?}"))
         .result
 }
@@ -209,15 +208,15 @@ fn no_applicable_identity_allow_is_an_implicit_deny() {
         Outcome::ImplicitDeny
     );
     assert_eq!(
-        result_of(&e, at(Layer::Identity, 0, 0, 0)),
+        result_of(&e, &set, &put_by(Some(USER)), at(Layer::Identity, 0, 0, 0)),
         missed(Element::Action, MissWhy::NoValueMatched)
     );
     assert_eq!(
-        result_of(&e, at(Layer::Identity, 0, 0, 1)),
+        result_of(&e, &set, &put_by(Some(USER)), at(Layer::Identity, 0, 0, 1)),
         missed(Element::Resource, MissWhy::NoValueMatched)
     );
     assert_eq!(
-        result_of(&e, at(Layer::Identity, 0, 1, 0)),
+        result_of(&e, &set, &put_by(Some(USER)), at(Layer::Identity, 0, 1, 0)),
         missed(Element::Action, MissWhy::Excluded(0))
     );
 }
@@ -266,7 +265,12 @@ fn same_account_bucket_policy_naming_user_arn_allows_without_identity_policy_but
     let e = by_user.evaluate(&put_by(Some(OTHER_USER)));
     implicitly_denied_by(&e, &[blocked(Layer::Identity, 0)]);
     assert_eq!(
-        result_of(&e, at(Layer::Resource, 0, 0, 0)),
+        result_of(
+            &e,
+            &by_user,
+            &put_by(Some(OTHER_USER)),
+            at(Layer::Resource, 0, 0, 0)
+        ),
         missed(Element::Principal, MissWhy::NoValueMatched)
     );
 }
@@ -432,7 +436,7 @@ fn star_principal_with_principal_arn_condition_is_not_capped_by_implicit_denies(
     let e = set.evaluate(&other);
     assert_eq!(e.decision, Decision::ImplicitlyDenied);
     assert!(matches!(
-        result_of(&e, at(Layer::Resource, 0, 0, 0)),
+        result_of(&e, &set, &other, at(Layer::Resource, 0, 0, 0)),
         Match::Miss(Miss {
             element: Element::Condition(0),
             why: MissWhy::Condition(CondResult { holds: false, .. })
@@ -506,7 +510,7 @@ fn anonymous_callers_need_a_public_grant() {
     let e = account.evaluate(&request);
     implicitly_denied_by(&e, &[blocked(Layer::Resource, 0)]);
     assert_eq!(
-        result_of(&e, at(Layer::Resource, 0, 0, 0)),
+        result_of(&e, &account, &request, at(Layer::Resource, 0, 0, 0)),
         missed(Element::Principal, MissWhy::NoValueMatched)
     );
     implicitly_denied_by(
@@ -610,7 +614,7 @@ fn explicit_deny_in_any_layer_wins() {
         let l = e.layer(layer, level).unwrap();
         assert_eq!(l.outcome, Outcome::ExplicitDeny, "{layer:?} {level}");
         assert_eq!(
-            l.deciding().map(|t| t.at).collect::<Vec<_>>(),
+            e.deciding_in(l).map(|t| t.at).collect::<Vec<_>>(),
             [at(layer, level, 0, 1)]
         );
         // The reference leads back to the statement.
@@ -672,7 +676,7 @@ fn scp_every_level_must_allow() {
     // Level 1 allows through its second policy; its first policy's statement did not apply.
     assert_eq!(e.layer(Layer::Scp, 1).unwrap().outcome, Outcome::Allow);
     assert_eq!(
-        result_of(&e, at(Layer::Scp, 1, 0, 0)),
+        result_of(&e, &set, &put_by(Some(USER)), at(Layer::Scp, 1, 0, 0)),
         missed(Element::Action, MissWhy::NoValueMatched)
     );
 
@@ -907,7 +911,7 @@ fn boundary_must_allow() {
     let e = set.evaluate(&put_by(Some(USER)));
     implicitly_denied_by(&e, &[blocked(Layer::Boundary, 0)]);
     assert_eq!(
-        result_of(&e, at(Layer::Boundary, 0, 0, 0)),
+        result_of(&e, &set, &put_by(Some(USER)), at(Layer::Boundary, 0, 0, 0)),
         missed(Element::Action, MissWhy::NoValueMatched)
     );
 
@@ -1085,7 +1089,7 @@ fn not_principal_deny_excludes_the_named_principal() {
     let e = set.evaluate(&put_by(Some(USER)));
     allowed(&e);
     assert!(matches!(
-        result_of(&e, at(Layer::Resource, 0, 0, 1)),
+        result_of(&e, &set, &put_by(Some(USER)), at(Layer::Resource, 0, 0, 1)),
         Match::Miss(Miss {
             element: Element::Principal,
             why: MissWhy::Excluded(_)
@@ -1485,7 +1489,7 @@ fn wildcard_only_action_matches_only_resource_star() {
     implicitly_denied_by(&e, &[blocked(Layer::Identity, 0)]);
     for s in 0..2 {
         assert_eq!(
-            result_of(&e, at(Layer::Identity, 0, 0, s)),
+            result_of(&e, &arn_pattern, &list(), at(Layer::Identity, 0, 0, s)),
             missed(Element::Resource, MissWhy::WildcardOnlyAction)
         );
     }
@@ -1529,12 +1533,13 @@ fn policy_variable_in_resource_resolves_under_2012_10_17_only() {
     };
     let alice = "arn:aws:s3:::amzn-s3-demo-bucket/home/alice/notes.txt";
     allowed(&v2012.evaluate(&put(alice, Some("alice"))));
-    let e = v2012.evaluate(&put(
+    let bob = put(
         "arn:aws:s3:::amzn-s3-demo-bucket/home/bob/notes.txt",
         Some("alice"),
-    ));
+    );
+    let e = v2012.evaluate(&bob);
     assert_eq!(
-        result_of(&e, at(Layer::Identity, 0, 0, 0)),
+        result_of(&e, &v2012, &bob, at(Layer::Identity, 0, 0, 0)),
         missed(Element::Resource, MissWhy::NoValueMatched)
     );
     // No value for the variable: nothing matches.
@@ -1542,7 +1547,7 @@ fn policy_variable_in_resource_resolves_under_2012_10_17_only() {
     let e = v2012.evaluate(&request);
     implicitly_denied_by(&e, &[blocked(Layer::Identity, 0)]);
     assert_eq!(
-        result_of(&e, at(Layer::Identity, 0, 0, 0)),
+        result_of(&e, &v2012, &request, at(Layer::Identity, 0, 0, 0)),
         missed(Element::Resource, MissWhy::Unresolved)
     );
     let (_, why) = e.explain_misses(&v2012, &request).next().unwrap();
@@ -1564,7 +1569,12 @@ fn policy_variable_in_resource_resolves_under_2012_10_17_only() {
         let e = old.evaluate(&put(alice, Some("alice")));
         implicitly_denied_by(&e, &[blocked(Layer::Identity, 0)]);
         assert_eq!(
-            result_of(&e, at(Layer::Identity, 0, 0, 0)),
+            result_of(
+                &e,
+                &old,
+                &put(alice, Some("alice")),
+                at(Layer::Identity, 0, 0, 0)
+            ),
             missed(Element::Resource, MissWhy::NoValueMatched)
         );
         // The literal text matches itself.
@@ -1602,7 +1612,7 @@ fn misses_record_the_first_failing_condition() {
     ]);
     let e = set.evaluate(&r);
     assert_eq!(
-        result_of(&e, at(Layer::Identity, 0, 0, 0)),
+        result_of(&e, &set, &r, at(Layer::Identity, 0, 0, 0)),
         missed(
             Element::Condition(2),
             MissWhy::Condition(CondResult {
@@ -1614,7 +1624,7 @@ fn misses_record_the_first_failing_condition() {
     r.context.set("s3:x-amz-acl", "private");
     let e = set.evaluate(&r);
     assert_eq!(
-        result_of(&e, at(Layer::Identity, 0, 0, 0)),
+        result_of(&e, &set, &r, at(Layer::Identity, 0, 0, 0)),
         missed(
             Element::Condition(2),
             MissWhy::Condition(CondResult {
@@ -1746,4 +1756,126 @@ fn explanations_name_anonymous_and_root_callers() {
         m.message,
         "`Principal` does not name the root user of `111122223333`"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The action index: statements skipped without being looked at must still be reported, and
+// the index must never hide a statement that matches (§D.2 Action matching).
+// ---------------------------------------------------------------------------------------------
+
+/// A policy of `n` statements for other actions, with `special` statements placed at the given
+/// indexes.
+fn filler_policy(n: usize, special: &[(usize, Value)]) -> Policy {
+    let statements = (0..n)
+        .map(|i| {
+            special
+                .iter()
+                .find(|(at, _)| *at == i)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| allow(&format!("sqs:SendMessage{i}"), "*"))
+        })
+        .collect();
+    policy(PolicyKind::Identity, statements)
+}
+
+#[test]
+fn the_action_index_finds_statements_in_every_word_of_its_bit_set() {
+    // Exact, service-wildcard and NotAction statements beyond the first 64 (bit-set words 2-4)
+    // are found, each with the right result; a wildcard in another service is not a match.
+    for n in [70, 130, 200, 256] {
+        let p = filler_policy(
+            n,
+            &[
+                (63, deny("s3:putobject", "arn:aws:s3:::other/*")),
+                (64, allow("S3:PutObject", BUCKET_OBJECTS)),
+                (n - 2, allow("s3:Put*", BUCKET_OBJECTS)),
+                (
+                    n - 1,
+                    json!({"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"}),
+                ),
+                (5, allow("sqs:*", "*")),
+            ],
+        );
+        let set = PolicySet {
+            identity: vec![p],
+            ..PolicySet::default()
+        };
+        let e = set.evaluate(&put_by(Some(USER)));
+        assert_eq!(e.decision, Decision::Allowed, "{n} statements");
+        assert_eq!(
+            e.deciding,
+            [
+                at(Layer::Identity, 0, 0, 64),
+                at(Layer::Identity, 0, 0, n as u16 - 2)
+            ]
+        );
+        assert_eq!(
+            result_of(&e, &set, &put_by(Some(USER)), at(Layer::Identity, 0, 0, 63)),
+            missed(Element::Resource, MissWhy::NoValueMatched)
+        );
+        assert_eq!(
+            result_of(
+                &e,
+                &set,
+                &put_by(Some(USER)),
+                at(Layer::Identity, 0, 0, n as u16 - 1)
+            ),
+            missed(Element::Action, MissWhy::Excluded(0))
+        );
+        assert_eq!(
+            result_of(&e, &set, &put_by(Some(USER)), at(Layer::Identity, 0, 0, 5)),
+            missed(Element::Action, MissWhy::NoValueMatched)
+        );
+    }
+}
+
+#[test]
+fn policies_too_large_for_the_index_are_matched_statement_by_statement() {
+    // Over 256 statements every statement is a candidate; the result is the same.
+    let p = filler_policy(300, &[(290, allow("s3:PutObject", BUCKET_OBJECTS))]);
+    let set = PolicySet {
+        identity: vec![p],
+        ..PolicySet::default()
+    };
+    let e = set.evaluate(&put_by(Some(USER)));
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_eq!(e.deciding, [at(Layer::Identity, 0, 0, 290)]);
+    let l = e.layer(Layer::Identity, 0).unwrap();
+    assert_eq!(e.examined(l).len(), 1, "one statement names the action");
+    let request = put_by(Some(USER));
+    let misses = e
+        .statements(&set, &request, l)
+        .filter(|t| t.result == missed(Element::Action, MissWhy::NoValueMatched))
+        .count();
+    assert_eq!(misses, 299);
+}
+
+#[test]
+fn every_statement_is_reported_whether_or_not_the_index_skipped_it() {
+    // The trace lists every statement of every layer in document order, with the first
+    // element that failed; skipped statements are `Action` misses.
+    let p = filler_policy(10, &[(7, allow("s3:PutObject", BUCKET_OBJECTS))]);
+    let set = PolicySet {
+        identity: vec![p.clone(), p],
+        ..PolicySet::default()
+    };
+    let e = set.evaluate(&put_by(Some(USER)));
+    let l = e.layer(Layer::Identity, 0).unwrap();
+    assert_eq!(
+        e.examined(l).len(),
+        2,
+        "only the two PutObject statements are looked at"
+    );
+    let all: Vec<_> = e.statements(&set, &put_by(Some(USER)), l).collect();
+    assert_eq!(all.len(), 20);
+    for (i, t) in all.iter().enumerate() {
+        assert_eq!(t.at, at(Layer::Identity, 0, i as u16 / 10, i as u16 % 10));
+        let want = if i % 10 == 7 {
+            Match::Applies
+        } else {
+            missed(Element::Action, MissWhy::NoValueMatched)
+        };
+        assert_eq!(t.result, want, "statement {i}");
+    }
+    assert_eq!(e.explain_misses(&set, &put_by(Some(USER))).count(), 18);
 }

@@ -527,6 +527,7 @@ impl Builder<'_> {
                     op_pointer: op_ptr.clone(),
                     key: key_m.key.clone(),
                     key_lower: key_m.key.to_ascii_lowercase(),
+                    key_hash: crate::context::key_hash(&key_m.key.to_ascii_lowercase()),
                     key_span: key_m.key_span,
                     key_pointer: key_ptr,
                     values,
