@@ -7,6 +7,7 @@
 //! small `request`, and the evaluation. [`eval_stream`] runs workers on all cores over
 //! bounded chunks, so memory stays constant however long the input is.
 
+mod fast;
 mod record;
 mod scan;
 
@@ -115,14 +116,24 @@ impl BatchEvaluator {
     ) -> Result<(&'l str, Evaluation, Arc<CompiledPolicies>), (Option<&'l str>, String)> {
         let recent = &self.recent;
         let hit = std::cell::Cell::new(None);
-        // A cached text is a complete JSON value, so if the line repeats it at this place the
-        // value ends exactly where the text does.
-        let hint = |b: &[u8], i: usize| {
-            let k = recent
-                .iter()
-                .position(|(t, _)| b.get(i..i + t.len()) == Some(t.as_bytes()))?;
-            hit.set(Some(k));
-            Some(i + recent[k].0.len())
+        let fast_request = std::cell::Cell::new(None);
+        let hint = |key: &str, b: &[u8], i: usize| match key {
+            // A cached text is a complete JSON value, so if the line repeats it at this place
+            // the value ends exactly where the text does.
+            "policies" => {
+                let k = recent
+                    .iter()
+                    .position(|(t, _)| b.get(i..i + t.len()) == Some(t.as_bytes()))?;
+                hit.set(Some(k));
+                Some(i + recent[k].0.len())
+            }
+            // Read in the same pass when it has the common shape; serde reads it otherwise.
+            "request" => {
+                let (req, end) = fast::request(line, i)?;
+                fast_request.set(Some(req));
+                Some(end)
+            }
+            _ => None,
         };
         let members = scan::top_level_members_with(line, &hint).map_err(|e| (None, e))?;
         let find = |k: &str| members.iter().find(|m| m.key == k);
@@ -131,8 +142,13 @@ impl BatchEvaluator {
         // The members we do not read were checked by the scan (structure, strings, literals
         // and numbers), so a malformed line is an error.
         let req_m = find("request").ok_or_else(|| fail("the record has no `request`".into()))?;
-        let mut request = record::parse_request(&line[req_m.value.clone()])
-            .map_err(|e| fail(format!("`/request`: {e}")))?;
+        // A request member given twice is read (and rejected) by serde.
+        let twice = members.iter().filter(|m| m.key == "request").count() > 1;
+        let mut request = match fast_request.take() {
+            Some(req) if !twice => (req, false),
+            _ => record::parse_request(&line[req_m.value.clone()])
+                .map_err(|e| fail(format!("`/request`: {e}")))?,
+        };
         let pol_m = find("policies").ok_or_else(|| fail("the record has no `policies`".into()))?;
         let text = &line[pol_m.value.clone()];
         let compiled = match hit.get() {

@@ -141,4 +141,39 @@ mod tests {
         c.set("AWS:sourceip", "10.0.0.2");
         assert_eq!(c.len(), 1);
     }
+
+    #[test]
+    fn keys_are_replaced_removed_and_compared_whatever_their_order() {
+        let mut a = RequestContext::new();
+        for i in 0..100 {
+            a.set(&format!("aws:PrincipalTag/Key{i}"), format!("v{i}"));
+        }
+        a.insert("aws:TagKeys", vec!["x".into(), "y".into()], true);
+        assert_eq!(a.len(), 101);
+        for i in 0..100 {
+            let v = a.get(&format!("AWS:principaltag/key{i}")).unwrap();
+            assert_eq!(v.values, [format!("v{i}")]);
+        }
+        // A later value replaces, whatever the case of the name.
+        a.set("AWS:PRINCIPALTAG/KEY7", "new");
+        assert_eq!(a.len(), 101);
+        assert_eq!(a.get("aws:principaltag/key7").unwrap().values, ["new"]);
+        assert_eq!(
+            a.get("aws:principaltag/key7").unwrap().name,
+            "AWS:PRINCIPALTAG/KEY7"
+        );
+        // Removal leaves the others reachable.
+        assert_eq!(a.remove("aws:principaltag/KEY3").unwrap().values, ["v3"]);
+        assert!(a.get("aws:principaltag/key3").is_none());
+        assert_eq!(a.get("aws:principaltag/key4").unwrap().values, ["v4"]);
+        assert_eq!(a.len(), 100);
+        // Equality does not depend on insertion order.
+        let mut b = RequestContext::new();
+        for v in a.iter().collect::<Vec<_>>().iter().rev() {
+            b.insert(&v.name, v.values.clone(), v.multi);
+        }
+        assert_eq!(a, b);
+        b.set("aws:SourceIp", "10.0.0.1");
+        assert_ne!(a, b);
+    }
 }

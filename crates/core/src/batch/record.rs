@@ -213,7 +213,7 @@ impl<'de> Deserialize<'de> for ContextIn {
 }
 
 /// A context value: a scalar, an array of scalars, or null.
-enum ValueIn {
+pub(crate) enum ValueIn {
     Null,
     One(String),
     Many(Vec<String>),

@@ -14,14 +14,15 @@ pub(crate) struct TopMember<'a> {
 /// Splits a record `{ "k": v, ... }` into its members.
 #[cfg(test)]
 pub(crate) fn top_level_members(line: &str) -> Result<Vec<TopMember<'_>>, String> {
-    top_level_members_with(line, &|_, _| None)
+    top_level_members_with(line, &|_, _, _| None)
 }
 
-/// Like [`top_level_members`], with a guess at where the `policies` value ends (a recently
-/// seen policies text that the line repeats at that place); the scan is used otherwise.
+/// Like [`top_level_members`], with a hook that may read a member's value itself (the
+/// `request`) or know where it ends (a recently seen `policies` text that the line repeats at
+/// that place) and return the index after it; the scan is used when it returns `None`.
 pub(crate) fn top_level_members_with<'l>(
     line: &'l str,
-    policies_end: &dyn Fn(&[u8], usize) -> Option<usize>,
+    member_end: &dyn Fn(&str, &[u8], usize) -> Option<usize>,
 ) -> Result<Vec<TopMember<'l>>, String> {
     let b = line.as_bytes();
     let mut i = skip_ws(b, 0);
@@ -64,13 +65,10 @@ pub(crate) fn top_level_members_with<'l>(
         let start = i;
         // The policies are checked in full when first compiled, and a cached compilation is
         // only reused for the identical text: finding their end is enough here.
-        let end = if key == "policies" {
-            match policies_end(b, i) {
-                Some(end) => Ok(end),
-                None => skip_container(b, i),
-            }
-        } else {
-            skip_value(b, i, 0)
+        let end = match member_end(&key, b, i) {
+            Some(end) => Ok(end),
+            None if key == "policies" => skip_container(b, i),
+            None => skip_value(b, i, 0),
         }
         .map_err(|e| format!("column {}: in `{key}`: {e}", col(line, i)))?;
         out.push(TopMember {
@@ -111,7 +109,7 @@ fn col(line: &str, i: usize) -> usize {
     crate::json::line_col(line, i).1
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while let Some(c) = b.get(i) {
         if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
             i += 1;
@@ -123,7 +121,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// A JSON number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
+pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
     let digits = |mut j: usize| {
         let start = j;
         while b.get(j).is_some_and(u8::is_ascii_digit) {
@@ -248,7 +246,7 @@ fn skip_string(b: &[u8], i: usize) -> Result<usize, &'static str> {
 
 /// Returns the index after the value starting at `i`. Structure (brackets, strings, commas)
 /// is checked; scalar tokens are checked only for their characters.
-fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'static str> {
+pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'static str> {
     if depth > 128 {
         return Err("nested too deeply");
     }

@@ -517,3 +517,102 @@ fn eval_stream_keeps_order_across_many_lines_and_workers() {
     }
     assert_eq!((stats.lines, stats.errors), (500, 0));
 }
+
+/// The one-pass reader of `request` and serde agree on every request the fast reader accepts,
+/// and the fast reader declines what it does not handle (serde then reads it or reports it).
+#[test]
+fn the_fast_request_reader_agrees_with_serde() {
+    let cases = [
+        // (text, whether the fast reader takes it)
+        (
+            r#"{"principal":"arn:aws:iam::111122223333:user/alice","action":"s3:PutObject","resource":"arn:aws:s3:::b/k","context":{}}"#,
+            true,
+        ),
+        (
+            r#" { "anonymous" : true , "principal" : "arn:aws:iam::1:user/x", "action":"s3:GetObject","resource":"*","resource_account":"444455556666","wildcard_only_action":true,"extra":{"a":[1,{"b":null}]} } "#,
+            true,
+        ),
+        (
+            r#"{"principal":null,"action":"a:b","resource":"r","resource_account":null}"#,
+            true,
+        ),
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:SourceIp":"10.0.0.1","aws:SecureTransport":true,"aws:MultiFactorAuthPresent":false,"s3:TlsVersion":1.3,"n":42,"z":0,"neg":-5,"f":1.30,"e":1e2,"big":123456789012345678901234,"gone":null}}"#,
+            true,
+        ),
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:TagKeys":["a","b",null,3,true],"empty":[],"AWS:SourceIp":"1.1.1.1","aws:sourceip":"2.2.2.2"}}"#,
+            true,
+        ),
+        // Declined: escapes, nested arrays in a multivalued key, an object value, duplicates,
+        // wrong types, a missing action.
+        (r#"{"action":"s3:Put\u004fbject","resource":"r"}"#, false),
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"k":[["x"],"y"]}}"#,
+            false,
+        ),
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"k":{"x":1}}}"#,
+            false,
+        ),
+        (
+            r#"{"action":"s3:PutObject","action":"s3:GetObject","resource":"r"}"#,
+            false,
+        ),
+        (
+            r#"{"action":"s3:PutObject","resource":"r","anonymous":"yes"}"#,
+            false,
+        ),
+        (r#"{"resource":"r"}"#, false),
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"k":"a	b"}}"#,
+            false,
+        ),
+    ];
+    for (text, fast_takes) in cases {
+        let fast = super::fast::request(text, 0);
+        let slow = super::record::parse_request(text);
+        assert_eq!(fast.is_some(), fast_takes, "{text}");
+        let Some((f, end)) = fast else { continue };
+        assert_eq!(
+            text[end..].trim(),
+            "",
+            "the reader stops after the object: {text}"
+        );
+        let (s, _) =
+            slow.unwrap_or_else(|e| panic!("serde rejects what the fast reader took: {e}\n{text}"));
+        assert_eq!(f.principal, s.principal, "{text}");
+        assert_eq!(f.action, s.action, "{text}");
+        assert_eq!(f.resource, s.resource, "{text}");
+        assert_eq!(f.resource_account, s.resource_account, "{text}");
+        assert_eq!(f.wildcard_only_action, s.wildcard_only_action, "{text}");
+        assert_eq!(f.context, s.context, "{text}");
+    }
+}
+
+/// A line whose request the fast reader declines is still evaluated (by serde) or rejected
+/// with serde's message.
+#[test]
+fn requests_the_fast_reader_declines_are_read_by_serde() {
+    let policies = json!({"identity": [identity_allowing_put()]});
+    let escaped = format!(
+        r#"{{"id":1,"request":{{"principal":"{USER}","action":"s3:Put\u004fbject","resource":"{OBJECT}","resource_account":"{ACCOUNT}"}},"policies":{policies}}}"#
+    );
+    let twice = format!(
+        r#"{{"id":2,"request":{{"principal":"{USER}","action":"s3:PutObject","action":"s3:GetObject","resource":"{OBJECT}"}},"policies":{policies}}}"#
+    );
+    let mut b = BatchEvaluator::new();
+    let mut out = String::new();
+    assert!(b.eval_line(&escaped, 1, &mut out));
+    assert!(!b.eval_line(&twice, 2, &mut out));
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["decision"], "Allowed");
+    let err = lines[1]["error"].as_str().unwrap();
+    assert!(
+        err.contains("line 2") && err.contains("duplicate field `action`"),
+        "{err}"
+    );
+}
