@@ -17,12 +17,15 @@ pub(crate) fn top_level_members(line: &str) -> Result<Vec<TopMember<'_>>, String
     top_level_members_with(line, &|_, _, _| None)
 }
 
+/// A hook that may read a member's value (key, line bytes, value start) and return its end.
+pub(crate) type MemberEnd<'h> = dyn Fn(&str, &[u8], usize) -> Option<usize> + 'h;
+
 /// Like [`top_level_members`], with a hook that may read a member's value itself (the
 /// `request`) or know where it ends (a recently seen `policies` text that the line repeats at
 /// that place) and return the index after it; the scan is used when it returns `None`.
 pub(crate) fn top_level_members_with<'l>(
     line: &'l str,
-    member_end: &dyn Fn(&str, &[u8], usize) -> Option<usize>,
+    member_end: &MemberEnd<'_>,
 ) -> Result<Vec<TopMember<'l>>, String> {
     let b = line.as_bytes();
     let mut i = skip_ws(b, 0);
