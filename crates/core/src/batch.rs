@@ -373,7 +373,8 @@ impl BatchEvaluator {
     /// Evaluates a chunk of lines (invalid UTF-8 is replaced, so that its line fails JSON
     /// parsing with a message instead of aborting the run).
     fn eval_chunk(&mut self, bytes: &[u8], first_line: u64) -> String {
-        let text = match std::str::from_utf8(bytes) {
+        // SIMD validation (the chunk is mostly ASCII policy text).
+        let text = match simdutf8::basic::from_utf8(bytes) {
             Ok(t) => std::borrow::Cow::Borrowed(t),
             Err(_) => String::from_utf8_lossy(bytes),
         };

@@ -22,8 +22,47 @@ pub struct ContextValue {
 #[derive(Debug, Clone)]
 struct Entry {
     hash: u64,
-    lower: Box<str>,
+    lower: Lower,
     value: ContextValue,
+}
+
+/// A lower-cased key name, held inline when short (almost every condition key is), so that
+/// setting a key allocates nothing for it.
+#[derive(Debug, Clone)]
+enum Lower {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<str>),
+}
+
+const INLINE: usize = 48;
+
+impl Lower {
+    fn new(name: &str) -> Lower {
+        let b = name.as_bytes();
+        if b.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..b.len()].copy_from_slice(b);
+            buf[..b.len()].make_ascii_lowercase();
+            Lower::Inline(b.len() as u8, buf)
+        } else {
+            Lower::Heap(name.to_ascii_lowercase().into_boxed_str())
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Lower::Inline(n, buf) => &buf[..*n as usize],
+            Lower::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    fn hash(&self) -> u64 {
+        // Lower-casing ASCII keeps UTF-8 valid, so this never falls back.
+        match std::str::from_utf8(self.bytes()) {
+            Ok(s) => key_hash(s),
+            Err(_) => 0,
+        }
+    }
 }
 
 /// Condition keys of one request. Key names are matched case-insensitively.
@@ -38,7 +77,7 @@ impl PartialEq for RequestContext {
             && self
                 .keys
                 .iter()
-                .all(|e| other.get_hashed(e.hash, &e.lower) == Some(&e.value))
+                .all(|e| other.find(e.hash, e.lower.bytes()) == Some(&e.value))
     }
 }
 
@@ -58,20 +97,17 @@ impl RequestContext {
 
     /// Sets a key; a later value for the same key (in any case) replaces the earlier one.
     pub fn insert(&mut self, name: &str, values: Vec<String>, multi: bool) {
-        let lower = name.to_ascii_lowercase();
-        let hash = key_hash(&lower);
+        let lower = Lower::new(name);
+        let hash = lower.hash();
         let value = ContextValue {
             name: name.to_owned(),
             values,
             multi,
         };
-        match self
-            .keys
-            .find_mut(hash, |e| e.hash == hash && *e.lower == *lower)
-        {
+        let same = |e: &Entry| e.hash == hash && e.lower.bytes() == lower.bytes();
+        match self.keys.find_mut(hash, same) {
             Some(e) => e.value = value,
             None => {
-                let lower = lower.into_boxed_str();
                 self.keys
                     .insert_unique(hash, Entry { hash, lower, value }, |e| e.hash);
             }
@@ -84,10 +120,10 @@ impl RequestContext {
     }
 
     pub fn remove(&mut self, name: &str) -> Option<ContextValue> {
-        let lower = name.to_ascii_lowercase();
-        let hash = key_hash(&lower);
+        let lower = Lower::new(name);
+        let hash = lower.hash();
         self.keys
-            .find_entry(hash, |e| e.hash == hash && *e.lower == *lower)
+            .find_entry(hash, |e| e.hash == hash && e.lower.bytes() == lower.bytes())
             .ok()
             .map(|o| o.remove().0.value)
     }
@@ -107,9 +143,13 @@ impl RequestContext {
 
     /// Lookup with a lower-case key and its [`key_hash`].
     pub fn get_hashed(&self, hash: u64, lower: &str) -> Option<&ContextValue> {
+        self.find(hash, lower.as_bytes())
+    }
+
+    fn find(&self, hash: u64, lower: &[u8]) -> Option<&ContextValue> {
         self.keys
             .find(hash, |e| {
-                e.hash == hash && crate::pattern::eq_bytes(e.lower.as_bytes(), lower.as_bytes())
+                e.hash == hash && crate::pattern::eq_bytes(e.lower.bytes(), lower)
             })
             .map(|e| &e.value)
     }
@@ -149,6 +189,11 @@ mod tests {
             a.set(&format!("aws:PrincipalTag/Key{i}"), format!("v{i}"));
         }
         a.insert("aws:TagKeys", vec!["x".into(), "y".into()], true);
+        // Names longer than the inline buffer work the same.
+        let long = format!("aws:RequestTag/{}", "Ab".repeat(40));
+        a.set(&long, "long");
+        assert_eq!(a.get(&long.to_uppercase()).unwrap().values, ["long"]);
+        assert_eq!(a.remove(&long.to_lowercase()).unwrap().name, long);
         assert_eq!(a.len(), 101);
         for i in 0..100 {
             let v = a.get(&format!("AWS:principaltag/key{i}")).unwrap();

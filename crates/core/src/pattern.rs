@@ -239,7 +239,7 @@ pub struct ActionKey {
 impl ActionKey {
     pub fn new(action: &str) -> ActionKey {
         let text = action.to_ascii_lowercase();
-        let service = text.split_once(':').map_or(text.as_str(), |(s, _)| s);
+        let service = &text[..text.bytes().position(|c| c == b':').unwrap_or(text.len())];
         ActionKey {
             head: pack(text.as_bytes()),
             hash: crate::policy::key_hash(&text),
@@ -471,16 +471,33 @@ fn parse_var(inner: &str, raw: Box<str>) -> Option<Part> {
 
 /// Splits an ARN into its six parts; the resource part keeps any further colons.
 pub fn split_arn(arn: &str) -> Option<[&str; 6]> {
-    let mut it = arn.splitn(6, ':');
-    let parts = [
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-    ];
-    (parts[0] == "arn").then_some(parts)
+    if !arn.starts_with("arn:") {
+        return None;
+    }
+    // The first five colons, found with a byte loop (ARN heads are short).
+    let mut cuts = [0usize; 5];
+    let mut n = 0;
+    for (i, &c) in arn.as_bytes().iter().enumerate() {
+        if c == b':' {
+            cuts[n] = i;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
+    }
+    if n < 5 {
+        return None;
+    }
+    let [a, b, c, d, e] = cuts;
+    Some([
+        &arn[..a],
+        &arn[a + 1..b],
+        &arn[b + 1..c],
+        &arn[c + 1..d],
+        &arn[d + 1..e],
+        &arn[e + 1..],
+    ])
 }
 
 /// Splits a compiled pattern at its first five literal colons.

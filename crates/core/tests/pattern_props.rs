@@ -373,3 +373,23 @@ proptest! {
         check_policy(&text);
     }
 }
+
+proptest! {
+    #![proptest_config(Config::with_cases(2000))]
+
+    /// An ARN splits into exactly the six parts of the reference definition (split at the first
+    /// five colons; the resource keeps its colons), and non-ARNs do not split.
+    #[test]
+    fn arns_split_like_the_reference(
+        parts in proptest::collection::vec("[a-z0-9:/*-]{0,12}", 1..8),
+        prefix in prop_oneof![Just("arn:"), Just("arn"), Just("ARN:"), Just("")],
+    ) {
+        let text = format!("{prefix}{}", parts.join(":"));
+        let mut it = text.splitn(6, ':');
+        let reference: Option<[&str; 6]> = (|| {
+            let p = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
+            (p[0] == "arn").then_some(p)
+        })();
+        prop_assert_eq!(why403_core::pattern::split_arn(&text), reference);
+    }
+}
