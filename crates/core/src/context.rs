@@ -57,11 +57,7 @@ impl Lower {
     }
 
     fn hash(&self) -> u64 {
-        // Lower-casing ASCII keeps UTF-8 valid, so this never falls back.
-        match std::str::from_utf8(self.bytes()) {
-            Ok(s) => key_hash(s),
-            Err(_) => 0,
-        }
+        crate::policy::key_hash_bytes(self.bytes())
     }
 }
 

@@ -192,8 +192,16 @@ impl Keyed {
 
 /// The hash the index and [`ActionKey`](crate::pattern::ActionKey) agree on.
 pub(crate) fn key_hash(s: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s)
+    key_hash_bytes(s.as_bytes())
+}
+
+/// [`key_hash`] of a text given as bytes.
+pub(crate) fn key_hash_bytes(b: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(b);
+    h.write_u8(0xff);
+    h.finish()
 }
 
 fn or_into(bits: &mut Bits, other: &Bits) {
