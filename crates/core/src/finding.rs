@@ -120,6 +120,12 @@ pub enum Change {
     },
     /// Send the request over HTTPS.
     UseHttps,
+    /// Set the `Version` element of a policy (e.g. to `2012-10-17`, which policy variables
+    /// need).
+    SetPolicyVersion {
+        target: PolicyTarget,
+        version: String,
+    },
 }
 
 /// A policy a change applies to.
