@@ -3,6 +3,7 @@
 
 use why403_rule_block_public_acls_rejects_public_acl as _;
 use why403_rule_bucket_acl_missing_write as _;
+use why403_rule_bucket_owner_full_control_required as _;
 use why403_rule_bucket_policy_explicit_deny as _;
 use why403_rule_bucket_policy_missing_cross_account_grant as _;
 use why403_rule_bucket_policy_not_principal_deny as _;
