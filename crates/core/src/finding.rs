@@ -126,6 +126,9 @@ pub enum Change {
         target: PolicyTarget,
         version: String,
     },
+    /// Create the caller's role or federated-user session again with this session tag
+    /// (`aws:PrincipalTag/<key>`); sessions cannot be tagged after they are created.
+    SetSessionTag { key: String, value: String },
 }
 
 /// A policy a change applies to.

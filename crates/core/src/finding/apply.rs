@@ -119,6 +119,21 @@ pub(super) fn apply(
             *slot = with.clone();
             Ok(())
         })?,
+        Change::SetSessionTag { key, value } => {
+            // Only role and federated-user sessions carry session tags.
+            let arn = req
+                .principal
+                .clone()
+                .or_else(|| ev.caller.get().map(|c| c.arn.clone()))
+                .unwrap_or_default();
+            if !(arn.contains(":assumed-role/") || arn.contains(":federated-user/")) {
+                return Err(ApplyError::Invalid(
+                    "session tags exist only for role and federated-user sessions".into(),
+                ));
+            }
+            req.session_tags.retain(|k, _| !k.eq_ignore_ascii_case(key));
+            req.session_tags.insert(key.clone(), value.clone());
+        }
         Change::SetPolicyVersion { target, version } => {
             if version != "2012-10-17" && version != "2008-10-17" {
                 return Err(ApplyError::Invalid(format!(
@@ -260,6 +275,32 @@ mod tests {
         assert!(matches!(
             after.statements[0].resource.as_ref().unwrap().items[0].value,
             crate::policy::ResourcePattern::Template(_)
+        ));
+    }
+
+    #[test]
+    fn set_session_tag_tags_sessions_only() {
+        // STS: session tags are passed to AssumeRole* / GetFederationToken and become
+        // `aws:PrincipalTag/<key>`; IAM users have no sessions to tag. Tag keys are
+        // case-insensitive, so a new value replaces the old one whatever its case.
+        let mut ev = Evidence::unknown("amzn-s3-demo-bucket");
+        let mut req = UploadRequest::new("amzn-s3-demo-bucket", "home/alice/a.txt");
+        req.principal = Some("arn:aws:sts::111122223333:assumed-role/Dev/alice".into());
+        req.session_tags.insert("UserName".into(), "old".into());
+        let tag = Change::SetSessionTag {
+            key: "username".into(),
+            value: "alice".into(),
+        };
+        apply(&tag, &mut req, &mut ev).unwrap();
+        assert_eq!(req.session_tags.len(), 1);
+        assert_eq!(
+            req.session_tags.get("username").map(String::as_str),
+            Some("alice")
+        );
+        req.principal = Some("arn:aws:iam::111122223333:user/alice".into());
+        assert!(matches!(
+            apply(&tag, &mut req, &mut ev),
+            Err(ApplyError::Invalid(_))
         ));
     }
 

@@ -216,6 +216,9 @@ pub(crate) fn change(c: &Change) -> Value {
         Change::SetPolicyVersion { target: t, version } => {
             j!({"type": "set_policy_version", "target": target(*t), "version": version})
         }
+        Change::SetSessionTag { key, value } => {
+            j!({"type": "set_session_tag", "key": key, "value": value})
+        }
     }
 }
 
