@@ -130,13 +130,12 @@ fn unlisted(st: &Statement, caller: &AwsPrincipal) -> Vec<String> {
                 out.push(format!("the session `{arn}`"));
             }
         }
-        AwsPrincipal::User { arn, .. } => {
+        AwsPrincipal::User { arn, .. }
             if !values
                 .iter()
-                .any(|v| matches!(v, AwsPrincipal::User { arn: a, .. } if a == arn))
-            {
-                out.push(format!("the user `{arn}`"));
-            }
+                .any(|v| matches!(v, AwsPrincipal::User { arn: a, .. } if a == arn)) =>
+        {
+            out.push(format!("the user `{arn}`"));
         }
         _ => {}
     }
