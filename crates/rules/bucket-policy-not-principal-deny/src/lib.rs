@@ -2,11 +2,11 @@
 //! names the caller (its account, user, role or session) but does not exempt it: not every
 //! identity of the caller's chain is listed, or the caller has a permissions boundary.
 
-use why403_core::analysis::CheckKind;
-use why403_core::eval::{Layer, RequestPrincipal};
+use why403_core::analysis::{CheckKind, CheckOutcome};
+use why403_core::eval::{Element, Layer, Match, RequestPrincipal};
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, statement_json};
 use why403_core::policy::{AwsPrincipal, Effect, PrincipalValue, Statement};
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::rule::{Emitter, Rule, RuleContext, label, match_after_edit, statement_mut};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -32,7 +32,9 @@ why403_core::declare_rule! {
     /// deny and refuses the upload whatever else allows it. The rule fires when the statement
     /// denies the upload and its list names the caller's account, user, role or a session of
     /// its role; a list that does not name the caller at all is a deliberate deny
-    /// (`bucket-policy-explicit-deny`).
+    /// (`bucket-policy-explicit-deny`). When the caller's IAM identity cannot be read, whether
+    /// it has a boundary is unknown: a statement whose list exempts the caller then gives a
+    /// `Possible` finding that names the missing evidence.
     ///
     /// ## Example
     ///
@@ -222,11 +224,16 @@ impl Rule for BucketPolicyNotPrincipalDeny {
                     .to_owned()
             });
         for check in a.checks.iter().filter(|c| c.kind == CheckKind::S3) {
-            for at in cx
-                .denies(check)
-                .into_iter()
-                .filter(|at| at.layer == Layer::Resource)
-            {
+            let denies = cx.denies(check);
+            // With the identity unreadable, whether the caller has a boundary is unknown.
+            let boundary_unknown = check.is_synthetic(Layer::Boundary, 0)
+                && check.outcome == CheckOutcome::Indeterminate;
+            for (at, m) in cx.traces(check, Layer::Resource) {
+                let denied = denies.contains(&at);
+                let exempted = matches!(m, Match::Miss(miss) if miss.element == Element::Principal);
+                if !(denied || (boundary_unknown && exempted)) {
+                    continue;
+                }
                 let Some((policy, st)) = cx.statement(check, at) else {
                     continue;
                 };
@@ -245,6 +252,42 @@ impl Rule for BucketPolicyNotPrincipalDeny {
                     continue;
                 }
                 let missing = unlisted(st, caller);
+                if !denied {
+                    // Exempted by the list; it would still deny if the caller has a boundary,
+                    // when the rest of the statement applies.
+                    let applies = match_after_edit(check, at, |doc| {
+                        let st = statement_mut(doc, st.index)?.as_object_mut()?;
+                        st.remove("NotPrincipal")?;
+                        st.insert("Principal".into(), "*".into());
+                        Some(())
+                    });
+                    if !missing.is_empty() || applies != Some(Match::Applies) {
+                        continue;
+                    }
+                    let f = out.emit(
+                        Role::Cause,
+                        Confidence::Possible,
+                        format!(
+                            "statement `{}` of the {} denies `{}` with `NotPrincipal` to every principal that has a permissions boundary, and whether the caller has one could not be read",
+                            st.label(),
+                            policy.name,
+                            check.action
+                        ),
+                    );
+                    f.check = Some(check.action.clone());
+                    f.labels.push(label(
+                        policy,
+                        pe.span,
+                        &pe.pointer,
+                        true,
+                        "exempts the caller only if it has no permissions boundary",
+                    ));
+                    f.notes.push(
+                        "`aws iam get-role` / `aws iam get-user` shows `PermissionsBoundary`; AWS documents that a Deny with `NotPrincipal` always denies a principal that has one".to_owned(),
+                    );
+                    f.missing = check.missing.clone();
+                    continue;
+                }
                 let (why, primary) = match (&boundary, missing.is_empty()) {
                     (Some(b), _) => (
                         format!(
