@@ -3,7 +3,12 @@
 
 use why403_rule_block_public_acls_rejects_public_acl as _;
 use why403_rule_bucket_acl_missing_write as _;
+use why403_rule_bucket_owner_full_control_required as _;
 use why403_rule_bucket_policy_explicit_deny as _;
+use why403_rule_bucket_policy_missing_cross_account_grant as _;
+use why403_rule_bucket_policy_not_principal_deny as _;
+use why403_rule_bucket_policy_session_arn_form as _;
+use why403_rule_bucket_policy_stale_principal as _;
 use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_put_object as _;
@@ -11,11 +16,13 @@ use why403_rule_kms_key_policy_missing_generate_data_key as _;
 use why403_rule_object_ownership_enforced_acl_header as _;
 use why403_rule_permissions_boundary_explicit_deny as _;
 use why403_rule_permissions_boundary_missing_allow as _;
+use why403_rule_policy_variable_in_old_version as _;
 use why403_rule_requester_pays_header_missing as _;
 use why403_rule_scp_denies_s3 as _;
 use why403_rule_session_policy_explicit_deny as _;
 use why403_rule_session_policy_missing_allow as _;
 use why403_rule_sse_c_blocked_on_bucket as _;
+use why403_rule_username_variable_for_role as _;
 use why403_rule_vpc_endpoint_policy_explicit_deny as _;
 use why403_rule_vpc_endpoint_policy_missing_allow as _;
 

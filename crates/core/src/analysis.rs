@@ -332,7 +332,7 @@ pub(crate) fn acl_grant(
 }
 
 /// ACLs are disabled under `BucketOwnerEnforced`.
-pub(crate) fn acls_disabled(evidence: &Evidence) -> bool {
+pub fn acls_disabled(evidence: &Evidence) -> bool {
     matches!(
         evidence.bucket.ownership,
         Slot::Collected(crate::evidence::ObjectOwnership::BucketOwnerEnforced)

@@ -120,6 +120,15 @@ pub enum Change {
     },
     /// Send the request over HTTPS.
     UseHttps,
+    /// Set the `Version` element of a policy (e.g. to `2012-10-17`, which policy variables
+    /// need).
+    SetPolicyVersion {
+        target: PolicyTarget,
+        version: String,
+    },
+    /// Create the caller's role or federated-user session again with this session tag
+    /// (`aws:PrincipalTag/<key>`); sessions cannot be tagged after they are created.
+    SetSessionTag { key: String, value: String },
 }
 
 /// A policy a change applies to.

@@ -395,3 +395,140 @@ pub fn emit_explicit_deny<'e>(
     });
     f
 }
+
+/// The [`PolicyTarget`](crate::finding::PolicyTarget) a fix uses to change the policy a
+/// statement reference points into, for the layers a fix can edit.
+pub fn policy_target(at: StatementRef) -> Option<crate::finding::PolicyTarget> {
+    use crate::eval::Layer;
+    use crate::finding::PolicyTarget;
+    Some(match at.layer {
+        Layer::Identity => PolicyTarget::Identity(at.policy as usize),
+        Layer::Resource => PolicyTarget::BucketPolicy,
+        Layer::Boundary if at.policy == 0 => PolicyTarget::Boundary,
+        Layer::Session => PolicyTarget::Session,
+        Layer::VpcEndpoint => PolicyTarget::VpcEndpoint,
+        Layer::Scp => PolicyTarget::Scp {
+            level: at.level as usize,
+            index: at.policy as usize,
+        },
+        Layer::Rcp => PolicyTarget::Rcp {
+            level: at.level as usize,
+            index: at.policy as usize,
+        },
+        _ => return None,
+    })
+}
+
+/// How the statement at `at` matches `check`'s request once its policy document is edited by
+/// `edit` (the document as JSON) and the check is evaluated again, the rest unchanged. `None`
+/// when the policy cannot be found, the edit fails, or the edited document does not parse.
+/// Rules use it to tell whether a change to one statement is what keeps it from matching.
+pub fn match_after_edit(
+    check: &Check,
+    at: StatementRef,
+    edit: impl FnOnce(&mut serde_json::Value) -> Option<()>,
+) -> Option<Match> {
+    use crate::eval::Layer;
+    let policy = check.set.policy(at)?;
+    let mut doc: serde_json::Value = serde_json::from_str(&policy.text).ok()?;
+    edit(&mut doc)?;
+    let text = serde_json::to_string(&doc).ok()?;
+    let edited = Policy::parse(&policy.name, policy.kind, &text).ok()?;
+    let mut set = check.set.clone();
+    let (l, p) = (at.level as usize, at.policy as usize);
+    let slot = match at.layer {
+        Layer::Identity => set.identity.get_mut(p),
+        Layer::Resource => set.resource.as_mut(),
+        Layer::Scp => set.scp.get_mut(l).and_then(|v| v.get_mut(p)),
+        Layer::Rcp => set.rcp.get_mut(l).and_then(|v| v.get_mut(p)),
+        Layer::Boundary => set.boundary.as_mut().and_then(|v| v.get_mut(p)),
+        Layer::Session => set.session.as_mut(),
+        Layer::VpcEndpoint => set.vpc_endpoint.as_mut().and_then(|v| v.get_mut(l)),
+        Layer::BlockPublicAccess | Layer::AwsManaged => None,
+    }?;
+    *slot = edited;
+    let eval = set.evaluate(&check.request);
+    eval.result_of(&set, &check.request, at).map(|t| t.result)
+}
+
+/// The statement at `index` of a policy document given as JSON (an array or a single object).
+pub fn statement_mut(doc: &mut serde_json::Value, index: usize) -> Option<&mut serde_json::Value> {
+    match doc.get_mut("Statement")? {
+        serde_json::Value::Array(a) => a.get_mut(index),
+        o @ serde_json::Value::Object(_) if index == 0 => Some(o),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
+    use crate::policy::PolicyKind;
+
+    fn check_with_bucket_policy(text: &str) -> Check {
+        let set = PolicySet {
+            resource: Some(Policy::parse("bucket policy", PolicyKind::Resource, text).unwrap()),
+            ..PolicySet::default()
+        };
+        let mut request = Request::new(
+            RequestPrincipal::parse(Some("arn:aws:sts::111122223333:assumed-role/Uploader/s1")),
+            "s3:PutObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/a.txt",
+            crate::context::RequestContext::new(),
+        );
+        request.resource_account = Some("444455556666".into());
+        let eval = set.evaluate(&request);
+        Check {
+            kind: crate::analysis::CheckKind::S3,
+            action: "s3:PutObject".into(),
+            reason: String::new(),
+            set,
+            request,
+            eval,
+            worst: None,
+            synthetic: Vec::new(),
+            missing: Vec::new(),
+            blocks: Vec::new(),
+            kms_grant: None,
+            outcome: crate::analysis::CheckOutcome::Denied,
+        }
+    }
+
+    #[test]
+    fn match_after_edit_reevaluates_the_edited_statement() {
+        // A bucket policy Principal that names another session of the role does not match the
+        // caller's session (IAM compares the session ARN exactly); naming the role ARN matches
+        // every session of the role.
+        let check = check_with_bucket_policy(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/Uploader/old"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*"}]}"#,
+        );
+        let at = StatementRef {
+            layer: Layer::Resource,
+            level: 0,
+            policy: 0,
+            statement: 0,
+        };
+        let before = check
+            .eval
+            .result_of(&check.set, &check.request, at)
+            .unwrap();
+        assert!(
+            matches!(before.result, Match::Miss(m) if m.element == crate::eval::Element::Principal)
+        );
+        let after = match_after_edit(&check, at, |doc| {
+            statement_mut(doc, 0)?["Principal"]["AWS"] =
+                "arn:aws:iam::111122223333:role/Uploader".into();
+            Some(())
+        });
+        assert_eq!(after, Some(Match::Applies));
+        // An edit that fails, or a statement that does not exist, gives nothing.
+        assert_eq!(match_after_edit(&check, at, |_| None), None);
+        let missing = StatementRef { statement: 7, ..at };
+        assert_eq!(match_after_edit(&check, missing, |_| Some(())), None);
+        assert_eq!(
+            policy_target(at),
+            Some(crate::finding::PolicyTarget::BucketPolicy)
+        );
+    }
+}

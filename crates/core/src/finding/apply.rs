@@ -119,6 +119,32 @@ pub(super) fn apply(
             *slot = with.clone();
             Ok(())
         })?,
+        Change::SetSessionTag { key, value } => {
+            // Only role and federated-user sessions carry session tags.
+            let arn = req
+                .principal
+                .clone()
+                .or_else(|| ev.caller.get().map(|c| c.arn.clone()))
+                .unwrap_or_default();
+            if !(arn.contains(":assumed-role/") || arn.contains(":federated-user/")) {
+                return Err(ApplyError::Invalid(
+                    "session tags exist only for role and federated-user sessions".into(),
+                ));
+            }
+            req.session_tags.retain(|k, _| !k.eq_ignore_ascii_case(key));
+            req.session_tags.insert(key.clone(), value.clone());
+        }
+        Change::SetPolicyVersion { target, version } => {
+            if version != "2012-10-17" && version != "2008-10-17" {
+                return Err(ApplyError::Invalid(format!(
+                    "`Version` must be \"2012-10-17\" or \"2008-10-17\", not `{version}`"
+                )));
+            }
+            edit_document(ev, *target, |obj| {
+                obj.insert("Version".into(), serde_json::Value::String(version.clone()));
+                Ok(())
+            })?
+        }
     }
     Ok(())
 }
@@ -163,22 +189,33 @@ fn edit(
         .map_err(|e| ApplyError::Invalid(e.to_string()))?;
         ev.bucket.policy = Slot::Collected(p);
     }
+    edit_document(ev, t, |obj| {
+        let stmts = obj
+            .entry("Statement")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if stmts.is_object() {
+            *stmts = serde_json::Value::Array(vec![stmts.take()]);
+        }
+        let arr = stmts
+            .as_array_mut()
+            .ok_or_else(|| ApplyError::Invalid("`Statement` is not an array".into()))?;
+        f(arr)
+    })
+}
+
+/// Edits a policy document as a JSON object and parses it again.
+fn edit_document(
+    ev: &mut Evidence,
+    t: PolicyTarget,
+    f: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>) -> Result<(), ApplyError>,
+) -> Result<(), ApplyError> {
     let policy = target_policy(ev, t)?;
     let mut doc: serde_json::Value =
         serde_json::from_str(&policy.text).map_err(|e| ApplyError::Invalid(e.to_string()))?;
     let obj = doc
         .as_object_mut()
         .ok_or_else(|| ApplyError::Invalid("not an object".into()))?;
-    let stmts = obj
-        .entry("Statement")
-        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-    if stmts.is_object() {
-        *stmts = serde_json::Value::Array(vec![stmts.take()]);
-    }
-    let arr = stmts
-        .as_array_mut()
-        .ok_or_else(|| ApplyError::Invalid("`Statement` is not an array".into()))?;
-    f(arr)?;
+    f(obj)?;
     let text =
         serde_json::to_string_pretty(&doc).map_err(|e| ApplyError::Invalid(e.to_string()))?;
     let name = if policy.name.ends_with("(changed by the fix)") {
@@ -189,4 +226,107 @@ fn edit(
     *policy =
         Policy::parse(&name, policy.kind, &text).map_err(|e| ApplyError::Invalid(e.to_string()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Version;
+
+    fn evidence_with_bucket_policy(text: &str) -> Evidence {
+        let mut ev = Evidence::unknown("amzn-s3-demo-bucket");
+        ev.bucket.policy = Slot::Collected(
+            Policy::parse(
+                "bucket policy of amzn-s3-demo-bucket",
+                PolicyKind::Resource,
+                text,
+            )
+            .unwrap(),
+        );
+        ev
+    }
+
+    #[test]
+    fn set_policy_version_turns_variables_on() {
+        // IAM: policy variables are replaced only under `"Version": "2012-10-17"`; without
+        // the element (or with 2008-10-17) `${aws:username}` is literal text.
+        let mut ev = evidence_with_bucket_policy(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"}]}"#,
+        );
+        let before = ev.bucket.policy.get().unwrap();
+        assert_eq!(before.version, Version::Missing);
+        assert!(!matches!(
+            before.statements[0].resource.as_ref().unwrap().items[0].value,
+            crate::policy::ResourcePattern::Template(_)
+        ));
+        let mut req = UploadRequest::new("amzn-s3-demo-bucket", "home/alice/a.txt");
+        apply(
+            &Change::SetPolicyVersion {
+                target: PolicyTarget::BucketPolicy,
+                version: "2012-10-17".into(),
+            },
+            &mut req,
+            &mut ev,
+        )
+        .unwrap();
+        let after = ev.bucket.policy.get().unwrap();
+        assert_eq!(after.version, Version::V2012_10_17);
+        assert!(after.name.ends_with("(changed by the fix)"));
+        assert!(matches!(
+            after.statements[0].resource.as_ref().unwrap().items[0].value,
+            crate::policy::ResourcePattern::Template(_)
+        ));
+    }
+
+    #[test]
+    fn set_session_tag_tags_sessions_only() {
+        // STS: session tags are passed to AssumeRole* / GetFederationToken and become
+        // `aws:PrincipalTag/<key>`; IAM users have no sessions to tag. Tag keys are
+        // case-insensitive, so a new value replaces the old one whatever its case.
+        let mut ev = Evidence::unknown("amzn-s3-demo-bucket");
+        let mut req = UploadRequest::new("amzn-s3-demo-bucket", "home/alice/a.txt");
+        req.principal = Some("arn:aws:sts::111122223333:assumed-role/Dev/alice".into());
+        req.session_tags.insert("UserName".into(), "old".into());
+        let tag = Change::SetSessionTag {
+            key: "username".into(),
+            value: "alice".into(),
+        };
+        apply(&tag, &mut req, &mut ev).unwrap();
+        assert_eq!(req.session_tags.len(), 1);
+        assert_eq!(
+            req.session_tags.get("username").map(String::as_str),
+            Some("alice")
+        );
+        req.principal = Some("arn:aws:iam::111122223333:user/alice".into());
+        assert!(matches!(
+            apply(&tag, &mut req, &mut ev),
+            Err(ApplyError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn set_policy_version_rejects_unknown_versions_and_unknown_policies() {
+        // IAM accepts only the two published language versions.
+        let mut ev = evidence_with_bucket_policy(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#,
+        );
+        let mut req = UploadRequest::new("amzn-s3-demo-bucket", "a.txt");
+        let bad = Change::SetPolicyVersion {
+            target: PolicyTarget::BucketPolicy,
+            version: "2020-01-01".into(),
+        };
+        assert!(matches!(
+            apply(&bad, &mut req, &mut ev),
+            Err(ApplyError::Invalid(_))
+        ));
+        // The session policy is not known in this evidence: nothing to change.
+        let unknown = Change::SetPolicyVersion {
+            target: PolicyTarget::Session,
+            version: "2012-10-17".into(),
+        };
+        assert_eq!(
+            apply(&unknown, &mut req, &mut ev),
+            Err(ApplyError::Unknown("policy"))
+        );
+    }
 }

@@ -213,6 +213,12 @@ pub(crate) fn change(c: &Change) -> Value {
             j!({"type": "attach_scp", "level": level, "name": name, "document": document})
         }
         Change::UseHttps => j!({"type": "use_https"}),
+        Change::SetPolicyVersion { target: t, version } => {
+            j!({"type": "set_policy_version", "target": target(*t), "version": version})
+        }
+        Change::SetSessionTag { key, value } => {
+            j!({"type": "set_session_tag", "key": key, "value": value})
+        }
     }
 }
 

@@ -1,0 +1,20 @@
+//! Fires and clear cases of `builtin/bucket-policy-session-arn-form`.
+
+use why403_rule_bucket_policy_session_arn_form as _;
+
+const RULE: &str = "bucket-policy-session-arn-form";
+
+#[test]
+fn fires() {
+    insta::glob!("cases/fires/*.json", |path| {
+        let out = why403_fixtures_source::testkit::fires(RULE, path);
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn clear() {
+    insta::glob!("cases/clear/*.json", |path| {
+        why403_fixtures_source::testkit::clear(RULE, path);
+    });
+}

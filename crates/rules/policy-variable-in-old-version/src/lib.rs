@@ -1,0 +1,179 @@
+//! Rule `builtin/policy-variable-in-old-version`: a policy without `"Version": "2012-10-17"`
+//! (missing, or `2008-10-17`) uses a policy variable such as `${aws:username}`, which is then
+//! literal text, so the statement that should allow the upload matches nothing.
+
+use why403_core::analysis::{Check, CheckOutcome};
+use why403_core::eval::{Element, Layer, Match, StatementRef};
+use why403_core::finding::{Change, Confidence, Fix, Role};
+use why403_core::policy::{Effect, Statement, Version};
+use why403_core::rule::{Emitter, Rule, RuleContext, label, match_after_edit, policy_target};
+
+why403_core::declare_rule! {
+    /// ## Cause
+    ///
+    /// A policy that should allow the upload uses a policy variable, such as
+    /// `"Resource": "arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"` or
+    /// `${aws:PrincipalTag/team}` in a condition, but the document has no `Version` element or
+    /// has `"Version": "2008-10-17"`. Policies written by hand, or copied from old examples,
+    /// often leave the element out. The rule looks at identity-based policies, the bucket
+    /// policy, permissions boundaries and session policies.
+    ///
+    /// ## How AWS evaluates it
+    ///
+    /// Policy variables exist only in the policy language version `2012-10-17`. Under
+    /// `2008-10-17`, which is also what a document without `Version` uses, `${aws:username}` is
+    /// not replaced: it is compared as the literal characters `${aws:username}`, which no object
+    /// key or condition value contains. The Allow statement then does not apply, and the
+    /// upload is implicitly denied unless another statement allows it. The rule fires when the
+    /// statement would apply to the upload once the policy declares `2012-10-17`.
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// {
+    ///   "Statement": [{
+    ///     "Effect": "Allow",
+    ///     "Action": "s3:PutObject",
+    ///     "Resource": "arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"
+    ///   }]
+    /// }
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Add `"Version": "2012-10-17"` at the top of the policy document and save it as a new
+    /// version (`aws iam create-policy-version --set-as-default`, `aws iam put-user-policy`,
+    /// `aws s3api put-bucket-policy`). Under that version, to write a literal `$`, `*` or `?`
+    /// use `${$}`, `${*}` or `${?}`.
+    ///
+    /// ## References
+    ///
+    /// - IAM User Guide, IAM JSON policy elements: Version: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html>
+    /// - IAM User Guide, IAM policy elements: Variables and tags: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>
+    pub struct PolicyVariableInOldVersion {
+        id: "policy-variable-in-old-version",
+        scope: "builtin",
+        layer: "identity",
+        summary: "a policy variable is literal text: the policy lacks Version 2012-10-17",
+    }
+}
+
+/// The first value of the missed element that holds a policy variable: its text, span and
+/// pointer.
+fn variable_value(
+    st: &Statement,
+    element: Element,
+) -> Option<(String, why403_core::json::Span, String)> {
+    match element {
+        Element::Resource => st
+            .resource
+            .as_ref()?
+            .items
+            .iter()
+            .find(|l| l.raw.contains("${"))
+            .map(|l| (l.raw.clone(), l.span, l.pointer.clone())),
+        Element::Condition(i) => st
+            .conditions
+            .get(i as usize)?
+            .values
+            .iter()
+            .find(|l| l.raw.contains("${"))
+            .map(|l| (l.raw.clone(), l.span, l.pointer.clone())),
+        _ => None,
+    }
+}
+
+fn version_words(v: Version) -> &'static str {
+    match v {
+        Version::Missing => "has no `Version` element",
+        _ => "has `\"Version\": \"2008-10-17\"`",
+    }
+}
+
+fn candidates<'c>(cx: &RuleContext<'c>, check: &'c Check) -> Vec<(StatementRef, Element)> {
+    let mut out = Vec::new();
+    for layer in [
+        Layer::Identity,
+        Layer::Resource,
+        Layer::Boundary,
+        Layer::Session,
+    ] {
+        if check.is_synthetic(layer, 0) {
+            continue;
+        }
+        for (at, m) in cx.traces(check, layer) {
+            if let Match::Miss(miss) = m
+                && matches!(miss.element, Element::Resource | Element::Condition(_))
+            {
+                out.push((at, miss.element));
+            }
+        }
+    }
+    out
+}
+
+impl Rule for PolicyVariableInOldVersion {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        for check in cx
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.outcome != CheckOutcome::Allowed)
+        {
+            for (at, element) in candidates(cx, check) {
+                let Some((policy, st)) = cx.statement(check, at) else {
+                    continue;
+                };
+                if policy.version == Version::V2012_10_17 || st.effect != Effect::Allow {
+                    continue;
+                }
+                let Some((raw, span, pointer)) = variable_value(st, element) else {
+                    continue;
+                };
+                let Some(target) = policy_target(at) else {
+                    continue;
+                };
+                let after = match_after_edit(check, at, |doc| {
+                    doc.as_object_mut()?
+                        .insert("Version".into(), "2012-10-17".into());
+                    Some(())
+                });
+                if after != Some(Match::Applies) {
+                    continue;
+                }
+                let confidence = if check.missing.is_empty() {
+                    Confidence::Confirmed
+                } else {
+                    Confidence::Likely
+                };
+                let f = out.emit(
+                    Role::Cause,
+                    confidence,
+                    format!(
+                        "the {} {}, so `{raw}` in statement `{}` is literal text and the statement does not allow `{}`",
+                        policy.name,
+                        version_words(policy.version),
+                        st.label(),
+                        check.action
+                    ),
+                );
+                f.check = Some(check.action.clone());
+                f.labels.push(label(
+                    policy,
+                    span,
+                    &pointer,
+                    true,
+                    "policy variables are replaced only under `\"Version\": \"2012-10-17\"`; here this is compared as written",
+                ));
+                f.missing = check.missing.clone();
+                f.fix = Some(Fix::new(
+                    format!("add `\"Version\": \"2012-10-17\"` to the {}", policy.name),
+                    vec![Change::SetPolicyVersion {
+                        target,
+                        version: "2012-10-17".into(),
+                    }],
+                ));
+            }
+        }
+    }
+}
