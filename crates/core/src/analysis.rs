@@ -8,6 +8,8 @@ pub mod derive;
 mod kms;
 mod s3;
 
+pub use kms::{KeyChoice, key_choice, resolved_in_caller_account, uses_bucket_key};
+
 use std::fmt;
 
 use crate::context::RequestContext;

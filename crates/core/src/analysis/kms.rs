@@ -143,7 +143,7 @@ pub fn checks(
             let _ = from_header;
             actions
                 .into_iter()
-                .map(|(a, r)| key_check(req, ev, principal, ctx, k, a, r))
+                .map(|(a, r)| key_check(req, ev, principal, ctx, k, key.as_deref(), a, r))
                 .collect()
         }
     }
@@ -205,17 +205,39 @@ fn aws_managed_key(req: &UploadRequest, ev: &Evidence) -> Option<KmsKey> {
     })
 }
 
-/// Whether the described key is the one configured (by id, ARN, or the AWS managed key).
+/// Whether the described key is the one configured (by id, ARN, or the AWS managed key). An
+/// alias name cannot be resolved from the evidence and is taken to name the described key; an
+/// alias ARN names a key of its own account and Region.
 fn key_matches(configured: Option<&str>, k: &KmsKey) -> bool {
     match configured {
         None => k.manager == "AWS",
         Some(id) => {
-            id == k.arn
-                || id == k.key_id
-                || (k.manager == "AWS" && (id == "alias/aws/s3" || id.ends_with(":alias/aws/s3")))
-                || (id.starts_with("alias/") || id.contains(":alias/"))
+            if id == k.arn || id == k.key_id {
+                return true;
+            }
+            if k.manager == "AWS" && (id == "alias/aws/s3" || id.ends_with(":alias/aws/s3")) {
+                return true;
+            }
+            if id.starts_with("alias/") {
+                return true;
+            }
+            match crate::pattern::split_arn(id) {
+                Some([_, _, "kms", region, account, resource])
+                    if resource.starts_with("alias/") =>
+                {
+                    region == k.region && account == k.account
+                }
+                _ => false,
+            }
         }
     }
+}
+
+/// Whether a configured key reference is resolved in the caller's account: a key id or an
+/// alias name (`alias/...`), as opposed to a key ARN or alias ARN (AWS KMS resolves key ids and
+/// alias names in the account of the principal that calls KMS; S3 calls KMS as the uploader).
+pub fn resolved_in_caller_account(configured: &str) -> bool {
+    !configured.starts_with("arn:")
 }
 
 /// A check for a key that does not exist (in the bucket's Region and account).
@@ -252,12 +274,41 @@ fn not_found_check(
     }
 }
 
-/// The encryption context S3 sends: the object ARN, or the bucket ARN with an S3 Bucket Key.
+/// Whether S3 uses an S3 Bucket Key for the upload: the request's
+/// `x-amz-server-side-encryption-bucket-key-enabled` header when sent, else the bucket's
+/// default encryption setting; never for DSSE-KMS, which has no Bucket Keys.
+pub fn uses_bucket_key(req: &UploadRequest, ev: &Evidence) -> bool {
+    let dsse = match req.header("x-amz-server-side-encryption") {
+        Some(alg) => alg == "aws:kms:dsse",
+        None => ev
+            .bucket
+            .encryption
+            .get()
+            .is_some_and(|e| e.algorithm == "aws:kms:dsse"),
+    };
+    if dsse {
+        return false;
+    }
+    match req.header("x-amz-server-side-encryption-bucket-key-enabled") {
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        _ => ev
+            .bucket
+            .encryption
+            .get()
+            .is_some_and(|e| e.bucket_key_enabled),
+    }
+}
+
+/// The request context of S3's call to KMS: S3's own network and service keys, the caller's
+/// account, and the encryption context S3 sends (the object ARN, or the bucket ARN with an S3
+/// Bucket Key; aws-facts.md §E.3).
 fn kms_context(
     req: &UploadRequest,
     ev: &Evidence,
     ctx: &RequestContext,
     principal: &RequestPrincipal,
+    configured: Option<&str>,
 ) -> RequestContext {
     let mut c = ctx.clone();
     // S3 calls KMS from its own network: the caller's address and endpoint do not reach KMS.
@@ -285,13 +336,18 @@ fn kms_context(
     if let Some(acct) = principal.account() {
         c.set("kms:CallerAccount", acct);
     }
-    let bucket_key = ev
-        .bucket
-        .encryption
-        .get()
-        .is_some_and(|e| e.bucket_key_enabled)
-        && req.header("x-amz-server-side-encryption-bucket-key-enabled") != Some("false");
-    let arn = if bucket_key {
+    // `kms:RequestAlias`: the alias the request named, when it named the key by alias.
+    match configured {
+        Some(a) if a.starts_with("alias/") => c.set("kms:RequestAlias", a),
+        Some(a) => match crate::pattern::split_arn(a) {
+            Some([_, _, "kms", _, _, res]) if res.starts_with("alias/") => {
+                c.set("kms:RequestAlias", res)
+            }
+            _ => {}
+        },
+        None => {}
+    }
+    let arn = if uses_bucket_key(req, ev) {
         req.bucket_arn()
     } else {
         req.object_arn()
@@ -302,12 +358,14 @@ fn kms_context(
     c
 }
 
+#[allow(clippy::too_many_arguments)]
 fn key_check(
     req: &UploadRequest,
     ev: &Evidence,
     principal: &RequestPrincipal,
     ctx: &RequestContext,
     key: &KmsKey,
+    configured: Option<&str>,
     action: &str,
     reason: String,
 ) -> Check {
@@ -358,10 +416,10 @@ fn key_check(
             &mut missing,
         );
     }
-    let kctx = kms_context(req, ev, ctx, principal);
+    let kctx = kms_context(req, ev, ctx, principal, configured);
     let mut request = Request::new(principal.clone(), action, &key.arn, kctx);
     request.resource_account = Some(key.account.clone());
-    let blocks = key_blocks(req, ev, principal, key);
+    let blocks = key_blocks(req, ev, principal, key, configured);
     let worst = (!synthetic.is_empty()).then_some(worst);
     let grant_rescue = |e: &Evaluation| grant_allows(ev, principal, key, action, &request, e);
     let (eval, worst_decision, kms_grant, outcome) =
@@ -448,8 +506,27 @@ fn key_blocks(
     ev: &Evidence,
     principal: &RequestPrincipal,
     key: &KmsKey,
+    configured: Option<&str>,
 ) -> Vec<Block> {
     let mut out = Vec::new();
+    // A key id or alias name is looked up in the caller's account: a key of another account
+    // is not found that way (or another key of the caller's account, with the same alias, is
+    // used instead).
+    if let (Some(reference), Some(caller)) = (configured, principal.account())
+        && key.manager != "AWS"
+        && resolved_in_caller_account(reference)
+        && caller != key.account
+    {
+        out.push(Block {
+            code: "kms-key-other-account-by-reference",
+            status: 400,
+            aws_code: "KMS.NotFoundException",
+            message: format!(
+                "`{reference}` is looked up in the caller's account `{caller}`, but the key is in `{}`",
+                key.account
+            ),
+        });
+    }
     match key.state.as_str() {
         "Enabled" => {}
         "Disabled" => out.push(Block {

@@ -213,6 +213,11 @@ pub(crate) fn change(c: &Change) -> Value {
             j!({"type": "attach_scp", "level": level, "name": name, "document": document})
         }
         Change::UseHttps => j!({"type": "use_https"}),
+        Change::EnableKmsKey => j!({"type": "enable_kms_key"}),
+        Change::CancelKmsKeyDeletion => j!({"type": "cancel_kms_key_deletion"}),
+        Change::UseKmsKey { arn, key_policy } => {
+            j!({"type": "use_kms_key", "arn": arn, "key_policy": key_policy})
+        }
     }
 }
 
