@@ -439,9 +439,15 @@ pub fn bucket_encryption_label(
     text: impl Into<String>,
 ) -> Option<Label> {
     let enc = analysis.evidence.bucket.encryption.get()?;
-    let mut members = vec![("SSEAlgorithm", serde_json::Value::String(enc.algorithm.clone()).to_string())];
+    let mut members = vec![(
+        "SSEAlgorithm",
+        serde_json::Value::String(enc.algorithm.clone()).to_string(),
+    )];
     if let Some(k) = &enc.kms_key_id {
-        members.push(("KMSMasterKeyID", serde_json::Value::String(k.clone()).to_string()));
+        members.push((
+            "KMSMasterKeyID",
+            serde_json::Value::String(k.clone()).to_string(),
+        ));
     }
     members.push(("BucketKeyEnabled", enc.bucket_key_enabled.to_string()));
     setting_label(

@@ -309,3 +309,20 @@ fn a_new_key_for_the_header_replaces_the_header_key_and_carries_its_policy() {
         Verification::Resolves
     );
 }
+
+#[test]
+fn a_key_arn_in_another_region_is_refused_without_describe_key() {
+    // S3: the KMS key must be in the bucket's Region; a key ARN names its Region, so the
+    // refusal does not depend on the unreadable describe-key.
+    let other = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let (req, mut ev) = world(OWNER, other);
+    ev.kms_key = Slot::missing("AccessDenied", &["kms:DescribeKey"]);
+    let a = Analysis::new(req, ev);
+    assert_eq!(a.verdict, Verdict::Denied);
+    assert!(block_codes(&a).contains(&"kms-key-other-region"));
+    // In the bucket's Region the same unreadable key leaves the verdict open.
+    let (req, mut ev) = world(OWNER, KEY);
+    ev.kms_key = Slot::missing("AccessDenied", &["kms:DescribeKey"]);
+    let a = Analysis::new(req, ev);
+    assert!(matches!(a.verdict, Verdict::Indeterminate { .. }));
+}

@@ -121,6 +121,16 @@ pub fn checks(
                 managed = aws_managed_key(req, ev);
                 described = managed.as_ref();
             }
+            // A key or alias ARN names its Region: in another Region than the bucket's, S3
+            // cannot use it, whatever describe-key would say.
+            if described.is_none()
+                && let Some(block) = other_region_by_arn(req, ev, key.as_deref())
+            {
+                return actions
+                    .into_iter()
+                    .map(|(a, r)| blocked_check(principal, ctx, a, r, key.as_deref(), &block))
+                    .collect();
+            }
             let Some(k) = described else {
                 // The evidence describes no key, or another key than the one the upload uses
                 // (a fix that switches keys): what this key allows is unknown.
@@ -238,6 +248,56 @@ fn key_matches(configured: Option<&str>, k: &KmsKey) -> bool {
 /// alias names in the account of the principal that calls KMS; S3 calls KMS as the uploader).
 pub fn resolved_in_caller_account(configured: &str) -> bool {
     !configured.starts_with("arn:")
+}
+
+/// The Region a key or alias ARN names, when it is not the bucket's.
+fn other_region_by_arn(
+    req: &UploadRequest,
+    ev: &Evidence,
+    configured: Option<&str>,
+) -> Option<Block> {
+    let [_, _, "kms", key_region, _, _] = crate::pattern::split_arn(configured?)? else {
+        return None;
+    };
+    let region = super::derive::region_of(req, ev)?;
+    (region != key_region).then(|| other_region_block(key_region, &region))
+}
+
+fn other_region_block(key_region: &str, bucket_region: &str) -> Block {
+    Block {
+        code: "kms-key-other-region",
+        status: 400,
+        aws_code: "KMS.NotFoundException",
+        message: format!("the KMS key is in `{key_region}` but the bucket is in `{bucket_region}`"),
+    }
+}
+
+/// A check refused by a block that does not depend on the key's description.
+fn blocked_check(
+    principal: &RequestPrincipal,
+    ctx: &RequestContext,
+    action: &str,
+    reason: String,
+    key: Option<&str>,
+    block: &Block,
+) -> Check {
+    let request = Request::new(principal.clone(), action, key.unwrap_or("*"), ctx.clone());
+    let set = PolicySet::default();
+    let eval = set.evaluate(&request);
+    Check {
+        kind: CheckKind::Kms,
+        action: action.to_owned(),
+        reason,
+        set,
+        request,
+        eval,
+        worst: None,
+        synthetic: Vec::new(),
+        missing: Vec::new(),
+        blocks: vec![block.clone()],
+        kms_grant: None,
+        outcome: CheckOutcome::Denied,
+    }
 }
 
 /// A check for a key that does not exist (in the bucket's Region and account).
@@ -562,15 +622,7 @@ fn key_blocks(
     if let Some(region) = super::derive::region_of(req, ev)
         && region != key.region
     {
-        out.push(Block {
-            code: "kms-key-other-region",
-            status: 400,
-            aws_code: "KMS.NotFoundException",
-            message: format!(
-                "the KMS key is in `{}` but the bucket is in `{region}`",
-                key.region
-            ),
-        });
+        out.push(other_region_block(&key.region, &region));
     }
     if key.manager == "AWS" && principal.account().is_some_and(|a| a != key.account) {
         out.push(Block {

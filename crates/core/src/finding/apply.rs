@@ -185,7 +185,11 @@ fn use_kms_key(
                 ),
                 other => other.clone(),
             },
-            _ => return Err(ApplyError::Unknown("current KMS key's policy")),
+            // The current key is not described: the new key's policy is as unknown as its.
+            _ => Slot::missing(
+                "the current key's policy, which the new key copies, could not be read",
+                &["kms:GetKeyPolicy"],
+            ),
         },
     };
     let new_key = KmsKey {
