@@ -7,6 +7,7 @@ use why403_rule_bucket_policy_explicit_deny as _;
 use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_put_object as _;
+use why403_rule_kms_key_asymmetric as _;
 use why403_rule_kms_key_disabled as _;
 use why403_rule_kms_key_in_another_region as _;
 use why403_rule_kms_key_pending_deletion as _;
