@@ -4,6 +4,7 @@
 use why403_rule_block_public_acls_rejects_public_acl as _;
 use why403_rule_bucket_acl_missing_write as _;
 use why403_rule_bucket_policy_explicit_deny as _;
+use why403_rule_cross_account_aws_managed_key as _;
 use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_put_object as _;

@@ -58,7 +58,24 @@ pub fn key_choice(req: &UploadRequest, ev: &Evidence) -> KeyChoice {
 /// account through the service, by nobody else; it cannot be changed.
 fn aws_managed_key_policy(account: &str, region: &str) -> Policy {
     let text = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Allow access through S3 for all principals in the account that are authorized to use S3","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{account}","kms:ViaService":"s3.{region}.amazonaws.com"}}}}}}]}}"#
+        r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
+      "Effect": "Allow",
+      "Principal": {{"AWS": "*"}},
+      "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+      "Resource": "*",
+      "Condition": {{
+        "StringEquals": {{
+          "kms:CallerAccount": "{account}",
+          "kms:ViaService": "s3.{region}.amazonaws.com"
+        }}
+      }}
+    }}
+  ]
+}}"#
     );
     Policy::parse(
         "key policy of the AWS managed key aws/s3 (documented, not editable)",
