@@ -10,6 +10,7 @@ use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_put_object as _;
 use why403_rule_kms_key_asymmetric as _;
 use why403_rule_kms_key_disabled as _;
+use why403_rule_kms_key_in_another_account_by_alias as _;
 use why403_rule_kms_key_in_another_region as _;
 use why403_rule_kms_key_pending_deletion as _;
 use why403_rule_kms_key_policy_missing_generate_data_key as _;

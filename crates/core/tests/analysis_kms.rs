@@ -6,7 +6,7 @@ use why403_core::analysis::{
     Analysis, CheckKind, Verdict, resolved_in_caller_account, uses_bucket_key,
 };
 use why403_core::evidence::{
-    Encryption, Evidence, KmsKey, ObjectOwnership, PublicAccessBlock, Slot,
+    Encryption, Evidence, KmsGrant, KmsKey, ObjectOwnership, PublicAccessBlock, Slot,
 };
 use why403_core::finding::{Change, Verification, verify};
 use why403_core::policy::{Policy, PolicyKind};
@@ -325,4 +325,38 @@ fn a_key_arn_in_another_region_is_refused_without_describe_key() {
     ev.kms_key = Slot::missing("AccessDenied", &["kms:DescribeKey"]);
     let a = Analysis::new(req, ev);
     assert!(matches!(a.verdict, Verdict::Indeterminate { .. }));
+}
+
+#[test]
+fn naming_the_same_key_by_its_arn_keeps_the_key_and_its_grants() {
+    // AWS KMS: a key of another account must be named by its ARN; the fix that does so keeps
+    // the key, its policy and its grants (here a grant is what allows the caller).
+    let (req, mut ev) = world(OTHER, "alias/uploads");
+    let k = ev.kms_key.get_mut().unwrap();
+    k.policy = Slot::Collected(key_policy(&format!("arn:aws:iam::{OWNER}:root")));
+    k.grants = Slot::Collected(vec![KmsGrant {
+        grant_id: "g1".into(),
+        name: None,
+        grantee_principal: format!("arn:aws:iam::{OTHER}:user/alice"),
+        operations: vec!["GenerateDataKey".into()],
+        context_equals: Default::default(),
+        context_subset: Default::default(),
+    }]);
+    let a = Analysis::new(req, ev);
+    assert_eq!(a.verdict, Verdict::Denied);
+    assert!(block_codes(&a).contains(&"kms-key-other-account-by-reference"));
+    let same = [Change::UseKmsKey {
+        arn: KEY.into(),
+        key_policy: None,
+    }];
+    assert_eq!(verify(&a, &same), Verification::Resolves);
+    // Another key with the same policy has no grant for the caller.
+    let other = [Change::UseKmsKey {
+        arn: "arn:aws:kms:us-east-1:111122223333:key/other".into(),
+        key_policy: None,
+    }];
+    assert!(matches!(
+        verify(&a, &other),
+        Verification::StillDenied { .. }
+    ));
 }

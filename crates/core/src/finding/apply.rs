@@ -167,6 +167,8 @@ fn use_kms_key(
     let Some(key_id) = resource.strip_prefix("key/").filter(|id| !id.is_empty()) else {
         return Err(ApplyError::Invalid(format!("`{arn}` is not a KMS key ARN")));
     };
+    // The same key named by its ARN (instead of a key id or alias): only the reference changes.
+    let same_key = key_policy.is_none() && ev.kms_key.get().is_some_and(|k| k.arn == arn);
     let name = format!("key policy of {arn} (the key the fix uses)");
     let policy = match key_policy {
         Some(doc) => {
@@ -228,7 +230,9 @@ fn use_kms_key(
             enc.kms_key_id = Some(arn.to_owned());
         }
     }
-    ev.kms_key = Slot::Collected(new_key);
+    if !same_key {
+        ev.kms_key = Slot::Collected(new_key);
+    }
     Ok(())
 }
 
