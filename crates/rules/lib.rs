@@ -13,6 +13,7 @@ use why403_rule_kms_key_disabled as _;
 use why403_rule_kms_key_in_another_account_by_alias as _;
 use why403_rule_kms_key_in_another_region as _;
 use why403_rule_kms_key_pending_deletion as _;
+use why403_rule_kms_key_policy_condition_unmet as _;
 use why403_rule_kms_key_policy_missing_generate_data_key as _;
 use why403_rule_object_ownership_enforced_acl_header as _;
 use why403_rule_permissions_boundary_explicit_deny as _;
