@@ -435,7 +435,10 @@ fn kms_context(
     c
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one check needs the request, evidence, caller, context, key, its reference and the action"
+)]
 fn key_check(
     req: &UploadRequest,
     ev: &Evidence,
