@@ -8,7 +8,9 @@ pub mod derive;
 mod kms;
 mod s3;
 
-pub use kms::{KeyChoice, key_choice, resolved_in_caller_account, uses_bucket_key};
+pub use kms::{
+    KeyChoice, bucket_key_unknown, key_choice, resolved_in_caller_account, uses_bucket_key,
+};
 
 use std::fmt;
 

@@ -360,3 +360,46 @@ fn naming_the_same_key_by_its_arn_keeps_the_key_and_its_grants() {
         Verification::StillDenied { .. }
     ));
 }
+
+#[test]
+fn an_unknown_bucket_key_setting_leaves_a_context_dependent_verdict_open() {
+    // S3: the encryption context is the bucket ARN with an S3 Bucket Key, else the object ARN;
+    // with default encryption unreadable and no bucket-key header, either may be sent.
+    let (mut req, mut ev) = world(OWNER, KEY);
+    req.headers
+        .insert("x-amz-server-side-encryption".into(), "aws:kms".into());
+    req.headers.insert(
+        "x-amz-server-side-encryption-aws-kms-key-id".into(),
+        KEY.into(),
+    );
+    ev.bucket.encryption = Slot::missing("AccessDenied", &["s3:GetEncryptionConfiguration"]);
+    let pinned = Policy::parse(
+        "key policy",
+        PolicyKind::KeyPolicy,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::amzn-s3-demo-bucket"}}}]}"#,
+    )
+    .unwrap();
+    ev.kms_key.get_mut().unwrap().policy = Slot::Collected(pinned);
+    let a = Analysis::new(req.clone(), ev.clone());
+    match &a.verdict {
+        Verdict::Indeterminate { missing } => assert!(
+            missing.iter().any(|m| m.what.contains("Bucket Key")),
+            "{missing:?}"
+        ),
+        other => panic!("{other}"),
+    }
+    // The header settles it.
+    req.headers.insert(
+        "x-amz-server-side-encryption-bucket-key-enabled".into(),
+        "true".into(),
+    );
+    assert_eq!(
+        Analysis::new(req.clone(), ev.clone()).verdict,
+        Verdict::Allowed
+    );
+    req.headers.insert(
+        "x-amz-server-side-encryption-bucket-key-enabled".into(),
+        "false".into(),
+    );
+    assert_eq!(Analysis::new(req, ev).verdict, Verdict::Denied);
+}

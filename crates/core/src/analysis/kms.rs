@@ -377,6 +377,17 @@ pub fn uses_bucket_key(req: &UploadRequest, ev: &Evidence) -> bool {
     }
 }
 
+/// Whether S3's use of a Bucket Key is unknown: an SSE-KMS request that does not send
+/// `x-amz-server-side-encryption-bucket-key-enabled` to a bucket whose default encryption could
+/// not be read.
+pub fn bucket_key_unknown(req: &UploadRequest, ev: &Evidence) -> bool {
+    req.header("x-amz-server-side-encryption") == Some("aws:kms")
+        && req
+            .header("x-amz-server-side-encryption-bucket-key-enabled")
+            .is_none()
+        && matches!(ev.bucket.encryption, Slot::Unavailable(_))
+}
+
 /// The request context of S3's call to KMS: S3's own network and service keys, the caller's
 /// account, and the encryption context S3 sends (the object ARN, or the bucket ARN with an S3
 /// Bucket Key; aws-facts.md §E.3).
@@ -503,7 +514,35 @@ fn key_check(
     let worst = (!synthetic.is_empty()).then_some(worst);
     let grant_rescue = |e: &Evaluation| grant_allows(ev, principal, key, action, &request, e);
     let (eval, worst_decision, kms_grant, outcome) =
-        settle(best.clone(), worst, &request, &blocks, grant_rescue);
+        settle(best.clone(), worst.clone(), &request, &blocks, grant_rescue);
+    // Whether S3 sends the object or the bucket ARN as encryption context is unknown when the
+    // Bucket Key setting is: a verdict that depends on it is open.
+    let outcome = if outcome != CheckOutcome::Indeterminate
+        && blocks.is_empty()
+        && bucket_key_unknown(req, ev)
+    {
+        let mut alt = request.clone();
+        let other = if uses_bucket_key(req, ev) {
+            req.object_arn()
+        } else {
+            req.bucket_arn()
+        };
+        alt.context.set("kms:EncryptionContext:aws:s3:arn", other);
+        let alt_rescue = |e: &Evaluation| grant_allows(ev, principal, key, action, &alt, e);
+        let (_, _, _, alt_outcome) = settle(best.clone(), worst, &alt, &blocks, alt_rescue);
+        if alt_outcome == outcome {
+            outcome
+        } else {
+            note_missing(
+                &mut missing,
+                "bucket default encryption (whether S3 uses a Bucket Key)",
+                &ev.bucket.encryption,
+            );
+            CheckOutcome::Indeterminate
+        }
+    } else {
+        outcome
+    };
     if !key.grants.is_known() && outcome != CheckOutcome::Allowed {
         note_missing(&mut missing, "KMS grants", &key.grants);
     }

@@ -1,7 +1,7 @@
 //! Rule `builtin/kms-key-asymmetric`: the KMS key that encrypts the upload is an asymmetric or
 //! HMAC key, and S3 supports only symmetric encryption keys.
 
-use why403_core::analysis::{CheckKind, KeyChoice, Verdict, key_choice};
+use why403_core::analysis::{CheckKind, CheckOutcome, KeyChoice, Verdict, key_choice};
 use why403_core::evidence::Slot;
 use why403_core::finding::{Change, Confidence, Fix, Role};
 use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, kms_key_label};
@@ -164,9 +164,15 @@ impl Rule for KmsKeyAsymmetric {
             return;
         }
         // The key's type could not be read: a key S3 cannot use is one explanation.
+        // Only when the key itself is what the analysis could not settle (not for the
+        // documented AWS managed key, and not when something else already refuses).
         if matches!(a.evidence.kms_key, Slot::Unavailable(_))
             && a.verdict != Verdict::Allowed
-            && let Some(check) = kms.first()
+            && let Some(check) = kms.iter().find(|c| {
+                c.outcome == CheckOutcome::Indeterminate
+                    && c.blocks.is_empty()
+                    && c.missing.iter().any(|m| m.what.starts_with("KMS key"))
+            })
         {
             let what = match choice {
                 KeyChoice::Kms { key: Some(k), .. } => format!("`{k}`"),

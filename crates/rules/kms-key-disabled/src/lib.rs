@@ -1,7 +1,7 @@
 //! Rule `builtin/kms-key-disabled`: the KMS key that encrypts the upload (named in the request
 //! header or the bucket's default encryption) is disabled, so KMS refuses S3's data key request.
 
-use why403_core::analysis::{CheckKind, KeyChoice, key_choice};
+use why403_core::analysis::{CheckKind, CheckOutcome, KeyChoice, Verdict, key_choice};
 use why403_core::evidence::Slot;
 use why403_core::finding::{Change, Confidence, Fix, Role};
 use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, kms_key_label};
@@ -115,13 +115,20 @@ impl Rule for KmsKeyDisabled {
             return;
         }
         // The key's state could not be read: a disabled key is one explanation of a refusal.
+        // Only when the key itself is what the analysis could not settle (not for the
+        // documented AWS managed key, and not when something else already refuses).
         if matches!(a.evidence.kms_key, Slot::Unavailable(_))
-            && a.verdict != why403_core::analysis::Verdict::Allowed
-            && let Some(check) = kms.first()
+            && a.verdict != Verdict::Allowed
+            && let Some(check) = kms.iter().find(|c| {
+                c.outcome == CheckOutcome::Indeterminate
+                    && c.blocks.is_empty()
+                    && c.missing.iter().any(|m| m.what.starts_with("KMS key"))
+            })
         {
             let what = match key_choice(&a.request, &a.evidence) {
                 KeyChoice::Kms { key: Some(k), .. } => format!("`{k}`"),
-                KeyChoice::Kms { key: None, .. } => "`aws/s3`".to_owned(),
+                // AWS manages the state of the AWS managed key `aws/s3`.
+                KeyChoice::Kms { key: None, .. } => return,
                 _ => "the upload uses (if any)".to_owned(),
             };
             let f = out.emit(

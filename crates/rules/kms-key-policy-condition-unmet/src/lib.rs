@@ -3,7 +3,9 @@
 //! call does not carry as written: the encryption context `aws:s3:arn` (the object ARN, or the
 //! bucket ARN with an S3 Bucket Key), `kms:ViaService`, or the caller's network.
 
-use why403_core::analysis::{CheckKind, CheckOutcome, Missing, uses_bucket_key};
+use why403_core::analysis::{
+    CheckKind, CheckOutcome, Missing, bucket_key_unknown, uses_bucket_key,
+};
 use why403_core::condition::BaseOp;
 use why403_core::eval::{Decision, Element, Layer, Match, explain_miss};
 use why403_core::evidence::Slot;
@@ -166,10 +168,7 @@ impl Rule for KmsKeyPolicyConditionUnmet {
         let bucket_key = uses_bucket_key(&a.request, &a.evidence);
         // Whether S3 uses a Bucket Key is unknown when default encryption is unreadable and
         // the request does not say.
-        let bucket_key_unknown = matches!(a.evidence.bucket.encryption, Slot::Unavailable(_))
-            && a.request
-                .header("x-amz-server-side-encryption-bucket-key-enabled")
-                .is_none();
+        let bucket_key_unknown = bucket_key_unknown(&a.request, &a.evidence);
         let mut seen = Vec::new();
         for check in &kms {
             if check.outcome == CheckOutcome::Allowed
@@ -279,7 +278,10 @@ impl Rule for KmsKeyPolicyConditionUnmet {
                         format!("would allow `{}`", check.action),
                     ));
                     f.missing = check.missing.clone();
-                    if possible && let Slot::Unavailable(u) = &a.evidence.bucket.encryption {
+                    if possible
+                        && let Slot::Unavailable(u) = &a.evidence.bucket.encryption
+                        && !f.missing.iter().any(|m| &m.unavailable == u)
+                    {
                         f.missing.push(Missing {
                             what: "bucket default encryption (whether an S3 Bucket Key is used)"
                                 .into(),
