@@ -353,7 +353,8 @@ fn not_found_check(
 
 /// Whether S3 uses an S3 Bucket Key for the upload: the request's
 /// `x-amz-server-side-encryption-bucket-key-enabled` header when sent, else the bucket's
-/// default encryption setting; never for DSSE-KMS, which has no Bucket Keys.
+/// default encryption setting (S3 User Guide, "Configuring an S3 Bucket Key at the object
+/// level"); never for DSSE-KMS, which has no Bucket Keys.
 pub fn uses_bucket_key(req: &UploadRequest, ev: &Evidence) -> bool {
     let dsse = match req.header("x-amz-server-side-encryption") {
         Some(alg) => alg == "aws:kms:dsse",

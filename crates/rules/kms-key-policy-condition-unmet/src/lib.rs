@@ -70,6 +70,7 @@ why403_core::declare_rule! {
     /// ## References
     ///
     /// - Amazon S3 User Guide, Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys (encryption context changes to the bucket ARN): <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html>
+    /// - Amazon S3 User Guide, Configuring an S3 Bucket Key at the object level (the request header overrides the bucket's setting): <https://docs.aws.amazon.com/AmazonS3/latest/userguide/configuring-bucket-key-object.html>
     /// - Amazon S3 User Guide, Using server-side encryption with AWS KMS keys, encryption context: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context>
     /// - AWS KMS Developer Guide, kms:ViaService: <https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service>
     /// - AWS KMS Developer Guide, kms:EncryptionContext:context-key: <https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context>
