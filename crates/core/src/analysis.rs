@@ -8,6 +8,10 @@ pub mod derive;
 mod kms;
 mod s3;
 
+pub use kms::{
+    KeyChoice, bucket_key_unknown, key_choice, resolved_in_caller_account, uses_bucket_key,
+};
+
 use std::fmt;
 
 use crate::context::RequestContext;

@@ -129,6 +129,21 @@ pub enum Change {
     /// Create the caller's role or federated-user session again with this session tag
     /// (`aws:PrincipalTag/<key>`); sessions cannot be tagged after they are created.
     SetSessionTag { key: String, value: String },
+    /// Enable the upload's KMS key (`aws kms enable-key`); a key pending deletion cannot be
+    /// enabled before its deletion is cancelled.
+    EnableKmsKey,
+    /// Cancel the scheduled deletion of the upload's KMS key (`aws kms cancel-key-deletion`);
+    /// the key then is `Disabled`, as AWS leaves it.
+    CancelKmsKeyDeletion,
+    /// Encrypt the upload with another KMS key: an enabled symmetric encryption key with this
+    /// ARN (its account and Region are read from it), configured where the current key is (the
+    /// request header or the bucket's default encryption). Its key policy is `key_policy`, or a
+    /// copy of the current key's policy when `None` (a multi-Region replica, or a new key set
+    /// up like the current one); it has no grants.
+    UseKmsKey {
+        arn: String,
+        key_policy: Option<serde_json::Value>,
+    },
 }
 
 /// A policy a change applies to.

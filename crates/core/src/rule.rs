@@ -532,3 +532,104 @@ mod tests {
         );
     }
 }
+/// A label on a field of the KMS key as `aws kms describe-key` prints it (`KeyState`,
+/// `KeySpec`, `KeyUsage`, `KeyManager`, `Arn`, `AWSAccountId`, `KeyId`), rebuilt from the
+/// evidence so a finding about the key's settings points at the setting. `None` for another
+/// field.
+pub fn kms_key_label(
+    key: &crate::evidence::KmsKey,
+    field: &str,
+    primary: bool,
+    text: impl Into<String>,
+) -> Option<Label> {
+    let fields = [
+        ("AWSAccountId", &key.account),
+        ("KeyId", &key.key_id),
+        ("Arn", &key.arn),
+        ("KeyState", &key.state),
+        ("KeyManager", &key.manager),
+        ("KeySpec", &key.spec),
+        ("KeyUsage", &key.usage),
+    ];
+    let members: Vec<(&str, String)> = fields
+        .iter()
+        .map(|(k, v)| (*k, serde_json::Value::String((*v).clone()).to_string()))
+        .collect();
+    setting_label(
+        &format!("`aws kms describe-key` of {} (as read)", key.arn),
+        "KeyMetadata",
+        &members,
+        field,
+        primary,
+        text.into(),
+    )
+}
+
+/// A label on a field of the bucket's default encryption rule as `aws s3api
+/// get-bucket-encryption` prints it (`SSEAlgorithm`, `KMSMasterKeyID`, `BucketKeyEnabled`),
+/// rebuilt from the evidence. `None` for another field or when the encryption is unknown.
+pub fn bucket_encryption_label(
+    analysis: &Analysis,
+    field: &str,
+    primary: bool,
+    text: impl Into<String>,
+) -> Option<Label> {
+    let enc = analysis.evidence.bucket.encryption.get()?;
+    let mut members = vec![(
+        "SSEAlgorithm",
+        serde_json::Value::String(enc.algorithm.clone()).to_string(),
+    )];
+    if let Some(k) = &enc.kms_key_id {
+        members.push((
+            "KMSMasterKeyID",
+            serde_json::Value::String(k.clone()).to_string(),
+        ));
+    }
+    members.push(("BucketKeyEnabled", enc.bucket_key_enabled.to_string()));
+    setting_label(
+        &format!(
+            "`aws s3api get-bucket-encryption` of {} (as read)",
+            analysis.evidence.bucket.name
+        ),
+        "ServerSideEncryptionConfiguration",
+        &members,
+        field,
+        primary,
+        text.into(),
+    )
+}
+
+/// `{"<outer>": {"<name>": <value>, ...}}` with one member per line, and a label on `field`.
+fn setting_label(
+    document: &str,
+    outer: &str,
+    members: &[(&str, String)],
+    field: &str,
+    primary: bool,
+    message: String,
+) -> Option<Label> {
+    let mut text = format!("{{\n  \"{outer}\": {{\n");
+    let mut span = None;
+    for (i, (name, value)) in members.iter().enumerate() {
+        text.push_str("    ");
+        let start = text.len();
+        text.push_str(&format!("\"{name}\": {value}"));
+        if *name == field {
+            span = Some(crate::json::Span::new(start, text.len()));
+        }
+        if i + 1 < members.len() {
+            text.push(',');
+        }
+        text.push('\n');
+    }
+    text.push_str("  }\n}\n");
+    Some(Label {
+        document: document.to_owned(),
+        text: text.into(),
+        origin: None,
+        span: span?,
+        pointer: format!("/{outer}/{field}"),
+        primary,
+        message,
+    })
+}

@@ -58,7 +58,24 @@ pub fn key_choice(req: &UploadRequest, ev: &Evidence) -> KeyChoice {
 /// account through the service, by nobody else; it cannot be changed.
 fn aws_managed_key_policy(account: &str, region: &str) -> Policy {
     let text = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Allow access through S3 for all principals in the account that are authorized to use S3","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{account}","kms:ViaService":"s3.{region}.amazonaws.com"}}}}}}]}}"#
+        r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
+      "Effect": "Allow",
+      "Principal": {{"AWS": "*"}},
+      "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+      "Resource": "*",
+      "Condition": {{
+        "StringEquals": {{
+          "kms:CallerAccount": "{account}",
+          "kms:ViaService": "s3.{region}.amazonaws.com"
+        }}
+      }}
+    }}
+  ]
+}}"#
     );
     Policy::parse(
         "key policy of the AWS managed key aws/s3 (documented, not editable)",
@@ -121,6 +138,16 @@ pub fn checks(
                 managed = aws_managed_key(req, ev);
                 described = managed.as_ref();
             }
+            // A key or alias ARN names its Region: in another Region than the bucket's, S3
+            // cannot use it, whatever describe-key would say.
+            if described.is_none()
+                && let Some(block) = other_region_by_arn(req, ev, key.as_deref())
+            {
+                return actions
+                    .into_iter()
+                    .map(|(a, r)| blocked_check(principal, ctx, a, r, key.as_deref(), &block))
+                    .collect();
+            }
             let Some(k) = described else {
                 // The evidence describes no key, or another key than the one the upload uses
                 // (a fix that switches keys): what this key allows is unknown.
@@ -143,7 +170,7 @@ pub fn checks(
             let _ = from_header;
             actions
                 .into_iter()
-                .map(|(a, r)| key_check(req, ev, principal, ctx, k, a, r))
+                .map(|(a, r)| key_check(req, ev, principal, ctx, k, key.as_deref(), a, r))
                 .collect()
         }
     }
@@ -205,16 +232,88 @@ fn aws_managed_key(req: &UploadRequest, ev: &Evidence) -> Option<KmsKey> {
     })
 }
 
-/// Whether the described key is the one configured (by id, ARN, or the AWS managed key).
+/// Whether the described key is the one configured (by id, ARN, or the AWS managed key). An
+/// alias name cannot be resolved from the evidence and is taken to name the described key; an
+/// alias ARN names a key of its own account and Region.
 fn key_matches(configured: Option<&str>, k: &KmsKey) -> bool {
     match configured {
         None => k.manager == "AWS",
         Some(id) => {
-            id == k.arn
-                || id == k.key_id
-                || (k.manager == "AWS" && (id == "alias/aws/s3" || id.ends_with(":alias/aws/s3")))
-                || (id.starts_with("alias/") || id.contains(":alias/"))
+            if id == k.arn || id == k.key_id {
+                return true;
+            }
+            if k.manager == "AWS" && (id == "alias/aws/s3" || id.ends_with(":alias/aws/s3")) {
+                return true;
+            }
+            if id.starts_with("alias/") {
+                return true;
+            }
+            match crate::pattern::split_arn(id) {
+                Some([_, _, "kms", region, account, resource])
+                    if resource.starts_with("alias/") =>
+                {
+                    region == k.region && account == k.account
+                }
+                _ => false,
+            }
         }
+    }
+}
+
+/// Whether a configured key reference is resolved in the caller's account: a key id or an
+/// alias name (`alias/...`), as opposed to a key ARN or alias ARN (AWS KMS resolves key ids and
+/// alias names in the account of the principal that calls KMS; S3 calls KMS as the uploader).
+pub fn resolved_in_caller_account(configured: &str) -> bool {
+    !configured.starts_with("arn:")
+}
+
+/// The Region a key or alias ARN names, when it is not the bucket's.
+fn other_region_by_arn(
+    req: &UploadRequest,
+    ev: &Evidence,
+    configured: Option<&str>,
+) -> Option<Block> {
+    let [_, _, "kms", key_region, _, _] = crate::pattern::split_arn(configured?)? else {
+        return None;
+    };
+    let region = super::derive::region_of(req, ev)?;
+    (region != key_region).then(|| other_region_block(key_region, &region))
+}
+
+fn other_region_block(key_region: &str, bucket_region: &str) -> Block {
+    Block {
+        code: "kms-key-other-region",
+        status: 400,
+        aws_code: "KMS.NotFoundException",
+        message: format!("the KMS key is in `{key_region}` but the bucket is in `{bucket_region}`"),
+    }
+}
+
+/// A check refused by a block that does not depend on the key's description.
+fn blocked_check(
+    principal: &RequestPrincipal,
+    ctx: &RequestContext,
+    action: &str,
+    reason: String,
+    key: Option<&str>,
+    block: &Block,
+) -> Check {
+    let request = Request::new(principal.clone(), action, key.unwrap_or("*"), ctx.clone());
+    let set = PolicySet::default();
+    let eval = set.evaluate(&request);
+    Check {
+        kind: CheckKind::Kms,
+        action: action.to_owned(),
+        reason,
+        set,
+        request,
+        eval,
+        worst: None,
+        synthetic: Vec::new(),
+        missing: Vec::new(),
+        blocks: vec![block.clone()],
+        kms_grant: None,
+        outcome: CheckOutcome::Denied,
     }
 }
 
@@ -252,12 +351,53 @@ fn not_found_check(
     }
 }
 
-/// The encryption context S3 sends: the object ARN, or the bucket ARN with an S3 Bucket Key.
+/// Whether S3 uses an S3 Bucket Key for the upload: the request's
+/// `x-amz-server-side-encryption-bucket-key-enabled` header when sent, else the bucket's
+/// default encryption setting (S3 User Guide, "Configuring an S3 Bucket Key at the object
+/// level"); never for DSSE-KMS, which has no Bucket Keys.
+pub fn uses_bucket_key(req: &UploadRequest, ev: &Evidence) -> bool {
+    let dsse = match req.header("x-amz-server-side-encryption") {
+        Some(alg) => alg == "aws:kms:dsse",
+        None => ev
+            .bucket
+            .encryption
+            .get()
+            .is_some_and(|e| e.algorithm == "aws:kms:dsse"),
+    };
+    if dsse {
+        return false;
+    }
+    match req.header("x-amz-server-side-encryption-bucket-key-enabled") {
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        _ => ev
+            .bucket
+            .encryption
+            .get()
+            .is_some_and(|e| e.bucket_key_enabled),
+    }
+}
+
+/// Whether S3's use of a Bucket Key is unknown: an SSE-KMS request that does not send
+/// `x-amz-server-side-encryption-bucket-key-enabled` to a bucket whose default encryption could
+/// not be read.
+pub fn bucket_key_unknown(req: &UploadRequest, ev: &Evidence) -> bool {
+    req.header("x-amz-server-side-encryption") == Some("aws:kms")
+        && req
+            .header("x-amz-server-side-encryption-bucket-key-enabled")
+            .is_none()
+        && matches!(ev.bucket.encryption, Slot::Unavailable(_))
+}
+
+/// The request context of S3's call to KMS: S3's own network and service keys, the caller's
+/// account, and the encryption context S3 sends (the object ARN, or the bucket ARN with an S3
+/// Bucket Key; aws-facts.md §E.3).
 fn kms_context(
     req: &UploadRequest,
     ev: &Evidence,
     ctx: &RequestContext,
     principal: &RequestPrincipal,
+    configured: Option<&str>,
 ) -> RequestContext {
     let mut c = ctx.clone();
     // S3 calls KMS from its own network: the caller's address and endpoint do not reach KMS.
@@ -285,13 +425,18 @@ fn kms_context(
     if let Some(acct) = principal.account() {
         c.set("kms:CallerAccount", acct);
     }
-    let bucket_key = ev
-        .bucket
-        .encryption
-        .get()
-        .is_some_and(|e| e.bucket_key_enabled)
-        && req.header("x-amz-server-side-encryption-bucket-key-enabled") != Some("false");
-    let arn = if bucket_key {
+    // `kms:RequestAlias`: the alias the request named, when it named the key by alias.
+    match configured {
+        Some(a) if a.starts_with("alias/") => c.set("kms:RequestAlias", a),
+        Some(a) => match crate::pattern::split_arn(a) {
+            Some([_, _, "kms", _, _, res]) if res.starts_with("alias/") => {
+                c.set("kms:RequestAlias", res)
+            }
+            _ => {}
+        },
+        None => {}
+    }
+    let arn = if uses_bucket_key(req, ev) {
         req.bucket_arn()
     } else {
         req.object_arn()
@@ -302,12 +447,17 @@ fn kms_context(
     c
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one check needs the request, evidence, caller, context, key, its reference and the action"
+)]
 fn key_check(
     req: &UploadRequest,
     ev: &Evidence,
     principal: &RequestPrincipal,
     ctx: &RequestContext,
     key: &KmsKey,
+    configured: Option<&str>,
     action: &str,
     reason: String,
 ) -> Check {
@@ -358,14 +508,42 @@ fn key_check(
             &mut missing,
         );
     }
-    let kctx = kms_context(req, ev, ctx, principal);
+    let kctx = kms_context(req, ev, ctx, principal, configured);
     let mut request = Request::new(principal.clone(), action, &key.arn, kctx);
     request.resource_account = Some(key.account.clone());
-    let blocks = key_blocks(req, ev, principal, key);
+    let blocks = key_blocks(req, ev, principal, key, configured);
     let worst = (!synthetic.is_empty()).then_some(worst);
     let grant_rescue = |e: &Evaluation| grant_allows(ev, principal, key, action, &request, e);
     let (eval, worst_decision, kms_grant, outcome) =
-        settle(best.clone(), worst, &request, &blocks, grant_rescue);
+        settle(best.clone(), worst.clone(), &request, &blocks, grant_rescue);
+    // Whether S3 sends the object or the bucket ARN as encryption context is unknown when the
+    // Bucket Key setting is: a verdict that depends on it is open.
+    let outcome = if outcome != CheckOutcome::Indeterminate
+        && blocks.is_empty()
+        && bucket_key_unknown(req, ev)
+    {
+        let mut alt = request.clone();
+        let other = if uses_bucket_key(req, ev) {
+            req.object_arn()
+        } else {
+            req.bucket_arn()
+        };
+        alt.context.set("kms:EncryptionContext:aws:s3:arn", other);
+        let alt_rescue = |e: &Evaluation| grant_allows(ev, principal, key, action, &alt, e);
+        let (_, _, _, alt_outcome) = settle(best.clone(), worst, &alt, &blocks, alt_rescue);
+        if alt_outcome == outcome {
+            outcome
+        } else {
+            note_missing(
+                &mut missing,
+                "bucket default encryption (whether S3 uses a Bucket Key)",
+                &ev.bucket.encryption,
+            );
+            CheckOutcome::Indeterminate
+        }
+    } else {
+        outcome
+    };
     if !key.grants.is_known() && outcome != CheckOutcome::Allowed {
         note_missing(&mut missing, "KMS grants", &key.grants);
     }
@@ -448,8 +626,27 @@ fn key_blocks(
     ev: &Evidence,
     principal: &RequestPrincipal,
     key: &KmsKey,
+    configured: Option<&str>,
 ) -> Vec<Block> {
     let mut out = Vec::new();
+    // A key id or alias name is looked up in the caller's account: a key of another account
+    // is not found that way (or another key of the caller's account, with the same alias, is
+    // used instead).
+    if let (Some(reference), Some(caller)) = (configured, principal.account())
+        && key.manager != "AWS"
+        && resolved_in_caller_account(reference)
+        && caller != key.account
+    {
+        out.push(Block {
+            code: "kms-key-other-account-by-reference",
+            status: 400,
+            aws_code: "KMS.NotFoundException",
+            message: format!(
+                "`{reference}` is looked up in the caller's account `{caller}`, but the key is in `{}`",
+                key.account
+            ),
+        });
+    }
     match key.state.as_str() {
         "Enabled" => {}
         "Disabled" => out.push(Block {
@@ -485,15 +682,7 @@ fn key_blocks(
     if let Some(region) = super::derive::region_of(req, ev)
         && region != key.region
     {
-        out.push(Block {
-            code: "kms-key-other-region",
-            status: 400,
-            aws_code: "KMS.NotFoundException",
-            message: format!(
-                "the KMS key is in `{}` but the bucket is in `{region}`",
-                key.region
-            ),
-        });
+        out.push(other_region_block(&key.region, &region));
     }
     if key.manager == "AWS" && principal.account().is_some_and(|a| a != key.account) {
         out.push(Block {

@@ -2,7 +2,7 @@
 //! edited as JSON and parsed again, so a fix is checked by the same evaluator as the problem.
 
 use super::{Change, PolicyTarget};
-use crate::evidence::{AclGrant, Evidence, Grantee, IdentityKind, Slot};
+use crate::evidence::{AclGrant, Evidence, Grantee, IdentityKind, KmsKey, Slot};
 use crate::policy::{Policy, PolicyKind};
 use crate::upload::UploadRequest;
 
@@ -16,6 +16,9 @@ pub enum ApplyError {
     NoStatement(usize),
     #[error("the changed policy is invalid: {0}")]
     Invalid(String),
+    /// AWS would refuse the change in this state, e.g. enabling a key pending deletion.
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub(super) fn apply(
@@ -97,6 +100,34 @@ pub(super) fn apply(
             .map_err(|e| ApplyError::Invalid(e.to_string()))?;
             l.policies.push(p);
         }
+        Change::EnableKmsKey => {
+            let key = ev.kms_key.get_mut().ok_or(ApplyError::Unknown("KMS key"))?;
+            match key.state.as_str() {
+                // `EnableKey` on a key pending deletion fails with KMSInvalidStateException.
+                "PendingDeletion" | "PendingReplicaDeletion" => {
+                    return Err(ApplyError::Refused(format!(
+                        "the KMS key `{}` is pending deletion: cancel the deletion before enabling it",
+                        key.arn
+                    )));
+                }
+                _ => key.state = "Enabled".into(),
+            }
+        }
+        Change::CancelKmsKeyDeletion => {
+            let key = ev.kms_key.get_mut().ok_or(ApplyError::Unknown("KMS key"))?;
+            if !matches!(
+                key.state.as_str(),
+                "PendingDeletion" | "PendingReplicaDeletion"
+            ) {
+                return Err(ApplyError::Refused(format!(
+                    "the KMS key `{}` is not pending deletion",
+                    key.arn
+                )));
+            }
+            // `CancelKeyDeletion` leaves the key Disabled.
+            key.state = "Disabled".into();
+        }
+        Change::UseKmsKey { arn, key_policy } => use_kms_key(req, ev, arn, key_policy.as_ref())?,
         Change::AddStatement { target, statement } => edit(ev, *target, |stmts| {
             stmts.push(statement.clone());
             Ok(())
@@ -145,6 +176,88 @@ pub(super) fn apply(
                 Ok(())
             })?
         }
+    }
+    Ok(())
+}
+
+/// Points the upload at another KMS key and describes that key in the evidence.
+fn use_kms_key(
+    req: &mut UploadRequest,
+    ev: &mut Evidence,
+    arn: &str,
+    key_policy: Option<&serde_json::Value>,
+) -> Result<(), ApplyError> {
+    let Some([_, _, "kms", region, account, resource]) = crate::pattern::split_arn(arn) else {
+        return Err(ApplyError::Invalid(format!("`{arn}` is not a KMS key ARN")));
+    };
+    let Some(key_id) = resource.strip_prefix("key/").filter(|id| !id.is_empty()) else {
+        return Err(ApplyError::Invalid(format!("`{arn}` is not a KMS key ARN")));
+    };
+    // The same key named by its ARN (instead of a key id or alias): only the reference changes.
+    let same_key = key_policy.is_none() && ev.kms_key.get().is_some_and(|k| k.arn == arn);
+    let name = format!("key policy of {arn} (the key the fix uses)");
+    let policy = match key_policy {
+        Some(doc) => {
+            let text = serde_json::to_string_pretty(doc)
+                .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            Slot::Collected(
+                Policy::parse(&name, PolicyKind::KeyPolicy, &text)
+                    .map_err(|e| ApplyError::Invalid(e.to_string()))?,
+            )
+        }
+        None => match &ev.kms_key {
+            Slot::Collected(k) => match &k.policy {
+                Slot::Collected(p) => Slot::Collected(
+                    Policy::parse(&name, PolicyKind::KeyPolicy, &p.text)
+                        .map_err(|e| ApplyError::Invalid(e.to_string()))?,
+                ),
+                other => other.clone(),
+            },
+            // The current key is not described: the new key's policy is as unknown as its.
+            _ => Slot::missing(
+                "the current key's policy, which the new key copies, could not be read",
+                &["kms:GetKeyPolicy"],
+            ),
+        },
+    };
+    let new_key = KmsKey {
+        arn: arn.to_owned(),
+        key_id: key_id.to_owned(),
+        account: account.to_owned(),
+        region: region.to_owned(),
+        state: "Enabled".into(),
+        manager: "CUSTOMER".into(),
+        spec: "SYMMETRIC_DEFAULT".into(),
+        usage: "ENCRYPT_DECRYPT".into(),
+        policy,
+        grants: Slot::Collected(Vec::new()),
+    };
+    // Configure it where the current key is chosen: the request header wins over the bucket's
+    // default encryption.
+    match req.header("x-amz-server-side-encryption") {
+        Some("aws:kms" | "aws:kms:dsse") => {
+            req.headers.insert(
+                "x-amz-server-side-encryption-aws-kms-key-id".into(),
+                arn.to_owned(),
+            );
+        }
+        Some(_) => {
+            return Err(ApplyError::Refused(
+                "the upload does not use SSE-KMS".to_owned(),
+            ));
+        }
+        None => {
+            let enc = ev
+                .bucket
+                .encryption
+                .get_mut()
+                .filter(|e| e.algorithm.starts_with("aws:kms"))
+                .ok_or(ApplyError::Unknown("bucket's SSE-KMS default encryption"))?;
+            enc.kms_key_id = Some(arn.to_owned());
+        }
+    }
+    if !same_key {
+        ev.kms_key = Slot::Collected(new_key);
     }
     Ok(())
 }

@@ -219,6 +219,11 @@ pub(crate) fn change(c: &Change) -> Value {
         Change::SetSessionTag { key, value } => {
             j!({"type": "set_session_tag", "key": key, "value": value})
         }
+        Change::EnableKmsKey => j!({"type": "enable_kms_key"}),
+        Change::CancelKmsKeyDeletion => j!({"type": "cancel_kms_key_deletion"}),
+        Change::UseKmsKey { arn, key_policy } => {
+            j!({"type": "use_kms_key", "arn": arn, "key_policy": key_policy})
+        }
     }
 }
 

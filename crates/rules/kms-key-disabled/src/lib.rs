@@ -1,0 +1,143 @@
+//! Rule `builtin/kms-key-disabled`: the KMS key that encrypts the upload (named in the request
+//! header or the bucket's default encryption) is disabled, so KMS refuses S3's data key request.
+
+use why403_core::analysis::{CheckKind, CheckOutcome, KeyChoice, Verdict, key_choice};
+use why403_core::evidence::Slot;
+use why403_core::finding::{Change, Confidence, Fix, Role};
+use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, kms_key_label};
+
+why403_core::declare_rule! {
+    /// ## Cause
+    ///
+    /// The upload is encrypted with SSE-KMS (the request sends
+    /// `x-amz-server-side-encryption: aws:kms` or the bucket's default encryption uses a KMS
+    /// key) and that KMS key is disabled: `aws kms describe-key` shows `"KeyState": "Disabled"`
+    /// and the console lists the key as *Disabled*. Someone disabled it (`aws kms disable-key`,
+    /// the console's *Key actions > Disable*), or an imported-key-material or external key
+    /// store key became unusable. Every upload that needs this key fails, whatever the policies
+    /// allow; S3 passes on KMS's error, `KMS.DisabledException`.
+    ///
+    /// ## How AWS evaluates it
+    ///
+    /// For an SSE-KMS upload S3 asks KMS for a data key (`kms:GenerateDataKey`; each part of a
+    /// multipart upload also needs `kms:Decrypt`). KMS performs cryptographic operations only
+    /// with keys in the `Enabled` state: for a disabled key it answers `DisabledException`
+    /// before or regardless of the key policy, IAM policies and grants, so no permission can
+    /// make the upload work. The key policy is still evaluated for management calls such as
+    /// `kms:EnableKey`.
+    ///
+    /// ## Example
+    ///
+    /// `aws kms describe-key --key-id arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`:
+    ///
+    /// ```json
+    /// {"KeyMetadata": {
+    ///   "Arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ///   "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+    ///   "KeyState": "Disabled",
+    ///   "KeyManager": "CUSTOMER"
+    /// }}
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Enable the key: `aws kms enable-key --key-id <key ARN>`, run by a key administrator
+    /// (`kms:EnableKey`). If the key was disabled on purpose, encrypt the upload with another
+    /// key instead (change the bucket's default encryption or the
+    /// `x-amz-server-side-encryption-aws-kms-key-id` header).
+    ///
+    /// ## References
+    ///
+    /// - AWS KMS Developer Guide, Enabling and disabling keys: <https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html>
+    /// - AWS KMS Developer Guide, Key states of AWS KMS keys: <https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html>
+    /// - AWS KMS API Reference, EnableKey: <https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKey.html>
+    /// - Amazon S3 User Guide, Using server-side encryption with AWS KMS keys (SSE-KMS): <https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html>
+    pub struct KmsKeyDisabled {
+        id: "kms-key-disabled",
+        scope: "builtin",
+        layer: "kms",
+        summary: "the KMS key that encrypts the upload is disabled",
+    }
+}
+
+impl Rule for KmsKeyDisabled {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        let a = cx.analysis;
+        let kms: Vec<_> = a
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::Kms)
+            .collect();
+        if let Some((check, block)) = kms.iter().find_map(|c| {
+            c.blocks
+                .iter()
+                .find(|b| b.code == "kms-key-disabled")
+                .map(|b| (*c, b))
+        }) {
+            let Some(key) = a.evidence.kms_key.get() else {
+                return;
+            };
+            let f = out.emit(Role::Cause, Confidence::Confirmed, block.message.clone());
+            f.check = Some(check.action.clone());
+            f.labels.extend(kms_key_label(
+                key,
+                "KeyState",
+                true,
+                "KMS refuses cryptographic operations with a disabled key (`DisabledException`)",
+            ));
+            let choice = key_choice(&a.request, &a.evidence);
+            if let KeyChoice::Kms {
+                from_header: false, ..
+            } = choice
+            {
+                f.labels.extend(bucket_encryption_label(
+                    a,
+                    "KMSMasterKeyID",
+                    false,
+                    "the bucket's default encryption uses this key",
+                ));
+            }
+            let actions: Vec<&str> = kms
+                .iter()
+                .filter(|c| c.blocks.iter().any(|b| b.code == "kms-key-disabled"))
+                .map(|c| c.action.as_str())
+                .collect();
+            f.notes.push(format!(
+                "S3 passes on KMS's `{}` (HTTP {}) for `{}`",
+                block.aws_code,
+                block.status,
+                actions.join("` and `")
+            ));
+            f.fix = Some(Fix::new(
+                format!("enable the KMS key `{}` with `aws kms enable-key`", key.arn),
+                vec![Change::EnableKmsKey],
+            ));
+            return;
+        }
+        // The key's state could not be read: a disabled key is one explanation of a refusal.
+        // Only when the key itself is what the analysis could not settle (not for the
+        // documented AWS managed key, and not when something else already refuses).
+        if matches!(a.evidence.kms_key, Slot::Unavailable(_))
+            && a.verdict != Verdict::Allowed
+            && let Some(check) = kms.iter().find(|c| {
+                c.outcome == CheckOutcome::Indeterminate
+                    && c.blocks.is_empty()
+                    && c.missing.iter().any(|m| m.what.starts_with("KMS key"))
+            })
+        {
+            let what = match key_choice(&a.request, &a.evidence) {
+                KeyChoice::Kms { key: Some(k), .. } => format!("`{k}`"),
+                // AWS manages the state of the AWS managed key `aws/s3`.
+                KeyChoice::Kms { key: None, .. } => return,
+                _ => "the upload uses (if any)".to_owned(),
+            };
+            let f = out.emit(
+                Role::Cause,
+                Confidence::Possible,
+                format!("the KMS key {what} may be disabled: its state could not be read"),
+            );
+            f.check = Some(check.action.clone());
+            f.missing = check.missing.clone();
+        }
+    }
+}
