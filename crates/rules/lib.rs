@@ -7,6 +7,7 @@ use why403_rule_bucket_policy_explicit_deny as _;
 use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_put_object as _;
+use why403_rule_identity_policy_missing_put_object_tagging as _;
 use why403_rule_kms_key_policy_missing_generate_data_key as _;
 use why403_rule_object_ownership_enforced_acl_header as _;
 use why403_rule_permissions_boundary_explicit_deny as _;

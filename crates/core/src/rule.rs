@@ -3,6 +3,8 @@
 //! which captures its docs and registers it with `inventory`; the registry collects every rule
 //! linked into the binary.
 
+mod identity;
+
 use std::fmt;
 
 use crate::analysis::{Analysis, Check};
@@ -10,6 +12,7 @@ use crate::eval::{Match, StatementRef};
 use crate::finding::{Confidence, Finding, Label, Role, RuleRef};
 use crate::policy::{Policy, Statement};
 
+pub use identity::emit_identity_missing_allow;
 #[doc(hidden)]
 pub use inventory;
 
