@@ -6,6 +6,7 @@ use why403_rule_bucket_acl_missing_write as _;
 use why403_rule_bucket_policy_explicit_deny as _;
 use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
+use why403_rule_identity_policy_missing_object_lock as _;
 use why403_rule_identity_policy_missing_put_object as _;
 use why403_rule_identity_policy_missing_put_object_tagging as _;
 use why403_rule_kms_key_policy_missing_generate_data_key as _;
