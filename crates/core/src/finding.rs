@@ -6,7 +6,7 @@ mod apply;
 use std::sync::Arc;
 
 use crate::analysis::{Analysis, CheckOutcome, Missing, Verdict};
-use crate::evidence::{AclPermission, Evidence};
+use crate::evidence::{AclPermission, Evidence, PublicAccessLevel, PublicAccessSetting};
 use crate::json::Span;
 use crate::policy::Origin;
 use crate::rule::{Emitter, Registry, RuleContext};
@@ -120,6 +120,13 @@ pub enum Change {
     },
     /// Send the request over HTTPS.
     UseHttps,
+    /// Turn a Block Public Access setting on or off at the bucket or the bucket owner's
+    /// account level.
+    SetPublicAccessBlock {
+        level: PublicAccessLevel,
+        setting: PublicAccessSetting,
+        enabled: bool,
+    },
 }
 
 /// A policy a change applies to.

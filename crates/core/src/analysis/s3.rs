@@ -325,6 +325,26 @@ pub fn check(
     {
         note_missing(&mut missing, "bucket ACL", &ev.bucket.acl);
     }
+    // An unread Block Public Access level matters when it could void a public ACL grant or
+    // restrict a public bucket policy (aws-facts.md §G.4).
+    let public_policy = best
+        .resource
+        .as_ref()
+        .is_some_and(|p| p.statements.iter().any(crate::eval::is_public_statement));
+    if bpa_unknown
+        && ((public_policy && !bpa.restrict_public_buckets) || best.acl_grant != worst.acl_grant)
+    {
+        note_missing(
+            &mut missing,
+            "the bucket's Block Public Access settings",
+            &ev.bucket.public_access_block,
+        );
+        note_missing(
+            &mut missing,
+            "the account's Block Public Access settings",
+            &ev.account_public_access_block,
+        );
+    }
 
     let mut request = Request::new(principal.clone(), action, &req.object_arn(), ctx.clone());
     request.resource_account = owner
@@ -337,8 +357,9 @@ pub fn check(
     } else {
         Vec::new()
     };
-    let has_unknown =
-        !synthetic.is_empty() || worst.restrict_public_buckets != best.restrict_public_buckets;
+    let has_unknown = !synthetic.is_empty()
+        || worst.restrict_public_buckets != best.restrict_public_buckets
+        || worst.acl_grant != best.acl_grant;
     let worst = has_unknown.then_some(worst);
     let (eval, worst_decision, _, outcome) =
         settle(best.clone(), worst, &request, &blocks, |_| None);

@@ -2,7 +2,7 @@
 //! edited as JSON and parsed again, so a fix is checked by the same evaluator as the problem.
 
 use super::{Change, PolicyTarget};
-use crate::evidence::{AclGrant, Evidence, Grantee, IdentityKind, Slot};
+use crate::evidence::{AclGrant, Evidence, Grantee, IdentityKind, PublicAccessLevel, Slot};
 use crate::policy::{Policy, PolicyKind};
 use crate::upload::UploadRequest;
 
@@ -96,6 +96,33 @@ pub(super) fn apply(
             )
             .map_err(|e| ApplyError::Invalid(e.to_string()))?;
             l.policies.push(p);
+        }
+        Change::SetPublicAccessBlock {
+            level,
+            setting,
+            enabled,
+        } => {
+            let slot = match level {
+                PublicAccessLevel::Bucket => &mut ev.bucket.public_access_block,
+                PublicAccessLevel::Account => &mut ev.account_public_access_block,
+            };
+            match slot {
+                Slot::Collected(p) => p.set(*setting, *enabled),
+                // No configuration at this level: every setting is off.
+                Slot::Absent => {
+                    if *enabled {
+                        let mut p = crate::evidence::PublicAccessBlock::default();
+                        p.set(*setting, true);
+                        *slot = Slot::Collected(p);
+                    }
+                }
+                Slot::Unavailable(_) | Slot::NotApplicable => {
+                    return Err(ApplyError::Unknown(match level {
+                        PublicAccessLevel::Bucket => "bucket's Block Public Access setting",
+                        PublicAccessLevel::Account => "account's Block Public Access setting",
+                    }));
+                }
+            }
         }
         Change::AddStatement { target, statement } => edit(ev, *target, |stmts| {
             stmts.push(statement.clone());

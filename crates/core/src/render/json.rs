@@ -213,6 +213,13 @@ pub(crate) fn change(c: &Change) -> Value {
             j!({"type": "attach_scp", "level": level, "name": name, "document": document})
         }
         Change::UseHttps => j!({"type": "use_https"}),
+        Change::SetPublicAccessBlock {
+            level,
+            setting,
+            enabled,
+        } => {
+            j!({"type": "set_public_access_block", "level": level.as_str(), "setting": setting.as_str(), "enabled": enabled})
+        }
     }
 }
 
