@@ -9,6 +9,7 @@ use why403_rule_identity_policy_explicit_deny as _;
 use why403_rule_identity_policy_missing_object_lock as _;
 use why403_rule_identity_policy_missing_put_object as _;
 use why403_rule_identity_policy_missing_put_object_tagging as _;
+use why403_rule_ignore_public_acls_voids_grant as _;
 use why403_rule_kms_key_policy_missing_generate_data_key as _;
 use why403_rule_object_ownership_enforced_acl_header as _;
 use why403_rule_permissions_boundary_explicit_deny as _;
