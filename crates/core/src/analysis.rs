@@ -8,6 +8,8 @@ pub mod derive;
 mod kms;
 mod s3;
 
+pub use s3::rcp_organization;
+
 use std::fmt;
 
 use crate::context::RequestContext;

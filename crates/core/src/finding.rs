@@ -118,6 +118,12 @@ pub enum Change {
         name: String,
         document: serde_json::Value,
     },
+    /// Attach a new RCP at a level of the resource owner's organization path (root first).
+    AttachRcp {
+        level: usize,
+        name: String,
+        document: serde_json::Value,
+    },
     /// Send the request over HTTPS.
     UseHttps,
     /// Turn a Block Public Access setting on or off at the bucket or the bucket owner's

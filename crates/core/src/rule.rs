@@ -4,6 +4,7 @@
 //! linked into the binary.
 
 mod identity;
+mod rcp;
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ use crate::policy::{Policy, Statement};
 pub use identity::emit_identity_missing_allow;
 #[doc(hidden)]
 pub use inventory;
+pub use rcp::emit_rcp_findings;
 
 /// Static description of a rule, built by `declare_rule!`.
 #[derive(Debug, Clone, Copy)]

@@ -183,7 +183,22 @@ fn scp_levels(
     }
 }
 
-/// The organization whose RCPs apply to a resource owned by `owner`.
+/// The organization whose RCPs apply to a resource owned by `owner` (aws-facts.md §C: RCPs
+/// are the resource owner's organization's): the caller's when the caller owns it, else the
+/// bucket owner's (the evidence reads no other organization).
+pub fn rcp_organization<'e>(
+    ev: &'e Evidence,
+    owner: Option<&str>,
+    caller_account: Option<&str>,
+) -> &'e Slot<Organization> {
+    if owner.is_some() && owner == caller_account {
+        &ev.caller_org
+    } else {
+        &ev.bucket_org
+    }
+}
+
+/// The RCP levels of the organization of a resource owned by `owner`.
 pub(crate) fn rcp_levels(
     ev: &Evidence,
     owner: Option<&str>,
@@ -193,11 +208,7 @@ pub(crate) fn rcp_levels(
     synthetic: &mut Vec<(Layer, u16)>,
     missing: &mut Vec<Missing>,
 ) {
-    let org = if owner.is_some() && owner == caller_account {
-        &ev.caller_org
-    } else {
-        &ev.bucket_org
-    };
+    let org = rcp_organization(ev, owner, caller_account);
     match org {
         Slot::Collected(o) if Some(o.management_account.as_str()) == owner => {}
         Slot::Collected(Organization {

@@ -97,6 +97,32 @@ pub(super) fn apply(
             .map_err(|e| ApplyError::Invalid(e.to_string()))?;
             l.policies.push(p);
         }
+        Change::AttachRcp {
+            level,
+            name,
+            document,
+        } => {
+            // The organization `PolicyTarget::Rcp` edits: the bucket owner's when read, else
+            // the caller's (same-account buckets).
+            let levels = match &mut ev.bucket_org {
+                Slot::Collected(o) => Some(o),
+                _ => ev.caller_org.get_mut(),
+            }
+            .and_then(|o| o.rcps.get_mut())
+            .ok_or(ApplyError::Unknown("organization's RCPs"))?;
+            let l = levels
+                .get_mut(*level)
+                .ok_or(ApplyError::Unknown("organization level"))?;
+            let text = serde_json::to_string_pretty(document)
+                .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            let p = Policy::parse(
+                &format!("RCP {name} attached to {} (added by the fix)", l.target_id),
+                PolicyKind::Rcp,
+                &text,
+            )
+            .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            l.policies.push(p);
+        }
         Change::SetPublicAccessBlock {
             level,
             setting,

@@ -212,6 +212,13 @@ pub(crate) fn change(c: &Change) -> Value {
         } => {
             j!({"type": "attach_scp", "level": level, "name": name, "document": document})
         }
+        Change::AttachRcp {
+            level,
+            name,
+            document,
+        } => {
+            j!({"type": "attach_rcp", "level": level, "name": name, "document": document})
+        }
         Change::UseHttps => j!({"type": "use_https"}),
         Change::SetPublicAccessBlock {
             level,
