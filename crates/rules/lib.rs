@@ -14,6 +14,7 @@ use why403_rule_kms_key_policy_missing_generate_data_key as _;
 use why403_rule_object_ownership_enforced_acl_header as _;
 use why403_rule_permissions_boundary_explicit_deny as _;
 use why403_rule_permissions_boundary_missing_allow as _;
+use why403_rule_rcp_denies_kms as _;
 use why403_rule_rcp_denies_s3 as _;
 use why403_rule_requester_pays_header_missing as _;
 use why403_rule_restrict_public_buckets_blocks_cross_account as _;
