@@ -49,7 +49,7 @@ why403_core::declare_rule! {
     /// ## References
     ///
     /// - <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html> (the `x-amz-object-lock-*` headers)
-    /// - <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html> (required permissions for Object Lock)
+    /// - <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-permissions> (Object Lock, "Required permissions")
     /// - <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html> (`s3:PutObjectRetention`, `s3:PutObjectLegalHold`)
     /// - <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
     pub struct IdentityPolicyMissingObjectLock {
