@@ -106,7 +106,7 @@ fn an_rcp_of_the_bucket_owners_organization_denies_a_caller_from_another_account
         vec![rcp("full", FULL)],
     ));
     assert!(std::ptr::eq(
-        rcp_organization(&ev, Some(OWNER), Some(CALLER)),
+        rcp_organization(&ev, Some(OWNER), Some(CALLER)).unwrap(),
         &ev.bucket_org
     ));
     let a = Analysis::new(req, ev);
@@ -124,7 +124,7 @@ fn an_rcp_of_the_callers_organization_does_not_apply_to_another_accounts_bucket(
         ..org("999988887777", CALLER, vec![rcp("deny", DENY_S3)], vec![])
     });
     assert!(std::ptr::eq(
-        rcp_organization(&ev, Some(CALLER), Some(CALLER)),
+        rcp_organization(&ev, Some(CALLER), Some(CALLER)).unwrap(),
         &ev.caller_org
     ));
     assert_eq!(Analysis::new(req, ev).verdict, Verdict::Allowed);
@@ -158,5 +158,17 @@ fn a_level_without_an_rcp_allow_denies_and_attach_rcp_fixes_it() {
     assert!(matches!(
         verify(&a, &[attach(7)]),
         Verification::NotChecked { .. }
+    ));
+}
+
+#[test]
+fn the_organization_of_a_third_accounts_resource_is_not_the_bucket_owners() {
+    // A KMS key of a third account is governed by that account's organization's RCPs, which
+    // the evidence does not hold: neither the caller's nor the bucket owner's apply.
+    let (_, ev) = world();
+    assert!(rcp_organization(&ev, Some("777766665555"), Some(CALLER)).is_none());
+    assert!(std::ptr::eq(
+        rcp_organization(&ev, None, Some(CALLER)).unwrap(),
+        &ev.bucket_org
     ));
 }

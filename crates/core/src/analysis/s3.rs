@@ -184,17 +184,21 @@ fn scp_levels(
 }
 
 /// The organization whose RCPs apply to a resource owned by `owner` (aws-facts.md §C: RCPs
-/// are the resource owner's organization's): the caller's when the caller owns it, else the
-/// bucket owner's (the evidence reads no other organization).
+/// are the resource owner's organization's): the caller's when the caller owns it, the bucket
+/// owner's when the bucket owner does (or the owner is unknown). `None` for a resource of a
+/// third account (a KMS key of neither the caller nor the bucket owner), whose organization
+/// the evidence does not hold.
 pub fn rcp_organization<'e>(
     ev: &'e Evidence,
     owner: Option<&str>,
     caller_account: Option<&str>,
-) -> &'e Slot<Organization> {
+) -> Option<&'e Slot<Organization>> {
     if owner.is_some() && owner == caller_account {
-        &ev.caller_org
+        Some(&ev.caller_org)
+    } else if owner.is_none() || owner == ev.bucket.owner_account.get().map(String::as_str) {
+        Some(&ev.bucket_org)
     } else {
-        &ev.bucket_org
+        None
     }
 }
 
@@ -208,7 +212,20 @@ pub(crate) fn rcp_levels(
     synthetic: &mut Vec<(Layer, u16)>,
     missing: &mut Vec<Missing>,
 ) {
-    let org = rcp_organization(ev, owner, caller_account);
+    let third_party;
+    let org = match rcp_organization(ev, owner, caller_account) {
+        Some(org) => org,
+        None => {
+            third_party = Slot::Unavailable(crate::evidence::Unavailable {
+                reason: format!(
+                    "the organization of account `{}`, which owns the resource, is not in the evidence",
+                    owner.unwrap_or_default()
+                ),
+                needs: vec!["organizations:DescribeOrganization".into()],
+            });
+            &third_party
+        }
+    };
     match org {
         Slot::Collected(o) if Some(o.management_account.as_str()) == owner => {}
         Slot::Collected(Organization {

@@ -27,7 +27,8 @@ pub fn emit_rcp_findings(
     let caller_account = a.principal.as_ref().and_then(|p| p.account());
     for check in a.checks.iter().filter(|c| c.kind == kind) {
         let resource_account = check.request.resource_account.as_deref();
-        let org = rcp_organization(&a.evidence, resource_account, caller_account).get();
+        let org =
+            rcp_organization(&a.evidence, resource_account, caller_account).and_then(|o| o.get());
         let levels = org.and_then(|o| o.rcps.get());
         let level_name = |l: u16| {
             levels
@@ -39,7 +40,8 @@ pub fn emit_rcp_findings(
                 format!("the organization `{}` of {owner} `{acct}`", o.id)
             }
             (Some(o), None) => format!("the organization `{}` of {owner}", o.id),
-            (None, _) => format!("the organization of {owner}"),
+            (None, Some(acct)) => format!("the organization of {owner} `{acct}`"),
+            (None, None) => format!("the organization of {owner}"),
         };
         if check.eval.decision == Decision::ExplicitlyDenied {
             for at in cx
@@ -155,9 +157,11 @@ pub fn emit_rcp_findings(
                 ),
             );
             f.check = Some(check.action.clone());
-            f.notes.push(
-                "RCPs can be read only from the organization's management account or a delegated administrator".to_owned(),
-            );
+            f.notes.push(if org.is_some() {
+                "RCPs can be read only from the organization's management account or a delegated administrator".to_owned()
+            } else {
+                "the evidence holds the organizations of the caller's and the bucket owner's accounts only".to_owned()
+            });
             f.missing = check
                 .missing
                 .iter()
