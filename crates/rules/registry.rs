@@ -1,6 +1,7 @@
 //! Registry invariants, checked on every `cargo test`: the rule crates under `crates/rules/`
 //! and the registered rules match one to one, ids and summaries follow the conventions, and
-//! every rule's docs have the required sections.
+//! every rule's docs have the required sections, and the identity rules split the S3 actions
+//! an upload needs so that each missing one is reported exactly once.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -127,5 +128,104 @@ fn rules_are_sorted_and_unique() {
     assert_eq!(
         uses, sorted_uses,
         "keep the `use why403_rule_... as _;` lines of crates/rules/lib.rs sorted"
+    );
+}
+
+/// An IAM user of the bucket owner's account whose only policy allows `s3:PutObject`, sending
+/// an ACL, tags, Object Lock retention and a legal hold: every other S3 action it needs is
+/// implicitly denied.
+fn upload_needing_every_s3_action() -> (
+    why403_core::upload::UploadRequest,
+    why403_core::evidence::Evidence,
+) {
+    use why403_core::evidence::{
+        Evidence, Identity, IdentityKind, ObjectOwnership, PublicAccessBlock, Slot,
+    };
+    use why403_core::policy::{Policy, PolicyKind};
+    let mut req = why403_core::upload::UploadRequest::new("amzn-s3-demo-bucket", "k.txt");
+    req.principal = Some("arn:aws:iam::111122223333:user/alice".into());
+    for (h, v) in [
+        ("x-amz-acl", "bucket-owner-full-control"),
+        ("x-amz-tagging", "team=data"),
+        ("x-amz-object-lock-mode", "GOVERNANCE"),
+        (
+            "x-amz-object-lock-retain-until-date",
+            "2030-01-01T00:00:00Z",
+        ),
+        ("x-amz-object-lock-legal-hold", "ON"),
+    ] {
+        req.headers.insert(h.into(), v.into());
+    }
+    let mut ev = Evidence::unknown("amzn-s3-demo-bucket");
+    ev.caller = Slot::NotApplicable;
+    let p = Policy::parse(
+        "inline policy P of user alice",
+        PolicyKind::Identity,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#,
+    )
+    .expect("valid policy");
+    ev.identity = Slot::Collected(Identity {
+        kind: IdentityKind::User,
+        arn: "arn:aws:iam::111122223333:user/alice".into(),
+        name: "alice".into(),
+        path: "/".into(),
+        id: "AIDAEXAMPLE".into(),
+        tags: Default::default(),
+        policies: vec![p],
+        groups: vec![],
+        boundary: None,
+    });
+    ev.session_policy = Slot::NotApplicable;
+    ev.bucket.region = Slot::Collected("us-east-1".into());
+    ev.bucket.owner_account = Slot::Collected("111122223333".into());
+    ev.bucket.policy = Slot::Absent;
+    ev.bucket.acl = Slot::NotApplicable;
+    ev.bucket.encryption = Slot::Absent;
+    ev.bucket.ownership = Slot::Collected(ObjectOwnership::BucketOwnerPreferred);
+    ev.bucket.public_access_block = Slot::Collected(PublicAccessBlock::default());
+    ev.bucket.request_payer = Slot::Collected("BucketOwner".into());
+    ev.account_public_access_block = Slot::Collected(PublicAccessBlock::default());
+    ev.kms_key = Slot::NotApplicable;
+    ev.caller_org = Slot::Absent;
+    ev.bucket_org = Slot::Absent;
+    (req, ev)
+}
+
+#[test]
+fn each_missing_s3_action_is_reported_by_exactly_one_identity_rule() {
+    // AWS authorizes a PutObject with these headers for s3:PutObjectAcl, s3:PutObjectTagging,
+    // s3:PutObjectRetention and s3:PutObjectLegalHold as well as s3:PutObject.
+    let registry = why403_core::rule::Registry::linked().expect("registry");
+    let (req, ev) = upload_needing_every_s3_action();
+    let d = why403_core::finding::diagnose(req, ev, &registry);
+    let expected = [
+        ("s3:PutObjectAcl", "identity-policy-missing-put-object"),
+        (
+            "s3:PutObjectTagging",
+            "identity-policy-missing-put-object-tagging",
+        ),
+        (
+            "s3:PutObjectRetention",
+            "identity-policy-missing-object-lock",
+        ),
+        (
+            "s3:PutObjectLegalHold",
+            "identity-policy-missing-object-lock",
+        ),
+    ];
+    for (action, rule) in expected {
+        let by: Vec<&str> = d
+            .findings
+            .iter()
+            .filter(|f| f.check.as_deref() == Some(action))
+            .map(|f| f.rule.id.as_str())
+            .collect();
+        assert_eq!(by, vec![rule], "findings for `{action}`");
+    }
+    assert!(
+        !d.findings
+            .iter()
+            .any(|f| f.check.as_deref() == Some("s3:PutObject")),
+        "s3:PutObject is allowed"
     );
 }

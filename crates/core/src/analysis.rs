@@ -11,6 +11,7 @@ mod s3;
 pub use kms::{
     KeyChoice, bucket_key_unknown, key_choice, resolved_in_caller_account, uses_bucket_key,
 };
+pub use s3::rcp_organization;
 
 use std::fmt;
 

@@ -128,6 +128,68 @@ impl PublicAccessBlock {
     }
 }
 
+/// One of the four Block Public Access settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublicAccessSetting {
+    BlockPublicAcls,
+    IgnorePublicAcls,
+    BlockPublicPolicy,
+    RestrictPublicBuckets,
+}
+
+impl PublicAccessSetting {
+    /// The name AWS uses, e.g. `RestrictPublicBuckets`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicAccessSetting::BlockPublicAcls => "BlockPublicAcls",
+            PublicAccessSetting::IgnorePublicAcls => "IgnorePublicAcls",
+            PublicAccessSetting::BlockPublicPolicy => "BlockPublicPolicy",
+            PublicAccessSetting::RestrictPublicBuckets => "RestrictPublicBuckets",
+        }
+    }
+}
+
+impl PublicAccessBlock {
+    /// Whether a setting is on.
+    pub fn get(&self, s: PublicAccessSetting) -> bool {
+        match s {
+            PublicAccessSetting::BlockPublicAcls => self.block_public_acls,
+            PublicAccessSetting::IgnorePublicAcls => self.ignore_public_acls,
+            PublicAccessSetting::BlockPublicPolicy => self.block_public_policy,
+            PublicAccessSetting::RestrictPublicBuckets => self.restrict_public_buckets,
+        }
+    }
+
+    /// Turns a setting on or off.
+    pub fn set(&mut self, s: PublicAccessSetting, on: bool) {
+        let slot = match s {
+            PublicAccessSetting::BlockPublicAcls => &mut self.block_public_acls,
+            PublicAccessSetting::IgnorePublicAcls => &mut self.ignore_public_acls,
+            PublicAccessSetting::BlockPublicPolicy => &mut self.block_public_policy,
+            PublicAccessSetting::RestrictPublicBuckets => &mut self.restrict_public_buckets,
+        };
+        *slot = on;
+    }
+}
+
+/// Where a Block Public Access setting is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublicAccessLevel {
+    /// The bucket's own setting (`s3api put-public-access-block`).
+    Bucket,
+    /// The bucket owner's account setting (`s3control put-public-access-block`).
+    Account,
+}
+
+impl PublicAccessLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicAccessLevel::Bucket => "bucket",
+            PublicAccessLevel::Account => "account",
+        }
+    }
+}
+
 /// S3 Object Ownership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectOwnership {

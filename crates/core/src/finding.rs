@@ -6,7 +6,7 @@ mod apply;
 use std::sync::Arc;
 
 use crate::analysis::{Analysis, CheckOutcome, Missing, Verdict};
-use crate::evidence::{AclPermission, Evidence};
+use crate::evidence::{AclPermission, Evidence, PublicAccessLevel, PublicAccessSetting};
 use crate::json::Span;
 use crate::policy::Origin;
 use crate::rule::{Emitter, Registry, RuleContext};
@@ -118,6 +118,12 @@ pub enum Change {
         name: String,
         document: serde_json::Value,
     },
+    /// Attach a new RCP at a level of the resource owner's organization path (root first).
+    AttachRcp {
+        level: usize,
+        name: String,
+        document: serde_json::Value,
+    },
     /// Send the request over HTTPS.
     UseHttps,
     /// Set the `Version` element of a policy (e.g. to `2012-10-17`, which policy variables
@@ -143,6 +149,13 @@ pub enum Change {
     UseKmsKey {
         arn: String,
         key_policy: Option<serde_json::Value>,
+    },
+    /// Turn a Block Public Access setting on or off at the bucket or the bucket owner's
+    /// account level.
+    SetPublicAccessBlock {
+        level: PublicAccessLevel,
+        setting: PublicAccessSetting,
+        enabled: bool,
     },
 }
 

@@ -3,6 +3,9 @@
 //! which captures its docs and registers it with `inventory`; the registry collects every rule
 //! linked into the binary.
 
+mod identity;
+mod rcp;
+
 use std::fmt;
 
 use crate::analysis::{Analysis, Check};
@@ -10,8 +13,10 @@ use crate::eval::{Match, StatementRef};
 use crate::finding::{Confidence, Finding, Label, Role, RuleRef};
 use crate::policy::{Policy, Statement};
 
+pub use identity::emit_identity_missing_allow;
 #[doc(hidden)]
 pub use inventory;
+pub use rcp::emit_rcp_findings;
 
 /// Static description of a rule, built by `declare_rule!`.
 #[derive(Debug, Clone, Copy)]

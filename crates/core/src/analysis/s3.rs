@@ -183,7 +183,26 @@ fn scp_levels(
     }
 }
 
-/// The organization whose RCPs apply to a resource owned by `owner`.
+/// The organization whose RCPs apply to a resource owned by `owner` (aws-facts.md §C: RCPs
+/// are the resource owner's organization's): the caller's when the caller owns it, the bucket
+/// owner's when the bucket owner does (or the owner is unknown). `None` for a resource of a
+/// third account (a KMS key of neither the caller nor the bucket owner), whose organization
+/// the evidence does not hold.
+pub fn rcp_organization<'e>(
+    ev: &'e Evidence,
+    owner: Option<&str>,
+    caller_account: Option<&str>,
+) -> Option<&'e Slot<Organization>> {
+    if owner.is_some() && owner == caller_account {
+        Some(&ev.caller_org)
+    } else if owner.is_none() || owner == ev.bucket.owner_account.get().map(String::as_str) {
+        Some(&ev.bucket_org)
+    } else {
+        None
+    }
+}
+
+/// The RCP levels of the organization of a resource owned by `owner`.
 pub(crate) fn rcp_levels(
     ev: &Evidence,
     owner: Option<&str>,
@@ -193,10 +212,19 @@ pub(crate) fn rcp_levels(
     synthetic: &mut Vec<(Layer, u16)>,
     missing: &mut Vec<Missing>,
 ) {
-    let org = if owner.is_some() && owner == caller_account {
-        &ev.caller_org
-    } else {
-        &ev.bucket_org
+    let third_party;
+    let org = match rcp_organization(ev, owner, caller_account) {
+        Some(org) => org,
+        None => {
+            third_party = Slot::Unavailable(crate::evidence::Unavailable {
+                reason: format!(
+                    "the organization of account `{}`, which owns the resource, is not in the evidence",
+                    owner.unwrap_or_default()
+                ),
+                needs: vec!["organizations:DescribeOrganization".into()],
+            });
+            &third_party
+        }
     };
     match org {
         Slot::Collected(o) if Some(o.management_account.as_str()) == owner => {}
@@ -325,6 +353,26 @@ pub fn check(
     {
         note_missing(&mut missing, "bucket ACL", &ev.bucket.acl);
     }
+    // An unread Block Public Access level matters when it could void a public ACL grant or
+    // restrict a public bucket policy (aws-facts.md §G.4).
+    let public_policy = best
+        .resource
+        .as_ref()
+        .is_some_and(|p| p.statements.iter().any(crate::eval::is_public_statement));
+    if bpa_unknown
+        && ((public_policy && !bpa.restrict_public_buckets) || best.acl_grant != worst.acl_grant)
+    {
+        note_missing(
+            &mut missing,
+            "the bucket's Block Public Access settings",
+            &ev.bucket.public_access_block,
+        );
+        note_missing(
+            &mut missing,
+            "the account's Block Public Access settings",
+            &ev.account_public_access_block,
+        );
+    }
 
     let mut request = Request::new(principal.clone(), action, &req.object_arn(), ctx.clone());
     request.resource_account = owner
@@ -337,8 +385,9 @@ pub fn check(
     } else {
         Vec::new()
     };
-    let has_unknown =
-        !synthetic.is_empty() || worst.restrict_public_buckets != best.restrict_public_buckets;
+    let has_unknown = !synthetic.is_empty()
+        || worst.restrict_public_buckets != best.restrict_public_buckets
+        || worst.acl_grant != best.acl_grant;
     let worst = has_unknown.then_some(worst);
     let (eval, worst_decision, _, outcome) =
         settle(best.clone(), worst, &request, &blocks, |_| None);

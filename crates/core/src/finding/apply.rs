@@ -2,7 +2,7 @@
 //! edited as JSON and parsed again, so a fix is checked by the same evaluator as the problem.
 
 use super::{Change, PolicyTarget};
-use crate::evidence::{AclGrant, Evidence, Grantee, IdentityKind, KmsKey, Slot};
+use crate::evidence::{AclGrant, Evidence, Grantee, IdentityKind, KmsKey, PublicAccessLevel, Slot};
 use crate::policy::{Policy, PolicyKind};
 use crate::upload::UploadRequest;
 
@@ -128,6 +128,59 @@ pub(super) fn apply(
             key.state = "Disabled".into();
         }
         Change::UseKmsKey { arn, key_policy } => use_kms_key(req, ev, arn, key_policy.as_ref())?,
+        Change::AttachRcp {
+            level,
+            name,
+            document,
+        } => {
+            // The organization `PolicyTarget::Rcp` edits: the bucket owner's when read, else
+            // the caller's (same-account buckets).
+            let levels = match &mut ev.bucket_org {
+                Slot::Collected(o) => Some(o),
+                _ => ev.caller_org.get_mut(),
+            }
+            .and_then(|o| o.rcps.get_mut())
+            .ok_or(ApplyError::Unknown("organization's RCPs"))?;
+            let l = levels
+                .get_mut(*level)
+                .ok_or(ApplyError::Unknown("organization level"))?;
+            let text = serde_json::to_string_pretty(document)
+                .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            let p = Policy::parse(
+                &format!("RCP {name} attached to {} (added by the fix)", l.target_id),
+                PolicyKind::Rcp,
+                &text,
+            )
+            .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+            l.policies.push(p);
+        }
+        Change::SetPublicAccessBlock {
+            level,
+            setting,
+            enabled,
+        } => {
+            let slot = match level {
+                PublicAccessLevel::Bucket => &mut ev.bucket.public_access_block,
+                PublicAccessLevel::Account => &mut ev.account_public_access_block,
+            };
+            match slot {
+                Slot::Collected(p) => p.set(*setting, *enabled),
+                // No configuration at this level: every setting is off.
+                Slot::Absent => {
+                    if *enabled {
+                        let mut p = crate::evidence::PublicAccessBlock::default();
+                        p.set(*setting, true);
+                        *slot = Slot::Collected(p);
+                    }
+                }
+                Slot::Unavailable(_) | Slot::NotApplicable => {
+                    return Err(ApplyError::Unknown(match level {
+                        PublicAccessLevel::Bucket => "bucket's Block Public Access setting",
+                        PublicAccessLevel::Account => "account's Block Public Access setting",
+                    }));
+                }
+            }
+        }
         Change::AddStatement { target, statement } => edit(ev, *target, |stmts| {
             stmts.push(statement.clone());
             Ok(())

@@ -212,6 +212,13 @@ pub(crate) fn change(c: &Change) -> Value {
         } => {
             j!({"type": "attach_scp", "level": level, "name": name, "document": document})
         }
+        Change::AttachRcp {
+            level,
+            name,
+            document,
+        } => {
+            j!({"type": "attach_rcp", "level": level, "name": name, "document": document})
+        }
         Change::UseHttps => j!({"type": "use_https"}),
         Change::SetPolicyVersion { target: t, version } => {
             j!({"type": "set_policy_version", "target": target(*t), "version": version})
@@ -223,6 +230,13 @@ pub(crate) fn change(c: &Change) -> Value {
         Change::CancelKmsKeyDeletion => j!({"type": "cancel_kms_key_deletion"}),
         Change::UseKmsKey { arn, key_policy } => {
             j!({"type": "use_kms_key", "arn": arn, "key_policy": key_policy})
+        }
+        Change::SetPublicAccessBlock {
+            level,
+            setting,
+            enabled,
+        } => {
+            j!({"type": "set_public_access_block", "level": level.as_str(), "setting": setting.as_str(), "enabled": enabled})
         }
     }
 }

@@ -1,0 +1,20 @@
+//! Fires and clear cases of `builtin/identity-policy-missing-put-object-tagging`.
+
+use why403_rule_identity_policy_missing_put_object_tagging as _;
+
+const RULE: &str = "identity-policy-missing-put-object-tagging";
+
+#[test]
+fn fires() {
+    insta::glob!("cases/fires/*.json", |path| {
+        let out = why403_fixtures_source::testkit::fires(RULE, path);
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn clear() {
+    insta::glob!("cases/clear/*.json", |path| {
+        why403_fixtures_source::testkit::clear(RULE, path);
+    });
+}
