@@ -229,3 +229,28 @@ fn each_missing_s3_action_is_reported_by_exactly_one_identity_rule() {
         "s3:PutObject is allowed"
     );
 }
+
+/// `why403 explain` speaks about the causes in core's `RULES` table: every registered rule is
+/// in it (so a message can rule it in or out), and every entry is a registered rule.
+#[test]
+fn the_explain_table_and_the_registry_name_the_same_rules() {
+    let registered: BTreeSet<String> = why403_rules::registry()
+        .rules()
+        .iter()
+        .map(|r| r.meta().id.to_owned())
+        .collect();
+    let table: BTreeSet<String> = why403_core::message::RULES
+        .iter()
+        .map(|e| e.id.to_owned())
+        .collect();
+    assert_eq!(
+        registered.difference(&table).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "registered rules missing from RULES in crates/core/src/message/rules.rs"
+    );
+    assert_eq!(
+        table.difference(&registered).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "RULES entries without a rule crate"
+    );
+}

@@ -78,8 +78,8 @@ const fn entry(
     }
 }
 
-/// Every rule id a message can speak to, sorted by id. The first five are built; the others
-/// are the causes of aws-facts.md §A that the rules issue adds.
+/// Every rule id a message can speak to, sorted by id: one per built-in rule crate (the
+/// registry tests in `crates/rules/registry.rs` keep the two in step).
 pub const RULES: &[RuleEntry] = &[
     entry(
         "block-public-acls-rejects-public-acl",
