@@ -465,78 +465,6 @@ pub fn statement_mut(doc: &mut serde_json::Value, index: usize) -> Option<&mut s
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
-    use crate::policy::PolicyKind;
-
-    fn check_with_bucket_policy(text: &str) -> Check {
-        let set = PolicySet {
-            resource: Some(Policy::parse("bucket policy", PolicyKind::Resource, text).unwrap()),
-            ..PolicySet::default()
-        };
-        let mut request = Request::new(
-            RequestPrincipal::parse(Some("arn:aws:sts::111122223333:assumed-role/Uploader/s1")),
-            "s3:PutObject",
-            "arn:aws:s3:::amzn-s3-demo-bucket/a.txt",
-            crate::context::RequestContext::new(),
-        );
-        request.resource_account = Some("444455556666".into());
-        let eval = set.evaluate(&request);
-        Check {
-            kind: crate::analysis::CheckKind::S3,
-            action: "s3:PutObject".into(),
-            reason: String::new(),
-            set,
-            request,
-            eval,
-            worst: None,
-            synthetic: Vec::new(),
-            missing: Vec::new(),
-            blocks: Vec::new(),
-            kms_grant: None,
-            outcome: crate::analysis::CheckOutcome::Denied,
-        }
-    }
-
-    #[test]
-    fn match_after_edit_reevaluates_the_edited_statement() {
-        // A bucket policy Principal that names another session of the role does not match the
-        // caller's session (IAM compares the session ARN exactly); naming the role ARN matches
-        // every session of the role.
-        let check = check_with_bucket_policy(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/Uploader/old"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*"}]}"#,
-        );
-        let at = StatementRef {
-            layer: Layer::Resource,
-            level: 0,
-            policy: 0,
-            statement: 0,
-        };
-        let before = check
-            .eval
-            .result_of(&check.set, &check.request, at)
-            .unwrap();
-        assert!(
-            matches!(before.result, Match::Miss(m) if m.element == crate::eval::Element::Principal)
-        );
-        let after = match_after_edit(&check, at, |doc| {
-            statement_mut(doc, 0)?["Principal"]["AWS"] =
-                "arn:aws:iam::111122223333:role/Uploader".into();
-            Some(())
-        });
-        assert_eq!(after, Some(Match::Applies));
-        // An edit that fails, or a statement that does not exist, gives nothing.
-        assert_eq!(match_after_edit(&check, at, |_| None), None);
-        let missing = StatementRef { statement: 7, ..at };
-        assert_eq!(match_after_edit(&check, missing, |_| Some(())), None);
-        assert_eq!(
-            policy_target(at),
-            Some(crate::finding::PolicyTarget::BucketPolicy)
-        );
-    }
-}
 /// A label on a field of the KMS key as `aws kms describe-key` prints it (`KeyState`,
 /// `KeySpec`, `KeyUsage`, `KeyManager`, `Arn`, `AWSAccountId`, `KeyId`), rebuilt from the
 /// evidence so a finding about the key's settings points at the setting. `None` for another
@@ -637,4 +565,77 @@ fn setting_label(
         primary,
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
+    use crate::policy::PolicyKind;
+
+    fn check_with_bucket_policy(text: &str) -> Check {
+        let set = PolicySet {
+            resource: Some(Policy::parse("bucket policy", PolicyKind::Resource, text).unwrap()),
+            ..PolicySet::default()
+        };
+        let mut request = Request::new(
+            RequestPrincipal::parse(Some("arn:aws:sts::111122223333:assumed-role/Uploader/s1")),
+            "s3:PutObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/a.txt",
+            crate::context::RequestContext::new(),
+        );
+        request.resource_account = Some("444455556666".into());
+        let eval = set.evaluate(&request);
+        Check {
+            kind: crate::analysis::CheckKind::S3,
+            action: "s3:PutObject".into(),
+            reason: String::new(),
+            set,
+            request,
+            eval,
+            worst: None,
+            synthetic: Vec::new(),
+            missing: Vec::new(),
+            blocks: Vec::new(),
+            kms_grant: None,
+            outcome: crate::analysis::CheckOutcome::Denied,
+        }
+    }
+
+    #[test]
+    fn match_after_edit_reevaluates_the_edited_statement() {
+        // A bucket policy Principal that names another session of the role does not match the
+        // caller's session (IAM compares the session ARN exactly); naming the role ARN matches
+        // every session of the role.
+        let check = check_with_bucket_policy(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/Uploader/old"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*"}]}"#,
+        );
+        let at = StatementRef {
+            layer: Layer::Resource,
+            level: 0,
+            policy: 0,
+            statement: 0,
+        };
+        let before = check
+            .eval
+            .result_of(&check.set, &check.request, at)
+            .unwrap();
+        assert!(
+            matches!(before.result, Match::Miss(m) if m.element == crate::eval::Element::Principal)
+        );
+        let after = match_after_edit(&check, at, |doc| {
+            statement_mut(doc, 0)?["Principal"]["AWS"] =
+                "arn:aws:iam::111122223333:role/Uploader".into();
+            Some(())
+        });
+        assert_eq!(after, Some(Match::Applies));
+        // An edit that fails, or a statement that does not exist, gives nothing.
+        assert_eq!(match_after_edit(&check, at, |_| None), None);
+        let missing = StatementRef { statement: 7, ..at };
+        assert_eq!(match_after_edit(&check, missing, |_| Some(())), None);
+        assert_eq!(
+            policy_target(at),
+            Some(crate::finding::PolicyTarget::BucketPolicy)
+        );
+    }
 }
