@@ -32,6 +32,8 @@ pub struct BatchEvaluator {
     /// The most recently used policies texts, most recent first: a line that repeats one of
     /// them at its `policies` member is recognised by one comparison, without a scan.
     recent: Vec<(Box<str>, Arc<CompiledPolicies>)>,
+    /// The last request's context, emptied: its buffers serve the next request.
+    spare_context: crate::context::RequestContext,
     pub stats: BatchStats,
 }
 
@@ -114,6 +116,8 @@ impl BatchEvaluator {
         &mut self,
         line: &'l str,
     ) -> Result<(&'l str, Evaluation, Arc<CompiledPolicies>), (Option<&'l str>, String)> {
+        // The previous request's context, emptied, lends its buffers to this one.
+        let spare = std::cell::Cell::new(Some(std::mem::take(&mut self.spare_context)));
         let recent = &self.recent;
         let hit = std::cell::Cell::new(None);
         let fast_request = std::cell::Cell::new(None);
@@ -129,7 +133,8 @@ impl BatchEvaluator {
             }
             // Read in the same pass when it has the common shape; serde reads it otherwise.
             "request" => {
-                let (req, end) = fast::request(line, i)?;
+                let ctx = spare.take().unwrap_or_default();
+                let (req, end) = fast::request(line, i, ctx)?;
                 fast_request.set(Some(req));
                 Some(end)
             }
@@ -165,7 +170,7 @@ impl BatchEvaluator {
             request.1 = record::restrict_public_buckets(&line[s.value.clone()])
                 .map_err(|e| fail(format!("`/settings`: {e}")))?;
         }
-        let (req, restrict) = request;
+        let (mut req, restrict) = request;
         let eval = if restrict != compiled.set.restrict_public_buckets {
             let mut set = compiled.set.clone();
             set.restrict_public_buckets = restrict;
@@ -173,6 +178,9 @@ impl BatchEvaluator {
         } else {
             compiled.set.evaluate(&req)
         };
+        let mut ctx = std::mem::take(&mut req.context);
+        ctx.recycle();
+        self.spare_context = ctx;
         Ok((id.unwrap_or("null"), eval, compiled))
     }
 }

@@ -62,9 +62,20 @@ impl Lower {
 }
 
 /// Condition keys of one request. Key names are matched case-insensitively.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct RequestContext {
     keys: HashTable<Entry>,
+    /// Entries of an earlier request, kept for their buffers (see [`RequestContext::recycle`]).
+    spare: Vec<Entry>,
+}
+
+impl Clone for RequestContext {
+    fn clone(&self) -> Self {
+        RequestContext {
+            keys: self.keys.clone(),
+            spare: Vec::new(),
+        }
+    }
 }
 
 impl PartialEq for RequestContext {
@@ -88,6 +99,55 @@ impl RequestContext {
     pub fn with_capacity(n: usize) -> Self {
         RequestContext {
             keys: HashTable::with_capacity(n),
+            spare: Vec::new(),
+        }
+    }
+
+    /// Empties the context but keeps its buffers, so that the next request's keys, set with
+    /// [`RequestContext::insert_strs`], allocate nothing (a batch reads many similar requests).
+    pub fn recycle(&mut self) {
+        self.spare.extend(self.keys.drain());
+    }
+
+    /// Sets a key from borrowed text, like [`RequestContext::insert`], reusing a recycled
+    /// entry's buffers when there is one.
+    pub fn insert_strs(&mut self, name: &str, values: &[&str], multi: bool) {
+        let lower = Lower::new(name);
+        let hash = lower.hash();
+        let mut e = self.spare.pop().unwrap_or_else(|| Entry {
+            hash,
+            lower: Lower::Inline(0, [0; INLINE]),
+            value: ContextValue {
+                name: String::new(),
+                values: Vec::with_capacity(values.len()),
+                multi,
+            },
+        });
+        e.value.name.clear();
+        e.value.name.push_str(name);
+        e.value.values.truncate(values.len());
+        for (i, v) in values.iter().enumerate() {
+            match e.value.values.get_mut(i) {
+                Some(s) => {
+                    s.clear();
+                    s.push_str(v);
+                }
+                None => e.value.values.push((*v).to_owned()),
+            }
+        }
+        e.value.multi = multi;
+        e.hash = hash;
+        let same = |x: &Entry| x.hash == hash && x.lower.bytes() == lower.bytes();
+        match self.keys.find_mut(hash, same) {
+            Some(x) => {
+                e.lower = lower;
+                let old = std::mem::replace(x, e);
+                self.spare.push(old);
+            }
+            None => {
+                e.lower = lower;
+                self.keys.insert_unique(hash, e, |x| x.hash);
+            }
         }
     }
 
@@ -216,5 +276,35 @@ mod tests {
         assert_eq!(a, b);
         b.set("aws:SourceIp", "10.0.0.1");
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_recycled_context_keeps_nothing_of_the_last_request() {
+        let mut c = RequestContext::new();
+        c.insert_strs("aws:SourceIp", &["10.0.0.1"], false);
+        c.insert_strs("aws:TagKeys", &["a", "b", "c"], true);
+        c.insert_strs("aws:SecureTransport", &["true"], false);
+        c.recycle();
+        assert!(c.is_empty());
+        assert!(c.get("aws:SourceIp").is_none());
+        // Refilled (with buffers of other sizes and keys in another order), it equals a
+        // context built from scratch.
+        c.insert_strs("aws:TagKeys", &["x"], true);
+        c.insert_strs(
+            "aws:PrincipalTag/team",
+            &["payments-and-a-longer-value"],
+            false,
+        );
+        c.insert_strs("AWS:principaltag/TEAM", &["logs"], false);
+        let mut fresh = RequestContext::new();
+        fresh.insert("aws:TagKeys", vec!["x".into()], true);
+        fresh.insert("AWS:principaltag/TEAM", vec!["logs".into()], false);
+        assert_eq!(c, fresh);
+        assert_eq!(c.get("aws:tagkeys").unwrap().values, ["x"]);
+        assert_eq!(
+            c.get("aws:principaltag/team").unwrap().name,
+            "AWS:principaltag/TEAM"
+        );
+        assert_eq!(c.clone(), fresh);
     }
 }

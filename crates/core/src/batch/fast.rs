@@ -17,21 +17,25 @@ struct Rd<'a> {
 }
 
 impl<'a> Rd<'a> {
+    #[inline(always)]
     fn ws(&mut self) {
         self.i = skip_ws(self.b, self.i);
     }
 
+    #[inline(always)]
     fn eat(&mut self, c: u8) -> Option<()> {
         self.ws();
         (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
     }
 
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         self.ws();
         self.b.get(self.i).copied()
     }
 
     /// A string with no escapes, borrowed from the text.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.ws();
         if self.b.get(self.i) != Some(&b'"') {
@@ -91,11 +95,22 @@ impl<'a> Rd<'a> {
                 let end = skip_number(self.b, self.i).ok()?;
                 let text = &self.s[self.i..end];
                 self.i = end;
-                // Plain integers read back as written; anything else takes serde's way.
+                // Plain integers read back as written, and so do short decimals without trailing
+                // zeros (`1.3`: at most 15 significant digits round-trip, and serde writes the
+                // shortest form, in plain notation for these magnitudes). Anything else takes
+                // serde's way.
                 let plain = text.bytes().all(|c| c.is_ascii_digit())
                     && (text.len() == 1 || !text.starts_with('0'))
                     && text.len() < 19;
-                if plain {
+                let decimal = text.split_once('.').is_some_and(|(int, frac)| {
+                    (1..=9).contains(&int.len())
+                        && !int.starts_with('0')
+                        && int.bytes().all(|c| c.is_ascii_digit())
+                        && (1..=6).contains(&frac.len())
+                        && frac.bytes().all(|c| c.is_ascii_digit())
+                        && !frac.ends_with('0')
+                });
+                if plain || decimal {
                     Some(Some(Cow::Borrowed(text)))
                 } else {
                     match serde_json::from_str::<super::record::ValueIn>(text).ok()? {
@@ -108,8 +123,7 @@ impl<'a> Rd<'a> {
         }
     }
 
-    fn context(&mut self) -> Option<RequestContext> {
-        let mut c = RequestContext::with_capacity(16);
+    fn context(&mut self, mut c: RequestContext) -> Option<RequestContext> {
         self.eat(b'{')?;
         if self.eat(b'}').is_some() {
             return Some(c);
@@ -124,7 +138,7 @@ impl<'a> Rd<'a> {
                     loop {
                         // Nested arrays and objects are left to serde.
                         if let Some(v) = self.scalar()? {
-                            vs.push(v.into_owned());
+                            vs.push(v);
                         }
                         match self.peek()? {
                             b',' => self.i += 1,
@@ -136,9 +150,10 @@ impl<'a> Rd<'a> {
                         }
                     }
                 }
-                c.insert(k, vs, true);
+                let refs: Vec<&str> = vs.iter().map(|v| &**v).collect();
+                c.insert_strs(k, &refs, true);
             } else if let Some(v) = self.scalar()? {
-                c.insert(k, vec![v.into_owned()], false);
+                c.insert_strs(k, &[&v], false);
             }
             match self.peek()? {
                 b',' => self.i += 1,
@@ -153,8 +168,10 @@ impl<'a> Rd<'a> {
 }
 
 /// Reads the `request` object starting at `i` of `line`; returns the request and the index
-/// after it, or `None` when serde must read it.
-pub(crate) fn request(line: &str, i: usize) -> Option<(Request, usize)> {
+/// after it, or `None` when serde must read it. `ctx` is an empty (possibly recycled) context
+/// to fill.
+pub(crate) fn request(line: &str, i: usize, ctx: RequestContext) -> Option<(Request, usize)> {
+    let mut ctx = Some(ctx);
     let mut r = Rd {
         s: line,
         b: line.as_bytes(),
@@ -182,7 +199,7 @@ pub(crate) fn request(line: &str, i: usize) -> Option<(Request, usize)> {
                 "action" => once(&mut action, r.string()?)?,
                 "resource" => once(&mut resource, r.string()?)?,
                 "resource_account" => once(&mut resource_account, r.opt_string()?)?,
-                "context" => once(&mut context, r.context()?)?,
+                "context" => once(&mut context, r.context(ctx.take()?)?)?,
                 "wildcard_only_action" => once(&mut wildcard_only, r.bool()?)?,
                 _ => {
                     r.ws();

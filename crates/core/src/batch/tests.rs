@@ -537,7 +537,7 @@ fn the_fast_request_reader_agrees_with_serde() {
             true,
         ),
         (
-            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:SourceIp":"10.0.0.1","aws:SecureTransport":true,"aws:MultiFactorAuthPresent":false,"s3:TlsVersion":1.3,"n":42,"z":0,"neg":-5,"f":1.30,"e":1e2,"big":123456789012345678901234,"gone":null}}"#,
+            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:SourceIp":"10.0.0.1","aws:SecureTransport":true,"aws:MultiFactorAuthPresent":false,"s3:TlsVersion":1.3,"n":42,"z":0,"neg":-5,"f":1.30,"e":1e2,"d":1.3,"d2":123456789.123456,"d3":0.5,"d4":10.25,"d5":1.000001,"d6":-2.5,"big":123456789012345678901234,"gone":null}}"#,
             true,
         ),
         (
@@ -570,7 +570,7 @@ fn the_fast_request_reader_agrees_with_serde() {
         ),
     ];
     for (text, fast_takes) in cases {
-        let fast = super::fast::request(text, 0);
+        let fast = super::fast::request(text, 0, crate::context::RequestContext::new());
         let slow = super::record::parse_request(text);
         assert_eq!(fast.is_some(), fast_takes, "{text}");
         let Some((f, end)) = fast else { continue };
@@ -615,4 +615,67 @@ fn requests_the_fast_reader_declines_are_read_by_serde() {
         err.contains("line 2") && err.contains("duplicate field `action`"),
         "{err}"
     );
+}
+
+/// Each line's request context is its own: a key of one line is never seen by the next, even
+/// though the batch reuses the context's buffers from line to line.
+#[test]
+fn a_line_never_sees_the_context_of_the_line_before() {
+    let policies = json!({"identity": [{
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": OBJECTS,
+            "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]
+    }]});
+    let mut with_ip = put_request(Some(USER));
+    with_ip["context"] = json!({"aws:SourceIp": "10.1.2.3", "aws:SecureTransport": true});
+    let mut without = put_request(Some(USER));
+    without["context"] = json!({"aws:SecureTransport": true});
+    let mut b = BatchEvaluator::new();
+    let mut out = String::new();
+    for (i, req) in [&with_ip, &without, &with_ip].iter().enumerate() {
+        let line = json!({"id": i, "request": req, "policies": policies}).to_string();
+        assert!(b.eval_line(&line, i as u64 + 1, &mut out));
+    }
+    let decisions: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["decision"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(decisions, ["Allowed", "ImplicitlyDenied", "Allowed"]);
+}
+
+/// Decimal context values read back exactly as serde writes them, over many shapes.
+#[test]
+fn decimal_context_values_read_like_serde() {
+    let ints = [
+        "1",
+        "7",
+        "10",
+        "42",
+        "99999",
+        "123456789",
+        "0",
+        "00",
+        "1234567890",
+    ];
+    let fracs = [
+        "1", "3", "25", "5", "000001", "999999", "1000", "10", "0", "1234567",
+    ];
+    for i in ints {
+        for f in fracs {
+            let n = format!("{i}.{f}");
+            let text = format!(r#"{{"action":"a:b","resource":"r","context":{{"k":{n}}}}}"#);
+            let slow = super::record::parse_request(&text);
+            let fast = super::fast::request(&text, 0, crate::context::RequestContext::new());
+            match (fast, slow) {
+                (Some((f, _)), Ok((s, _))) => assert_eq!(f.context, s.context, "{n}"),
+                (None, _) => {}
+                (Some(_), Err(e)) => panic!("serde rejects {n}: {e}"),
+            }
+        }
+    }
 }
