@@ -328,6 +328,9 @@ pub struct Evaluation {
     pub public_access_restricted: bool,
     /// Layers that refused without a deny (empty unless implicitly denied).
     pub blocked_by: Vec<Blocked>,
+    /// When explicitly denied: the layers that would still refuse without the explicit
+    /// denies (a second cause, which the fix of the first does not remove).
+    pub also_blocked_by: Vec<Blocked>,
     /// The statements that decided: denies when explicitly denied, the allows relied on when
     /// allowed; empty for an implicit deny (see `blocked_by`).
     pub deciding: Vec<StatementRef>,
@@ -338,6 +341,17 @@ impl Evaluation {
         self.layers
             .iter()
             .find(|l| l.layer == layer && l.level == level)
+    }
+
+    /// The layers that refuse the request for want of an Allow: `blocked_by` when implicitly
+    /// denied, `also_blocked_by` when explicitly denied (those refuse it too), none when
+    /// allowed.
+    pub fn refused_without_deny(&self) -> &[Blocked] {
+        match self.decision {
+            Decision::ImplicitlyDenied => &self.blocked_by,
+            Decision::ExplicitlyDenied => &self.also_blocked_by,
+            Decision::Allowed => &[],
+        }
     }
 
     /// The statements of a layer whose `Action` matched, with the result of the rest of the

@@ -242,7 +242,7 @@ pub struct Skipped {
 #[derive(Debug, Clone)]
 pub struct Diagnosis {
     pub verdict: Verdict,
-    /// Causes first, then by confidence and rule.
+    /// Causes first (explicit denies before the others), then by confidence and rule.
     pub findings: Vec<Finding>,
     pub skipped: Vec<Skipped>,
     pub analysis: Analysis,
@@ -284,13 +284,42 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
             fix.verified = verify(&analysis, &fix.changes);
         }
     }
-    findings.sort_by(|a, b| (a.role, a.confidence, &a.rule).cmp(&(b.role, b.confidence, &b.rule)));
+    // Causes first; among them the explicit denies (AWS reports those whatever else refuses),
+    // then by confidence and rule.
+    findings.sort_by_cached_key(|f| {
+        (
+            f.role,
+            !points_at_explicit_deny(f, &analysis),
+            f.confidence,
+            f.rule.clone(),
+        )
+    });
     Diagnosis {
         verdict: analysis.verdict.clone(),
         findings,
         skipped,
         analysis,
     }
+}
+
+/// Whether the finding's primary label lies in a statement that explicitly denies one of the
+/// upload's checks.
+fn points_at_explicit_deny(f: &Finding, a: &Analysis) -> bool {
+    let Some(label) = f.labels.iter().find(|l| l.primary) else {
+        return false;
+    };
+    a.checks
+        .iter()
+        .filter(|c| c.eval.decision == crate::eval::Decision::ExplicitlyDenied)
+        .flat_map(|c| c.eval.deciding.iter().map(move |at| (c, at)))
+        .any(|(c, at)| {
+            c.set.policy(*at).is_some_and(|p| {
+                (Arc::ptr_eq(&p.text, &label.text) || *p.text == *label.text)
+                    && p.statements.get(at.statement as usize).is_some_and(|st| {
+                        st.span.start <= label.span.start && label.span.end <= st.span.end
+                    })
+            })
+        })
 }
 
 /// Applies changes to a copy of the evidence and request, analyses again, and says whether

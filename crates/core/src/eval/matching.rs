@@ -422,18 +422,19 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         grant_from_acl: false,
         public_access_restricted: false,
         blocked_by: Vec::new(),
+        also_blocked_by: Vec::new(),
         deciding: Vec::new(),
     };
 
-    // 1. An explicit deny in any layer decides.
-    if eval
+    // 1. An explicit deny in any layer decides. The gates below are still worked out, into
+    //    `also_blocked_by`: what would refuse the request were the denies removed.
+    let explicit = eval
         .layers
         .iter()
-        .any(|l| l.outcome == Outcome::ExplicitDeny)
-    {
+        .any(|l| l.outcome == Outcome::ExplicitDeny);
+    if explicit {
         eval.decision = Decision::ExplicitlyDenied;
         eval.deciding = deciding_of(&eval, Outcome::ExplicitDeny);
-        return eval;
     }
 
     // 2. Resources that AWS owns (AWS managed policies, IAM Identity Center roles, AWS managed
@@ -484,7 +485,15 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             RequestPrincipal::Anonymous => false,
             RequestPrincipal::Aws(_) => !req.is_cross_account(),
         };
-        if !owner_side {
+        if !owner_side && explicit {
+            // Refused whatever else allows.
+            blocked.push(Blocked {
+                layer: Layer::BlockPublicAccess,
+                level: 0,
+            });
+            eval.also_blocked_by = blocked;
+            return eval;
+        } else if !owner_side {
             // A hard rejection, reported as an explicit denial.
             eval.grant = grant;
             eval.public_access_restricted = true;
@@ -497,12 +506,14 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         }
     }
     let grant = if set.acl_grant > grant {
-        eval.grant_from_acl = true;
+        eval.grant_from_acl = !explicit;
         set.acl_grant
     } else {
         grant
     };
-    eval.grant = grant;
+    if !explicit {
+        eval.grant = grant;
+    }
     // KMS key policies and role trust policies must grant explicitly, even within the account.
     let explicit_grant_needed = super::managed::needs_explicit_resource_grant(req);
 
@@ -560,6 +571,10 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         }
     }
 
+    if explicit {
+        eval.also_blocked_by = blocked;
+        return eval;
+    }
     if !blocked.is_empty() {
         eval.decision = Decision::ImplicitlyDenied;
         eval.blocked_by = blocked;

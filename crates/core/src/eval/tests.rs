@@ -1879,3 +1879,40 @@ fn every_statement_is_reported_whether_or_not_the_index_skipped_it() {
     }
     assert_eq!(e.explain_misses(&set, &put_by(Some(USER))).count(), 18);
 }
+
+#[test]
+fn an_explicit_deny_still_says_what_else_would_refuse() {
+    // AWS §C.1: an explicit deny decides; the layers that would refuse without it are a second
+    // cause that removing the deny leaves in place.
+    let bucket = policy(
+        PolicyKind::Resource,
+        vec![to(deny(PUT, BUCKET_OBJECTS), json!("*"))],
+    );
+    let set = PolicySet {
+        resource: Some(bucket.clone()),
+        ..PolicySet::default()
+    };
+    let e = set.evaluate(&put_by(Some(USER)));
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    assert_eq!(e.deciding, [at(Layer::Resource, 0, 0, 0)]);
+    assert!(e.blocked_by.is_empty());
+    assert_eq!(
+        e.also_blocked_by,
+        [Blocked {
+            layer: Layer::Identity,
+            level: 0
+        }]
+    );
+    // With an identity policy that allows, nothing else refuses.
+    let set = PolicySet {
+        resource: Some(bucket),
+        identity: vec![policy(
+            PolicyKind::Identity,
+            vec![allow(PUT, BUCKET_OBJECTS)],
+        )],
+        ..PolicySet::default()
+    };
+    let e = set.evaluate(&put_by(Some(USER)));
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    assert!(e.also_blocked_by.is_empty());
+}

@@ -4,7 +4,7 @@
 //! exactly one rule.
 
 use crate::analysis::{CheckKind, CheckOutcome};
-use crate::eval::{Decision, Element, Layer, Match, RequestPrincipal, explain_miss};
+use crate::eval::{Element, Layer, Match, RequestPrincipal, explain_miss};
 use crate::finding::{Change, Confidence, Fix, PolicyTarget, Role, statement_json};
 use crate::policy::{Effect, ResourcePattern};
 
@@ -31,12 +31,13 @@ pub fn emit_identity_missing_allow(
     for check in cx.analysis.checks.iter().filter(|c| {
         c.kind == CheckKind::S3 && actions.iter().any(|a| a.eq_ignore_ascii_case(&c.action))
     }) {
-        let blocked = check.eval.decision == Decision::ImplicitlyDenied
-            && check
-                .eval
-                .blocked_by
-                .iter()
-                .any(|b| b.layer == Layer::Identity);
+        // Refused for want of an identity Allow, or would be once an explicit deny that also
+        // applies is removed (two causes: each is reported).
+        let blocked = check
+            .eval
+            .refused_without_deny()
+            .iter()
+            .any(|b| b.layer == Layer::Identity);
         let unknown = check.is_synthetic(Layer::Identity, 0);
         let possible = unknown && check.outcome == CheckOutcome::Indeterminate;
         if !(blocked || possible) {

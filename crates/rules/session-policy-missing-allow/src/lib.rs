@@ -1,7 +1,7 @@
 //! Rule `builtin/session-policy-missing-allow`: the session policy passed when the caller's
 //! temporary credentials were created has no Allow statement for an action the upload needs.
 
-use why403_core::eval::{Decision, Element, Layer, Match, StatementRef, explain_miss};
+use why403_core::eval::{Element, Layer, Match, StatementRef, explain_miss};
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
 use why403_core::policy::Effect;
 use why403_core::rule::{Emitter, Rule, RuleContext, label};
@@ -71,12 +71,12 @@ impl Rule for SessionPolicyMissingAllow {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let bucket_arn = cx.analysis.request.bucket_arn();
         for check in &cx.analysis.checks {
-            let blocked = check.eval.decision == Decision::ImplicitlyDenied
-                && check
-                    .eval
-                    .blocked_by
-                    .iter()
-                    .any(|b| b.layer == Layer::Session);
+            // Also when an explicit deny elsewhere refuses too (two causes).
+            let blocked = check
+                .eval
+                .refused_without_deny()
+                .iter()
+                .any(|b| b.layer == Layer::Session);
             if !blocked || check.is_synthetic(Layer::Session, 0) {
                 continue;
             }

@@ -1,7 +1,7 @@
 //! Rule `builtin/vpc-endpoint-policy-missing-allow`: the upload goes through a VPC endpoint whose
 //! custom endpoint policy has no Allow statement for an action the upload needs.
 
-use why403_core::eval::{Decision, Element, Layer, Match, StatementRef, explain_miss};
+use why403_core::eval::{Element, Layer, Match, StatementRef, explain_miss};
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
 use why403_core::policy::Effect;
 use why403_core::rule::{Emitter, Rule, RuleContext, label};
@@ -75,12 +75,10 @@ impl Rule for VpcEndpointPolicyMissingAllow {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let bucket_arn = cx.analysis.request.bucket_arn();
         for check in &cx.analysis.checks {
-            if check.eval.decision != Decision::ImplicitlyDenied {
-                continue;
-            }
+            // Also when an explicit deny elsewhere refuses too (two causes).
             for level in check
                 .eval
-                .blocked_by
+                .refused_without_deny()
                 .iter()
                 .filter(|b| b.layer == Layer::VpcEndpoint)
                 .map(|b| b.level)
