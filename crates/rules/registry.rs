@@ -254,3 +254,18 @@ fn the_explain_table_and_the_registry_name_the_same_rules() {
         "RULES entries without a rule crate"
     );
 }
+
+/// The README's table of what why403 detects names every built-in rule.
+#[test]
+fn the_readme_lists_every_rule() {
+    let readme = std::fs::read_to_string(rules_dir().join("../../README.md"))
+        .expect("README.md is readable");
+    let missing: Vec<String> = crate_dirs()
+        .into_iter()
+        .filter(|id| !readme.contains(&format!("`{id}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "add these rules to the table in README.md: {missing:?}"
+    );
+}
