@@ -24,6 +24,9 @@ struct Entry {
     hash: u64,
     lower: Lower,
     value: ContextValue,
+    /// The context's generation the entry belongs to; older entries are stale (kept only for
+    /// their buffers, see [`RequestContext::recycle`]).
+    generation: u32,
 }
 
 /// A lower-cased key name, held inline when short (almost every condition key is), so that
@@ -62,28 +65,32 @@ impl Lower {
 }
 
 /// Condition keys of one request. Key names are matched case-insensitively.
-#[derive(Debug, Default)]
+///
+/// Entries sit in a vector in the order they were first set, indexed by a hash table on the
+/// lower-cased name. [`RequestContext::recycle`] empties the context by starting a new
+/// generation: the old entries stay, stale, so that a similar request (a batch's next line,
+/// usually with the same keys in the same order) overwrites them in place without allocating
+/// or hashing.
+#[derive(Debug, Clone, Default)]
 pub struct RequestContext {
-    keys: HashTable<Entry>,
-    /// Entries of an earlier request, kept for their buffers (see [`RequestContext::recycle`]).
-    spare: Vec<Entry>,
+    entries: Vec<Entry>,
+    /// Indexes into `entries`, by `Entry::hash`.
+    table: HashTable<u32>,
+    generation: u32,
+    live: usize,
+    /// Where the next key of a recycled context is expected.
+    cursor: usize,
 }
 
-impl Clone for RequestContext {
-    fn clone(&self) -> Self {
-        RequestContext {
-            keys: self.keys.clone(),
-            spare: Vec::new(),
-        }
-    }
-}
+/// Stale entries kept at most; beyond, recycling starts afresh (memory stays bounded whatever
+/// keys a stream of requests uses).
+const STALE_LIMIT: usize = 64;
 
 impl PartialEq for RequestContext {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len()
             && self
-                .keys
-                .iter()
+                .live_entries()
                 .all(|e| other.find(e.hash, e.lower.bytes()) == Some(&e.value))
     }
 }
@@ -98,76 +105,122 @@ impl RequestContext {
     /// An empty context with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
         RequestContext {
-            keys: HashTable::with_capacity(n),
-            spare: Vec::new(),
+            entries: Vec::with_capacity(n),
+            table: HashTable::with_capacity(n),
+            ..RequestContext::default()
         }
     }
 
-    /// Empties the context but keeps its buffers, so that the next request's keys, set with
-    /// [`RequestContext::insert_strs`], allocate nothing (a batch reads many similar requests).
-    pub fn recycle(&mut self) {
-        self.spare.extend(self.keys.drain());
+    fn live_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries
+            .iter()
+            .filter(move |e| e.generation == self.generation)
     }
 
-    /// Sets a key from borrowed text, like [`RequestContext::insert`], reusing a recycled
-    /// entry's buffers when there is one.
-    pub fn insert_strs(&mut self, name: &str, values: &[&str], multi: bool) {
+    /// The index of the entry (live or stale) for a lower-cased name.
+    fn index(&self, hash: u64, lower: &[u8]) -> Option<usize> {
+        let entries = &self.entries;
+        self.table
+            .find(hash, |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && crate::pattern::eq_bytes(e.lower.bytes(), lower)
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// The entry for a name, made live (created when there is none); returns its index.
+    fn slot(&mut self, name: &str) -> usize {
+        // A recycled context usually sees the same keys in the same order.
+        if let Some(e) = self.entries.get(self.cursor)
+            && e.lower.bytes().eq_ignore_ascii_case(name.as_bytes())
+        {
+            let i = self.cursor;
+            self.revive(i);
+            return i;
+        }
         let lower = Lower::new(name);
         let hash = lower.hash();
-        let mut e = self.spare.pop().unwrap_or_else(|| Entry {
-            hash,
-            lower: Lower::Inline(0, [0; INLINE]),
-            value: ContextValue {
-                name: String::new(),
-                values: Vec::with_capacity(values.len()),
-                multi,
-            },
-        });
-        e.value.name.clear();
-        e.value.name.push_str(name);
-        e.value.values.truncate(values.len());
-        for (i, v) in values.iter().enumerate() {
-            match e.value.values.get_mut(i) {
+        let i = match self.index(hash, lower.bytes()) {
+            Some(i) => i,
+            None => {
+                let i = self.entries.len();
+                self.entries.push(Entry {
+                    hash,
+                    lower,
+                    value: ContextValue {
+                        name: String::new(),
+                        values: Vec::new(),
+                        multi: false,
+                    },
+                    generation: self.generation.wrapping_sub(1),
+                });
+                let entries = &self.entries;
+                self.table
+                    .insert_unique(hash, i as u32, |&j| entries[j as usize].hash);
+                i
+            }
+        };
+        self.revive(i);
+        i
+    }
+
+    fn revive(&mut self, i: usize) {
+        let e = &mut self.entries[i];
+        if e.generation != self.generation {
+            e.generation = self.generation;
+            self.live += 1;
+        }
+        self.cursor = i + 1;
+    }
+
+    /// Empties the context but keeps its buffers: the next request's keys, set with
+    /// [`RequestContext::insert_strs`], mostly allocate nothing (a batch reads many similar
+    /// requests).
+    pub fn recycle(&mut self) {
+        if self.entries.len() > STALE_LIMIT {
+            self.entries.clear();
+            self.table.clear();
+        }
+        self.generation = self.generation.wrapping_add(1);
+        self.live = 0;
+        self.cursor = 0;
+        // A generation that old entries could still carry after wrapping: start afresh.
+        if self.entries.iter().any(|e| e.generation == self.generation) {
+            self.entries.clear();
+            self.table.clear();
+        }
+    }
+
+    /// Sets a key from borrowed text, like [`RequestContext::insert`], reusing the buffers of
+    /// a recycled entry for the same name.
+    pub fn insert_strs(&mut self, name: &str, values: &[&str], multi: bool) {
+        let i = self.slot(name);
+        let v = &mut self.entries[i].value;
+        if v.name != name {
+            v.name.clear();
+            v.name.push_str(name);
+        }
+        v.values.truncate(values.len());
+        for (k, text) in values.iter().enumerate() {
+            match v.values.get_mut(k) {
                 Some(s) => {
                     s.clear();
-                    s.push_str(v);
+                    s.push_str(text);
                 }
-                None => e.value.values.push((*v).to_owned()),
+                None => v.values.push((*text).to_owned()),
             }
         }
-        e.value.multi = multi;
-        e.hash = hash;
-        let same = |x: &Entry| x.hash == hash && x.lower.bytes() == lower.bytes();
-        match self.keys.find_mut(hash, same) {
-            Some(x) => {
-                e.lower = lower;
-                let old = std::mem::replace(x, e);
-                self.spare.push(old);
-            }
-            None => {
-                e.lower = lower;
-                self.keys.insert_unique(hash, e, |x| x.hash);
-            }
-        }
+        v.multi = multi;
     }
 
     /// Sets a key; a later value for the same key (in any case) replaces the earlier one.
     pub fn insert(&mut self, name: &str, values: Vec<String>, multi: bool) {
-        let lower = Lower::new(name);
-        let hash = lower.hash();
-        let value = ContextValue {
+        let i = self.slot(name);
+        self.entries[i].value = ContextValue {
             name: name.to_owned(),
             values,
             multi,
         };
-        let same = |e: &Entry| e.hash == hash && e.lower.bytes() == lower.bytes();
-        match self.keys.find_mut(hash, same) {
-            Some(e) => e.value = value,
-            None => {
-                self.keys
-                    .insert_unique(hash, Entry { hash, lower, value }, |e| e.hash);
-            }
-        }
     }
 
     /// Sets a single-valued key.
@@ -177,11 +230,23 @@ impl RequestContext {
 
     pub fn remove(&mut self, name: &str) -> Option<ContextValue> {
         let lower = Lower::new(name);
-        let hash = lower.hash();
-        self.keys
-            .find_entry(hash, |e| e.hash == hash && e.lower.bytes() == lower.bytes())
-            .ok()
-            .map(|o| o.remove().0.value)
+        let i = self.index(lower.hash(), lower.bytes())?;
+        let e = &mut self.entries[i];
+        if e.generation != self.generation {
+            return None;
+        }
+        // Stale now; the entry stays for its place in the table.
+        e.generation = self.generation.wrapping_sub(1);
+        self.live -= 1;
+        let name = e.value.name.clone();
+        Some(std::mem::replace(
+            &mut e.value,
+            ContextValue {
+                name,
+                values: Vec::new(),
+                multi: false,
+            },
+        ))
     }
 
     pub fn get(&self, name: &str) -> Option<&ContextValue> {
@@ -203,23 +268,21 @@ impl RequestContext {
     }
 
     fn find(&self, hash: u64, lower: &[u8]) -> Option<&ContextValue> {
-        self.keys
-            .find(hash, |e| {
-                e.hash == hash && crate::pattern::eq_bytes(e.lower.bytes(), lower)
-            })
-            .map(|e| &e.value)
+        let e = &self.entries[self.index(hash, lower)?];
+        (e.generation == self.generation).then_some(&e.value)
     }
 
+    /// The keys, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = &ContextValue> {
-        self.keys.iter().map(|e| &e.value)
+        self.live_entries().map(|e| &e.value)
     }
 
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.live == 0
     }
 }
 
@@ -306,5 +369,56 @@ mod tests {
             "AWS:principaltag/TEAM"
         );
         assert_eq!(c.clone(), fresh);
+    }
+
+    #[test]
+    fn recycling_through_many_requests_matches_fresh_contexts() {
+        // Requests with overlapping, reordered, repeated and removed keys, in the varying case
+        // a batch could send: after every recycle the context equals one built afresh, and its
+        // stale entries stay bounded.
+        let names = [
+            "aws:SourceIp",
+            "aws:userid",
+            "s3:TlsVersion",
+            "aws:PrincipalTag/team",
+        ];
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut c = RequestContext::new();
+        for round in 0..500 {
+            c.recycle();
+            let mut fresh = RequestContext::new();
+            for _ in 0..next(8) {
+                let k = next(12) as usize;
+                let name = match names.get(k) {
+                    Some(n) if next(2) == 0 => n.to_uppercase(),
+                    Some(n) => (*n).to_owned(),
+                    None => format!("aws:RequestTag/k{}", next(200)),
+                };
+                let vals: Vec<String> = (0..=next(3)).map(|i| format!("v{round}-{i}")).collect();
+                let refs: Vec<&str> = vals.iter().map(String::as_str).collect();
+                c.insert_strs(&name, &refs, vals.len() > 1);
+                fresh.insert(&name, vals.clone(), vals.len() > 1);
+                if next(10) == 0 {
+                    assert_eq!(c.remove(&name).map(|v| v.values), Some(vals));
+                    fresh.remove(&name);
+                }
+            }
+            assert_eq!(c, fresh, "round {round}");
+            assert_eq!(c.len(), fresh.len());
+            assert!(
+                c.entries.len() <= STALE_LIMIT + 8,
+                "{} entries",
+                c.entries.len()
+            );
+            for v in fresh.iter() {
+                assert_eq!(c.get(&v.name.to_lowercase()), Some(v));
+            }
+        }
     }
 }
