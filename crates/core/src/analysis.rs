@@ -11,7 +11,9 @@ mod s3;
 pub use kms::{
     KeyChoice, bucket_key_unknown, key_choice, resolved_in_caller_account, uses_bucket_key,
 };
-pub use s3::rcp_organization;
+pub use s3::{
+    ENCRYPTION_UNREAD_FOR_SSE_C, OWNERSHIP_UNREAD, REQUEST_PAYMENT_UNREAD, rcp_organization,
+};
 
 use std::fmt;
 

@@ -10,7 +10,7 @@ use std::fmt;
 
 use crate::analysis::{Analysis, Check};
 use crate::eval::{Match, StatementRef};
-use crate::finding::{Confidence, Finding, Label, Role, RuleRef};
+use crate::finding::{Confidence, Finding, Fix, Label, Role, RuleRef};
 use crate::policy::{Policy, Statement};
 
 pub use identity::emit_identity_missing_allow;
@@ -565,6 +565,33 @@ fn setting_label(
         primary,
         message,
     })
+}
+
+/// A `Possible` cause for every S3 check where the bucket setting `what` (one of the
+/// analysis's `*_UNREAD` names) could not be read although, were it set, it would refuse this
+/// upload: the message says what would happen, the finding names the missing evidence and the
+/// IAM action that reads it, and the fix (if any) is the one that avoids the setting.
+pub fn emit_unread_setting(
+    cx: &RuleContext<'_>,
+    out: &mut Emitter<'_>,
+    what: &str,
+    message: &str,
+    fix: Option<&Fix>,
+) {
+    for check in cx
+        .analysis
+        .checks
+        .iter()
+        .filter(|c| c.kind == crate::analysis::CheckKind::S3)
+    {
+        let Some(m) = check.missing.iter().find(|m| m.what == what) else {
+            continue;
+        };
+        let f = out.emit(Role::Cause, Confidence::Possible, message.to_owned());
+        f.check = Some(check.action.clone());
+        f.missing = vec![m.clone()];
+        f.fix = fix.cloned();
+    }
 }
 
 #[cfg(test)]

@@ -154,3 +154,48 @@ fn blocked_sse_c_rejects_customer_keys() {
     );
     assert!(block_codes(&Analysis::new(req, ev)).contains(&"sse-c-blocked"));
 }
+
+/// An unreadable setting that would refuse the request if set leaves the upload undecided and
+/// names itself; the same setting unread does not matter to a request it could not refuse.
+#[test]
+fn an_unread_setting_that_could_refuse_the_request_makes_it_indeterminate() {
+    use why403_core::analysis::{
+        ENCRYPTION_UNREAD_FOR_SSE_C, OWNERSHIP_UNREAD, REQUEST_PAYMENT_UNREAD,
+    };
+    let missing = |a: &Analysis| -> Vec<String> {
+        a.checks
+            .iter()
+            .flat_map(|c| c.missing.iter().map(|m| m.what.clone()))
+            .collect()
+    };
+    // Object Ownership unread: an ACL header could be refused (400); no ACL header, no doubt.
+    let (mut req, mut ev) = world();
+    ev.bucket.ownership = Slot::missing("AccessDenied", &["s3:GetBucketOwnershipControls"]);
+    req.headers.insert("x-amz-acl".into(), "public-read".into());
+    let a = Analysis::new(req, ev.clone());
+    assert_eq!(a.checks[0].outcome, CheckOutcome::Indeterminate);
+    assert!(missing(&a).contains(&OWNERSHIP_UNREAD.to_owned()));
+    let (req, _) = world();
+    assert_eq!(Analysis::new(req, ev).verdict, Verdict::Allowed);
+    // Requester Pays unread: matters for another account's caller without the header.
+    let (mut req, mut ev) = world();
+    ev.bucket.request_payer = Slot::missing("AccessDenied", &["s3:GetBucketRequestPayment"]);
+    ev.bucket.owner_account = Slot::Collected("444455556666".into());
+    let a = Analysis::new(req.clone(), ev.clone());
+    assert!(missing(&a).contains(&REQUEST_PAYMENT_UNREAD.to_owned()));
+    req.headers
+        .insert("x-amz-request-payer".into(), "requester".into());
+    let a = Analysis::new(req, ev);
+    assert!(!missing(&a).contains(&REQUEST_PAYMENT_UNREAD.to_owned()));
+    // Default encryption unread: matters to an SSE-C upload, which involves no KMS key.
+    let (mut req, mut ev) = world();
+    ev.bucket.encryption = Slot::missing("AccessDenied", &["s3:GetEncryptionConfiguration"]);
+    req.headers.insert(
+        "x-amz-server-side-encryption-customer-algorithm".into(),
+        "AES256".into(),
+    );
+    let a = Analysis::new(req, ev);
+    assert_eq!(a.verdict.to_string(), "indeterminate");
+    assert!(missing(&a).contains(&ENCRYPTION_UNREAD_FOR_SSE_C.to_owned()));
+    assert!(a.checks.iter().all(|c| !c.action.starts_with("kms:")));
+}

@@ -30,6 +30,14 @@ pub enum KeyChoice {
 
 /// Decides the key from the headers and the bucket's default encryption.
 pub fn key_choice(req: &UploadRequest, ev: &Evidence) -> KeyChoice {
+    // SSE-C: the caller's own key encrypts the object; KMS and the bucket's default
+    // encryption play no part.
+    if req
+        .header("x-amz-server-side-encryption-customer-algorithm")
+        .is_some()
+    {
+        return KeyChoice::None;
+    }
     if let Some(alg) = req.header("x-amz-server-side-encryption") {
         return match alg {
             "aws:kms" | "aws:kms:dsse" => KeyChoice::Kms {

@@ -2,8 +2,8 @@
 //! unreadable evidence), and S3's own refusals outside policies.
 
 use super::{
-    Block, Check, CheckKind, Missing, Stance, acl_grant, acls_disabled, note_missing, settle,
-    stand_in,
+    Block, Check, CheckKind, CheckOutcome, Missing, Stance, acl_grant, acls_disabled, note_missing,
+    settle, stand_in,
 };
 use crate::context::RequestContext;
 use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
@@ -389,8 +389,16 @@ pub fn check(
         || worst.restrict_public_buckets != best.restrict_public_buckets
         || worst.acl_grant != best.acl_grant;
     let worst = has_unknown.then_some(worst);
-    let (eval, worst_decision, _, outcome) =
+    let (eval, worst_decision, _, mut outcome) =
         settle(best.clone(), worst, &request, &blocks, |_| None);
+    // A setting that could refuse this request but could not be read leaves the upload
+    // undecided, never allowed.
+    if action == "s3:PutObject"
+        && possible_request_blocks(req, ev, principal, owner, &mut missing)
+        && outcome == CheckOutcome::Allowed
+    {
+        outcome = CheckOutcome::Indeterminate;
+    }
     Check {
         kind: CheckKind::S3,
         action: action.to_owned(),
@@ -450,6 +458,44 @@ fn blocks(
         }
     }
     out
+}
+
+/// What the unreadable bucket settings that would refuse this request if set are called in
+/// [`Missing`](super::Missing): Object Ownership (ACL headers), Requester Pays (another
+/// account's caller without `x-amz-request-payer`), default encryption (SSE-C uploads).
+pub const OWNERSHIP_UNREAD: &str = "the bucket's Object Ownership setting";
+pub const REQUEST_PAYMENT_UNREAD: &str = "the bucket's Requester Pays setting";
+pub const ENCRYPTION_UNREAD_FOR_SSE_C: &str =
+    "the bucket's default encryption (whether it blocks SSE-C)";
+
+/// Notes in `missing` each unreadable setting that would refuse the request if set (see the
+/// constants above); returns whether there was one.
+fn possible_request_blocks(
+    req: &UploadRequest,
+    ev: &Evidence,
+    principal: &RequestPrincipal,
+    owner: Option<&str>,
+    missing: &mut Vec<super::Missing>,
+) -> bool {
+    let mut any = false;
+    let only_bofc = req.header("x-amz-acl") == Some("bucket-owner-full-control")
+        && !req.headers.keys().any(|k| k.starts_with("x-amz-grant-"));
+    if req.sets_acl() && !only_bofc {
+        any |= note_missing(missing, OWNERSHIP_UNREAD, &ev.bucket.ownership);
+    }
+    let pays = req
+        .header("x-amz-request-payer")
+        .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
+    if !pays && owner.is_none_or(|o| principal.account() != Some(o)) {
+        any |= note_missing(missing, REQUEST_PAYMENT_UNREAD, &ev.bucket.request_payer);
+    }
+    if req
+        .header("x-amz-server-side-encryption-customer-algorithm")
+        .is_some()
+    {
+        any |= note_missing(missing, ENCRYPTION_UNREAD_FOR_SSE_C, &ev.bucket.encryption);
+    }
+    any
 }
 
 /// Canned ACLs that grant `AllUsers` or `AuthenticatedUsers`.

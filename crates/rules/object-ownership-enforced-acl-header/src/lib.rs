@@ -3,8 +3,9 @@
 //! `bucket-owner-full-control`.
 
 use why403_core::analysis::CheckKind;
+use why403_core::analysis::OWNERSHIP_UNREAD;
 use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext};
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_unread_setting};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -63,6 +64,35 @@ impl Rule for ObjectOwnershipEnforcedAclHeader {
             .keys()
             .filter(|k| k.starts_with("x-amz-grant-"))
             .collect();
+        // `bucket-owner-full-control` alone is accepted, so keep it if it was sent.
+        let keep_canned = canned == Some("bucket-owner-full-control");
+        let mut changes = Vec::new();
+        if canned.is_some() && !keep_canned {
+            changes.push(Change::RemoveHeader {
+                name: "x-amz-acl".into(),
+            });
+        }
+        changes.extend(
+            grants
+                .iter()
+                .map(|g| Change::RemoveHeader { name: (*g).clone() }),
+        );
+        let fix = (!changes.is_empty()).then(|| {
+            let description = if keep_canned {
+                format!(
+                    "remove {} from the upload and send only `x-amz-acl: bucket-owner-full-control`",
+                    header_list(&changes)
+                )
+            } else {
+                format!("remove {} from the upload", header_list(&changes))
+            };
+            Fix::new(description, changes)
+        });
+        let mut sent: Vec<String> = Vec::new();
+        if let Some(a) = canned {
+            sent.push(format!("`x-amz-acl: {a}`"));
+        }
+        sent.extend(grants.iter().map(|g| format!("`{g}: {}`", req.headers[*g])));
         for check in cx
             .analysis
             .checks
@@ -78,42 +108,21 @@ impl Rule for ObjectOwnershipEnforcedAclHeader {
                 f.check = Some(check.action.clone());
                 f.notes
                     .push(format!("S3 answers {} `{}`", b.status, b.aws_code));
-                let mut sent: Vec<String> = Vec::new();
-                if let Some(a) = canned {
-                    sent.push(format!("`x-amz-acl: {a}`"));
-                }
-                sent.extend(grants.iter().map(|g| format!("`{g}: {}`", req.headers[*g])));
                 if !sent.is_empty() {
                     f.notes
                         .push(format!("the upload sends {}", sent.join(", ")));
                 }
-                // `bucket-owner-full-control` alone is accepted, so keep it if it was sent.
-                let keep_canned = canned == Some("bucket-owner-full-control");
-                let mut changes = Vec::new();
-                if canned.is_some() && !keep_canned {
-                    changes.push(Change::RemoveHeader {
-                        name: "x-amz-acl".into(),
-                    });
-                }
-                changes.extend(
-                    grants
-                        .iter()
-                        .map(|g| Change::RemoveHeader { name: (*g).clone() }),
-                );
-                if changes.is_empty() {
-                    continue;
-                }
-                let description = if keep_canned {
-                    format!(
-                        "remove {} from the upload and send only `x-amz-acl: bucket-owner-full-control`",
-                        header_list(&changes)
-                    )
-                } else {
-                    format!("remove {} from the upload", header_list(&changes))
-                };
-                f.fix = Some(Fix::new(description, changes));
+                f.fix = fix.clone();
             }
         }
+        // Unreadable Object Ownership: the ACL headers may be refused.
+        emit_unread_setting(
+            cx,
+            out,
+            OWNERSHIP_UNREAD,
+            "the bucket's Object Ownership setting could not be read; if it is `BucketOwnerEnforced`, S3 rejects the upload's ACL headers with 400 `AccessControlListNotSupported`",
+            fix.as_ref(),
+        );
     }
 }
 

@@ -2,8 +2,9 @@
 //! another account uploads without `x-amz-request-payer: requester`.
 
 use why403_core::analysis::CheckKind;
+use why403_core::analysis::REQUEST_PAYMENT_UNREAD;
 use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
+use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext, emit_unread_setting};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -57,6 +58,16 @@ why403_core::declare_rule! {
     }
 }
 
+fn fix() -> Fix {
+    Fix::new(
+        "send `x-amz-request-payer: requester` (`--request-payer requester` with the AWS CLI)",
+        vec![Change::SetHeader {
+            name: "x-amz-request-payer".into(),
+            value: "requester".into(),
+        }],
+    )
+}
+
 impl Rule for RequesterPaysHeaderMissing {
     fn needs(&self) -> &'static [EvidenceKind] {
         &[EvidenceKind::BucketOwner]
@@ -81,14 +92,16 @@ impl Rule for RequesterPaysHeaderMissing {
                         "the bucket belongs to account `{owner}`, so the caller must agree to pay for the request"
                     ));
                 }
-                f.fix = Some(Fix::new(
-                    "send `x-amz-request-payer: requester` (`--request-payer requester` with the AWS CLI)",
-                    vec![Change::SetHeader {
-                        name: "x-amz-request-payer".into(),
-                        value: "requester".into(),
-                    }],
-                ));
+                f.fix = Some(fix());
             }
         }
+        // Unreadable Requester Pays setting: another account's upload may need the header.
+        emit_unread_setting(
+            cx,
+            out,
+            REQUEST_PAYMENT_UNREAD,
+            "the bucket's Requester Pays setting could not be read; if the bucket is Requester Pays, S3 refuses this upload from another account without `x-amz-request-payer: requester`",
+            Some(&fix()),
+        );
     }
 }

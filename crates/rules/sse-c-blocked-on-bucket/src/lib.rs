@@ -2,8 +2,9 @@
 //! SSE-C and the upload sends a customer-provided encryption key.
 
 use why403_core::analysis::CheckKind;
+use why403_core::analysis::ENCRYPTION_UNREAD_FOR_SSE_C;
 use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_unread_setting};
 
 /// The SSE-C request headers, which the fix stops sending when present.
 const SSE_C_HEADERS: [&str; 3] = [
@@ -70,10 +71,6 @@ why403_core::declare_rule! {
 }
 
 impl Rule for SseCBlockedOnBucket {
-    fn needs(&self) -> &'static [EvidenceKind] {
-        &[EvidenceKind::BucketEncryption]
-    }
-
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         for check in cx
             .analysis
@@ -87,20 +84,32 @@ impl Rule for SseCBlockedOnBucket {
                 f.notes.push(
                     "since April 2026 new general purpose buckets block SSE-C by default".into(),
                 );
-                let mut changes: Vec<Change> = SSE_C_HEADERS
-                    .iter()
-                    .filter(|h| cx.analysis.request.header(h).is_some())
-                    .map(|h| Change::RemoveHeader { name: (*h).into() })
-                    .collect();
-                changes.push(Change::SetHeader {
-                    name: "x-amz-server-side-encryption".into(),
-                    value: "AES256".into(),
-                });
-                f.fix = Some(Fix::new(
-                    "stop sending the SSE-C headers and upload with SSE-S3 (`x-amz-server-side-encryption: AES256`) or SSE-KMS; or have the bucket owner set `BlockedEncryptionTypes` to `NONE`",
-                    changes,
-                ));
+                f.fix = Some(fix(cx));
             }
         }
+        // Unreadable default encryption: the bucket may block SSE-C.
+        emit_unread_setting(
+            cx,
+            out,
+            ENCRYPTION_UNREAD_FOR_SSE_C,
+            "the bucket's default encryption could not be read; if it blocks SSE-C (`BlockedEncryptionTypes`), S3 refuses this upload with a customer-provided key",
+            Some(&fix(cx)),
+        );
     }
+}
+
+fn fix(cx: &RuleContext<'_>) -> Fix {
+    let mut changes: Vec<Change> = SSE_C_HEADERS
+        .iter()
+        .filter(|h| cx.analysis.request.header(h).is_some())
+        .map(|h| Change::RemoveHeader { name: (*h).into() })
+        .collect();
+    changes.push(Change::SetHeader {
+        name: "x-amz-server-side-encryption".into(),
+        value: "AES256".into(),
+    });
+    Fix::new(
+        "stop sending the SSE-C headers and upload with SSE-S3 (`x-amz-server-side-encryption: AES256`) or SSE-KMS; or have the bucket owner set `BlockedEncryptionTypes` to `NONE`",
+        changes,
+    )
 }
