@@ -1,9 +1,9 @@
 //! Rule `builtin/bucket-policy-explicit-deny`: a Deny statement in the bucket policy applies
 //! to the upload.
 
-use why403_core::analysis::CheckKind;
-use why403_core::eval::Layer;
-use why403_core::finding::{Change, Fix, PolicyTarget};
+use why403_core::analysis::{CheckKind, CheckOutcome};
+use why403_core::eval::{Decision, Layer};
+use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
 use why403_core::rule::{DenyWording, Emitter, Rule, RuleContext, emit_explicit_deny};
 
 why403_core::declare_rule! {
@@ -16,6 +16,10 @@ why403_core::declare_rule! {
     /// `StringNotLikeIfExists` on `s3:x-amz-server-side-encryption-aws-kms-key-id`. The
     /// `...IfExists` operator is true when the key is absent, so an upload that relies on the
     /// bucket's default encryption (no encryption header) is denied too.
+    ///
+    /// When the bucket policy of the caller's own account cannot be read and everything else
+    /// allows the upload, the rule says a deny in it is possible and names the permission that
+    /// reads it (`s3:GetBucketPolicy`), instead of counting the policy as allowing.
     ///
     /// ## How AWS evaluates it
     ///
@@ -107,6 +111,38 @@ impl Rule for BucketPolicyExplicitDeny {
                         ),
                     },
                 );
+            }
+            // Unreadable bucket policy: it may hold a deny. Say so (with what would read it)
+            // rather than count it as allowing.
+            let same_account = cx
+                .analysis
+                .evidence
+                .bucket
+                .owner_account
+                .get()
+                .is_some_and(|o| {
+                    cx.analysis.principal.as_ref().and_then(|p| p.account()) == Some(o.as_str())
+                });
+            if same_account
+                && check.is_synthetic(Layer::Resource, 0)
+                && check.outcome == CheckOutcome::Indeterminate
+                && check.worst == Some(Decision::ExplicitlyDenied)
+            {
+                let f = out.emit(
+                    Role::Cause,
+                    Confidence::Possible,
+                    format!(
+                        "the bucket policy could not be read; a statement in it may deny `{}`",
+                        check.action
+                    ),
+                );
+                f.check = Some(check.action.clone());
+                f.missing = check
+                    .missing
+                    .iter()
+                    .filter(|m| m.what == "bucket policy")
+                    .cloned()
+                    .collect();
             }
         }
     }
