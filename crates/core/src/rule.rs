@@ -594,6 +594,40 @@ pub fn emit_unread_setting(
     }
 }
 
+/// When the upload's customer managed KMS key could not be described and that is what leaves
+/// a KMS check undecided (nothing else refuses), a `Possible` cause: `says` completes "the KMS
+/// key `<arn>` ..." (e.g. "may be disabled: its state could not be read"). Used by the rules
+/// of the key's state and spec; the AWS managed key `aws/s3` is left out (AWS manages it).
+pub fn emit_unread_kms_key(cx: &RuleContext<'_>, out: &mut Emitter<'_>, says: &str) {
+    use crate::analysis::{CheckKind, CheckOutcome, KeyChoice, Verdict, key_choice};
+    let a = cx.analysis;
+    if !matches!(a.evidence.kms_key, crate::evidence::Slot::Unavailable(_))
+        || a.verdict == Verdict::Allowed
+    {
+        return;
+    }
+    let Some(check) = a.checks.iter().find(|c| {
+        c.kind == CheckKind::Kms
+            && c.outcome == CheckOutcome::Indeterminate
+            && c.blocks.is_empty()
+            && c.missing.iter().any(|m| m.what.starts_with("KMS key"))
+    }) else {
+        return;
+    };
+    let what = match key_choice(&a.request, &a.evidence) {
+        KeyChoice::Kms { key: Some(k), .. } => format!("`{k}`"),
+        KeyChoice::Kms { key: None, .. } => return,
+        _ => "the upload uses (if any)".to_owned(),
+    };
+    let f = out.emit(
+        Role::Cause,
+        Confidence::Possible,
+        format!("the KMS key {what} {says}"),
+    );
+    f.check = Some(check.action.clone());
+    f.missing = check.missing.clone();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,11 @@
 //! Rule `builtin/kms-key-asymmetric`: the KMS key that encrypts the upload is an asymmetric or
 //! HMAC key, and S3 supports only symmetric encryption keys.
 
-use why403_core::analysis::{CheckKind, CheckOutcome, KeyChoice, Verdict, key_choice};
-use why403_core::evidence::Slot;
+use why403_core::analysis::{CheckKind, KeyChoice, key_choice};
 use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, kms_key_label};
+use why403_core::rule::{
+    Emitter, Rule, RuleContext, bucket_encryption_label, emit_unread_kms_key, kms_key_label,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -163,32 +164,11 @@ impl Rule for KmsKeyAsymmetric {
             f.missing = check.missing.clone();
             return;
         }
-        // The key's type could not be read: a key S3 cannot use is one explanation.
-        // Only when the key itself is what the analysis could not settle (not for the
-        // documented AWS managed key, and not when something else already refuses).
-        if matches!(a.evidence.kms_key, Slot::Unavailable(_))
-            && a.verdict != Verdict::Allowed
-            && let Some(check) = kms.iter().find(|c| {
-                c.outcome == CheckOutcome::Indeterminate
-                    && c.blocks.is_empty()
-                    && c.missing.iter().any(|m| m.what.starts_with("KMS key"))
-            })
-        {
-            let what = match choice {
-                KeyChoice::Kms { key: Some(k), .. } => format!("`{k}`"),
-                // The AWS managed key `aws/s3` is always a symmetric encryption key.
-                KeyChoice::Kms { key: None, .. } => return,
-                _ => "the upload uses (if any)".to_owned(),
-            };
-            let f = out.emit(
-                Role::Cause,
-                Confidence::Possible,
-                format!(
-                    "the KMS key {what} may not be a symmetric encryption key: its key spec could not be read"
-                ),
-            );
-            f.check = Some(check.action.clone());
-            f.missing = check.missing.clone();
-        }
+        // The key could not be described: this state is one explanation of the refusal.
+        emit_unread_kms_key(
+            cx,
+            out,
+            "may not be a symmetric encryption key: its key spec could not be read",
+        );
     }
 }

@@ -1,10 +1,11 @@
 //! Rule `builtin/kms-key-disabled`: the KMS key that encrypts the upload (named in the request
 //! header or the bucket's default encryption) is disabled, so KMS refuses S3's data key request.
 
-use why403_core::analysis::{CheckKind, CheckOutcome, KeyChoice, Verdict, key_choice};
-use why403_core::evidence::Slot;
+use why403_core::analysis::{CheckKind, KeyChoice, key_choice};
 use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, kms_key_label};
+use why403_core::rule::{
+    Emitter, Rule, RuleContext, bucket_encryption_label, emit_unread_kms_key, kms_key_label,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -114,30 +115,7 @@ impl Rule for KmsKeyDisabled {
             ));
             return;
         }
-        // The key's state could not be read: a disabled key is one explanation of a refusal.
-        // Only when the key itself is what the analysis could not settle (not for the
-        // documented AWS managed key, and not when something else already refuses).
-        if matches!(a.evidence.kms_key, Slot::Unavailable(_))
-            && a.verdict != Verdict::Allowed
-            && let Some(check) = kms.iter().find(|c| {
-                c.outcome == CheckOutcome::Indeterminate
-                    && c.blocks.is_empty()
-                    && c.missing.iter().any(|m| m.what.starts_with("KMS key"))
-            })
-        {
-            let what = match key_choice(&a.request, &a.evidence) {
-                KeyChoice::Kms { key: Some(k), .. } => format!("`{k}`"),
-                // AWS manages the state of the AWS managed key `aws/s3`.
-                KeyChoice::Kms { key: None, .. } => return,
-                _ => "the upload uses (if any)".to_owned(),
-            };
-            let f = out.emit(
-                Role::Cause,
-                Confidence::Possible,
-                format!("the KMS key {what} may be disabled: its state could not be read"),
-            );
-            f.check = Some(check.action.clone());
-            f.missing = check.missing.clone();
-        }
+        // The key could not be described: this state is one explanation of the refusal.
+        emit_unread_kms_key(cx, out, "may be disabled: its state could not be read");
     }
 }
