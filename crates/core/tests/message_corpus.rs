@@ -350,7 +350,10 @@ fn facts(text: &str) -> Value {
 
 fn config() -> Config {
     Config {
-        cases: 512,
+        cases: std::env::var("WHY403_PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(512),
         failure_persistence: None,
         ..Config::default()
     }

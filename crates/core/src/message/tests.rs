@@ -41,6 +41,27 @@ fn an_arn_wrapped_mid_word_is_joined() {
 }
 
 #[test]
+fn a_stop_word_alone_on_a_line_inside_an_arn_is_part_of_it() {
+    // Found by the wrapping proptest: a terminal can leave `a` alone on a line in the middle
+    // of the policy ARN (`o-` / `a` / `1b2c...`); `a` is a stop word only where the ARN can
+    // end and the word is not cut itself.
+    let p = parse(
+        "User: arn:aws:iam::111122223333:role/R is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" with an explicit deny in a service control policy: arn:aws:organizations::999988887777:policy/o-\na\n1b2c3d4e5/service_control_policy/p-examplescp1",
+    );
+    assert_eq!(
+        p.policy_arn.as_deref(),
+        Some(
+            "arn:aws:organizations::999988887777:policy/o-a1b2c3d4e5/service_control_policy/p-examplescp1"
+        )
+    );
+    // A real stop word after a complete ARN still ends it.
+    let p = parse(
+        "User: arn:aws:iam::111122223333:role/R is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because no identity-based policy allows the s3:PutObject\naction",
+    );
+    assert_eq!(p.action.as_deref(), Some("s3:PutObject"));
+}
+
+#[test]
 fn the_policy_arn_and_authorization_id_end_the_message() {
     let p = parse(
         "User: arn:aws:iam::111122223333:role/R is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" with an explicit deny in a service control policy: arn:aws:organizations::999988887777:policy/o-a1b2c3d4e5/service_control_policy/p-abcd1234. Go to https://console.aws.amazon.com/iam for complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: 7f3c2a9e1b",

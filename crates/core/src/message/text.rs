@@ -263,7 +263,13 @@ impl Text {
                 && frag
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@/:-*".contains(&b));
-            if !arnish || STOPWORDS.iter().any(|w| frag.eq_ignore_ascii_case(w)) {
+            // A stop word ends the token, unless the token cannot end here (it ends with
+            // `-`, `:` or `/`) or the word is itself cut by another line break: a wrap can
+            // leave `a` or `in` alone on a line in the middle of an ARN.
+            let cut_again = k < bytes.len() && bytes[k] == b' ' && self.is_soft(k);
+            let open = out.ends_with(['-', ':', '/']);
+            let stop_word = STOPWORDS.iter().any(|w| frag.eq_ignore_ascii_case(w));
+            if !arnish || (stop_word && !open && !cut_again) {
                 break;
             }
             j = next;
