@@ -628,6 +628,43 @@ pub fn emit_unread_kms_key(cx: &RuleContext<'_>, out: &mut Emitter<'_>, says: &s
     f.missing = check.missing.clone();
 }
 
+/// [`emit_explicit_deny`] for every statement of `layer` that explicitly denies one of the
+/// upload's checks, with the common message ("explicit deny in statement `S` of <policy>
+/// denies `<action>`"), `effect_label` under the statement's `Effect`, and
+/// `fallback(at, policy, statement)` as the fix when no request header would make a condition
+/// false. The identity, boundary, session and VPC endpoint rules differ only in these.
+pub fn emit_layer_denies(
+    cx: &RuleContext<'_>,
+    out: &mut Emitter<'_>,
+    layer: crate::eval::Layer,
+    effect_label: &'static str,
+    fallback: impl Fn(StatementRef, &Policy, &Statement) -> Fix,
+) {
+    for check in &cx.analysis.checks {
+        for at in cx.denies(check).into_iter().filter(|at| at.layer == layer) {
+            let Some((policy, st)) = cx.statement(check, at) else {
+                continue;
+            };
+            emit_explicit_deny(
+                out,
+                check,
+                policy,
+                st,
+                DenyWording {
+                    message: format!(
+                        "explicit deny in statement `{}` of {} denies `{}`",
+                        st.label(),
+                        policy.name,
+                        check.action
+                    ),
+                    effect_label,
+                    fallback: fallback(at, policy, st),
+                },
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use why403_core::eval::Layer;
 use why403_core::finding::{Change, Fix, PolicyTarget};
-use why403_core::rule::{DenyWording, Emitter, Rule, RuleContext, emit_explicit_deny};
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_layer_denies};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -75,42 +75,24 @@ why403_core::declare_rule! {
 
 impl Rule for IdentityPolicyExplicitDeny {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        for check in &cx.analysis.checks {
-            for at in cx
-                .denies(check)
-                .into_iter()
-                .filter(|at| at.layer == Layer::Identity)
-            {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                emit_explicit_deny(
-                    out,
-                    check,
-                    policy,
-                    st,
-                    DenyWording {
-                        message: format!(
-                            "explicit deny in statement `{}` of {} denies `{}`",
-                            st.label(),
-                            policy.name,
-                            check.action
-                        ),
-                        effect_label: "this statement denies",
-                        fallback: Fix::new(
-                            format!(
-                                "remove or narrow statement `{}` of {}",
-                                st.label(),
-                                policy.name
-                            ),
-                            vec![Change::RemoveStatement {
-                                target: PolicyTarget::Identity(at.policy as usize),
-                                statement: st.index,
-                            }],
-                        ),
-                    },
-                );
-            }
-        }
+        emit_layer_denies(
+            cx,
+            out,
+            Layer::Identity,
+            "this statement denies",
+            |at, policy, st| {
+                Fix::new(
+                    format!(
+                        "remove or narrow statement `{}` of {}",
+                        st.label(),
+                        policy.name
+                    ),
+                    vec![Change::RemoveStatement {
+                        target: PolicyTarget::Identity(at.policy as usize),
+                        statement: st.index,
+                    }],
+                )
+            },
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use why403_core::eval::Layer;
 use why403_core::finding::{Change, Fix, PolicyTarget};
-use why403_core::rule::{DenyWording, Emitter, Rule, RuleContext, emit_explicit_deny};
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_layer_denies};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -63,41 +63,23 @@ why403_core::declare_rule! {
 
 impl Rule for SessionPolicyExplicitDeny {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        for check in &cx.analysis.checks {
-            for at in cx
-                .denies(check)
-                .into_iter()
-                .filter(|at| at.layer == Layer::Session)
-            {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                emit_explicit_deny(
-                    out,
-                    check,
-                    policy,
-                    st,
-                    DenyWording {
-                        message: format!(
-                            "explicit deny in statement `{}` of {} denies `{}`",
-                            st.label(),
-                            policy.name,
-                            check.action
-                        ),
-                        effect_label: "this session policy statement denies",
-                        fallback: Fix::new(
-                            format!(
-                                "request new credentials (AssumeRole / GetFederationToken) with a session policy without statement `{}`, or with it narrowed so that it does not match the upload; a session policy cannot be changed after the session is created",
-                                st.label()
-                            ),
-                            vec![Change::RemoveStatement {
-                                target: PolicyTarget::Session,
-                                statement: st.index,
-                            }],
-                        ),
-                    },
-                );
-            }
-        }
+        emit_layer_denies(
+            cx,
+            out,
+            Layer::Session,
+            "this session policy statement denies",
+            |_at, _policy, st| {
+                Fix::new(
+                    format!(
+                        "request new credentials (AssumeRole / GetFederationToken) with a session policy without statement `{}`, or with it narrowed so that it does not match the upload; a session policy cannot be changed after the session is created",
+                        st.label()
+                    ),
+                    vec![Change::RemoveStatement {
+                        target: PolicyTarget::Session,
+                        statement: st.index,
+                    }],
+                )
+            },
+        );
     }
 }
