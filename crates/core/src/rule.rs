@@ -665,6 +665,98 @@ pub fn emit_layer_denies(
     }
 }
 
+/// For every check that a level of `layer` (a permissions boundary, session policy or VPC
+/// endpoint policy: layers that must allow) refuses for want of an Allow, also alongside an
+/// explicit deny elsewhere, a finding "<name> does not allow `<action>`" that labels the Allow
+/// statements whose `Action` matched with why each missed, carries the check's missing evidence
+/// (`Likely` when there is any), and lets `finish(finding, check, name, resource)` add the
+/// rule's own notes and fix; `name` names the level's policy and `resource` is what the fix
+/// should allow (the bucket's objects for S3 actions, else the request's resource). Levels
+/// standing in for unreadable policies are left to the rules' `Possible` findings.
+pub fn emit_missing_allow(
+    cx: &RuleContext<'_>,
+    out: &mut Emitter<'_>,
+    layer: crate::eval::Layer,
+    name: impl Fn(Option<&Policy>) -> String,
+    finish: impl Fn(&mut Finding, &Check, &str, &str),
+) {
+    use crate::eval::{Element, Match, explain_miss};
+    use crate::policy::Effect;
+    let bucket_arn = cx.analysis.request.bucket_arn();
+    for check in &cx.analysis.checks {
+        let levels = check
+            .eval
+            .refused_without_deny()
+            .iter()
+            .filter(|b| b.layer == layer)
+            .map(|b| b.level);
+        for level in levels {
+            if check.is_synthetic(layer, level) {
+                continue;
+            }
+            let at0 = StatementRef {
+                layer,
+                level,
+                policy: 0,
+                statement: 0,
+            };
+            let name = name(check.set.policy(at0));
+            let mut near = Vec::new();
+            for (at, m) in cx.traces(check, layer) {
+                let Match::Miss(miss) = m else { continue };
+                if at.level != level {
+                    continue;
+                }
+                let Some((policy, st)) = cx.statement(check, at) else {
+                    continue;
+                };
+                if st.effect != Effect::Allow || miss.element == Element::Action {
+                    continue;
+                }
+                near.push((policy, explain_miss(st, &miss, &check.request)));
+            }
+            let confidence = if check.missing.is_empty() {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
+            let f = out.emit(
+                Role::Cause,
+                confidence,
+                format!("{name} does not allow `{}`", check.action),
+            );
+            f.check = Some(check.action.clone());
+            f.notes.push(format!(
+                "the upload needs `{}` because {}",
+                check.action, check.reason
+            ));
+            for (i, (policy, e)) in near.iter().enumerate() {
+                f.labels
+                    .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
+            }
+            f.missing = check.missing.clone();
+            let resource = if check.action.starts_with("s3:") {
+                format!("{bucket_arn}/*")
+            } else {
+                check.request.resource.clone()
+            };
+            finish(f, check, &name, &resource);
+        }
+    }
+}
+
+/// Whether an Allow statement of the resource-based policy applies to the check.
+pub fn resource_policy_allows(cx: &RuleContext<'_>, check: &Check) -> bool {
+    cx.traces(check, crate::eval::Layer::Resource)
+        .iter()
+        .any(|(at, m)| {
+            *m == Match::Applies
+                && cx
+                    .statement(check, *at)
+                    .is_some_and(|(_, st)| st.effect == crate::policy::Effect::Allow)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

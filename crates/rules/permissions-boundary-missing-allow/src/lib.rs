@@ -1,10 +1,10 @@
 //! Rule `builtin/permissions-boundary-missing-allow`: the caller's permissions boundary has no
 //! Allow statement for an action the upload needs, so the boundary caps the identity policy.
 
-use why403_core::eval::{Element, Layer, Match, StatementRef, explain_miss};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
-use why403_core::policy::Effect;
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::eval::Layer;
+use why403_core::finding::{Change, Fix, PolicyTarget};
+use why403_core::policy::Policy;
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_missing_allow, resource_policy_allows};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -66,88 +66,38 @@ why403_core::declare_rule! {
 
 impl Rule for PermissionsBoundaryMissingAllow {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let bucket_arn = cx.analysis.request.bucket_arn();
-        for check in &cx.analysis.checks {
-            // Also when an explicit deny elsewhere refuses too (two causes).
-            let blocked = check
-                .eval
-                .refused_without_deny()
-                .iter()
-                .any(|b| b.layer == Layer::Boundary);
-            if !blocked || check.is_synthetic(Layer::Boundary, 0) {
-                continue;
-            }
-            let at0 = StatementRef {
-                layer: Layer::Boundary,
-                level: 0,
-                policy: 0,
-                statement: 0,
-            };
-            let name = check.set.policy(at0).map_or_else(
+        let name = |p: Option<&Policy>| {
+            p.map_or_else(
                 || "the permissions boundary".to_owned(),
                 |p| match p.name.strip_prefix("permissions boundary ") {
                     Some(arn) => format!("permissions boundary `{arn}`"),
                     None => p.name.clone(),
                 },
-            );
-            let mut near = Vec::new();
-            for (at, m) in cx.traces(check, Layer::Boundary) {
-                let Match::Miss(miss) = m else { continue };
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                if st.effect != Effect::Allow || miss.element == Element::Action {
-                    continue;
-                }
-                near.push((policy, explain_miss(st, &miss, &check.request)));
-            }
-            let confidence = if check.missing.is_empty() {
-                Confidence::Confirmed
-            } else {
-                Confidence::Likely
-            };
-            let f = out.emit(
-                Role::Cause,
-                confidence,
-                format!("{name} does not allow `{}`", check.action),
-            );
-            f.check = Some(check.action.clone());
-            f.notes.push(format!(
-                "the upload needs `{}` because {}",
-                check.action, check.reason
-            ));
-            let resource_grant = cx.traces(check, Layer::Resource).iter().any(|(at, m)| {
-                *m == Match::Applies
-                    && cx
-                        .statement(check, *at)
-                        .is_some_and(|(_, st)| st.effect == Effect::Allow)
-            });
-            if resource_grant {
-                f.notes.push(
+            )
+        };
+        emit_missing_allow(
+            cx,
+            out,
+            Layer::Boundary,
+            name,
+            |f, check, name, resource| {
+                if resource_policy_allows(cx, check) {
+                    f.notes.push(
                     "the bucket policy allows the action, but it names the role (or the account), so the boundary still caps it; within one account a grant that names the IAM user ARN or the role session ARN is not capped by the boundary".to_owned(),
                 );
-            }
-            for (i, (policy, e)) in near.iter().enumerate() {
-                f.labels
-                    .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
-            }
-            f.missing = check.missing.clone();
-            let resource = if check.action.starts_with("s3:") {
-                format!("{bucket_arn}/*")
-            } else {
-                check.request.resource.clone()
-            };
-            f.fix = Some(Fix::new(
-                format!("allow `{}` on `{resource}` in {name}", check.action),
-                vec![Change::AddStatement {
-                    target: PolicyTarget::Boundary,
-                    statement: serde_json::json!({
-                        "Effect": "Allow",
-                        "Action": check.action,
-                        "Resource": resource,
-                    }),
-                }],
-            ));
-        }
+                }
+                f.fix = Some(Fix::new(
+                    format!("allow `{}` on `{resource}` in {name}", check.action),
+                    vec![Change::AddStatement {
+                        target: PolicyTarget::Boundary,
+                        statement: serde_json::json!({
+                            "Effect": "Allow",
+                            "Action": check.action,
+                            "Resource": resource,
+                        }),
+                    }],
+                ));
+            },
+        );
     }
 }

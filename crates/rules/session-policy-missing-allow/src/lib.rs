@@ -1,10 +1,10 @@
 //! Rule `builtin/session-policy-missing-allow`: the session policy passed when the caller's
 //! temporary credentials were created has no Allow statement for an action the upload needs.
 
-use why403_core::eval::{Element, Layer, Match, StatementRef, explain_miss};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
-use why403_core::policy::Effect;
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::eval::Layer;
+use why403_core::finding::{Change, Fix, PolicyTarget};
+use why403_core::policy::Policy;
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_missing_allow, resource_policy_allows};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -69,74 +69,15 @@ why403_core::declare_rule! {
 
 impl Rule for SessionPolicyMissingAllow {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let bucket_arn = cx.analysis.request.bucket_arn();
-        for check in &cx.analysis.checks {
-            // Also when an explicit deny elsewhere refuses too (two causes).
-            let blocked = check
-                .eval
-                .refused_without_deny()
-                .iter()
-                .any(|b| b.layer == Layer::Session);
-            if !blocked || check.is_synthetic(Layer::Session, 0) {
-                continue;
-            }
-            let at0 = StatementRef {
-                layer: Layer::Session,
-                level: 0,
-                policy: 0,
-                statement: 0,
-            };
-            let name = check
-                .set
-                .policy(at0)
-                .map_or_else(|| "the session policy".to_owned(), |p| p.name.clone());
-            let mut near = Vec::new();
-            for (at, m) in cx.traces(check, Layer::Session) {
-                let Match::Miss(miss) = m else { continue };
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                if st.effect != Effect::Allow || miss.element == Element::Action {
-                    continue;
-                }
-                near.push((policy, explain_miss(st, &miss, &check.request)));
-            }
-            let confidence = if check.missing.is_empty() {
-                Confidence::Confirmed
-            } else {
-                Confidence::Likely
-            };
-            let f = out.emit(
-                Role::Cause,
-                confidence,
-                format!("{name} does not allow `{}`", check.action),
-            );
-            f.check = Some(check.action.clone());
-            f.notes.push(format!(
-                "the upload needs `{}` because {}",
-                check.action, check.reason
-            ));
-            let resource_grant = cx.traces(check, Layer::Resource).iter().any(|(at, m)| {
-                *m == Match::Applies
-                    && cx
-                        .statement(check, *at)
-                        .is_some_and(|(_, st)| st.effect == Effect::Allow)
-            });
-            if resource_grant {
+        let name = |p: Option<&Policy>| {
+            p.map_or_else(|| "the session policy".to_owned(), |p| p.name.clone())
+        };
+        emit_missing_allow(cx, out, Layer::Session, name, |f, check, _, resource| {
+            if resource_policy_allows(cx, check) {
                 f.notes.push(
                     "the bucket policy allows the action, but it names the role (or the account), so the session policy still limits it; within one account a grant that names the session ARN is not limited by the session policy".to_owned(),
                 );
             }
-            for (i, (policy, e)) in near.iter().enumerate() {
-                f.labels
-                    .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
-            }
-            f.missing = check.missing.clone();
-            let resource = if check.action.starts_with("s3:") {
-                format!("{bucket_arn}/*")
-            } else {
-                check.request.resource.clone()
-            };
             f.fix = Some(Fix::new(
                 format!(
                     "request new credentials (AssumeRole / GetFederationToken) with a session policy that allows `{}` on `{resource}`; a session policy cannot be changed after the session is created",
@@ -151,6 +92,6 @@ impl Rule for SessionPolicyMissingAllow {
                     }),
                 }],
             ));
-        }
+        });
     }
 }

@@ -1,10 +1,10 @@
 //! Rule `builtin/vpc-endpoint-policy-missing-allow`: the upload goes through a VPC endpoint whose
 //! custom endpoint policy has no Allow statement for an action the upload needs.
 
-use why403_core::eval::{Element, Layer, Match, StatementRef, explain_miss};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
-use why403_core::policy::Effect;
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::eval::Layer;
+use why403_core::finding::{Change, Fix, PolicyTarget};
+use why403_core::policy::Policy;
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_missing_allow};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -73,71 +73,21 @@ why403_core::declare_rule! {
 
 impl Rule for VpcEndpointPolicyMissingAllow {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let bucket_arn = cx.analysis.request.bucket_arn();
-        for check in &cx.analysis.checks {
-            // Also when an explicit deny elsewhere refuses too (two causes).
-            for level in check
-                .eval
-                .refused_without_deny()
-                .iter()
-                .filter(|b| b.layer == Layer::VpcEndpoint)
-                .map(|b| b.level)
-            {
-                if check.is_synthetic(Layer::VpcEndpoint, level) {
-                    continue;
-                }
-                let at0 = StatementRef {
-                    layer: Layer::VpcEndpoint,
-                    level,
-                    policy: 0,
-                    statement: 0,
-                };
-                let name = check.set.policy(at0).map_or_else(
-                    || "the VPC endpoint policy".to_owned(),
-                    |p| match p.name.strip_prefix("VPC endpoint policy of ") {
-                        Some(id) => format!("the VPC endpoint policy of `{id}`"),
-                        None => format!("the {}", p.name),
-                    },
-                );
-                let mut near = Vec::new();
-                for (at, m) in cx.traces(check, Layer::VpcEndpoint) {
-                    if at.level != level {
-                        continue;
-                    }
-                    let Match::Miss(miss) = m else { continue };
-                    let Some((policy, st)) = cx.statement(check, at) else {
-                        continue;
-                    };
-                    if st.effect != Effect::Allow || miss.element == Element::Action {
-                        continue;
-                    }
-                    near.push((policy, explain_miss(st, &miss, &check.request)));
-                }
-                let confidence = if check.missing.is_empty() {
-                    Confidence::Confirmed
-                } else {
-                    Confidence::Likely
-                };
-                let f = out.emit(
-                    Role::Cause,
-                    confidence,
-                    format!("{name} does not allow `{}`", check.action),
-                );
-                f.check = Some(check.action.clone());
-                f.notes.push(format!(
-                    "the upload needs `{}` because {}",
-                    check.action, check.reason
-                ));
-                for (i, (policy, e)) in near.iter().enumerate() {
-                    f.labels
-                        .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
-                }
-                f.missing = check.missing.clone();
-                let resource = if check.action.starts_with("s3:") {
-                    format!("{bucket_arn}/*")
-                } else {
-                    check.request.resource.clone()
-                };
+        let name = |p: Option<&Policy>| {
+            p.map_or_else(
+                || "the VPC endpoint policy".to_owned(),
+                |p| match p.name.strip_prefix("VPC endpoint policy of ") {
+                    Some(id) => format!("the VPC endpoint policy of `{id}`"),
+                    None => format!("the {}", p.name),
+                },
+            )
+        };
+        emit_missing_allow(
+            cx,
+            out,
+            Layer::VpcEndpoint,
+            name,
+            |f, check, name, resource| {
                 f.fix = Some(Fix::new(
                     format!(
                         "allow `{}` on `{resource}` in {name}; the account that owns the endpoint changes it with `aws ec2 modify-vpc-endpoint --policy-document`",
@@ -153,7 +103,7 @@ impl Rule for VpcEndpointPolicyMissingAllow {
                         }),
                     }],
                 ));
-            }
-        }
+            },
+        );
     }
 }
