@@ -478,9 +478,7 @@ fn possible_request_blocks(
     missing: &mut Vec<super::Missing>,
 ) -> bool {
     let mut any = false;
-    let only_bofc = req.header("x-amz-acl") == Some("bucket-owner-full-control")
-        && !req.headers.keys().any(|k| k.starts_with("x-amz-grant-"));
-    if req.sets_acl() && !only_bofc {
+    if sets_acl_refused_without_acls(req) {
         any |= note_missing(missing, OWNERSHIP_UNREAD, &ev.bucket.ownership);
     }
     let pays = req
@@ -496,6 +494,14 @@ fn possible_request_blocks(
         any |= note_missing(missing, ENCRYPTION_UNREAD_FOR_SSE_C, &ev.bucket.encryption);
     }
     any
+}
+
+/// Whether the request sets an ACL that a bucket with ACLs disabled refuses: any ACL header
+/// but `x-amz-acl: bucket-owner-full-control` alone.
+fn sets_acl_refused_without_acls(req: &UploadRequest) -> bool {
+    let only_bofc = req.header("x-amz-acl") == Some("bucket-owner-full-control")
+        && !req.headers.keys().any(|k| k.starts_with("x-amz-grant-"));
+    req.sets_acl() && !only_bofc
 }
 
 /// Canned ACLs that grant `AllUsers` or `AuthenticatedUsers`.
@@ -524,10 +530,7 @@ fn request_blocks(
     bpa: crate::evidence::PublicAccessBlock,
 ) -> Vec<Block> {
     let mut out = Vec::new();
-    // Only `bucket-owner-full-control` alone is accepted with ACLs disabled.
-    let only_bofc = req.header("x-amz-acl") == Some("bucket-owner-full-control")
-        && !req.headers.keys().any(|k| k.starts_with("x-amz-grant-"));
-    if acls_disabled(ev) && req.sets_acl() && !only_bofc {
+    if acls_disabled(ev) && sets_acl_refused_without_acls(req) {
         out.push(Block {
             code: "object-ownership-acl-not-supported",
             status: 400,
