@@ -428,8 +428,12 @@ impl Evaluation {
 impl PolicySet {
     /// The policies of a layer (level: SCP/RCP level, VPC endpoint index), in order.
     pub fn layer_policies(&self, layer: Layer, level: u16) -> impl Iterator<Item = &Policy> {
+        self.layer_slice(layer, level).iter()
+    }
+
+    fn layer_slice(&self, layer: Layer, level: u16) -> &[Policy] {
         let l = level as usize;
-        let list: &[Policy] = match layer {
+        match layer {
             Layer::Identity => &self.identity,
             Layer::Resource => self.resource.as_slice(),
             Layer::Scp => self.scp.get(l).map_or(&[], |v| v.as_slice()),
@@ -442,23 +446,12 @@ impl PolicySet {
                 .and_then(|v| v.get(l..=l))
                 .unwrap_or(&[]),
             Layer::BlockPublicAccess | Layer::AwsManaged => &[],
-        };
-        list.iter()
+        }
     }
 
     /// The policy a statement reference points into.
     pub fn policy(&self, at: StatementRef) -> Option<&Policy> {
-        let (l, p) = (at.level as usize, at.policy as usize);
-        match at.layer {
-            Layer::Identity => self.identity.get(p),
-            Layer::Resource => self.resource.as_ref(),
-            Layer::Scp => self.scp.get(l)?.get(p),
-            Layer::Rcp => self.rcp.get(l)?.get(p),
-            Layer::Boundary => self.boundary.as_ref()?.get(p),
-            Layer::Session => self.session.as_ref(),
-            Layer::VpcEndpoint => self.vpc_endpoint.as_ref()?.get(l),
-            Layer::BlockPublicAccess | Layer::AwsManaged => None,
-        }
+        self.layer_slice(at.layer, at.level).get(at.policy as usize)
     }
 
     /// Evaluates a request.
