@@ -153,6 +153,8 @@ fn summary(d: &Diagnosis) -> (String, Vec<String>) {
 fn round_trip(got: &Collected, redact: bool) -> (String, Diagnosis) {
     let scenario = Scenario {
         description: Some("moto round trip".to_owned()),
+        sources: Vec::new(),
+        expect: None,
         request: got.request.clone(),
         evidence: got.evidence.clone(),
     };

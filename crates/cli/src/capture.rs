@@ -36,6 +36,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     });
     let scenario = Scenario {
         description: Some(description),
+        sources: Vec::new(),
+        expect: None,
         request: got.request,
         evidence: got.evidence,
     };

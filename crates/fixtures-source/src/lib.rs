@@ -50,15 +50,36 @@ use read::{Reader, Val};
 pub const FORMAT_VERSION: u32 = 1;
 
 /// The top-level members of a scenario file.
-pub const TOP_LEVEL_FIELDS: &[&str] =
-    &["$schema", "scenario", "description", "request", "evidence"];
+pub const TOP_LEVEL_FIELDS: &[&str] = &[
+    "$schema",
+    "scenario",
+    "description",
+    "sources",
+    "expect",
+    "request",
+    "evidence",
+];
 
 /// A scenario: the upload and everything known about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     pub description: Option<String>,
+    /// Where the situation comes from (AWS documentation pages, articles), as written.
+    pub sources: Vec<String>,
+    /// What the diagnosis is expected to say, for scenario files kept as tests.
+    pub expect: Option<Expectation>,
     pub request: UploadRequest,
     pub evidence: Evidence,
+}
+
+/// The expected diagnosis a scenario file may state (`"expect"`), for files kept as tests: the
+/// verdict and the rule ids of the causes in the order the diagnosis reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// `allowed`, `denied` or `indeterminate`.
+    pub verdict: String,
+    /// Rule ids (`id` or `scope/id`) of the findings whose role is cause, in order.
+    pub causes: Vec<String>,
 }
 
 /// Reads a scenario file. Policies' origins name the file as `path` displays.
@@ -115,11 +136,43 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         }
     }
     let description = top.opt_str(&r, "description")?.map(str::to_owned);
+    let sources = top
+        .opt_arr(&r, "sources")?
+        .iter()
+        .map(|v| v.str(&r).map(str::to_owned))
+        .collect::<Result<Vec<_>, _>>()?;
+    let expect = match top.opt_obj(&r, "expect")? {
+        None => None,
+        Some(e) => {
+            e.only(&r, &["verdict", "causes"])?;
+            let verdict = e.req(&r, "verdict")?;
+            let v = verdict.str(&r)?;
+            if !matches!(v, "allowed" | "denied" | "indeterminate") {
+                return Err(verdict.err(
+                    &r,
+                    format!(
+                        "unknown verdict `{v}`; expected `allowed`, `denied` or `indeterminate`"
+                    ),
+                ));
+            }
+            let causes = e
+                .opt_arr(&r, "causes")?
+                .iter()
+                .map(|v| v.str(&r).map(str::to_owned))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(Expectation {
+                verdict: v.to_owned(),
+                causes,
+            })
+        }
+    };
     let request = top.req(&r, "request")?.obj(&r)?;
     let ev = top.opt_obj(&r, "evidence")?;
     let (request, evidence) = evidence::read(&r, &request, ev.as_ref())?;
     Ok(Scenario {
         description,
+        sources,
+        expect,
         request,
         evidence,
     })

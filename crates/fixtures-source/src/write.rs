@@ -142,6 +142,16 @@ fn unavailable(u: &Unavailable) -> J {
 pub fn write_scenario(s: &Scenario, redact: bool) -> String {
     let mut tree = obj! {"scenario": J::Num("1".to_owned())}
         .with("description", s.description.as_deref().map(data))
+        .with(
+            "sources",
+            (!s.sources.is_empty()).then(|| list(&s.sources, |u| data(u))),
+        )
+        .with(
+            "expect",
+            s.expect.as_ref().map(|e| {
+                obj! {"verdict": data(&e.verdict), "causes": list(&e.causes, |c| data(c))}
+            }),
+        )
         .with("request", Some(request(&s.request)))
         .with("evidence", Some(evidence(s)));
     if redact {

@@ -228,7 +228,7 @@ fn unknown_keys_are_errors_with_a_suggestion() {
     let e = err(r#"{"scenario": 1, "zzz": {}}"#);
     assert!(
         e.to_string().ends_with(
-            "unknown field `zzz`; expected one of `$schema`, `scenario`, `description`, `request`, `evidence`"
+            "unknown field `zzz`; expected one of `$schema`, `scenario`, `description`, `sources`, `expect`, `request`, `evidence`"
         ),
         "{e}"
     );
@@ -351,4 +351,32 @@ fn no_input_makes_the_reader_panic() {
     ] {
         let _ = parse("j.json", junk);
     }
+}
+
+#[test]
+fn expectations_are_read_and_checked() {
+    let s = why403_fixtures_source::parse(
+        "scenario.json",
+        r#"{"scenario": 1, "sources": ["https://docs.aws.amazon.com/x"], "expect": {"verdict": "denied", "causes": ["scp-denies-s3"]}, "request": {"principal": "arn:aws:iam::111122223333:user/alice", "bucket": "b", "key": "k"}}"#,
+    )
+    .unwrap();
+    assert_eq!(s.sources, ["https://docs.aws.amazon.com/x"]);
+    let e = s.expect.unwrap();
+    assert_eq!(e.verdict, "denied");
+    assert_eq!(e.causes, ["scp-denies-s3"]);
+    let e = err(
+        r#"{"scenario": 1, "expect": {"verdict": "refused"}, "request": {"bucket": "b", "key": "k"}}"#,
+    );
+    assert_eq!(
+        e.to_string(),
+        "scenario.json:1:39: /expect/verdict: unknown verdict `refused`; expected `allowed`, `denied` or `indeterminate`"
+    );
+    let e = err(
+        r#"{"scenario": 1, "expect": {"verdict": "denied", "cause": []}, "request": {"bucket": "b", "key": "k"}}"#,
+    );
+    assert!(
+        e.to_string()
+            .contains("/expect/cause: unknown field `cause`; did you mean `causes`?"),
+        "{e}"
+    );
 }

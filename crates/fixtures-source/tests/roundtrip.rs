@@ -542,6 +542,8 @@ fn any_scenario_is_written_without_panicking() {
     for principal in [None, request.principal.clone()] {
         let s = Scenario {
             description: Some("\u{0}\u{1f}\u{2028}".to_owned()),
+            sources: Vec::new(),
+            expect: None,
             request: UploadRequest {
                 principal,
                 ..request.clone()
