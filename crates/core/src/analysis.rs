@@ -35,17 +35,81 @@ pub enum CheckKind {
 /// A piece of evidence that was needed but could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing {
-    /// What it is, e.g. "bucket policy".
+    /// Which evidence it is; rules match on this, never on `what`.
+    pub kind: crate::evidence::EvidenceKind,
+    /// What it is in words, e.g. "bucket policy".
     pub what: String,
     pub unavailable: Unavailable,
+}
+
+/// A refusal by S3 or KMS outside policy evaluation, as a typed code (rules match on this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum BlockCode {
+    /// Block Public Access `BlockPublicAcls` rejects a public ACL in the request.
+    BlockPublicAcls,
+    /// ACLs are enabled and the bucket ACL grants the caller's account no `WRITE`.
+    BucketAclNoWrite,
+    /// `x-amz-expected-bucket-owner` names another account than the bucket owner.
+    ExpectedBucketOwnerMismatch,
+    /// The AWS managed key `aws/s3` cannot be used by another account.
+    KmsAwsManagedKeyCrossAccount,
+    /// The KMS key is disabled.
+    KmsKeyDisabled,
+    /// The KMS key is in a state that refuses cryptographic operations (other than disabled or pending deletion).
+    KmsKeyInvalidState,
+    /// The KMS key does not exist where S3 looks for it.
+    KmsKeyNotFound,
+    /// The KMS key is not a symmetric encryption key.
+    KmsKeyNotSymmetric,
+    /// A key of another account named by alias or bare key id, which S3 resolves in the caller's account.
+    KmsKeyOtherAccountByReference,
+    /// The KMS key is in another Region than the bucket.
+    KmsKeyOtherRegion,
+    /// The KMS key is scheduled for deletion.
+    KmsKeyPendingDeletion,
+    /// ACLs are disabled (`BucketOwnerEnforced`) and the request sets an ACL other than `bucket-owner-full-control`.
+    ObjectOwnershipAclNotSupported,
+    /// A Requester Pays bucket and no `x-amz-request-payer: requester` where it is needed.
+    RequesterPaysMissingHeader,
+    /// The bucket blocks uploads with customer-provided keys (SSE-C).
+    SseCBlocked,
+}
+
+impl BlockCode {
+    /// The stable kebab-case code shown in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockCode::BlockPublicAcls => "block-public-acls",
+            BlockCode::BucketAclNoWrite => "bucket-acl-no-write",
+            BlockCode::ExpectedBucketOwnerMismatch => "expected-bucket-owner-mismatch",
+            BlockCode::KmsAwsManagedKeyCrossAccount => "kms-aws-managed-key-cross-account",
+            BlockCode::KmsKeyDisabled => "kms-key-disabled",
+            BlockCode::KmsKeyInvalidState => "kms-key-invalid-state",
+            BlockCode::KmsKeyNotFound => "kms-key-not-found",
+            BlockCode::KmsKeyNotSymmetric => "kms-key-not-symmetric",
+            BlockCode::KmsKeyOtherAccountByReference => "kms-key-other-account-by-reference",
+            BlockCode::KmsKeyOtherRegion => "kms-key-other-region",
+            BlockCode::KmsKeyPendingDeletion => "kms-key-pending-deletion",
+            BlockCode::ObjectOwnershipAclNotSupported => "object-ownership-acl-not-supported",
+            BlockCode::RequesterPaysMissingHeader => "requester-pays-missing-header",
+            BlockCode::SseCBlocked => "sse-c-blocked",
+        }
+    }
+}
+
+impl fmt::Display for BlockCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A refusal by S3 or KMS outside policy evaluation (ACLs, Block Public Access, Object
 /// Ownership, key state...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
-    /// A stable code, e.g. `bucket-acl-no-write`.
-    pub code: &'static str,
+    /// A stable code, e.g. [`BlockCode::BucketAclNoWrite`].
+    pub code: BlockCode,
     /// The HTTP status AWS answers with.
     pub status: u16,
     /// AWS's error code, e.g. `AccessDenied`.
@@ -136,6 +200,7 @@ impl Analysis {
     pub fn new(request: UploadRequest, evidence: Evidence) -> Analysis {
         let Some(principal) = derive::principal_of(&request, &evidence) else {
             let missing = vec![Missing {
+                kind: crate::evidence::EvidenceKind::Caller,
                 what: "the caller".into(),
                 unavailable: evidence
                     .caller
@@ -278,9 +343,15 @@ pub(crate) fn settle(
 }
 
 /// Adds an unreadable slot to `missing`.
-pub(crate) fn note_missing<T>(missing: &mut Vec<Missing>, what: &str, slot: &Slot<T>) -> bool {
+pub(crate) fn note_missing<T>(
+    missing: &mut Vec<Missing>,
+    kind: crate::evidence::EvidenceKind,
+    what: &str,
+    slot: &Slot<T>,
+) -> bool {
     if let Slot::Unavailable(u) = slot {
         missing.push(Missing {
+            kind,
             what: what.to_owned(),
             unavailable: u.clone(),
         });

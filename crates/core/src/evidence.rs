@@ -408,3 +408,72 @@ impl Evidence {
         }
     }
 }
+
+/// A kind of evidence: what `Rule::needs` names and what a [`Missing`](crate::analysis::Missing)
+/// piece of evidence is, so that rules never match display text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EvidenceKind {
+    Caller,
+    Identity,
+    SessionPolicy,
+    BucketOwner,
+    BucketPolicy,
+    BucketAcl,
+    BucketEncryption,
+    BucketOwnership,
+    BucketPublicAccessBlock,
+    AccountPublicAccessBlock,
+    KmsKey,
+    CallerOrganization,
+    BucketOrganization,
+    VpcEndpointPolicy,
+    /// The bucket's Requester Pays setting.
+    BucketRequestPayment,
+    /// The KMS key's key policy.
+    KmsKeyPolicy,
+    /// The KMS key's grants.
+    KmsGrants,
+    /// The SCPs along the caller's organization path.
+    ServiceControlPolicies,
+    /// The RCPs along the resource owner's organization path.
+    ResourceControlPolicies,
+}
+
+impl EvidenceKind {
+    /// Whether the analysis could read this evidence.
+    pub fn is_known(self, a: &crate::analysis::Analysis) -> bool {
+        let e = &a.evidence;
+        match self {
+            EvidenceKind::Caller => a.principal.is_some(),
+            EvidenceKind::Identity => e.identity.is_known(),
+            EvidenceKind::SessionPolicy => e.session_policy.is_known(),
+            EvidenceKind::BucketOwner => e.bucket.owner_account.is_known(),
+            EvidenceKind::BucketPolicy => e.bucket.policy.is_known(),
+            EvidenceKind::BucketAcl => e.bucket.acl.is_known(),
+            EvidenceKind::BucketEncryption => e.bucket.encryption.is_known(),
+            EvidenceKind::BucketOwnership => e.bucket.ownership.is_known(),
+            EvidenceKind::BucketPublicAccessBlock => e.bucket.public_access_block.is_known(),
+            EvidenceKind::AccountPublicAccessBlock => e.account_public_access_block.is_known(),
+            EvidenceKind::KmsKey => e.kms_key.is_known(),
+            EvidenceKind::VpcEndpointPolicy => e.vpc_endpoint_policy.is_known(),
+            EvidenceKind::BucketRequestPayment => e.bucket.request_payer.is_known(),
+            EvidenceKind::KmsKeyPolicy => e.kms_key.get().is_none_or(|k| k.policy.is_known()),
+            EvidenceKind::KmsGrants => e.kms_key.get().is_none_or(|k| k.grants.is_known()),
+            EvidenceKind::CallerOrganization => e.caller_org.is_known(),
+            EvidenceKind::BucketOrganization => e.bucket_org.is_known(),
+            EvidenceKind::ServiceControlPolicies => {
+                e.caller_org.get().is_none_or(|o| o.scps.is_known())
+            }
+            EvidenceKind::ResourceControlPolicies => {
+                e.bucket_org.get().is_none_or(|o| o.rcps.is_known())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}

@@ -13,6 +13,7 @@ use crate::eval::{Match, StatementRef};
 use crate::finding::{Confidence, Finding, Fix, Label, Role, RuleRef};
 use crate::policy::{Policy, Statement};
 
+pub use crate::evidence::EvidenceKind;
 pub use identity::emit_identity_missing_allow;
 #[doc(hidden)]
 pub use inventory;
@@ -71,55 +72,6 @@ pub trait Rule: Declared + Send + Sync + 'static {
 
     /// Looks at the analysis and emits findings.
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>);
-}
-
-/// A kind of evidence, for `Rule::needs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EvidenceKind {
-    Caller,
-    Identity,
-    SessionPolicy,
-    BucketOwner,
-    BucketPolicy,
-    BucketAcl,
-    BucketEncryption,
-    BucketOwnership,
-    BucketPublicAccessBlock,
-    AccountPublicAccessBlock,
-    KmsKey,
-    CallerOrganization,
-    BucketOrganization,
-    VpcEndpointPolicy,
-}
-
-impl EvidenceKind {
-    /// Whether the analysis could read this evidence.
-    pub fn is_known(self, a: &Analysis) -> bool {
-        let e = &a.evidence;
-        match self {
-            EvidenceKind::Caller => a.principal.is_some(),
-            EvidenceKind::Identity => e.identity.is_known(),
-            EvidenceKind::SessionPolicy => e.session_policy.is_known(),
-            EvidenceKind::BucketOwner => e.bucket.owner_account.is_known(),
-            EvidenceKind::BucketPolicy => e.bucket.policy.is_known(),
-            EvidenceKind::BucketAcl => e.bucket.acl.is_known(),
-            EvidenceKind::BucketEncryption => e.bucket.encryption.is_known(),
-            EvidenceKind::BucketOwnership => e.bucket.ownership.is_known(),
-            EvidenceKind::BucketPublicAccessBlock => e.bucket.public_access_block.is_known(),
-            EvidenceKind::AccountPublicAccessBlock => e.account_public_access_block.is_known(),
-            EvidenceKind::KmsKey => e.kms_key.is_known(),
-            EvidenceKind::CallerOrganization => e.caller_org.is_known(),
-            EvidenceKind::BucketOrganization => e.bucket_org.is_known(),
-            EvidenceKind::VpcEndpointPolicy => e.vpc_endpoint_policy.is_known(),
-        }
-    }
-}
-
-impl fmt::Display for EvidenceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
 }
 
 /// A registered rule.
@@ -567,14 +519,13 @@ fn setting_label(
     })
 }
 
-/// A `Possible` cause for every S3 check where the bucket setting `what` (one of the
-/// analysis's `*_UNREAD` names) could not be read although, were it set, it would refuse this
+/// A `Possible` cause for every S3 check where the bucket setting `kind` could not be read although, were it set, it would refuse this
 /// upload: the message says what would happen, the finding names the missing evidence and the
 /// IAM action that reads it, and the fix (if any) is the one that avoids the setting.
 pub fn emit_unread_setting(
     cx: &RuleContext<'_>,
     out: &mut Emitter<'_>,
-    what: &str,
+    kind: EvidenceKind,
     message: &str,
     fix: Option<&Fix>,
 ) {
@@ -584,7 +535,7 @@ pub fn emit_unread_setting(
         .iter()
         .filter(|c| c.kind == crate::analysis::CheckKind::S3)
     {
-        let Some(m) = check.missing.iter().find(|m| m.what == what) else {
+        let Some(m) = check.missing.iter().find(|m| m.kind == kind) else {
             continue;
         };
         let f = out.emit(Role::Cause, Confidence::Possible, message.to_owned());
@@ -610,7 +561,7 @@ pub fn emit_unread_kms_key(cx: &RuleContext<'_>, out: &mut Emitter<'_>, says: &s
         c.kind == CheckKind::Kms
             && c.outcome == CheckOutcome::Indeterminate
             && c.blocks.is_empty()
-            && c.missing.iter().any(|m| m.what.starts_with("KMS key"))
+            && c.missing.iter().any(|m| m.kind == EvidenceKind::KmsKey)
     }) else {
         return;
     };

@@ -50,7 +50,7 @@ fn world() -> (UploadRequest, Evidence) {
 fn block_codes(a: &Analysis) -> Vec<&'static str> {
     a.checks
         .iter()
-        .flat_map(|c| c.blocks.iter().map(|b| b.code))
+        .flat_map(|c| c.blocks.iter().map(|b| b.code.as_str()))
         .collect()
 }
 

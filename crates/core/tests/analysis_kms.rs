@@ -98,7 +98,7 @@ fn block_codes(a: &Analysis) -> Vec<&'static str> {
     a.checks
         .iter()
         .filter(|c| c.kind == CheckKind::Kms)
-        .flat_map(|c| c.blocks.iter().map(|b| b.code))
+        .flat_map(|c| c.blocks.iter().map(|b| b.code.as_str()))
         .collect()
 }
 

@@ -3,12 +3,14 @@
 //! key policy must allow (IAM policies count only when it delegates to the account), grants
 //! can allow, and the key must be usable (aws-facts.md §A.4, §F).
 
+use super::BlockCode;
 use super::s3::{CallerLayers, caller_layers, rcp_levels};
 use super::{
     Block, Check, CheckKind, CheckOutcome, Missing, Stance, note_missing, settle, stand_in,
 };
 use crate::context::RequestContext;
 use crate::eval::{Decision, Evaluation, Layer, PolicySet, Request, RequestPrincipal};
+use crate::evidence::EvidenceKind;
 use crate::evidence::{Evidence, KmsKey, Slot, Unavailable};
 use crate::policy::{Policy, PolicyKind};
 use crate::upload::{Operation, UploadRequest};
@@ -194,8 +196,9 @@ fn unknown_check<T>(
     what: &str,
 ) -> Check {
     let mut missing = Vec::new();
-    if !note_missing(&mut missing, what, slot) {
+    if !note_missing(&mut missing, EvidenceKind::KmsKey, what, slot) {
         missing.push(Missing {
+            kind: EvidenceKind::KmsKey,
             what: what.to_owned(),
             unavailable: Unavailable {
                 reason: "not provided".into(),
@@ -290,7 +293,7 @@ fn other_region_by_arn(
 
 fn other_region_block(key_region: &str, bucket_region: &str) -> Block {
     Block {
-        code: "kms-key-other-region",
+        code: BlockCode::KmsKeyOtherRegion,
         status: 400,
         aws_code: "KMS.NotFoundException",
         message: format!("the KMS key is in `{key_region}` but the bucket is in `{bucket_region}`"),
@@ -349,7 +352,7 @@ fn not_found_check(
         synthetic: Vec::new(),
         missing: Vec::new(),
         blocks: vec![Block {
-            code: "kms-key-not-found",
+            code: BlockCode::KmsKeyNotFound,
             status: 400,
             aws_code: "KMS.NotFoundException",
             message: format!("the KMS key `{key}` does not exist in the bucket's Region"),
@@ -487,7 +490,12 @@ fn key_check(
             worst.resource = Some(p);
         }
         slot => {
-            note_missing(&mut missing, "KMS key policy", slot);
+            note_missing(
+                &mut missing,
+                EvidenceKind::KmsKeyPolicy,
+                "KMS key policy",
+                slot,
+            );
             let who = principal.arn().unwrap_or_default();
             best.resource = Some(stand_in(
                 PolicyKind::KeyPolicy,
@@ -544,6 +552,7 @@ fn key_check(
         } else {
             note_missing(
                 &mut missing,
+                EvidenceKind::BucketEncryption,
                 "bucket default encryption (whether S3 uses a Bucket Key)",
                 &ev.bucket.encryption,
             );
@@ -553,7 +562,12 @@ fn key_check(
         outcome
     };
     if !key.grants.is_known() && outcome != CheckOutcome::Allowed {
-        note_missing(&mut missing, "KMS grants", &key.grants);
+        note_missing(
+            &mut missing,
+            EvidenceKind::KmsGrants,
+            "KMS grants",
+            &key.grants,
+        );
     }
     let outcome = if outcome == CheckOutcome::Denied
         && blocks.is_empty()
@@ -646,7 +660,7 @@ fn key_blocks(
         && caller != key.account
     {
         out.push(Block {
-            code: "kms-key-other-account-by-reference",
+            code: BlockCode::KmsKeyOtherAccountByReference,
             status: 400,
             aws_code: "KMS.NotFoundException",
             message: format!(
@@ -658,19 +672,19 @@ fn key_blocks(
     match key.state.as_str() {
         "Enabled" => {}
         "Disabled" => out.push(Block {
-            code: "kms-key-disabled",
+            code: BlockCode::KmsKeyDisabled,
             status: 400,
             aws_code: "KMS.DisabledException",
             message: format!("the KMS key `{}` is disabled", key.arn),
         }),
         "PendingDeletion" | "PendingReplicaDeletion" => out.push(Block {
-            code: "kms-key-pending-deletion",
+            code: BlockCode::KmsKeyPendingDeletion,
             status: 400,
             aws_code: "KMS.KMSInvalidStateException",
             message: format!("the KMS key `{}` is pending deletion", key.arn),
         }),
         other => out.push(Block {
-            code: "kms-key-invalid-state",
+            code: BlockCode::KmsKeyInvalidState,
             status: 400,
             aws_code: "KMS.KMSInvalidStateException",
             message: format!("the KMS key `{}` is in state `{other}`", key.arn),
@@ -678,7 +692,7 @@ fn key_blocks(
     }
     if key.spec != "SYMMETRIC_DEFAULT" || key.usage != "ENCRYPT_DECRYPT" {
         out.push(Block {
-            code: "kms-key-not-symmetric",
+            code: BlockCode::KmsKeyNotSymmetric,
             status: 400,
             aws_code: "KMS.InvalidKeyUsageException",
             message: format!(
@@ -694,7 +708,7 @@ fn key_blocks(
     }
     if key.manager == "AWS" && principal.account().is_some_and(|a| a != key.account) {
         out.push(Block {
-            code: "kms-aws-managed-key-cross-account",
+            code: BlockCode::KmsAwsManagedKeyCrossAccount,
             status: 403,
             aws_code: "AccessDenied",
             message:

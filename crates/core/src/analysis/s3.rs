@@ -1,12 +1,14 @@
 //! The S3 side of an upload: the actions it needs, their policy sets (with stand-ins for
 //! unreadable evidence), and S3's own refusals outside policies.
 
+use super::BlockCode;
 use super::{
     Block, Check, CheckKind, CheckOutcome, Missing, Stance, acl_grant, acls_disabled, note_missing,
     settle, stand_in,
 };
 use crate::context::RequestContext;
 use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
+use crate::evidence::EvidenceKind;
 use crate::evidence::{Evidence, Grantee, Organization, Slot};
 use crate::policy::PolicyKind;
 use crate::upload::{Operation, UploadRequest};
@@ -80,6 +82,7 @@ pub(crate) fn caller_layers(ev: &Evidence, principal: &RequestPrincipal) -> Call
             Slot::Unavailable(_) => {
                 note_missing(
                     &mut missing,
+                    EvidenceKind::Identity,
                     "identity policies and permissions boundary",
                     &ev.identity,
                 );
@@ -103,7 +106,12 @@ pub(crate) fn caller_layers(ev: &Evidence, principal: &RequestPrincipal) -> Call
         match &ev.session_policy {
             Slot::Collected(p) => best.session = Some(p.clone()),
             Slot::Unavailable(_) => {
-                note_missing(&mut missing, "session policy", &ev.session_policy);
+                note_missing(
+                    &mut missing,
+                    EvidenceKind::SessionPolicy,
+                    "session policy",
+                    &ev.session_policy,
+                );
                 worst.session = Some(stand_in(
                     PolicyKind::Session,
                     Stance::Worst,
@@ -160,7 +168,12 @@ fn scp_levels(
             worst.scp = best.scp.clone();
         }
         Slot::Collected(Organization { scps, .. }) => {
-            note_missing(missing, "service control policies", scps);
+            note_missing(
+                missing,
+                EvidenceKind::ServiceControlPolicies,
+                "service control policies",
+                scps,
+            );
             worst.scp = vec![vec![stand_in(
                 PolicyKind::Scp,
                 Stance::Worst,
@@ -170,7 +183,12 @@ fn scp_levels(
             synthetic.push((Layer::Scp, 0));
         }
         Slot::Unavailable(_) => {
-            note_missing(missing, "the caller's organization (SCPs)", &ev.caller_org);
+            note_missing(
+                missing,
+                EvidenceKind::CallerOrganization,
+                "the caller's organization (SCPs)",
+                &ev.caller_org,
+            );
             worst.scp = vec![vec![stand_in(
                 PolicyKind::Scp,
                 Stance::Worst,
@@ -236,7 +254,12 @@ pub(crate) fn rcp_levels(
             worst.rcp = best.rcp.clone();
         }
         Slot::Collected(Organization { rcps, .. }) => {
-            note_missing(missing, "resource control policies", rcps);
+            note_missing(
+                missing,
+                EvidenceKind::ResourceControlPolicies,
+                "resource control policies",
+                rcps,
+            );
             worst.rcp = vec![vec![stand_in(
                 PolicyKind::Rcp,
                 Stance::Worst,
@@ -246,7 +269,12 @@ pub(crate) fn rcp_levels(
             synthetic.push((Layer::Rcp, 0));
         }
         Slot::Unavailable(_) => {
-            note_missing(missing, "the resource owner's organization (RCPs)", org);
+            note_missing(
+                missing,
+                EvidenceKind::BucketOrganization,
+                "the resource owner's organization (RCPs)",
+                org,
+            );
             worst.rcp = vec![vec![stand_in(
                 PolicyKind::Rcp,
                 Stance::Worst,
@@ -278,6 +306,7 @@ pub fn check(
     if owner.is_none() {
         note_missing(
             &mut missing,
+            EvidenceKind::BucketOwner,
             "the bucket owner's account",
             &ev.bucket.owner_account,
         );
@@ -291,7 +320,12 @@ pub fn check(
             worst.resource = Some(p.clone());
         }
         Slot::Unavailable(_) => {
-            note_missing(&mut missing, "bucket policy", &ev.bucket.policy);
+            note_missing(
+                &mut missing,
+                EvidenceKind::BucketPolicy,
+                "bucket policy",
+                &ev.bucket.policy,
+            );
             best.resource = Some(stand_in(
                 PolicyKind::Resource,
                 Stance::Best,
@@ -323,7 +357,12 @@ pub fn check(
             worst.vpc_endpoint = best.vpc_endpoint.clone();
         }
         Slot::Unavailable(_) => {
-            note_missing(&mut missing, "VPC endpoint policy", &ev.vpc_endpoint_policy);
+            note_missing(
+                &mut missing,
+                EvidenceKind::VpcEndpointPolicy,
+                "VPC endpoint policy",
+                &ev.vpc_endpoint_policy,
+            );
             worst.vpc_endpoint = Some(vec![stand_in(
                 PolicyKind::VpcEndpoint,
                 Stance::Worst,
@@ -351,7 +390,12 @@ pub fn check(
     worst.acl_grant = acl_grant(ev, principal, bpa.ignore_public_acls || bpa_unknown);
     if best.acl_grant == crate::eval::Grant::None && !ev.bucket.acl.is_known() && !acls_disabled(ev)
     {
-        note_missing(&mut missing, "bucket ACL", &ev.bucket.acl);
+        note_missing(
+            &mut missing,
+            EvidenceKind::BucketAcl,
+            "bucket ACL",
+            &ev.bucket.acl,
+        );
     }
     // An unread Block Public Access level matters when it could void a public ACL grant or
     // restrict a public bucket policy (aws-facts.md §G.4).
@@ -364,11 +408,13 @@ pub fn check(
     {
         note_missing(
             &mut missing,
+            EvidenceKind::BucketPublicAccessBlock,
             "the bucket's Block Public Access settings",
             &ev.bucket.public_access_block,
         );
         note_missing(
             &mut missing,
+            EvidenceKind::AccountPublicAccessBlock,
             "the account's Block Public Access settings",
             &ev.account_public_access_block,
         );
@@ -448,7 +494,7 @@ fn blocks(
         });
         if !owner_grants_write {
             out.push(Block {
-                code: "bucket-acl-no-write",
+                code: BlockCode::BucketAclNoWrite,
                 status: 403,
                 aws_code: "AccessDenied",
                 message: format!(
@@ -479,19 +525,34 @@ fn possible_request_blocks(
 ) -> bool {
     let mut any = false;
     if sets_acl_refused_without_acls(req) {
-        any |= note_missing(missing, OWNERSHIP_UNREAD, &ev.bucket.ownership);
+        any |= note_missing(
+            missing,
+            EvidenceKind::BucketOwnership,
+            OWNERSHIP_UNREAD,
+            &ev.bucket.ownership,
+        );
     }
     let pays = req
         .header("x-amz-request-payer")
         .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
     if !pays && owner.is_none_or(|o| principal.account() != Some(o)) {
-        any |= note_missing(missing, REQUEST_PAYMENT_UNREAD, &ev.bucket.request_payer);
+        any |= note_missing(
+            missing,
+            EvidenceKind::BucketRequestPayment,
+            REQUEST_PAYMENT_UNREAD,
+            &ev.bucket.request_payer,
+        );
     }
     if req
         .header("x-amz-server-side-encryption-customer-algorithm")
         .is_some()
     {
-        any |= note_missing(missing, ENCRYPTION_UNREAD_FOR_SSE_C, &ev.bucket.encryption);
+        any |= note_missing(
+            missing,
+            EvidenceKind::BucketEncryption,
+            ENCRYPTION_UNREAD_FOR_SSE_C,
+            &ev.bucket.encryption,
+        );
     }
     any
 }
@@ -532,7 +593,7 @@ fn request_blocks(
     let mut out = Vec::new();
     if acls_disabled(ev) && sets_acl_refused_without_acls(req) {
         out.push(Block {
-            code: "object-ownership-acl-not-supported",
+            code: BlockCode::ObjectOwnershipAclNotSupported,
             status: 400,
             aws_code: "AccessControlListNotSupported",
             message: "the bucket's Object Ownership is `BucketOwnerEnforced`, so ACLs are disabled and an upload that sets an ACL other than `bucket-owner-full-control` is rejected".into(),
@@ -540,7 +601,7 @@ fn request_blocks(
     }
     if bpa.block_public_acls && sets_public_acl(req) {
         out.push(Block {
-            code: "block-public-acls",
+            code: BlockCode::BlockPublicAcls,
             status: 403,
             aws_code: "AccessDenied",
             message:
@@ -560,7 +621,7 @@ fn request_blocks(
             .is_some_and(|v| v.eq_ignore_ascii_case("requester"))
     {
         out.push(Block {
-            code: "requester-pays-missing-header",
+            code: BlockCode::RequesterPaysMissingHeader,
             status: 403,
             aws_code: "AccessDenied",
             message: "the bucket is Requester Pays and the request does not send `x-amz-request-payer: requester`".into(),
@@ -570,7 +631,7 @@ fn request_blocks(
         && expected != owner
     {
         out.push(Block {
-            code: "expected-bucket-owner-mismatch",
+            code: BlockCode::ExpectedBucketOwnerMismatch,
             status: 403,
             aws_code: "AccessDenied",
             message: format!("the request expects the bucket owner `{expected}` but the bucket belongs to `{owner}`"),
@@ -586,7 +647,7 @@ fn request_blocks(
             .is_some_and(|e| e.blocked_encryption_types.iter().any(|t| t == "SSE-C"))
     {
         out.push(Block {
-            code: "sse-c-blocked",
+            code: BlockCode::SseCBlocked,
             status: 403,
             aws_code: "AccessDenied",
             message:

@@ -111,7 +111,7 @@ fn blocked(b: &Blocked) -> Value {
 }
 
 fn block(b: &Block) -> Value {
-    j!({"code": b.code, "status": b.status, "aws_code": b.aws_code, "message": b.message})
+    j!({"code": b.code.as_str(), "status": b.status, "aws_code": b.aws_code, "message": b.message})
 }
 
 fn missing(m: &Missing) -> Value {

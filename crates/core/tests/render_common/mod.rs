@@ -142,6 +142,7 @@ pub fn denied(from_string: bool) -> Diagnosis {
             ],
             fix: Some(fix),
             missing: vec![Missing {
+                kind: why403_core::rule::EvidenceKind::SessionPolicy,
                 what: "session policy".into(),
                 unavailable: Unavailable { reason: "session policies cannot be read from AWS".into(), needs: Vec::new() },
             }],

@@ -73,7 +73,7 @@ impl Rule for BlockPublicAclsRejectsPublicAcl {
             for b in check
                 .blocks
                 .iter()
-                .filter(|b| b.code == "block-public-acls")
+                .filter(|b| b.code == why403_core::analysis::BlockCode::BlockPublicAcls)
             {
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
                 f.check = Some(check.action.clone());

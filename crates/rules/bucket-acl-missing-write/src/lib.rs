@@ -70,7 +70,7 @@ impl Rule for BucketAclMissingWrite {
             for b in check
                 .blocks
                 .iter()
-                .filter(|b| b.code == "bucket-acl-no-write")
+                .filter(|b| b.code == why403_core::analysis::BlockCode::BucketAclNoWrite)
             {
                 let ownership = cx
                     .analysis

@@ -140,7 +140,7 @@ impl Rule for BucketPolicyExplicitDeny {
                 f.missing = check
                     .missing
                     .iter()
-                    .filter(|m| m.what == "bucket policy")
+                    .filter(|m| m.kind == why403_core::rule::EvidenceKind::BucketPolicy)
                     .cloned()
                     .collect();
             }

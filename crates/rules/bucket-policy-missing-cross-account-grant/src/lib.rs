@@ -106,7 +106,7 @@ impl Rule for BucketPolicyMissingCrossAccountGrant {
                 let needs: Vec<String> = check
                     .missing
                     .iter()
-                    .filter(|m| m.what == "bucket policy")
+                    .filter(|m| m.kind == why403_core::rule::EvidenceKind::BucketPolicy)
                     .flat_map(|m| m.unavailable.needs.iter().map(|n| format!("`{n}`")))
                     .collect();
                 let reading = if needs.is_empty() {

@@ -67,7 +67,8 @@ why403_core::declare_rule! {
     }
 }
 
-const CODE: &str = "kms-aws-managed-key-cross-account";
+const CODE: why403_core::analysis::BlockCode =
+    why403_core::analysis::BlockCode::KmsAwsManagedKeyCrossAccount;
 
 impl Rule for CrossAccountAwsManagedKey {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
@@ -215,6 +216,7 @@ impl Rule for CrossAccountAwsManagedKey {
             );
             f.check = Some(check.action.clone());
             f.missing = vec![Missing {
+                kind: why403_core::rule::EvidenceKind::BucketOwner,
                 what: "bucket owner".into(),
                 unavailable: u.clone(),
             }];

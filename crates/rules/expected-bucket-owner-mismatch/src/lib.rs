@@ -68,7 +68,7 @@ impl Rule for ExpectedBucketOwnerMismatch {
             for b in check
                 .blocks
                 .iter()
-                .filter(|b| b.code == "expected-bucket-owner-mismatch")
+                .filter(|b| b.code == why403_core::analysis::BlockCode::ExpectedBucketOwnerMismatch)
             {
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
                 f.check = Some(check.action.clone());

@@ -183,7 +183,13 @@ impl Rule for IgnorePublicAclsVoidsGrant {
                 f.missing = check
                     .missing
                     .iter()
-                    .filter(|m| m.what.contains("Block Public Access"))
+                    .filter(|m| {
+                        matches!(
+                            m.kind,
+                            why403_core::rule::EvidenceKind::BucketPublicAccessBlock
+                                | why403_core::rule::EvidenceKind::AccountPublicAccessBlock
+                        )
+                    })
                     .cloned()
                     .collect();
             }

@@ -59,7 +59,7 @@ why403_core::declare_rule! {
     }
 }
 
-const CODE: &str = "kms-key-not-symmetric";
+const CODE: why403_core::analysis::BlockCode = why403_core::analysis::BlockCode::KmsKeyNotSymmetric;
 
 impl Rule for KmsKeyAsymmetric {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {

@@ -72,7 +72,7 @@ impl Rule for KmsKeyDisabled {
         if let Some((check, block)) = kms.iter().find_map(|c| {
             c.blocks
                 .iter()
-                .find(|b| b.code == "kms-key-disabled")
+                .find(|b| b.code == why403_core::analysis::BlockCode::KmsKeyDisabled)
                 .map(|b| (*c, b))
         }) {
             let Some(key) = a.evidence.kms_key.get() else {
@@ -100,7 +100,11 @@ impl Rule for KmsKeyDisabled {
             }
             let actions: Vec<&str> = kms
                 .iter()
-                .filter(|c| c.blocks.iter().any(|b| b.code == "kms-key-disabled"))
+                .filter(|c| {
+                    c.blocks
+                        .iter()
+                        .any(|b| b.code == why403_core::analysis::BlockCode::KmsKeyDisabled)
+                })
                 .map(|c| c.action.as_str())
                 .collect();
             f.notes.push(format!(

@@ -65,7 +65,8 @@ why403_core::declare_rule! {
     }
 }
 
-const CODE: &str = "kms-key-other-account-by-reference";
+const CODE: why403_core::analysis::BlockCode =
+    why403_core::analysis::BlockCode::KmsKeyOtherAccountByReference;
 
 impl Rule for KmsKeyInAnotherAccountByAlias {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
@@ -173,6 +174,7 @@ impl Rule for KmsKeyInAnotherAccountByAlias {
                 "name the key by its key ARN or alias ARN in the bucket's default encryption; describe-key would give the ARN".into(),
             );
             f.missing = vec![Missing {
+                kind: why403_core::rule::EvidenceKind::KmsKey,
                 what: "KMS key".into(),
                 unavailable: u.clone(),
             }];

@@ -63,7 +63,7 @@ why403_core::declare_rule! {
     }
 }
 
-const CODE: &str = "kms-key-other-region";
+const CODE: why403_core::analysis::BlockCode = why403_core::analysis::BlockCode::KmsKeyOtherRegion;
 
 impl Rule for KmsKeyInAnotherRegion {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {

@@ -64,7 +64,8 @@ why403_core::declare_rule! {
     }
 }
 
-const CODE: &str = "kms-key-pending-deletion";
+const CODE: why403_core::analysis::BlockCode =
+    why403_core::analysis::BlockCode::KmsKeyPendingDeletion;
 
 impl Rule for KmsKeyPendingDeletion {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {

@@ -284,6 +284,7 @@ impl Rule for KmsKeyPolicyConditionUnmet {
                         && !f.missing.iter().any(|m| &m.unavailable == u)
                     {
                         f.missing.push(Missing {
+                            kind: why403_core::rule::EvidenceKind::BucketEncryption,
                             what: "bucket default encryption (whether an S3 Bucket Key is used)"
                                 .into(),
                             unavailable: u.clone(),

@@ -3,7 +3,7 @@
 //! `bucket-owner-full-control`.
 
 use why403_core::analysis::CheckKind;
-use why403_core::analysis::OWNERSHIP_UNREAD;
+
 use why403_core::finding::{Change, Confidence, Fix, Role};
 use why403_core::rule::{Emitter, Rule, RuleContext, emit_unread_setting};
 
@@ -99,11 +99,9 @@ impl Rule for ObjectOwnershipEnforcedAclHeader {
             .iter()
             .filter(|c| c.kind == CheckKind::S3)
         {
-            for b in check
-                .blocks
-                .iter()
-                .filter(|b| b.code == "object-ownership-acl-not-supported")
-            {
+            for b in check.blocks.iter().filter(|b| {
+                b.code == why403_core::analysis::BlockCode::ObjectOwnershipAclNotSupported
+            }) {
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
                 f.check = Some(check.action.clone());
                 f.notes
@@ -119,7 +117,7 @@ impl Rule for ObjectOwnershipEnforcedAclHeader {
         emit_unread_setting(
             cx,
             out,
-            OWNERSHIP_UNREAD,
+            why403_core::rule::EvidenceKind::BucketOwnership,
             "the bucket's Object Ownership setting could not be read; if it is `BucketOwnerEnforced`, S3 rejects the upload's ACL headers with 400 `AccessControlListNotSupported`",
             fix.as_ref(),
         );

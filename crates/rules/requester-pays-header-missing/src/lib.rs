@@ -2,7 +2,7 @@
 //! another account uploads without `x-amz-request-payer: requester`.
 
 use why403_core::analysis::CheckKind;
-use why403_core::analysis::REQUEST_PAYMENT_UNREAD;
+
 use why403_core::finding::{Change, Confidence, Fix, Role};
 use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext, emit_unread_setting};
 
@@ -83,7 +83,7 @@ impl Rule for RequesterPaysHeaderMissing {
             for b in check
                 .blocks
                 .iter()
-                .filter(|b| b.code == "requester-pays-missing-header")
+                .filter(|b| b.code == why403_core::analysis::BlockCode::RequesterPaysMissingHeader)
             {
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
                 f.check = Some(check.action.clone());
@@ -99,7 +99,7 @@ impl Rule for RequesterPaysHeaderMissing {
         emit_unread_setting(
             cx,
             out,
-            REQUEST_PAYMENT_UNREAD,
+            EvidenceKind::BucketRequestPayment,
             "the bucket's Requester Pays setting could not be read; if the bucket is Requester Pays, S3 refuses this upload from another account without `x-amz-request-payer: requester`",
             Some(&fix()),
         );

@@ -206,7 +206,13 @@ impl Rule for RestrictPublicBucketsBlocksCrossAccount {
                 f.missing = check
                     .missing
                     .iter()
-                    .filter(|m| m.what.contains("Block Public Access"))
+                    .filter(|m| {
+                        matches!(
+                            m.kind,
+                            why403_core::rule::EvidenceKind::BucketPublicAccessBlock
+                                | why403_core::rule::EvidenceKind::AccountPublicAccessBlock
+                        )
+                    })
                     .cloned()
                     .collect();
             }

@@ -2,7 +2,7 @@
 //! SSE-C and the upload sends a customer-provided encryption key.
 
 use why403_core::analysis::CheckKind;
-use why403_core::analysis::ENCRYPTION_UNREAD_FOR_SSE_C;
+
 use why403_core::finding::{Change, Confidence, Fix, Role};
 use why403_core::rule::{Emitter, Rule, RuleContext, emit_unread_setting};
 
@@ -78,7 +78,11 @@ impl Rule for SseCBlockedOnBucket {
             .iter()
             .filter(|c| c.kind == CheckKind::S3)
         {
-            for b in check.blocks.iter().filter(|b| b.code == "sse-c-blocked") {
+            for b in check
+                .blocks
+                .iter()
+                .filter(|b| b.code == why403_core::analysis::BlockCode::SseCBlocked)
+            {
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
                 f.check = Some(check.action.clone());
                 f.notes.push(
@@ -91,7 +95,7 @@ impl Rule for SseCBlockedOnBucket {
         emit_unread_setting(
             cx,
             out,
-            ENCRYPTION_UNREAD_FOR_SSE_C,
+            why403_core::rule::EvidenceKind::BucketEncryption,
             "the bucket's default encryption could not be read; if it blocks SSE-C (`BlockedEncryptionTypes`), S3 refuses this upload with a customer-provided key",
             Some(&fix(cx)),
         );
