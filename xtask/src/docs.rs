@@ -76,7 +76,7 @@ pub fn generate(registry: &Registry, root: &Path) -> BTreeMap<String, String> {
     let mut by_layer: BTreeMap<&str, Vec<&RuleMeta>> = BTreeMap::new();
     for rule in registry.rules() {
         let m = rule.meta();
-        files.insert(format!("{}.md", m.id), page(m, root));
+        files.insert(format!("{}.md", m.id), page(m, registry, root));
         by_layer.entry(m.layer).or_default().push(m);
     }
     let mut index = format!(
@@ -102,15 +102,46 @@ pub fn generate(registry: &Registry, root: &Path) -> BTreeMap<String, String> {
 }
 
 /// One rule's page.
-fn page(m: &RuleMeta, root: &Path) -> String {
+fn page(m: &RuleMeta, registry: &Registry, root: &Path) -> String {
     let source = source_path(m.source_file, root);
+    let link = |r: &why403_core::finding::RuleRef| {
+        if r.scope == m.scope {
+            format!("[`{r}`]({}.md)", r.id)
+        } else {
+            format!("`{r}`")
+        }
+    };
+    let refines: Vec<String> = m
+        .refines
+        .iter()
+        .map(|t| link(&RuleMeta::resolve(m.scope, t)))
+        .collect();
+    let refined_by: Vec<String> = registry
+        .refined_by(&m.rule_ref())
+        .iter()
+        .map(link)
+        .collect();
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
     let mut out = format!(
         "{MARKER} from the doc comment in {source}; edit that instead. -->\n\n\
          # {}/{}\n\n\
          - Summary: {}\n\
          - Layer: `{}`\n\
+         - Refines (a finding of these that this rule's finding also claims is superseded): {}\n\
+         - Refined by: {}\n\
          - Source: [`{source}`](../../{source})\n\n",
-        m.scope, m.id, m.summary, m.layer
+        m.scope,
+        m.id,
+        m.summary,
+        m.layer,
+        list(&refines),
+        list(&refined_by)
     );
     out.push_str(m.docs_markdown().trim_end());
     out.push('\n');

@@ -160,9 +160,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         notes.extend(constrain(p, &mut d));
     }
     if let Some(f) = notes_finding(notes) {
-        d.findings.push(f);
-        d.findings
-            .sort_by(|a, b| (a.role, a.confidence, &a.rule).cmp(&(b.role, b.confidence, &b.rule)));
+        d.push(f);
     }
     let stdout = io::stdout();
     let choice = match args.color {

@@ -128,3 +128,53 @@ fn the_cli_uploads_20_mb_in_parts_and_needs_kms_decrypt() {
     assert_eq!(d["request"]["operation"], "put_object", "{d:#}");
     assert!(!d["checks"].to_string().contains("kms:Decrypt"), "{d:#}");
 }
+
+/// The causes of a diagnosis, in order.
+fn cause_ids(d: &Value) -> Vec<String> {
+    d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["role"] == "cause")
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn explicit_deny_first_with_and_without_error_and_client() {
+    // An SCP explicitly denies and no identity policy allows: two causes, the explicit deny
+    // first, whatever else is given. The rule ids would sort the other way.
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/situations/scp-region-deny-and-no-identity-allow.json");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let principal = doc["request"]["principal"].as_str().unwrap();
+    let bucket = doc["request"]["bucket"].as_str().unwrap();
+    let key = doc["request"]["key"].as_str().unwrap();
+    let error = format!(
+        "An error occurred (AccessDenied) when calling the PutObject operation: User: {principal} is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::{bucket}/{key}\" with an explicit deny in a service control policy"
+    );
+    let want = [
+        "builtin/scp-denies-s3",
+        "builtin/identity-policy-missing-put-object",
+    ];
+    for extra in [
+        vec![],
+        vec!["--error", error.as_str()],
+        vec!["--client", "cli"],
+        vec!["--error", error.as_str(), "--client", "sdk"],
+    ] {
+        let out = cargo_bin_cmd!("why403")
+            .arg("diagnose")
+            .arg("--scenario")
+            .arg(&scenario)
+            .args(["--format", "json"])
+            .args(&extra)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(cause_ids(&d), want, "with {extra:?}");
+    }
+}

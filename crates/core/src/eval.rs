@@ -280,6 +280,9 @@ pub struct LayerResult {
     pub layer: Layer,
     pub level: u16,
     pub outcome: Outcome,
+    /// An Allow statement applies (whatever the denies): the layer would allow were its
+    /// denies removed.
+    pub allow_applies: bool,
     /// The range of [`Evaluation::examined`] holding this layer's statements whose `Action`
     /// matched.
     examined: (u32, u32),

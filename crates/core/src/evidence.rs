@@ -411,7 +411,7 @@ impl Evidence {
 
 /// A kind of evidence: what `Rule::needs` names and what a [`Missing`](crate::analysis::Missing)
 /// piece of evidence is, so that rules never match display text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum EvidenceKind {
     Caller,

@@ -2,10 +2,13 @@
 //! by applying it to a copy of the evidence and analysing again.
 
 mod apply;
+mod widen;
 
 use std::sync::Arc;
 
-use crate::analysis::{Analysis, CheckOutcome, Missing, Verdict};
+use crate::analysis::{Analysis, BlockCode, CheckOutcome, Missing, Verdict};
+use crate::eval::{Layer, StatementRef};
+use crate::evidence::EvidenceKind;
 use crate::evidence::{AclPermission, Evidence, PublicAccessLevel, PublicAccessSetting};
 use crate::json::Span;
 use crate::policy::Origin;
@@ -200,6 +203,9 @@ pub struct Fix {
     pub description: String,
     pub changes: Vec<Change>,
     pub verified: Verification,
+    /// What the fix allows beyond the refused request (other objects, buckets, actions or
+    /// principals), in words; empty when it allows nothing more.
+    pub widens: Vec<String>,
 }
 
 impl Fix {
@@ -210,7 +216,39 @@ impl Fix {
             verified: Verification::NotChecked {
                 why: "not verified yet".into(),
             },
+            widens: Vec::new(),
         }
+    }
+}
+
+/// What refuses a check, as a finding claims to explain it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// A statement that explicitly denies.
+    Statement(StatementRef),
+    /// A layer (or one level of it) that refuses for want of an Allow.
+    NoAllow { layer: Layer, level: u16 },
+    /// A refusal by S3 or KMS outside policy evaluation.
+    Block(BlockCode),
+    /// Evidence that could not be read and could refuse.
+    Unread(EvidenceKind),
+    /// The check as a whole (a rule that does not say more precisely).
+    Check,
+}
+
+/// What a finding explains: one refused check (its action) and what refuses it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Claim {
+    pub check: String,
+    pub by: Refusal,
+}
+
+impl Claim {
+    /// Whether this claim explains the same refusal as `other` (the same check; the same
+    /// refusal, or either side names only the check).
+    pub fn covers(&self, other: &Claim) -> bool {
+        self.check.eq_ignore_ascii_case(&other.check)
+            && (self.by == other.by || self.by == Refusal::Check || other.by == Refusal::Check)
     }
 }
 
@@ -229,6 +267,43 @@ pub struct Finding {
     /// Unreadable evidence that would confirm or rule out the finding.
     pub missing: Vec<Missing>,
     pub notes: Vec<String>,
+    /// The refusals the finding explains; the diagnosis keeps one explanation per refusal.
+    pub claims: Vec<Claim>,
+}
+
+impl Finding {
+    /// Says that the finding explains `by` refusing the check of `action` (and makes that the
+    /// finding's check when it has none).
+    pub fn claim(&mut self, action: &str, by: Refusal) -> &mut Finding {
+        if self.check.is_none() {
+            self.check = Some(action.to_owned());
+        }
+        let c = Claim {
+            check: action.to_owned(),
+            by,
+        };
+        if !self.claims.contains(&c) {
+            self.claims.push(c);
+        }
+        self
+    }
+
+    /// Whether the finding explains an explicit deny (AWS reports those whatever else refuses).
+    pub fn is_explicit_deny(&self) -> bool {
+        self.claims
+            .iter()
+            .any(|c| matches!(c.by, Refusal::Statement(_)))
+    }
+}
+
+/// A finding that a more specific one explains, kept so that nothing is silently lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Superseded {
+    pub finding: Finding,
+    /// The rule whose finding explains the same refusal.
+    pub by: RuleRef,
+    /// Why, in words.
+    pub why: String,
 }
 
 /// A rule that was not run, and why.
@@ -242,8 +317,11 @@ pub struct Skipped {
 #[derive(Debug, Clone)]
 pub struct Diagnosis {
     pub verdict: Verdict,
-    /// Causes first (explicit denies before the others), then by confidence and rule.
+    /// Causes first (explicit denies before the others), then by confidence and rule; see
+    /// [`Diagnosis::push`].
     pub findings: Vec<Finding>,
+    /// Findings that a more specific finding explains.
+    pub superseded: Vec<Superseded>,
     pub skipped: Vec<Skipped>,
     pub analysis: Analysis,
 }
@@ -251,7 +329,8 @@ pub struct Diagnosis {
 /// The id of the finding core adds when the upload is denied and no rule explains it.
 pub const UNEXPLAINED_DENY: &str = "unexplained-deny";
 
-/// Diagnoses an upload with the registry's rules, then verifies every fix.
+/// Diagnoses an upload with the registry's rules, verifies every fix, keeps one explanation
+/// per refusal (see [`supersede`]) and orders the findings.
 pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry) -> Diagnosis {
     let analysis = Analysis::new(request, evidence);
     let mut findings = Vec::new();
@@ -276,63 +355,196 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
         let mut out = Emitter::new(rule.meta(), &mut findings);
         rule.check(&cx, &mut out);
     }
+    for f in &mut findings {
+        if f.claims.is_empty()
+            && let Some(c) = f.check.clone()
+        {
+            f.claim(&c, Refusal::Check);
+        }
+    }
     if analysis.verdict == Verdict::Denied && !findings.iter().any(|f| f.role == Role::Cause) {
         findings.push(unexplained(&analysis));
     }
     for f in &mut findings {
         if let Some(fix) = &mut f.fix {
-            fix.verified = verify(&analysis, &fix.changes);
+            let (verified, widens) = verify_and_widen(&analysis, &fix.changes);
+            fix.verified = verified;
+            fix.widens = widens;
         }
     }
-    // Causes first; among them the explicit denies (AWS reports those whatever else refuses),
-    // then by confidence and rule.
-    findings.sort_by_cached_key(|f| {
-        (
-            f.role,
-            !points_at_explicit_deny(f, &analysis),
-            f.confidence,
-            f.rule.clone(),
-        )
-    });
-    Diagnosis {
+    let (findings, superseded) = supersede(findings, registry);
+    let mut d = Diagnosis {
         verdict: analysis.verdict.clone(),
-        findings,
+        findings: Vec::new(),
+        superseded,
         skipped,
         analysis,
+    };
+    for f in findings {
+        d.push(f);
+    }
+    d
+}
+
+impl Diagnosis {
+    /// Adds a finding in its place. This is the one order of findings: causes first, among
+    /// them the explicit denies (AWS reports those whatever else refuses), then by confidence
+    /// and rule; findings that tie keep the order they were added in.
+    pub fn push(&mut self, f: Finding) {
+        // Then in the order of the upload's checks (`s3:PutObject`, its companions, the KMS
+        // calls), then by rule.
+        let checks = &self.analysis.checks;
+        let check_at = |f: &Finding| {
+            f.claims
+                .iter()
+                .map(|c| &c.check)
+                .chain(f.check.as_ref())
+                .filter_map(|a| checks.iter().position(|c| c.action.eq_ignore_ascii_case(a)))
+                .min()
+                .unwrap_or(usize::MAX)
+        };
+        let key = |f: &Finding| {
+            (
+                f.role,
+                !f.is_explicit_deny(),
+                f.confidence,
+                check_at(f),
+                f.rule.clone(),
+            )
+        };
+        let k = key(&f);
+        let at = self.findings.partition_point(|g| key(g) <= k);
+        self.findings.insert(at, f);
     }
 }
 
-/// Whether the finding's primary label lies in a statement that explicitly denies one of the
-/// upload's checks.
-fn points_at_explicit_deny(f: &Finding, a: &Analysis) -> bool {
-    let Some(label) = f.labels.iter().find(|l| l.primary) else {
-        return false;
+/// Splits the cause findings into those that stand and those another finding explains (one
+/// refusal, one cause):
+/// - a finding whose every claim is covered by a finding of a rule that refines its rule
+///   (declared with `refines` in `declare_rule!`, followed transitively);
+/// - a finding whose fix does not resolve the upload while another cause on the same check
+///   has a verified fix that does: that fix removes this refusal too.
+pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, Vec<Superseded>) {
+    let n = findings.len();
+    let mut by: Vec<Option<(usize, String)>> = vec![None; n];
+    for (i, f) in findings.iter().enumerate() {
+        if f.role != Role::Cause || f.claims.is_empty() {
+            continue;
+        }
+        for (j, g) in findings.iter().enumerate() {
+            if i == j || g.role != Role::Cause || !registry.refines(&g.rule, &f.rule) {
+                continue;
+            }
+            if f.claims
+                .iter()
+                .all(|c| g.claims.iter().any(|d| d.covers(c)))
+            {
+                by[i] = Some((
+                    j,
+                    format!("`{}` explains the same refusal more specifically", g.rule),
+                ));
+                break;
+            }
+        }
+    }
+    let resolves = |f: &Finding| {
+        f.fix
+            .as_ref()
+            .is_some_and(|x| x.verified == Verification::Resolves)
     };
-    a.checks
-        .iter()
-        .filter(|c| c.eval.decision == crate::eval::Decision::ExplicitlyDenied)
-        .flat_map(|c| c.eval.deciding.iter().map(move |at| (c, at)))
-        .any(|(c, at)| {
-            c.set.policy(*at).is_some_and(|p| {
-                (Arc::ptr_eq(&p.text, &label.text) || *p.text == *label.text)
-                    && p.statements.get(at.statement as usize).is_some_and(|st| {
-                        st.span.start <= label.span.start && label.span.end <= st.span.end
-                    })
+    // Two findings on one check whose fixes are the same change: one refusal, whatever the
+    // number of statements that make it (e.g. two deny statements that the same header makes
+    // false). The first keeps a note naming the other.
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    for i in 0..n {
+        if by[i].is_some() || findings[i].role != Role::Cause {
+            continue;
+        }
+        let Some(fix) = &findings[i].fix else {
+            continue;
+        };
+        if let Some(j) = (0..i).find(|&j| {
+            let g = &findings[j];
+            by[j].is_none()
+                && g.role == Role::Cause
+                && g.fix.as_ref().is_some_and(|x| x.changes == fix.changes)
+                && g.claims.iter().any(|d| {
+                    findings[i]
+                        .claims
+                        .iter()
+                        .any(|c| c.check.eq_ignore_ascii_case(&d.check))
+                })
+        }) {
+            by[i] = Some((
+                j,
+                format!("the fix of `{}` is the same change", findings[j].rule),
+            ));
+            notes.push((j, format!("also: {}", findings[i].message)));
+        }
+    }
+    let mut findings = findings;
+    for (j, note) in notes {
+        findings[j].notes.push(note);
+    }
+    for (i, f) in findings.iter().enumerate() {
+        if by[i].is_some() || f.role != Role::Cause || resolves(f) || f.claims.is_empty() {
+            continue;
+        }
+        let same_check = |g: &Finding| {
+            g.claims.iter().any(|d| {
+                f.claims
+                    .iter()
+                    .any(|c| c.check.eq_ignore_ascii_case(&d.check))
             })
-        })
+        };
+        if let Some(j) = (0..n).find(|&j| {
+            let g = &findings[j];
+            j != i && by[j].is_none() && g.role == Role::Cause && resolves(g) && same_check(g)
+        }) {
+            by[i] = Some((
+                j,
+                format!("the fix of `{}` removes this refusal too", findings[j].rule),
+            ));
+        }
+    }
+    let rules: Vec<RuleRef> = findings.iter().map(|f| f.rule.clone()).collect();
+    let mut kept = Vec::new();
+    let mut superseded = Vec::new();
+    for (f, b) in findings.into_iter().zip(by) {
+        match b {
+            None => kept.push(f),
+            Some((j, why)) => superseded.push(Superseded {
+                finding: f,
+                by: rules[j].clone(),
+                why,
+            }),
+        }
+    }
+    (kept, superseded)
 }
 
 /// Applies changes to a copy of the evidence and request, analyses again, and says whether
 /// the upload would then be allowed.
 pub fn verify(analysis: &Analysis, changes: &[Change]) -> Verification {
+    verify_and_widen(analysis, changes).0
+}
+
+/// [`verify`], and what the changes allow beyond the refused request (see
+/// [`Fix::widens`]).
+pub fn verify_and_widen(analysis: &Analysis, changes: &[Change]) -> (Verification, Vec<String>) {
     let mut request = analysis.request.clone();
     let mut evidence = analysis.evidence.clone();
     for c in changes {
         if let Err(e) = apply::apply(c, &mut request, &mut evidence) {
-            return Verification::NotChecked { why: e.to_string() };
+            return (Verification::NotChecked { why: e.to_string() }, Vec::new());
         }
     }
     let after = Analysis::new(request, evidence);
+    let widens = widen::widens(analysis, &after, changes);
+    (verification_of(after), widens)
+}
+
+fn verification_of(after: Analysis) -> Verification {
     match after.verdict {
         Verdict::Allowed => Verification::Resolves,
         Verdict::Denied => Verification::StillDenied {
@@ -445,6 +657,7 @@ fn unexplained(a: &Analysis) -> Finding {
         fix: None,
         missing: Vec::new(),
         notes: Vec::new(),
+        claims: Vec::new(),
     }
 }
 

@@ -30,6 +30,10 @@ pub struct RuleMeta {
     pub layer: &'static str,
     /// One line for listings.
     pub summary: &'static str,
+    /// The rules whose findings this rule's findings explain more specifically (`id` for the
+    /// same scope, `scope/id` for another): a finding of theirs that one of this rule's
+    /// findings claims entirely is superseded.
+    pub refines: &'static [&'static str],
     /// The rule's `///` documentation (Markdown).
     pub docs: &'static str,
     /// The file and line that declared it.
@@ -42,6 +46,20 @@ impl RuleMeta {
         RuleRef {
             scope: self.scope.to_owned(),
             id: self.id.to_owned(),
+        }
+    }
+
+    /// A `refines` entry as a rule reference: `scope/id`, or `id` in `scope`.
+    pub fn resolve(scope: &str, target: &str) -> RuleRef {
+        match target.split_once('/') {
+            Some((s, i)) => RuleRef {
+                scope: s.to_owned(),
+                id: i.to_owned(),
+            },
+            None => RuleRef {
+                scope: scope.to_owned(),
+                id: target.to_owned(),
+            },
         }
     }
 
@@ -128,6 +146,43 @@ impl Registry {
         &self.rules
     }
 
+    /// Whether `specific` refines `generic`: `generic` is in the `refines` list of
+    /// `specific`, or of a rule that `specific` refines (transitively).
+    pub fn refines(&self, specific: &RuleRef, generic: &RuleRef) -> bool {
+        let mut seen: Vec<RuleRef> = Vec::new();
+        let mut todo = vec![specific.clone()];
+        while let Some(r) = todo.pop() {
+            let Some(rule) = self.get(&r.to_string()) else {
+                continue;
+            };
+            for target in rule.meta().refines {
+                let t = RuleMeta::resolve(rule.meta().scope, target);
+                if t == *generic {
+                    return true;
+                }
+                if !seen.contains(&t) {
+                    seen.push(t.clone());
+                    todo.push(t);
+                }
+            }
+        }
+        false
+    }
+
+    /// The rules that refine `generic` directly.
+    pub fn refined_by(&self, generic: &RuleRef) -> Vec<RuleRef> {
+        self.rules
+            .iter()
+            .filter(|r| {
+                r.meta()
+                    .refines
+                    .iter()
+                    .any(|t| RuleMeta::resolve(r.meta().scope, t) == *generic)
+            })
+            .map(|r| r.meta().rule_ref())
+            .collect()
+    }
+
     /// A rule by id (`id` or `scope/id`).
     pub fn get(&self, id: &str) -> Option<&'static dyn Rule> {
         self.rules.iter().copied().find(|r| {
@@ -194,11 +249,50 @@ impl<'a> RuleContext<'a> {
 pub struct Emitter<'a> {
     meta: &'static RuleMeta,
     findings: &'a mut Vec<Finding>,
+    /// Where this rule's findings start in `findings`.
+    start: usize,
 }
 
 impl<'a> Emitter<'a> {
     pub(crate) fn new(meta: &'static RuleMeta, findings: &'a mut Vec<Finding>) -> Self {
-        Emitter { meta, findings }
+        let start = findings.len();
+        Emitter {
+            meta,
+            findings,
+            start,
+        }
+    }
+
+    /// This rule's findings so far.
+    pub fn emitted(&mut self) -> &mut [Finding] {
+        &mut self.findings[self.start..]
+    }
+
+    /// The finding this rule already emitted for the deny statement at `at` (for another of
+    /// the upload's checks), now also claiming `check`: its message becomes "`subject` denies
+    /// `<every action>`" and it takes the check's missing evidence. `None` when there is none:
+    /// emit one. One statement that denies several actions is one finding.
+    pub fn emitted_for_statement(
+        &mut self,
+        at: StatementRef,
+        check: &Check,
+        subject: &str,
+    ) -> Option<&mut Finding> {
+        use crate::finding::Refusal;
+        let f = self.emitted().iter_mut().find(|f| {
+            f.claims
+                .iter()
+                .any(|c| matches!(c.by, Refusal::Statement(r) if r == at))
+        })?;
+        f.claim(&check.action, Refusal::Statement(at));
+        let actions: Vec<String> = f.claims.iter().map(|c| format!("`{}`", c.check)).collect();
+        f.message = format!("{subject} denies {}", join_and(&actions));
+        for m in &check.missing {
+            if !f.missing.contains(m) {
+                f.missing.push(m.clone());
+            }
+        }
+        Some(f)
     }
 
     /// Starts a finding; fill in labels, statements and a fix on the returned value.
@@ -218,6 +312,7 @@ impl<'a> Emitter<'a> {
             fix: None,
             missing: Vec::new(),
             notes: Vec::new(),
+            claims: Vec::new(),
         });
         self.findings.last_mut().expect("just pushed")
     }
@@ -264,7 +359,8 @@ macro_rules! declare_rule {
             id: $id:literal,
             scope: $scope:literal,
             layer: $layer:literal,
-            summary: $summary:literal $(,)?
+            summary: $summary:literal
+            $(, refines: [$($refines:literal),* $(,)?])? $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -278,6 +374,7 @@ macro_rules! declare_rule {
                 id: $id,
                 layer: $layer,
                 summary: $summary,
+                refines: &[$($($refines),*)?],
                 docs: concat!($($doc, "\n"),*),
                 source_file: file!(),
                 source_line: line!(),
@@ -299,8 +396,10 @@ macro_rules! declare_rule {
 /// How a rule words the explicit-deny finding [`emit_explicit_deny`] builds.
 #[derive(Debug)]
 pub struct DenyWording {
-    /// The finding's message.
-    pub message: String,
+    /// The start of the finding's message, naming the statement, e.g. "explicit deny in
+    /// statement `S` of <policy>"; " denies `<action>`" (every action the statement denies) is
+    /// added.
+    pub subject: String,
     /// The text under the statement's `Effect`.
     pub effect_label: &'static str,
     /// The fix when no request header would make a condition false (usually removing the
@@ -308,21 +407,36 @@ pub struct DenyWording {
     pub fallback: crate::finding::Fix,
 }
 
-/// Emits the finding for a Deny statement that applied in `check`: labels on its `Effect` and on
-/// each condition with why it held (the first condition is the primary label, or the `Effect`
-/// when there are none), the check's missing evidence, and a fix that sends a header making a
-/// condition false when one exists, else `wording.fallback`. An explicit deny decides whatever
-/// unreadable evidence says, so the finding is confirmed.
+/// Emits the finding for the Deny statement at `at` that applied in `check`: labels on its
+/// `Effect` and on each condition with why it held (the first condition is the primary label,
+/// or the `Effect` when there are none), the check's missing evidence, and a fix that sends a
+/// header making a condition false when one exists, else `wording.fallback`. An explicit deny
+/// decides whatever unreadable evidence says, so the finding is confirmed. One statement that
+/// denies several of the upload's actions gives one finding that claims each and names them
+/// all.
 pub fn emit_explicit_deny<'e>(
     out: &'e mut Emitter<'_>,
     check: &Check,
+    at: StatementRef,
     policy: &Policy,
     st: &Statement,
     wording: DenyWording,
 ) -> &'e mut Finding {
-    use crate::finding::{Fix, header_fix_for};
-    let f = out.emit(Role::Cause, Confidence::Confirmed, wording.message);
-    f.check = Some(check.action.clone());
+    use crate::finding::{Fix, Refusal, header_fix_for};
+    if out
+        .emitted_for_statement(at, check, &wording.subject)
+        .is_some()
+    {
+        return out
+            .emitted_for_statement(at, check, &wording.subject)
+            .expect("found above");
+    }
+    let f = out.emit(
+        Role::Cause,
+        Confidence::Confirmed,
+        format!("{} denies `{}`", wording.subject, check.action),
+    );
+    f.claim(&check.action, Refusal::Statement(at));
     f.labels.push(label(
         policy,
         st.effect_span,
@@ -351,6 +465,15 @@ pub fn emit_explicit_deny<'e>(
         None => wording.fallback,
     });
     f
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// The [`PolicyTarget`](crate::finding::PolicyTarget) a fix uses to change the policy a
@@ -539,7 +662,7 @@ pub fn emit_unread_setting(
             continue;
         };
         let f = out.emit(Role::Cause, Confidence::Possible, message.to_owned());
-        f.check = Some(check.action.clone());
+        f.claim(&check.action, crate::finding::Refusal::Unread(kind));
         f.missing = vec![m.clone()];
         f.fix = fix.cloned();
     }
@@ -575,7 +698,10 @@ pub fn emit_unread_kms_key(cx: &RuleContext<'_>, out: &mut Emitter<'_>, says: &s
         Confidence::Possible,
         format!("the KMS key {what} {says}"),
     );
-    f.check = Some(check.action.clone());
+    f.claim(
+        &check.action,
+        crate::finding::Refusal::Unread(EvidenceKind::KmsKey),
+    );
     f.missing = check.missing.clone();
 }
 
@@ -599,14 +725,14 @@ pub fn emit_layer_denies(
             emit_explicit_deny(
                 out,
                 check,
+                at,
                 policy,
                 st,
                 DenyWording {
-                    message: format!(
-                        "explicit deny in statement `{}` of {} denies `{}`",
+                    subject: format!(
+                        "explicit deny in statement `{}` of {}",
                         st.label(),
-                        policy.name,
-                        check.action
+                        policy.name
                     ),
                     effect_label,
                     fallback: fallback(at, policy, st),
@@ -633,7 +759,6 @@ pub fn emit_missing_allow(
 ) {
     use crate::eval::{Element, Match, explain_miss};
     use crate::policy::Effect;
-    let bucket_arn = cx.analysis.request.bucket_arn();
     for check in &cx.analysis.checks {
         let levels = check
             .eval
@@ -676,7 +801,10 @@ pub fn emit_missing_allow(
                 confidence,
                 format!("{name} does not allow `{}`", check.action),
             );
-            f.check = Some(check.action.clone());
+            f.claim(
+                &check.action,
+                crate::finding::Refusal::NoAllow { layer, level },
+            );
             f.notes.push(format!(
                 "the upload needs `{}` because {}",
                 check.action, check.reason
@@ -687,7 +815,7 @@ pub fn emit_missing_allow(
             }
             f.missing = check.missing.clone();
             let resource = if check.action.starts_with("s3:") {
-                format!("{bucket_arn}/*")
+                cx.analysis.request.object_folder_arn()
             } else {
                 check.request.resource.clone()
             };

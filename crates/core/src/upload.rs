@@ -114,6 +114,16 @@ impl UploadRequest {
         format!("arn:aws:s3:::{}/{}", self.bucket, self.key)
     }
 
+    /// The narrowest resource pattern a grant can name that covers this upload and the other
+    /// objects of its folder: `arn:aws:s3:::bucket/dir/*`, or the object ARN itself for a key
+    /// at the top of the bucket. Fixes grant on this rather than on every object.
+    pub fn object_folder_arn(&self) -> String {
+        match self.key.rsplit_once('/') {
+            Some((dir, _)) if !dir.is_empty() => format!("arn:aws:s3:::{}/{dir}/*", self.bucket),
+            _ => self.object_arn(),
+        }
+    }
+
     pub fn bucket_arn(&self) -> String {
         format!("arn:aws:s3:::{}", self.bucket)
     }

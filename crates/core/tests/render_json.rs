@@ -24,7 +24,15 @@ fn a_denied_upload_has_the_documented_members() {
     assert_eq!(
         keys(&v),
         [
-            "cause", "checks", "findings", "missing", "request", "schema", "skipped", "verdict"
+            "cause",
+            "checks",
+            "findings",
+            "missing",
+            "request",
+            "schema",
+            "skipped",
+            "superseded",
+            "verdict"
         ]
     );
     assert_eq!(
@@ -85,6 +93,7 @@ fn a_denied_upload_has_the_documented_members() {
         keys(f),
         [
             "check",
+            "claims",
             "confidence",
             "fix",
             "labels",
@@ -126,7 +135,7 @@ fn a_denied_upload_has_the_documented_members() {
     assert_eq!(l["origin"]["file"], "scenario.json");
 
     let fix = &f["fix"];
-    assert_eq!(keys(fix), ["changes", "description", "verified"]);
+    assert_eq!(keys(fix), ["changes", "description", "verified", "widens"]);
     assert_eq!(
         fix["changes"][0],
         serde_json::json!({"type": "set_header", "name": "x-amz-server-side-encryption", "value": "aws:kms"})

@@ -554,6 +554,35 @@ fn possible_request_blocks(
             &ev.bucket.encryption,
         );
     }
+    // A public ACL is refused when `BlockPublicAcls` is on at either level: an unread level
+    // that is not already known to block could.
+    let known_blocks = [
+        ev.bucket.public_access_block.get(),
+        ev.account_public_access_block.get(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|b| b.block_public_acls);
+    if sets_public_acl(req) && !known_blocks {
+        for (kind, what, slot) in [
+            (
+                EvidenceKind::BucketPublicAccessBlock,
+                "the bucket's Block Public Access settings",
+                &ev.bucket.public_access_block,
+            ),
+            (
+                EvidenceKind::AccountPublicAccessBlock,
+                "the account's Block Public Access settings",
+                &ev.account_public_access_block,
+            ),
+        ] {
+            if !missing.iter().any(|m| m.kind == kind) {
+                any |= note_missing(missing, kind, what, slot);
+            } else {
+                any |= !slot.is_known();
+            }
+        }
+    }
     any
 }
 

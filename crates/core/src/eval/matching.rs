@@ -355,6 +355,7 @@ fn layer<'p>(
         layer,
         level,
         outcome,
+        allow_applies: allow,
         examined: (start, out.len() as u32),
     }
 }
@@ -454,7 +455,8 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             Layer::Rcp | Layer::VpcEndpoint => true,
             _ => false,
         };
-        if gate && l.outcome == Outcome::ImplicitDeny {
+        // Were the denies gone, would this level allow? (The question a missing Allow answers.)
+        if gate && !l.allow_applies {
             blocked.push(Blocked {
                 layer: l.layer,
                 level: l.level,
@@ -466,8 +468,9 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     let resource_layer = eval.layer(Layer::Resource, 0);
     let grant = resource_layer
         .map(|l| {
-            eval.deciding_in(l)
-                .filter(|s| s.effect == Effect::Allow)
+            eval.examined(l)
+                .iter()
+                .filter(|s| s.effect == Effect::Allow && matches!(s.result, Match::Applies))
                 .map(|s| s.grant)
                 .max()
                 .unwrap_or(Grant::None)
@@ -517,10 +520,9 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     // KMS key policies and role trust policies must grant explicitly, even within the account.
     let explicit_grant_needed = super::managed::needs_explicit_resource_grant(req);
 
-    let allows = |layer: Layer| {
-        eval.layer(layer, 0)
-            .is_some_and(|l| l.outcome == Outcome::Allow)
-    };
+    // Whether a layer allows, its denies aside: with an explicit deny this works out what
+    // would still refuse were the denies removed (`also_blocked_by`).
+    let allows = |layer: Layer| eval.layer(layer, 0).is_some_and(|l| l.allow_applies);
     let bnd = set.boundary.is_none() || allows(Layer::Boundary);
     // A federated-user session (GetFederationToken) has no permissions without a session
     // policy; a role session without one keeps its role's permissions.

@@ -58,10 +58,8 @@ pub fn constrain(p: &Parsed, d: &mut Diagnosis) -> Vec<String> {
     refusal(p, d, &mut contradictions, &mut notes);
     rules(p, d, &mut contradictions, &mut notes);
     for (message, check) in contradictions {
-        d.findings.push(contradiction(message, check));
+        d.push(contradiction(message, check));
     }
-    d.findings
-        .sort_by(|a, b| (a.role, a.confidence, &a.rule).cmp(&(b.role, b.confidence, &b.rule)));
     notes
 }
 
@@ -83,6 +81,7 @@ pub fn notes_finding(notes: Vec<String>) -> Option<Finding> {
         fix: None,
         missing: Vec::new(),
         notes,
+        claims: Vec::new(),
     })
 }
 
@@ -102,6 +101,7 @@ fn contradiction(message: String, check: Option<String>) -> Finding {
         notes: vec![
             "refresh the evidence (or read the layer the error names) and diagnose again".into(),
         ],
+        claims: Vec::new(),
     }
 }
 

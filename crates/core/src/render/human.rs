@@ -76,6 +76,19 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
         out.push('\n');
         finding(&mut out, f, p);
     }
+    if !d.superseded.is_empty() {
+        out.push('\n');
+        for s in &d.superseded {
+            let _ = writeln!(
+                out,
+                "{} [{}] {} ({})",
+                p.paint(Style::Note, "superseded:"),
+                s.finding.rule,
+                s.finding.message,
+                s.why
+            );
+        }
+    }
     if !opts.no_checks && !d.analysis.checks.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "{}", p.paint(Style::Bold, "checks:"));
@@ -149,6 +162,9 @@ fn finding(out: &mut String, f: &Finding, p: Paint) {
             vstyle,
             &format!("{}{detail}", p.paint(vstyle, &status)),
         );
+        for w in &fix.widens {
+            note("widens:", Style::Warning, w);
+        }
     }
     for n in &f.notes {
         note("note:", Style::Note, n);

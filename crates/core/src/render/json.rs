@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json as j};
 
 use crate::analysis::{Block, Check, CheckKind, Missing};
 use crate::eval::Blocked;
-use crate::finding::{Change, Diagnosis, Finding, Fix, Label, PolicyTarget, Verification};
+use crate::finding::{
+    Change, Claim, Diagnosis, Finding, Fix, Label, PolicyTarget, Refusal, Verification,
+};
 use crate::policy::Origin;
 use crate::upload::{Credentials, Operation, UploadRequest};
 
@@ -23,6 +25,11 @@ pub fn json(d: &Diagnosis) -> Value {
         "request": request(d),
         "checks": d.analysis.checks.iter().map(check).collect::<Vec<_>>(),
         "findings": d.findings.iter().map(finding).collect::<Vec<_>>(),
+        "superseded": d.superseded.iter().map(|s| j!({
+            "by": s.by.to_string(),
+            "why": s.why,
+            "finding": finding(&s.finding),
+        })).collect::<Vec<_>>(),
         "skipped": d.skipped.iter().map(|s| j!({"rule": s.rule.to_string(), "missing": s.missing})).collect::<Vec<_>>(),
         "missing": super::all_missing(d).into_iter().map(missing).collect::<Vec<_>>(),
     })
@@ -129,7 +136,27 @@ fn finding(f: &Finding) -> Value {
         "fix": f.fix.as_ref().map(fix),
         "missing": f.missing.iter().map(missing).collect::<Vec<_>>(),
         "notes": f.notes,
+        "claims": f.claims.iter().map(claim).collect::<Vec<_>>(),
     })
+}
+
+fn claim(c: &Claim) -> Value {
+    let by = match c.by {
+        Refusal::Statement(at) => j!({
+            "kind": "statement",
+            "layer": at.layer.as_str(),
+            "level": at.level,
+            "policy": at.policy,
+            "statement": at.statement,
+        }),
+        Refusal::NoAllow { layer, level } => {
+            j!({"kind": "no_allow", "layer": layer.as_str(), "level": level})
+        }
+        Refusal::Block(code) => j!({"kind": "block", "code": code.as_str()}),
+        Refusal::Unread(kind) => j!({"kind": "unread", "evidence": kind.to_string()}),
+        Refusal::Check => j!({"kind": "check"}),
+    };
+    j!({"check": c.check, "by": by})
 }
 
 fn label(l: &Label) -> Value {
@@ -156,6 +183,7 @@ fn fix(f: &Fix) -> Value {
         "description": f.description,
         "changes": f.changes.iter().map(change).collect::<Vec<_>>(),
         "verified": verification(&f.verified),
+        "widens": f.widens,
     })
 }
 

@@ -69,6 +69,9 @@ fn finding(out: &mut String, f: &Finding) {
             Verification::NotChecked { why } => format!("not checked: {why}"),
         };
         let _ = writeln!(out, "verified: {verified}");
+        for w in &fix.widens {
+            let _ = writeln!(out, "widens: {w}");
+        }
     }
     for m in &f.missing {
         let _ = writeln!(out, "missing: {}", super::missing_text(m));

@@ -5,7 +5,7 @@
 
 use crate::analysis::{CheckKind, CheckOutcome};
 use crate::eval::{Element, Layer, Match, RequestPrincipal, explain_miss};
-use crate::finding::{Change, Confidence, Fix, PolicyTarget, Role, statement_json};
+use crate::finding::{Change, Confidence, Fix, PolicyTarget, Refusal, Role, statement_json};
 use crate::policy::{Effect, ResourcePattern};
 
 use super::{Emitter, RuleContext, label};
@@ -58,7 +58,10 @@ pub fn emit_identity_missing_allow(
                     check.action
                 ),
             );
-            f.check = Some(check.action.clone());
+            f.claim(
+                &check.action,
+                Refusal::Unread(crate::evidence::EvidenceKind::Identity),
+            );
             f.notes.push(format!(
                 "the upload needs `{}` because {}",
                 check.action, check.reason
@@ -106,7 +109,13 @@ pub fn emit_identity_missing_allow(
             ),
         };
         let f = out.emit(Role::Cause, confidence, message);
-        f.check = Some(check.action.clone());
+        f.claim(
+            &check.action,
+            Refusal::NoAllow {
+                layer: Layer::Identity,
+                level: 0,
+            },
+        );
         f.notes.push(format!(
             "the upload needs `{}` because {}",
             check.action, check.reason
@@ -120,6 +129,7 @@ pub fn emit_identity_missing_allow(
         }
         f.missing = check.missing.clone();
         let object_arn = format!("{bucket_arn}/*");
+        let folder = req.object_folder_arn();
         let fix = classic.and_then(|(at, policy, st)| {
             let mut json = statement_json(policy, st.index)?;
             let resource = json.get_mut("Resource")?;
@@ -143,14 +153,14 @@ pub fn emit_identity_missing_allow(
         f.fix = Some(fix.unwrap_or_else(|| {
             Fix::new(
                 format!(
-                    "allow `{}` on `{object_arn}` in a policy attached to `{who}`",
+                    "allow `{}` on `{folder}` in a policy attached to `{who}`",
                     check.action
                 ),
                 vec![Change::AddIdentityPolicy {
                     name: "AllowUploads".into(),
                     document: serde_json::json!({
                         "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": check.action, "Resource": object_arn}]
+                        "Statement": [{"Effect": "Allow", "Action": check.action, "Resource": folder}]
                     }),
                 }],
             )

@@ -4,8 +4,9 @@
 
 use crate::analysis::{CheckKind, CheckOutcome, rcp_organization};
 use crate::eval::{Decision, Layer};
+use crate::evidence::EvidenceKind;
 use crate::evidence::OrgLevel;
-use crate::finding::{Change, Confidence, Fix, PolicyTarget, Role};
+use crate::finding::{Change, Confidence, Fix, PolicyTarget, Refusal, Role};
 use crate::policy::Effect;
 
 use super::{DenyWording, Emitter, RuleContext, emit_explicit_deny, label};
@@ -53,11 +54,10 @@ pub fn emit_rcp_findings(
                     continue;
                 };
                 let wording = DenyWording {
-                    message: format!(
-                        "explicit deny in statement `{}` of {} denies `{}`",
+                    subject: format!(
+                        "explicit deny in statement `{}` of {}",
                         st.label(),
-                        policy.name,
-                        check.action
+                        policy.name
                     ),
                     effect_label: "a resource control policy denies every caller it matches",
                     fallback: Fix::new(
@@ -75,18 +75,20 @@ pub fn emit_rcp_findings(
                         }],
                     ),
                 };
-                let f = emit_explicit_deny(out, check, policy, st, wording);
-                f.notes.push(format!(
+                let f = emit_explicit_deny(out, check, at, policy, st, wording);
+                let note = format!(
                     "the RCP is attached to {} of {where_}; RCPs restrict every caller of the organization's resources, callers from other accounts and anonymous ones included",
                     level_name(at.level)
-                ));
+                );
+                if !f.notes.contains(&note) {
+                    f.notes.push(note);
+                }
             }
-        } else if check.eval.decision == Decision::ImplicitlyDenied
-            && check.outcome == CheckOutcome::Denied
-        {
+        }
+        if check.outcome == CheckOutcome::Denied {
             for b in check
                 .eval
-                .blocked_by
+                .refused_without_deny()
                 .iter()
                 .filter(|b| b.layer == Layer::Rcp && !check.is_synthetic(b.layer, b.level))
             {
@@ -104,7 +106,13 @@ pub fn emit_rcp_findings(
                         check.action
                     ),
                 );
-                f.check = Some(check.action.clone());
+                f.claim(
+                    &check.action,
+                    Refusal::NoAllow {
+                        layer: Layer::Rcp,
+                        level: b.level,
+                    },
+                );
                 f.notes.push(
                     "AWS attaches `RCPFullAWSAccess` to every root, OU and account and it cannot be detached, so check that the evidence lists every RCP of this level".to_owned(),
                 );
@@ -156,7 +164,10 @@ pub fn emit_rcp_findings(
                     check.action
                 ),
             );
-            f.check = Some(check.action.clone());
+            f.claim(
+                &check.action,
+                Refusal::Unread(EvidenceKind::ResourceControlPolicies),
+            );
             f.notes.push(if org.is_some() {
                 "RCPs can be read only from the organization's management account or a delegated administrator".to_owned()
             } else {
@@ -165,7 +176,12 @@ pub fn emit_rcp_findings(
             f.missing = check
                 .missing
                 .iter()
-                .filter(|m| m.what.contains("resource control") || m.what.contains("RCP"))
+                .filter(|m| {
+                    matches!(
+                        m.kind,
+                        EvidenceKind::ResourceControlPolicies | EvidenceKind::BucketOrganization
+                    )
+                })
                 .cloned()
                 .collect();
         }

@@ -147,6 +147,7 @@ pub fn denied(from_string: bool) -> Diagnosis {
                 unavailable: Unavailable { reason: "session policies cannot be read from AWS".into(), needs: Vec::new() },
             }],
             notes: vec!["the deny applies to every principal, including the bucket owner".into()],
+            claims: Vec::new(),
         },
     );
     if let Some(f) = d.findings.get_mut(1) {

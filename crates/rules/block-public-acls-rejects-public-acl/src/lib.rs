@@ -1,9 +1,9 @@
 //! Rule `builtin/block-public-acls-rejects-public-acl`: S3 Block Public Access
 //! `BlockPublicAcls` is on for the bucket or the account and the upload sets a public ACL.
 
-use why403_core::analysis::CheckKind;
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext};
+use why403_core::analysis::{CheckKind, CheckOutcome};
+use why403_core::finding::{Change, Confidence, Fix, Refusal, Role};
+use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -76,7 +76,7 @@ impl Rule for BlockPublicAclsRejectsPublicAcl {
                 .filter(|b| b.code == why403_core::analysis::BlockCode::BlockPublicAcls)
             {
                 let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                f.check = Some(check.action.clone());
+                f.claim(&check.action, Refusal::Block(b.code));
                 f.notes
                     .push(format!("S3 answers {} `{}`", b.status, b.aws_code));
                 if let Some(a) = canned {
@@ -102,6 +102,31 @@ impl Rule for BlockPublicAclsRejectsPublicAcl {
                 }
                 let description = format!("remove {} from the upload", header_list(&changes));
                 f.fix = Some(Fix::new(description, changes));
+            }
+            // A Block Public Access level that could not be read may have `BlockPublicAcls` on.
+            if check.blocks.is_empty() && check.outcome == CheckOutcome::Indeterminate {
+                let unread: Vec<_> = check
+                    .missing
+                    .iter()
+                    .filter(|m| {
+                        matches!(
+                            m.kind,
+                            EvidenceKind::BucketPublicAccessBlock
+                                | EvidenceKind::AccountPublicAccessBlock
+                        )
+                    })
+                    .cloned()
+                    .collect();
+                if unread.is_empty() || (canned.is_none() && grants.is_empty()) {
+                    continue;
+                }
+                let f = out.emit(
+                    Role::Cause,
+                    Confidence::Possible,
+                    "the upload sets a public ACL and a Block Public Access setting that could not be read may have `BlockPublicAcls` on",
+                );
+                f.claim(&check.action, Refusal::Unread(unread[0].kind));
+                f.missing = unread;
             }
         }
     }

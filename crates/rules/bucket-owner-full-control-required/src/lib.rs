@@ -61,6 +61,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "bucket-policy",
         summary: "the bucket policy requires the bucket-owner-full-control ACL, which is not sent",
+        refines: ["bucket-policy-missing-cross-account-grant", "bucket-policy-explicit-deny"],
     }
 }
 

@@ -89,14 +89,14 @@ impl Rule for BucketPolicyExplicitDeny {
                 emit_explicit_deny(
                     out,
                     check,
+                    at,
                     policy,
                     st,
                     DenyWording {
-                        message: format!(
-                            "explicit deny in statement `{}` of the {} denies `{}`",
+                        subject: format!(
+                            "explicit deny in statement `{}` of the {}",
                             st.label(),
-                            policy.name,
-                            check.action
+                            policy.name
                         ),
                         effect_label: "this statement denies",
                         fallback: Fix::new(

@@ -3,7 +3,7 @@
 //! policy cannot be read, a `Possible` finding that names it.
 
 use why403_core::analysis::{CheckKind, CheckOutcome, acls_disabled};
-use why403_core::eval::{Decision, Element, Grant, Layer, Match, RequestPrincipal, explain_miss};
+use why403_core::eval::{Element, Grant, Layer, Match, RequestPrincipal, explain_miss};
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
 use why403_core::policy::Effect;
 use why403_core::rule::{Emitter, Rule, RuleContext, label};
@@ -84,7 +84,7 @@ impl Rule for BucketPolicyMissingCrossAccountGrant {
             } else {
                 "ACLs are disabled (Object Ownership `BucketOwnerEnforced`)".to_owned()
             };
-            let caller_side = if check.eval.blocked_by.iter().any(|b| {
+            let caller_side = if check.eval.refused_without_deny().iter().any(|b| {
                 matches!(
                     b.layer,
                     Layer::Identity | Layer::Boundary | Layer::Session | Layer::Scp
@@ -131,12 +131,12 @@ impl Rule for BucketPolicyMissingCrossAccountGrant {
                 f.missing = check.missing.clone();
                 continue;
             }
-            let blocked = check.eval.decision == Decision::ImplicitlyDenied
-                && check
-                    .eval
-                    .blocked_by
-                    .iter()
-                    .any(|b| b.layer == Layer::Resource);
+            // Refused for want of the owner's grant, also when an explicit deny refuses too.
+            let blocked = check
+                .eval
+                .refused_without_deny()
+                .iter()
+                .any(|b| b.layer == Layer::Resource);
             if !blocked {
                 continue;
             }

@@ -4,7 +4,7 @@
 
 use why403_core::analysis::{CheckKind, CheckOutcome};
 use why403_core::eval::{Element, Layer, Match, RequestPrincipal};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, statement_json};
+use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Refusal, Role, statement_json};
 use why403_core::policy::{AwsPrincipal, Effect, PrincipalValue, Statement};
 use why403_core::rule::{Emitter, Rule, RuleContext, label, match_after_edit, statement_mut};
 
@@ -67,6 +67,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "bucket-policy",
         summary: "a bucket policy Deny with NotPrincipal does not exempt the caller",
+        refines: ["bucket-policy-explicit-deny"],
     }
 }
 
@@ -274,7 +275,7 @@ impl Rule for BucketPolicyNotPrincipalDeny {
                             check.action
                         ),
                     );
-                    f.check = Some(check.action.clone());
+                    f.claim(&check.action, Refusal::Statement(at));
                     f.labels.push(label(
                         policy,
                         pe.span,
@@ -317,7 +318,7 @@ impl Rule for BucketPolicyNotPrincipalDeny {
                         check.action
                     ),
                 );
-                f.check = Some(check.action.clone());
+                f.claim(&check.action, Refusal::Statement(at));
                 f.labels
                     .push(label(policy, pe.span, &pe.pointer, true, primary));
                 for l in named {

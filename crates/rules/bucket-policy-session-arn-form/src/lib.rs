@@ -70,6 +70,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "bucket-policy",
         summary: "a bucket policy names a role session in a form that misses the caller's session",
+        refines: ["bucket-policy-missing-cross-account-grant", "bucket-policy-explicit-deny"],
     }
 }
 

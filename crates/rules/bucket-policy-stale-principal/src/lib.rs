@@ -66,6 +66,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "bucket-policy",
         summary: "a bucket policy statement names the unique id of a deleted user or role",
+        refines: ["bucket-policy-missing-cross-account-grant", "identity-policy-missing-put-object"],
     }
 }
 

@@ -64,6 +64,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "kms",
         summary: "the upload uses the AWS managed key aws/s3 of another account",
+        refines: ["kms-key-policy-missing-generate-data-key", "kms-key-policy-condition-unmet"],
     }
 }
 

@@ -62,6 +62,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "kms",
         summary: "a KMS key of another account is named by alias or key id",
+        refines: ["kms-key-policy-missing-generate-data-key"],
     }
 }
 

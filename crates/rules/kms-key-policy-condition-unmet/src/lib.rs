@@ -80,6 +80,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "kms",
         summary: "a KMS key policy or IAM allow has conditions S3's call to KMS does not meet",
+        refines: ["kms-key-policy-missing-generate-data-key"],
     }
 }
 

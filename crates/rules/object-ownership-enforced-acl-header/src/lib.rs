@@ -52,6 +52,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "bucket-ownership",
         summary: "the bucket has ACLs disabled and the upload sets an ACL",
+        refines: ["block-public-acls-rejects-public-acl"],
     }
 }
 

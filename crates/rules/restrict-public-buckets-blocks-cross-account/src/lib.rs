@@ -64,6 +64,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: "block-public-access",
         summary: "a public bucket policy serves no other account under RestrictPublicBuckets",
+        refines: ["bucket-policy-missing-cross-account-grant"],
     }
 }
 

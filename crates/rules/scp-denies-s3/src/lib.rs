@@ -3,7 +3,7 @@
 
 use why403_core::analysis::CheckOutcome;
 use why403_core::eval::{Decision, Layer, explain_condition_holds};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, header_fix_for};
+use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Refusal, Role, header_fix_for};
 use why403_core::rule::{Emitter, Rule, RuleContext, label};
 
 why403_core::declare_rule! {
@@ -88,17 +88,20 @@ impl Rule for ScpDeniesS3 {
                     let Some((policy, st)) = cx.statement(check, at) else {
                         continue;
                     };
+                    let subject = format!(
+                        "explicit deny in statement `{}` of {}",
+                        st.label(),
+                        policy.name
+                    );
+                    if out.emitted_for_statement(at, check, &subject).is_some() {
+                        continue;
+                    }
                     let f = out.emit(
                         Role::Cause,
                         confidence,
-                        format!(
-                            "explicit deny in statement `{}` of {} denies `{}`",
-                            st.label(),
-                            policy.name,
-                            check.action
-                        ),
+                        format!("{subject} denies `{}`", check.action),
                     );
-                    f.check = Some(check.action.clone());
+                    f.claim(&check.action, Refusal::Statement(at));
                     f.notes.push(format!(
                         "the SCP applies at {} of the organization path",
                         level_name(at.level)
@@ -139,11 +142,10 @@ impl Rule for ScpDeniesS3 {
                         ),
                     });
                 }
-            } else if eval.decision == Decision::ImplicitlyDenied
-                && check.outcome == CheckOutcome::Denied
-            {
+            }
+            if check.outcome == CheckOutcome::Denied {
                 for b in eval
-                    .blocked_by
+                    .refused_without_deny()
                     .iter()
                     .filter(|b| b.layer == Layer::Scp && !check.is_synthetic(b.layer, b.level))
                 {
@@ -156,7 +158,13 @@ impl Rule for ScpDeniesS3 {
                             check.action
                         ),
                     );
-                    f.check = Some(check.action.clone());
+                    f.claim(
+                        &check.action,
+                        Refusal::NoAllow {
+                            layer: Layer::Scp,
+                            level: b.level,
+                        },
+                    );
                     if let Some(lv) = levels.and_then(|ls| ls.get(b.level as usize)) {
                         for p in &lv.policies {
                             if let Some(st) = p.statements.first() {
@@ -198,7 +206,10 @@ impl Rule for ScpDeniesS3 {
                         check.action
                     ),
                 );
-                f.check = Some(check.action.clone());
+                f.claim(
+                    &check.action,
+                    Refusal::Unread(why403_core::rule::EvidenceKind::ServiceControlPolicies),
+                );
                 f.missing = check.missing.clone();
             }
         }

@@ -1,10 +1,13 @@
 //! Rule `builtin/session-policy-missing-allow`: the session policy passed when the caller's
 //! temporary credentials were created has no Allow statement for an action the upload needs.
 
+use why403_core::analysis::CheckOutcome;
 use why403_core::eval::Layer;
-use why403_core::finding::{Change, Fix, PolicyTarget};
+use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Refusal, Role};
 use why403_core::policy::Policy;
-use why403_core::rule::{Emitter, Rule, RuleContext, emit_missing_allow, resource_policy_allows};
+use why403_core::rule::{
+    Emitter, EvidenceKind, Rule, RuleContext, emit_missing_allow, resource_policy_allows,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -93,5 +96,33 @@ impl Rule for SessionPolicyMissingAllow {
                 }],
             ));
         });
+        // The session policy could not be read (AWS never returns it) and it is what leaves
+        // the check undecided: it is one possible explanation.
+        for check in cx.analysis.checks.iter().filter(|c| {
+            c.outcome == CheckOutcome::Indeterminate && c.is_synthetic(Layer::Session, 0)
+        }) {
+            let missing: Vec<_> = check
+                .missing
+                .iter()
+                .filter(|m| m.kind == EvidenceKind::SessionPolicy)
+                .cloned()
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let f = out.emit(
+                Role::Cause,
+                Confidence::Possible,
+                format!(
+                    "the session policy passed with the caller's credentials could not be read; it may not allow `{}`",
+                    check.action
+                ),
+            );
+            f.claim(&check.action, Refusal::Unread(EvidenceKind::SessionPolicy));
+            f.notes.push(
+                "AWS never returns a session policy: ask whoever requested the credentials (the `Policy` or `PolicyArns` of AssumeRole / GetFederationToken), or state it in a scenario file".to_owned(),
+            );
+            f.missing = missing;
+        }
     }
 }
