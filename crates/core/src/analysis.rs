@@ -7,6 +7,7 @@
 pub mod derive;
 mod kms;
 mod s3;
+mod unknown;
 
 pub use kms::{
     KeyChoice, bucket_key_unknown, key_choice, resolved_in_caller_account, uses_bucket_key,

@@ -436,7 +436,19 @@ pub fn check(
         || worst.acl_grant != best.acl_grant;
     let worst = has_unknown.then_some(worst);
     let (eval, worst_decision, _, mut outcome) =
-        settle(best.clone(), worst, &request, &blocks, |_| None);
+        settle(best.clone(), worst.clone(), &request, &blocks, |_| None);
+    // Condition keys whose value the evidence leaves open (an unread organization...).
+    let open = super::unknown::unknowns(req, ev, principal, owner, &ev.bucket.owner_account, true);
+    outcome = super::unknown::settle_unknown(
+        &open,
+        &best,
+        worst.as_ref(),
+        &request,
+        &blocks,
+        &|_, _| None,
+        outcome,
+        &mut missing,
+    );
     // A setting that could refuse this request but could not be read leaves the upload
     // undecided, never allowed.
     if action == "s3:PutObject"
