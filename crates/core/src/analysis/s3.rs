@@ -519,8 +519,9 @@ fn blocks(
 }
 
 /// What the unreadable bucket settings that would refuse this request if set are called in
-/// [`Missing`](super::Missing): Object Ownership (ACL headers), Requester Pays (another
-/// account's caller without `x-amz-request-payer`), default encryption (SSE-C uploads).
+/// [`Missing`](super::Missing): Object Ownership (ACL headers), Requester Pays (an anonymous
+/// caller, or another account's caller without `x-amz-request-payer`), default encryption
+/// (SSE-C uploads).
 pub const OWNERSHIP_UNREAD: &str = "the bucket's Object Ownership setting";
 pub const REQUEST_PAYMENT_UNREAD: &str = "the bucket's Requester Pays setting";
 pub const ENCRYPTION_UNREAD_FOR_SSE_C: &str =
@@ -547,7 +548,10 @@ fn possible_request_blocks(
     let pays = req
         .header("x-amz-request-payer")
         .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
-    if !pays && owner.is_none_or(|o| principal.account() != Some(o)) {
+    // A Requester Pays bucket refuses an anonymous request whatever it sends, and another
+    // account's request without the header.
+    let anonymous = matches!(principal, RequestPrincipal::Anonymous);
+    if anonymous || (!pays && owner.is_none_or(|o| principal.account() != Some(o))) {
         any |= note_missing(
             missing,
             EvidenceKind::BucketRequestPayment,
@@ -621,11 +625,22 @@ fn request_blocks(
                     .into(),
         });
     }
-    if ev
+    let requester_pays = ev
         .bucket
         .request_payer
         .get()
-        .is_some_and(|p| p == "Requester")
+        .is_some_and(|p| p == "Requester");
+    if requester_pays && matches!(principal, RequestPrincipal::Anonymous) {
+        // S3 User Guide, Using Requester Pays buckets: once Requester Pays is on, anonymous
+        // access to the bucket is not allowed, since S3 must know whom to charge. No header
+        // changes that.
+        out.push(Block {
+            code: BlockCode::RequesterPaysAnonymous,
+            status: 403,
+            aws_code: "AccessDenied",
+            message: "the bucket is Requester Pays, which refuses every anonymous request: S3 must know whom to charge, so the request must be signed".into(),
+        });
+    } else if requester_pays
         && owner.is_some()
         && principal.account() != owner
         && !req
