@@ -7,6 +7,7 @@
 pub mod derive;
 mod kms;
 mod s3;
+mod unknown;
 
 pub use kms::{
     KeyChoice, bucket_key_unknown, key_choice, resolved_in_caller_account, uses_bucket_key,
@@ -72,6 +73,8 @@ pub enum BlockCode {
     ObjectOwnershipAclNotSupported,
     /// A Requester Pays bucket and no `x-amz-request-payer: requester` where it is needed.
     RequesterPaysMissingHeader,
+    /// A Requester Pays bucket and an anonymous request, which it refuses whatever it sends.
+    RequesterPaysAnonymous,
     /// The bucket blocks uploads with customer-provided keys (SSE-C).
     SseCBlocked,
 }
@@ -93,6 +96,7 @@ impl BlockCode {
             BlockCode::KmsKeyPendingDeletion => "kms-key-pending-deletion",
             BlockCode::ObjectOwnershipAclNotSupported => "object-ownership-acl-not-supported",
             BlockCode::RequesterPaysMissingHeader => "requester-pays-missing-header",
+            BlockCode::RequesterPaysAnonymous => "requester-pays-anonymous",
             BlockCode::SseCBlocked => "sse-c-blocked",
         }
     }

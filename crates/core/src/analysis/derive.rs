@@ -1,10 +1,12 @@
-//! Derives the request context AWS would see for an upload (aws-facts.md §E): principal keys
-//! from the caller and its IAM identity, network and time keys, and the `s3:` keys from the
-//! headers. Explicit overrides from the request win.
+//! Derives the request context AWS would see for an upload: principal keys from the caller,
+//! its IAM identity and its organization, network and time keys, the resource owner's keys,
+//! and the `s3:` keys from the headers. Explicit overrides from the request win.
+//! docs/condition-keys.md lists every key, when AWS supplies it and where its value comes
+//! from.
 
 use crate::context::RequestContext;
 use crate::eval::RequestPrincipal;
-use crate::evidence::{Evidence, IdentityKind};
+use crate::evidence::{Evidence, IdentityKind, Organization, Slot};
 use crate::policy::AwsPrincipal;
 use crate::upload::{Credentials, UploadRequest};
 
@@ -83,12 +85,57 @@ pub fn s3_context(
         c.set("aws:ResourceAccount", owner.clone());
         c.set("s3:ResourceAccount", owner.clone());
     }
+    if let Some(org) = resource_org(ev, ev.bucket.owner_account.get().map(String::as_str), p) {
+        org_keys(&mut c, org, "aws:ResourceOrgID", "aws:ResourceOrgPaths");
+    }
     c.set("aws:ViaAWSService", "false");
-    header_keys(&mut c, req);
+    header_keys(&mut c, req, p);
     for (k, v) in &req.context {
         c.insert(k, v.values.clone(), v.multi);
     }
     c
+}
+
+/// The organization path AWS gives as `aws:PrincipalOrgPaths` / `aws:ResourceOrgPaths` for an
+/// account: the organization id, the root and the OUs down to the account's parent, each
+/// followed by `/` (`o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/`; the account id is not part of
+/// it). `None` when the evidence does not hold the levels (they are kept with the SCPs or the
+/// RCPs that were read along them).
+pub fn org_path(org: &Organization) -> Option<String> {
+    let levels = org.scps.get().or_else(|| org.rcps.get())?;
+    let (_account, parents) = levels.split_last()?;
+    if parents.is_empty() {
+        return None;
+    }
+    let mut path = format!("{}/", org.id);
+    for l in parents {
+        path.push_str(&l.target_id);
+        path.push('/');
+    }
+    Some(path)
+}
+
+/// The organization of the account that owns a resource (`owner`): the caller's when the
+/// caller owns it, the bucket owner's otherwise (as for RCPs). `None` when it is a third
+/// account's, whose organization the evidence does not hold.
+pub fn resource_org<'e>(
+    ev: &'e Evidence,
+    owner: Option<&str>,
+    p: &RequestPrincipal,
+) -> Option<&'e Slot<Organization>> {
+    owner?;
+    super::s3::rcp_organization(ev, owner, p.account())
+}
+
+/// Sets the organization id and, when known, the organization path of an organization that
+/// was read; an account in no organization (or an unread one) gets neither.
+fn org_keys(c: &mut RequestContext, org: &Slot<Organization>, id_key: &str, paths_key: &str) {
+    if let Some(o) = org.get() {
+        c.set(id_key, o.id.clone());
+        if let Some(path) = org_path(o) {
+            c.insert(paths_key, vec![path], true);
+        }
+    }
 }
 
 fn principal_keys(
@@ -97,14 +144,25 @@ fn principal_keys(
     ev: &Evidence,
     p: &RequestPrincipal,
 ) {
-    let RequestPrincipal::Aws(a) = p else {
-        if matches!(p, RequestPrincipal::Anonymous) {
+    let a = match p {
+        RequestPrincipal::Aws(a) => a,
+        RequestPrincipal::Anonymous => {
             c.set("aws:PrincipalAccount", "anonymous");
             c.set("aws:PrincipalType", "Anonymous");
             c.set("aws:userid", "anonymous");
+            return;
         }
-        return;
+        RequestPrincipal::Service(name) => {
+            // A service principal calling with its own identity (CloudTrail writing logs).
+            c.set("aws:PrincipalIsAWSService", "true");
+            c.set("aws:PrincipalServiceName", name.clone());
+            c.insert("aws:PrincipalServiceNamesList", vec![name.clone()], true);
+            return;
+        }
     };
+    // Every request signed with the credentials of an IAM principal (user, role session,
+    // federated user, root) has it, false.
+    c.set("aws:PrincipalIsAWSService", "false");
     if let Some(arn) = principal_arn(p, ev) {
         c.set("aws:PrincipalArn", arn);
     }
@@ -112,18 +170,28 @@ fn principal_keys(
         c.set("aws:PrincipalAccount", acct);
     }
     let identity = ev.identity.get();
+    // `sts get-caller-identity` gives the same `UserId` when the identity was not read.
+    let caller_id = ev
+        .caller
+        .get()
+        .filter(|cl| Some(cl.arn.as_str()) == p.arn())
+        .map(|cl| cl.user_id.clone());
     match a {
         AwsPrincipal::User { arn, .. } => {
             c.set("aws:PrincipalType", "User");
             c.set("aws:username", arn.rsplit('/').next().unwrap_or(arn));
-            if let Some(i) = identity {
-                c.set("aws:userid", i.id.clone());
+            if let Some(id) = identity.map(|i| i.id.clone()).or(caller_id) {
+                c.set("aws:userid", id);
             }
         }
         AwsPrincipal::AssumedRole { session, .. } => {
             c.set("aws:PrincipalType", "AssumedRole");
-            if let Some(i) = identity.filter(|i| i.kind == IdentityKind::Role) {
-                c.set("aws:userid", format!("{}:{session}", i.id));
+            if let Some(id) = identity
+                .filter(|i| i.kind == IdentityKind::Role)
+                .map(|i| format!("{}:{session}", i.id))
+                .or(caller_id)
+            {
+                c.set("aws:userid", id);
             }
         }
         AwsPrincipal::FederatedUser { account, name, .. } => {
@@ -136,9 +204,12 @@ fn principal_keys(
         }
         _ => {}
     }
-    if let Some(org) = ev.caller_org.get() {
-        c.set("aws:PrincipalOrgID", org.id.clone());
-    }
+    org_keys(
+        c,
+        &ev.caller_org,
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+    );
     let mut tags = identity.map(|i| i.tags.clone()).unwrap_or_default();
     tags.extend(req.session_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
     for (k, v) in tags {
@@ -187,14 +258,25 @@ const HEADER_KEYS: &[(&str, &str)] = &[
     ("if-match", "s3:if-match"),
 ];
 
-fn header_keys(c: &mut RequestContext, req: &UploadRequest) {
+fn header_keys(c: &mut RequestContext, req: &UploadRequest, p: &RequestPrincipal) {
     for (h, k) in HEADER_KEYS {
         if let Some(v) = req.header(h) {
             c.set(k, v);
         }
     }
-    c.set("s3:signatureversion", "AWS4-HMAC-SHA256");
-    c.set("s3:authType", "REST-HEADER");
+    // Global keys AWS takes from HTTP headers: `aws:referer` only when the client sends a
+    // `Referer` (a browser following a link), `aws:UserAgent` from `User-Agent`.
+    if let Some(v) = req.header("referer") {
+        c.set("aws:referer", v);
+    }
+    if let Some(v) = req.header("user-agent") {
+        c.set("aws:UserAgent", v);
+    }
+    // An unsigned request has no signature, so no signature version or authentication type.
+    if !matches!(p, RequestPrincipal::Anonymous) {
+        c.set("s3:signatureversion", "AWS4-HMAC-SHA256");
+        c.set("s3:authType", "REST-HEADER");
+    }
     if req.network.tls {
         c.set("s3:TlsVersion", "1.2");
     }

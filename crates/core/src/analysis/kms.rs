@@ -400,14 +400,35 @@ pub fn bucket_key_unknown(req: &UploadRequest, ev: &Evidence) -> bool {
         && matches!(ev.bucket.encryption, Slot::Unavailable(_))
 }
 
-/// The request context of S3's call to KMS: S3's own network and service keys, the caller's
-/// account, and the encryption context S3 sends (the object ARN, or the bucket ARN with an S3
-/// Bucket Key; aws-facts.md §E.3).
+/// The encryption context pairs of `x-amz-server-side-encryption-context`, when it is base64
+/// of a JSON object of strings.
+fn request_encryption_context(req: &UploadRequest) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    let Some(h) = req.header("x-amz-server-side-encryption-context") else {
+        return Vec::new();
+    };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(h.trim()) else {
+        return Vec::new();
+    };
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+        .collect()
+}
+
+/// The request context of S3's call to KMS, which S3 makes with the caller's credentials in a
+/// forward access session: the caller's keys, S3's own network and service keys, the key as
+/// the resource, and the encryption context S3 sends (the object ARN, or the bucket ARN with
+/// an S3 Bucket Key, and the request's own pairs). docs/condition-keys.md lists each key.
 fn kms_context(
     req: &UploadRequest,
     ev: &Evidence,
     ctx: &RequestContext,
     principal: &RequestPrincipal,
+    key: &KmsKey,
     configured: Option<&str>,
 ) -> RequestContext {
     let mut c = ctx.clone();
@@ -428,8 +449,34 @@ fn kms_context(
     {
         c.remove(&k);
     }
+    // S3 calls KMS with a forward access session: `aws:ViaAWSService` is true and the
+    // `aws:CalledVia*` keys name S3.
     c.set("aws:ViaAWSService", "true");
     c.insert("aws:CalledVia", vec!["s3.amazonaws.com".into()], true);
+    c.set("aws:CalledViaFirst", "s3.amazonaws.com");
+    c.set("aws:CalledViaLast", "s3.amazonaws.com");
+    // A service re-using long-term credentials calls with temporary ones, which carry
+    // `aws:MultiFactorAuthPresent` = false.
+    if matches!(principal, RequestPrincipal::Aws(_))
+        && c.get("aws:MultiFactorAuthPresent").is_none()
+    {
+        c.set("aws:MultiFactorAuthPresent", "false");
+    }
+    // The resource is the key: its account and organization, not the bucket's.
+    c.set("aws:ResourceAccount", key.account.clone());
+    c.remove("aws:ResourceOrgID");
+    c.remove("aws:ResourceOrgPaths");
+    if let Some(Slot::Collected(org)) =
+        super::derive::resource_org(ev, Some(&key.account), principal)
+    {
+        c.set("aws:ResourceOrgID", org.id.clone());
+        if let Some(path) = super::derive::org_path(org) {
+            c.insert("aws:ResourceOrgPaths", vec![path], true);
+        }
+    }
+    // Properties of the key the operation uses.
+    c.set("kms:KeySpec", key.spec.clone());
+    c.set("kms:KeyUsage", key.usage.clone());
     if let Some(region) = super::derive::region_of(req, ev) {
         c.set("kms:ViaService", format!("s3.{region}.amazonaws.com"));
     }
@@ -453,7 +500,16 @@ fn kms_context(
         req.object_arn()
     };
     c.set("kms:EncryptionContext:aws:s3:arn", arn);
-    c.insert("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()], true);
+    // Pairs the request adds with `x-amz-server-side-encryption-context` (base64 of a JSON
+    // object); S3 sets `aws:s3:arn` itself.
+    let mut keys = vec!["aws:s3:arn".to_owned()];
+    for (k, v) in request_encryption_context(req) {
+        if k != "aws:s3:arn" {
+            c.set(&format!("kms:EncryptionContext:{k}"), v);
+            keys.push(k);
+        }
+    }
+    c.insert("kms:EncryptionContextKeys", keys, true);
     c.set("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
     c
 }
@@ -524,7 +580,7 @@ fn key_check(
             &mut missing,
         );
     }
-    let kctx = kms_context(req, ev, ctx, principal, configured);
+    let kctx = kms_context(req, ev, ctx, principal, key, configured);
     let mut request = Request::new(principal.clone(), action, &key.arn, kctx);
     request.resource_account = Some(key.account.clone());
     let blocks = key_blocks(req, ev, principal, key, configured);
@@ -546,7 +602,7 @@ fn key_check(
         };
         alt.context.set("kms:EncryptionContext:aws:s3:arn", other);
         let alt_rescue = |e: &Evaluation| grant_allows(ev, principal, key, action, &alt, e);
-        let (_, _, _, alt_outcome) = settle(best.clone(), worst, &alt, &blocks, alt_rescue);
+        let (_, _, _, alt_outcome) = settle(best.clone(), worst.clone(), &alt, &blocks, alt_rescue);
         if alt_outcome == outcome {
             outcome
         } else {
@@ -561,6 +617,26 @@ fn key_check(
     } else {
         outcome
     };
+    // Condition keys whose value the evidence leaves open (an unread organization...).
+    let open = super::unknown::unknowns(
+        req,
+        ev,
+        principal,
+        Some(&key.account),
+        &ev.bucket.owner_account,
+        false,
+    );
+    let rescue = |r: &Request, e: &Evaluation| grant_allows(ev, principal, key, action, r, e);
+    let outcome = super::unknown::settle_unknown(
+        &open,
+        &best,
+        worst.as_ref(),
+        &request,
+        &blocks,
+        &rescue,
+        outcome,
+        &mut missing,
+    );
     if !key.grants.is_known() && outcome != CheckOutcome::Allowed {
         note_missing(
             &mut missing,

@@ -436,7 +436,19 @@ pub fn check(
         || worst.acl_grant != best.acl_grant;
     let worst = has_unknown.then_some(worst);
     let (eval, worst_decision, _, mut outcome) =
-        settle(best.clone(), worst, &request, &blocks, |_| None);
+        settle(best.clone(), worst.clone(), &request, &blocks, |_| None);
+    // Condition keys whose value the evidence leaves open (an unread organization...).
+    let open = super::unknown::unknowns(req, ev, principal, owner, &ev.bucket.owner_account, true);
+    outcome = super::unknown::settle_unknown(
+        &open,
+        &best,
+        worst.as_ref(),
+        &request,
+        &blocks,
+        &|_, _| None,
+        outcome,
+        &mut missing,
+    );
     // A setting that could refuse this request but could not be read leaves the upload
     // undecided, never allowed.
     if action == "s3:PutObject"
@@ -507,8 +519,9 @@ fn blocks(
 }
 
 /// What the unreadable bucket settings that would refuse this request if set are called in
-/// [`Missing`](super::Missing): Object Ownership (ACL headers), Requester Pays (another
-/// account's caller without `x-amz-request-payer`), default encryption (SSE-C uploads).
+/// [`Missing`](super::Missing): Object Ownership (ACL headers), Requester Pays (an anonymous
+/// caller, or another account's caller without `x-amz-request-payer`), default encryption
+/// (SSE-C uploads).
 pub const OWNERSHIP_UNREAD: &str = "the bucket's Object Ownership setting";
 pub const REQUEST_PAYMENT_UNREAD: &str = "the bucket's Requester Pays setting";
 pub const ENCRYPTION_UNREAD_FOR_SSE_C: &str =
@@ -535,7 +548,10 @@ fn possible_request_blocks(
     let pays = req
         .header("x-amz-request-payer")
         .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
-    if !pays && owner.is_none_or(|o| principal.account() != Some(o)) {
+    // A Requester Pays bucket refuses an anonymous request whatever it sends, and another
+    // account's request without the header.
+    let anonymous = matches!(principal, RequestPrincipal::Anonymous);
+    if anonymous || (!pays && owner.is_none_or(|o| principal.account() != Some(o))) {
         any |= note_missing(
             missing,
             EvidenceKind::BucketRequestPayment,
@@ -638,11 +654,22 @@ fn request_blocks(
                     .into(),
         });
     }
-    if ev
+    let requester_pays = ev
         .bucket
         .request_payer
         .get()
-        .is_some_and(|p| p == "Requester")
+        .is_some_and(|p| p == "Requester");
+    if requester_pays && matches!(principal, RequestPrincipal::Anonymous) {
+        // S3 User Guide, Using Requester Pays buckets: once Requester Pays is on, anonymous
+        // access to the bucket is not allowed, since S3 must know whom to charge. No header
+        // changes that.
+        out.push(Block {
+            code: BlockCode::RequesterPaysAnonymous,
+            status: 403,
+            aws_code: "AccessDenied",
+            message: "the bucket is Requester Pays, which refuses every anonymous request: S3 must know whom to charge, so the request must be signed".into(),
+        });
+    } else if requester_pays
         && owner.is_some()
         && principal.account() != owner
         && !req

@@ -1,7 +1,9 @@
 //! Rule `builtin/requester-pays-header-missing`: the bucket is Requester Pays and a caller from
-//! another account uploads without `x-amz-request-payer: requester`.
+//! another account uploads without `x-amz-request-payer: requester`, or the upload is
+//! anonymous, which a Requester Pays bucket never accepts.
 
-use why403_core::analysis::CheckKind;
+use why403_core::analysis::{BlockCode, CheckKind};
+use why403_core::eval::RequestPrincipal;
 
 use why403_core::finding::{Change, Confidence, Fix, Role};
 use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext, emit_unread_setting};
@@ -15,6 +17,10 @@ why403_core::declare_rule! {
     /// charge: the request does not send `x-amz-request-payer: requester`. S3 refuses it with
     /// 403 `AccessDenied`, even when every policy allows the upload.
     ///
+    /// Or the upload is anonymous (unsigned, `--no-sign-request`): a Requester Pays bucket
+    /// refuses every anonymous request, with or without the header, because S3 cannot know
+    /// whom to charge. S3 answers 403 `AccessDenied`.
+    ///
     /// ## How AWS evaluates it
     ///
     /// For a Requester Pays bucket, S3 requires every request from a principal outside the
@@ -23,9 +29,12 @@ why403_core::declare_rule! {
     /// (`PutObject`, each step of a multipart upload) as well as reads. Without the header the
     /// request fails with 403 `AccessDenied` and the bucket owner is charged for the failed
     /// request. Requests from the bucket owner's own users and roles do not need the header.
-    /// Anonymous requests are never allowed on a Requester Pays bucket. The header only
-    /// acknowledges the charge: the caller still needs the identity policy and bucket policy
-    /// permissions of an ordinary cross-account upload.
+    /// Anonymous requests are never allowed on a Requester Pays bucket, whatever they send:
+    /// every request must be authenticated so that S3 can charge the requester. The header
+    /// only acknowledges the charge: the caller still needs the identity policy and bucket
+    /// policy permissions of an ordinary cross-account upload. When the bucket's Requester Pays
+    /// setting cannot be read (`s3:GetBucketRequestPayment`), an upload from another account
+    /// without the header, and any anonymous upload, is undecided.
     ///
     /// ## Example
     ///
@@ -44,9 +53,13 @@ why403_core::declare_rule! {
     /// bucket owner can switch the bucket back to `"Payer": "BucketOwner"`
     /// (`aws s3api put-bucket-request-payment`) and pay for the requests.
     ///
+    /// An anonymous upload has no header fix: sign the request with the credentials of an AWS
+    /// account that will pay (and that the bucket policy allows), or have the bucket owner
+    /// turn Requester Pays off.
+    ///
     /// ## References
     ///
-    /// - Amazon S3 User Guide: Using Requester Pays buckets for storage transfers and usage
+    /// - Amazon S3 User Guide: Using Requester Pays general purpose buckets for storage transfers and usage (anonymous access is not allowed): <https://docs.aws.amazon.com/AmazonS3/latest/userguide/RequesterPaysBuckets.html>
     /// - Amazon S3 User Guide: Downloading objects from Requester Pays buckets (the `x-amz-request-payer` header)
     /// - Amazon S3 API Reference: PutObject, request header `x-amz-request-payer`
     /// - AWS Knowledge Center: Why am I getting a "403 Forbidden" error when I try to upload files in Amazon S3?
@@ -80,28 +93,64 @@ impl Rule for RequesterPaysHeaderMissing {
             .iter()
             .filter(|c| c.kind == CheckKind::S3)
         {
-            for b in check
-                .blocks
-                .iter()
-                .filter(|b| b.code == why403_core::analysis::BlockCode::RequesterPaysMissingHeader)
-            {
-                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                f.check = Some(check.action.clone());
-                if let Some(owner) = cx.analysis.evidence.bucket.owner_account.get() {
-                    f.notes.push(format!(
-                        "the bucket belongs to account `{owner}`, so the caller must agree to pay for the request"
-                    ));
+            for b in &check.blocks {
+                match b.code {
+                    BlockCode::RequesterPaysMissingHeader => {
+                        let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
+                        f.check = Some(check.action.clone());
+                        if let Some(owner) = cx.analysis.evidence.bucket.owner_account.get() {
+                            f.notes.push(format!(
+                                "the bucket belongs to account `{owner}`, so the caller must agree to pay for the request"
+                            ));
+                        }
+                        f.fix = Some(fix());
+                    }
+                    BlockCode::RequesterPaysAnonymous => {
+                        // No header makes an unsigned request acceptable: no header fix.
+                        let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
+                        f.check = Some(check.action.clone());
+                        f.notes.push(SIGN.into());
+                    }
+                    _ => {}
                 }
-                f.fix = Some(fix());
             }
         }
-        // Unreadable Requester Pays setting: another account's upload may need the header.
-        emit_unread_setting(
-            cx,
-            out,
-            EvidenceKind::BucketRequestPayment,
-            "the bucket's Requester Pays setting could not be read; if the bucket is Requester Pays, S3 refuses this upload from another account without `x-amz-request-payer: requester`",
-            Some(&fix()),
-        );
+        // Unreadable Requester Pays setting: another account's upload may need the header, and
+        // an anonymous upload may be refused outright.
+        if cx.analysis.principal == Some(RequestPrincipal::Anonymous) {
+            for check in cx
+                .analysis
+                .checks
+                .iter()
+                .filter(|c| c.kind == CheckKind::S3)
+            {
+                let Some(m) = check
+                    .missing
+                    .iter()
+                    .find(|m| m.kind == EvidenceKind::BucketRequestPayment)
+                else {
+                    continue;
+                };
+                let f = out.emit(
+                    Role::Cause,
+                    Confidence::Possible,
+                    "the bucket's Requester Pays setting could not be read; if the bucket is Requester Pays, S3 refuses this anonymous upload whatever headers it sends",
+                );
+                f.check = Some(check.action.clone());
+                f.missing = vec![m.clone()];
+                f.notes.push(SIGN.into());
+            }
+        } else {
+            emit_unread_setting(
+                cx,
+                out,
+                EvidenceKind::BucketRequestPayment,
+                "the bucket's Requester Pays setting could not be read; if the bucket is Requester Pays, S3 refuses this upload from another account without `x-amz-request-payer: requester`",
+                Some(&fix()),
+            );
+        }
     }
 }
+
+/// What an anonymous caller must do instead of sending the header.
+const SIGN: &str = "`x-amz-request-payer: requester` does not help an unsigned request: sign it with the credentials of an AWS account that will pay for it, or have the bucket owner turn Requester Pays off";
