@@ -7,7 +7,7 @@ use super::{
 };
 use crate::context::RequestContext;
 use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
-use crate::evidence::{Evidence, Grantee, Organization, Slot};
+use crate::evidence::{Evidence, Grantee, OrgPolicyType, Organization, Slot};
 use crate::policy::PolicyKind;
 use crate::upload::{Operation, UploadRequest};
 
@@ -152,6 +152,8 @@ fn scp_levels(
     let account = principal.account().unwrap_or_default();
     match &ev.caller_org {
         Slot::Collected(org) if org.management_account == account => {}
+        // Not enabled, or consolidated billing only: SCPs do not apply.
+        Slot::Collected(org) if org.policy_type_off(OrgPolicyType::Scp) => {}
         Slot::Collected(Organization {
             scps: Slot::Collected(levels),
             ..
@@ -159,7 +161,10 @@ fn scp_levels(
             best.scp = levels.iter().map(|l| l.policies.clone()).collect();
             worst.scp = best.scp.clone();
         }
-        Slot::Collected(Organization { scps, .. }) => {
+        Slot::Collected(Organization {
+            scps: scps @ Slot::Unavailable(_),
+            ..
+        }) => {
             note_missing(missing, "service control policies", scps);
             worst.scp = vec![vec![stand_in(
                 PolicyKind::Scp,
@@ -228,6 +233,8 @@ pub(crate) fn rcp_levels(
     };
     match org {
         Slot::Collected(o) if Some(o.management_account.as_str()) == owner => {}
+        // Not enabled, or consolidated billing only: RCPs do not apply.
+        Slot::Collected(o) if o.policy_type_off(OrgPolicyType::Rcp) => {}
         Slot::Collected(Organization {
             rcps: Slot::Collected(levels),
             ..
@@ -235,7 +242,10 @@ pub(crate) fn rcp_levels(
             best.rcp = levels.iter().map(|l| l.policies.clone()).collect();
             worst.rcp = best.rcp.clone();
         }
-        Slot::Collected(Organization { rcps, .. }) => {
+        Slot::Collected(Organization {
+            rcps: rcps @ Slot::Unavailable(_),
+            ..
+        }) => {
             note_missing(missing, "resource control policies", rcps);
             worst.rcp = vec![vec![stand_in(
                 PolicyKind::Rcp,
