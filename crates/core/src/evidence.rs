@@ -11,7 +11,8 @@ use crate::policy::Policy;
 pub enum Slot<T> {
     /// Read, with its value.
     Collected(T),
-    /// Known not to exist (AWS answered `NoSuchBucketPolicy` and the like).
+    /// Known not to exist (AWS answered `NoSuchBucketPolicy` and the like), or, for an
+    /// organization's SCPs or RCPs, known not to apply (the policy type is not enabled).
     Absent,
     /// Not read: denied, failed, or simply not given. A diagnosis never treats this as "none".
     Unavailable(Unavailable),
@@ -331,16 +332,56 @@ pub struct OrgLevel {
     pub policies: Vec<Policy>,
 }
 
+/// An authorization policy type of AWS Organizations that can refuse an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrgPolicyType {
+    /// Service control policies (the caller's organization).
+    Scp,
+    /// Resource control policies (the resource owner's organization).
+    Rcp,
+}
+
+impl OrgPolicyType {
+    /// The name AWS uses, e.g. `RESOURCE_CONTROL_POLICY`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgPolicyType::Scp => "SERVICE_CONTROL_POLICY",
+            OrgPolicyType::Rcp => "RESOURCE_CONTROL_POLICY",
+        }
+    }
+}
+
 /// An account's organization: its id and, readable only from the management or delegated
 /// administrator account, the policies along its path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
     pub id: String,
     pub management_account: String,
-    /// SCPs per level, root first.
+    /// SCPs per level, root first. `Absent`: SCPs do not apply in this organization, because
+    /// the policy type is not enabled (`PolicyTypeNotEnabledException` from
+    /// `ListPoliciesForTarget`) or the organization has consolidated billing only
+    /// (`FeatureSet: CONSOLIDATED_BILLING`). `Unavailable` only when they may apply and could
+    /// not be read.
     pub scps: Slot<Vec<OrgLevel>>,
-    /// RCPs per level, root first.
+    /// RCPs per level, root first; `Absent` and `Unavailable` as for `scps`.
     pub rcps: Slot<Vec<OrgLevel>>,
+}
+
+impl Organization {
+    /// The SCP or RCP levels.
+    pub fn policies(&self, t: OrgPolicyType) -> &Slot<Vec<OrgLevel>> {
+        match t {
+            OrgPolicyType::Scp => &self.scps,
+            OrgPolicyType::Rcp => &self.rcps,
+        }
+    }
+
+    /// Whether policy type `t` is known not to apply in the organization: its slot is
+    /// `Absent` (or not applicable). Such a type is not evaluated at all; it is never
+    /// "unreadable".
+    pub fn policy_type_off(&self, t: OrgPolicyType) -> bool {
+        matches!(self.policies(t), Slot::Absent | Slot::NotApplicable)
+    }
 }
 
 /// The bucket's configuration.

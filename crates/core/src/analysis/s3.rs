@@ -9,7 +9,7 @@ use super::{
 use crate::context::RequestContext;
 use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
 use crate::evidence::EvidenceKind;
-use crate::evidence::{Evidence, Grantee, Organization, Slot};
+use crate::evidence::{Evidence, Grantee, OrgPolicyType, Organization, Slot};
 use crate::policy::PolicyKind;
 use crate::upload::{Operation, UploadRequest};
 
@@ -160,6 +160,8 @@ fn scp_levels(
     let account = principal.account().unwrap_or_default();
     match &ev.caller_org {
         Slot::Collected(org) if org.management_account == account => {}
+        // Not enabled, or consolidated billing only: SCPs do not apply.
+        Slot::Collected(org) if org.policy_type_off(OrgPolicyType::Scp) => {}
         Slot::Collected(Organization {
             scps: Slot::Collected(levels),
             ..
@@ -167,13 +169,11 @@ fn scp_levels(
             best.scp = levels.iter().map(|l| l.policies.clone()).collect();
             worst.scp = best.scp.clone();
         }
-        Slot::Collected(Organization { scps, .. }) => {
-            note_missing(
-                missing,
-                EvidenceKind::ServiceControlPolicies,
-                "service control policies",
-                scps,
-            );
+        Slot::Collected(Organization {
+            scps: scps @ Slot::Unavailable(_),
+            ..
+        }) => {
+            note_missing(missing, EvidenceKind::ServiceControlPolicies, "service control policies", scps);
             worst.scp = vec![vec![stand_in(
                 PolicyKind::Scp,
                 Stance::Worst,
@@ -246,6 +246,8 @@ pub(crate) fn rcp_levels(
     };
     match org {
         Slot::Collected(o) if Some(o.management_account.as_str()) == owner => {}
+        // Not enabled, or consolidated billing only: RCPs do not apply.
+        Slot::Collected(o) if o.policy_type_off(OrgPolicyType::Rcp) => {}
         Slot::Collected(Organization {
             rcps: Slot::Collected(levels),
             ..
@@ -253,13 +255,11 @@ pub(crate) fn rcp_levels(
             best.rcp = levels.iter().map(|l| l.policies.clone()).collect();
             worst.rcp = best.rcp.clone();
         }
-        Slot::Collected(Organization { rcps, .. }) => {
-            note_missing(
-                missing,
-                EvidenceKind::ResourceControlPolicies,
-                "resource control policies",
-                rcps,
-            );
+        Slot::Collected(Organization {
+            rcps: rcps @ Slot::Unavailable(_),
+            ..
+        }) => {
+            note_missing(missing, EvidenceKind::ResourceControlPolicies, "resource control policies", rcps);
             worst.rcp = vec![vec![stand_in(
                 PolicyKind::Rcp,
                 Stance::Worst,
