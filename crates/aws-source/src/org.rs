@@ -7,7 +7,7 @@
 
 use aws_sdk_organizations::types::{OrganizationFeatureSet, ParentType, PolicyType};
 use futures_util::future::join_all;
-use why403_core::evidence::{OrgLevel, Organization, Slot, Unavailable};
+use why403_core::evidence::{OrgLevel, OrgRoot, Organization, RootPolicyType, Slot, Unavailable};
 use why403_core::{Policy, PolicyKind};
 
 use crate::call::{Api, CallOutcome, Failure, Read, Tracker};
@@ -94,12 +94,38 @@ async fn describe_with(
     })
 }
 
-/// The organization's root: its id and name.
-pub(crate) async fn root(
-    tr: &Tracker<'_>,
-    c: &Clients,
-    round: u32,
-) -> Read<(String, Option<String>)> {
+/// The organization's root as `ListRoots` gives it.
+#[derive(Debug, Clone)]
+pub(crate) struct RootRead {
+    pub id: String,
+    pub name: Option<String>,
+    /// `None` when the answer has no `PolicyTypes` (not the same as an empty list: nothing
+    /// enabled).
+    pub policy_types: Option<Vec<RootPolicyType>>,
+}
+
+impl RootRead {
+    /// The root as evidence: unavailable when its policy types are not known.
+    fn slot(&self) -> Slot<OrgRoot> {
+        match &self.policy_types {
+            Some(types) => Slot::Collected(OrgRoot {
+                id: self.id.clone(),
+                name: self.name.clone(),
+                policy_types: types.clone(),
+            }),
+            None => Slot::Unavailable(Unavailable {
+                reason: format!(
+                    "{} returned a root without `PolicyTypes`",
+                    LIST_ROOTS.name()
+                ),
+                needs: vec![LIST_ROOTS.action.to_owned()],
+            }),
+        }
+    }
+}
+
+/// The organization's root: its id, name and the policy types enabled on it.
+pub(crate) async fn root(tr: &Tracker<'_>, c: &Clients, round: u32) -> Read<RootRead> {
     let org = c.org_reader();
     let out = tr
         .call(round, LIST_ROOTS, &[], org.list_roots().send())
@@ -110,7 +136,28 @@ pub(crate) async fn root(
     let Some(id) = r.id() else {
         return Err(Failure::invalid(LIST_ROOTS, "a root without `Id`"));
     };
-    Ok((id.to_owned(), r.name().map(str::to_owned)))
+    let policy_types = r.policy_types.as_ref().map(|types| {
+        types
+            .iter()
+            .map(|t| RootPolicyType {
+                policy_type: t
+                    .r#type()
+                    .map(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                status: t
+                    .status()
+                    .map(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect()
+    });
+    Ok(RootRead {
+        id: id.to_owned(),
+        name: r.name().map(str::to_owned),
+        policy_types,
+    })
 }
 
 /// SCPs or RCPs.
@@ -171,7 +218,7 @@ pub(crate) async fn organization(
     c: &Clients,
     info: &OrgInfo,
     account: &str,
-    root: &Read<(String, Option<String>)>,
+    root: &Read<RootRead>,
     round: u32,
 ) -> Organization {
     let (scps, rcps) = if info.all_features {
@@ -183,6 +230,10 @@ pub(crate) async fn organization(
     Organization {
         id: info.id.clone(),
         management_account: info.management_account.clone(),
+        root: match root {
+            Ok(r) => r.slot(),
+            Err(f) => Slot::Unavailable(f.unavailable()),
+        },
         scps,
         rcps,
     }
@@ -194,12 +245,12 @@ async fn path(
     tr: &Tracker<'_>,
     c: &Clients,
     account: &str,
-    root: &Read<(String, Option<String>)>,
+    root: &Read<RootRead>,
     round: u32,
 ) -> (Levels, Levels) {
     let root_level = async {
         match root {
-            Ok((id, name)) => Some(level(tr, c, id, name.clone(), round).await),
+            Ok(r) => Some(level(tr, c, &r.id, r.name.clone(), round).await),
             Err(_) => None,
         }
     };
