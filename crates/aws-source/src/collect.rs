@@ -74,11 +74,24 @@ pub(crate) async fn run(
         }
     };
     let caller_org = async {
-        match &org_info {
-            Ok(info) => Slot::Collected(
-                Box::pin(org::organization(&tr, c, info, who.account(), &root, 2)).await,
-            ),
-            Err(f) => f.slot(),
+        match org_info.of(who.account(), &me.account) {
+            org::OrgOf::Read { info, member } => {
+                let got = org::organization(&tr, c, info, who.account(), member, &root, 2);
+                match Box::pin(got).await {
+                    Ok(o) => Slot::Collected(o),
+                    Err(u) => Slot::Unavailable(Unavailable {
+                        reason: format!(
+                            "the caller's account `{}` may not be in organization `{}`: {}",
+                            who.account(),
+                            info.id,
+                            u.reason
+                        ),
+                        needs: u.needs,
+                    }),
+                }
+            }
+            org::OrgOf::NotInAny => Slot::Absent,
+            org::OrgOf::Unavailable(u) => Slot::Unavailable(u),
         }
     };
     let (identity, (b, kms_key), account_pab, caller_org) = tokio::join!(
@@ -107,26 +120,26 @@ pub(crate) async fn run(
             needs: vec!["s3:GetAccountPublicAccessBlock".to_owned()],
         }),
     };
-    let bucket_org = match (owner_account.get(), &org_info) {
-        (Some(o), _) if o == who.account() => Slot::NotApplicable,
-        (Some(o), Ok(info)) => {
-            // Only the caller's organization can be walked; the owner may be in it.
-            let got = Box::pin(org::organization(&tr, c, info, o, &root, 3)).await;
-            match (&got.scps, &got.rcps) {
-                (Slot::Unavailable(u), _) | (_, Slot::Unavailable(u)) => {
-                    Slot::Unavailable(Unavailable {
+    let bucket_org = match owner_account.get() {
+        Some(o) if o == who.account() => Slot::NotApplicable,
+        Some(o) => match org_info.of(o, &me.account) {
+            // Only the credentials' organizations can be read; the owner may be in one.
+            org::OrgOf::Read { info, member } => {
+                match Box::pin(org::organization(&tr, c, info, o, member, &root, 3)).await {
+                    Ok(got) => Slot::Collected(got),
+                    Err(u) => Slot::Unavailable(Unavailable {
                         reason: format!(
                             "the bucket owner's account `{o}` may not be in organization `{}`: {}",
                             info.id, u.reason
                         ),
-                        needs: u.needs.clone(),
-                    })
+                        needs: u.needs,
+                    }),
                 }
-                _ => Slot::Collected(got),
             }
-        }
-        (Some(_), Err(f)) => f.slot(),
-        (None, _) => Slot::Unavailable(Unavailable {
+            org::OrgOf::NotInAny => Slot::Absent,
+            org::OrgOf::Unavailable(u) => Slot::Unavailable(u),
+        },
+        None => Slot::Unavailable(Unavailable {
             reason: "the bucket owner's account is unknown, so its organization cannot be read"
                 .to_owned(),
             needs: vec!["organizations:DescribeOrganization".to_owned()],

@@ -7,7 +7,9 @@
 
 use aws_sdk_organizations::types::{OrganizationFeatureSet, ParentType, PolicyType};
 use futures_util::future::join_all;
-use why403_core::evidence::{OrgLevel, Organization, Slot, Unavailable};
+use why403_core::evidence::{
+    OrgLevel, OrgPolicyType, OrgRoot, Organization, RootPolicyType, Slot, Unavailable,
+};
 use why403_core::{Policy, PolicyKind};
 
 use crate::call::{Api, CallOutcome, Failure, Read, Tracker};
@@ -48,21 +50,70 @@ pub(crate) struct OrgInfo {
     pub all_features: bool,
 }
 
-/// The caller's organization; `Absent` when the account is in none. Any member account may
-/// read it; when the caller's credentials may not, the organization credentials' answer is
-/// used (the path walk then shows whether the account is in that organization).
-pub(crate) async fn describe(tr: &Tracker<'_>, c: &Clients, round: u32) -> Read<OrgInfo> {
+/// What `DescribeOrganization` answered with the credentials' own account and, with
+/// `--org-profile`, with the organization credentials.
+#[derive(Debug)]
+pub(crate) struct OrgView {
+    own: Read<OrgInfo>,
+    admin: Option<Read<OrgInfo>>,
+}
+
+/// The organization to read for an account.
+#[derive(Debug)]
+pub(crate) enum OrgOf<'a> {
+    /// This organization; `member` when the account is known to be in it (it is the
+    /// credentials' own account, which described it); otherwise the path walk must show it.
+    Read { info: &'a OrgInfo, member: bool },
+    /// The account is in no organization (`AWSOrganizationsNotInUseException`).
+    NotInAny,
+    /// Its organization cannot be read.
+    Unavailable(Unavailable),
+}
+
+impl OrgView {
+    /// The organization of `account`, given the credentials' account. An account's own
+    /// `DescribeOrganization` says whether it is in an organization
+    /// (`AWSOrganizationsNotInUseException`: in none); it says nothing of another account.
+    pub fn of(&self, account: &str, creds_account: &str) -> OrgOf<'_> {
+        let admin = self.admin.as_ref().and_then(|a| a.as_ref().ok());
+        if account == creds_account {
+            return match (&self.own, admin) {
+                (Ok(info), _) => OrgOf::Read { info, member: true },
+                (Err(f), _) if f.outcome == CallOutcome::Absent => OrgOf::NotInAny,
+                (Err(_), Some(info)) => OrgOf::Read {
+                    info,
+                    member: false,
+                },
+                (Err(f), None) => OrgOf::Unavailable(f.unavailable()),
+            };
+        }
+        match (admin, &self.own) {
+            (Some(info), _) | (None, Ok(info)) => OrgOf::Read {
+                info,
+                member: false,
+            },
+            (None, Err(f)) => OrgOf::Unavailable(Unavailable {
+                reason: format!(
+                    "the organization of account `{account}` can be read only with credentials of that account, or of its organization's management account (`--org-profile`); the credentials' account `{creds_account}` answered: {}",
+                    f.reason
+                ),
+                needs: vec![DESCRIBE_ORG.action.to_owned()],
+            }),
+        }
+    }
+}
+
+/// `DescribeOrganization` with the credentials and, with `--org-profile`, with the
+/// organization credentials, at once.
+pub(crate) async fn describe(tr: &Tracker<'_>, c: &Clients, round: u32) -> OrgView {
     let own = &c.organizations;
-    let (mine, admin) = tokio::join!(describe_with(tr, own, round), async {
+    let (own, admin) = tokio::join!(describe_with(tr, own, round), async {
         match &c.org_admin {
             Some(admin) => Some(describe_with(tr, admin, round).await),
             None => None,
         }
     });
-    match (mine, admin) {
-        (Err(f), Some(Ok(info))) if f.outcome != CallOutcome::Absent => Ok(info),
-        (mine, _) => mine,
-    }
+    OrgView { own, admin }
 }
 
 async fn describe_with(
@@ -94,12 +145,55 @@ async fn describe_with(
     })
 }
 
-/// The organization's root: its id and name.
-pub(crate) async fn root(
-    tr: &Tracker<'_>,
-    c: &Clients,
-    round: u32,
-) -> Read<(String, Option<String>)> {
+/// The organization's root as `ListRoots` gives it.
+#[derive(Debug, Clone)]
+pub(crate) struct RootRead {
+    pub id: String,
+    pub arn: Option<String>,
+    pub name: Option<String>,
+    /// `None` when the answer has no `PolicyTypes` (not the same as an empty list: nothing
+    /// enabled).
+    pub policy_types: Option<Vec<RootPolicyType>>,
+}
+
+impl RootRead {
+    /// Whether this is the root of organization `org`, as far as its ARN tells
+    /// (`arn:aws:organizations::<management>:root/o-.../r-...`).
+    fn of(&self, org: &str) -> bool {
+        self.arn
+            .as_deref()
+            .is_none_or(|a| a.contains(&format!("/{org}/")))
+    }
+
+    /// Whether policy type `kind` is enabled on the root, when its policy types are known.
+    fn enabled(&self, kind: Kind) -> Option<bool> {
+        match self.slot() {
+            Slot::Collected(r) => r.enabled(kind.org_type()),
+            _ => None,
+        }
+    }
+
+    /// The root as evidence: unavailable when its policy types are not known.
+    fn slot(&self) -> Slot<OrgRoot> {
+        match &self.policy_types {
+            Some(types) => Slot::Collected(OrgRoot {
+                id: self.id.clone(),
+                name: self.name.clone(),
+                policy_types: types.clone(),
+            }),
+            None => Slot::Unavailable(Unavailable {
+                reason: format!(
+                    "{} returned a root without `PolicyTypes`",
+                    LIST_ROOTS.name()
+                ),
+                needs: vec![LIST_ROOTS.action.to_owned()],
+            }),
+        }
+    }
+}
+
+/// The organization's root: its id, name and the policy types enabled on it.
+pub(crate) async fn root(tr: &Tracker<'_>, c: &Clients, round: u32) -> Read<RootRead> {
     let org = c.org_reader();
     let out = tr
         .call(round, LIST_ROOTS, &[], org.list_roots().send())
@@ -110,7 +204,29 @@ pub(crate) async fn root(
     let Some(id) = r.id() else {
         return Err(Failure::invalid(LIST_ROOTS, "a root without `Id`"));
     };
-    Ok((id.to_owned(), r.name().map(str::to_owned)))
+    let policy_types = r.policy_types.as_ref().map(|types| {
+        types
+            .iter()
+            .map(|t| RootPolicyType {
+                policy_type: t
+                    .r#type()
+                    .map(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                status: t
+                    .status()
+                    .map(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect()
+    });
+    Ok(RootRead {
+        id: id.to_owned(),
+        arn: r.arn().map(str::to_owned),
+        name: r.name().map(str::to_owned),
+        policy_types,
+    })
 }
 
 /// SCPs or RCPs.
@@ -131,6 +247,12 @@ impl Kind {
         match self {
             Kind::Scp => PolicyType::ServiceControlPolicy,
             Kind::Rcp => PolicyType::ResourceControlPolicy,
+        }
+    }
+    fn org_type(self) -> OrgPolicyType {
+        match self {
+            Kind::Scp => OrgPolicyType::Scp,
+            Kind::Rcp => OrgPolicyType::Rcp,
         }
     }
     fn policy_kind(self) -> PolicyKind {
@@ -166,40 +288,89 @@ struct Level {
 }
 
 /// The organization of `account` with its SCPs and RCPs. `root` is `ListRoots`' answer.
+/// A policy type applies only where it is enabled on the root, and none can be without all
+/// features: a type known not to be is `Absent`, and its policies are not listed. Unless
+/// `member`, the account's membership must be shown by the path walk: `Err` when it cannot
+/// be (the account may be in another organization).
 pub(crate) async fn organization(
     tr: &Tracker<'_>,
     c: &Clients,
     info: &OrgInfo,
     account: &str,
-    root: &Read<(String, Option<String>)>,
+    member: bool,
+    root: &Read<RootRead>,
     round: u32,
-) -> Organization {
-    let (scps, rcps) = if info.all_features {
-        path(tr, c, account, root, round).await
-    } else {
-        // Without all features, SCPs and RCPs cannot be used.
-        (Slot::Absent, Slot::Absent)
+) -> Result<Organization, Unavailable> {
+    // A root of another organization (the organization credentials' own) tells nothing here.
+    let root = match root {
+        Ok(r) if !r.of(&info.id) => Err(Failure::invalid(
+            LIST_ROOTS,
+            format!("the root of another organization than `{}`", info.id),
+        )),
+        other => other.clone(),
     };
-    Organization {
+    let off = |k: Kind| {
+        !info.all_features || root.as_ref().ok().and_then(|r| r.enabled(k)) == Some(false)
+    };
+    let kinds: Vec<Kind> = [Kind::Scp, Kind::Rcp]
+        .into_iter()
+        .filter(|k| !off(*k))
+        .collect();
+    let (scps, rcps) = if kinds.is_empty() && member {
+        (Slot::Absent, Slot::Absent)
+    } else {
+        match path(tr, c, account, &root, &kinds, round).await {
+            Ok(levels) => {
+                let get = |k: Kind| {
+                    if off(k) {
+                        Slot::Absent
+                    } else {
+                        let enabled = root.as_ref().ok().and_then(|r| r.enabled(k));
+                        assemble(&levels, k, enabled)
+                    }
+                };
+                (get(Kind::Scp), get(Kind::Rcp))
+            }
+            Err(u) if !member => return Err(u),
+            Err(u) => {
+                let get = |k: Kind| {
+                    if off(k) {
+                        Slot::Absent
+                    } else {
+                        Slot::Unavailable(u.clone())
+                    }
+                };
+                (get(Kind::Scp), get(Kind::Rcp))
+            }
+        }
+    };
+    Ok(Organization {
         id: info.id.clone(),
         management_account: info.management_account.clone(),
+        root: match &root {
+            Ok(r) => r.slot(),
+            Err(f) => Slot::Unavailable(f.unavailable()),
+        },
         scps,
         rcps,
-    }
+    })
 }
 
 type Levels = Slot<Vec<OrgLevel>>;
 
+/// The levels from the root to `account`, with the policies of `kinds` listed at each; `Err`
+/// when the walk fails.
 async fn path(
     tr: &Tracker<'_>,
     c: &Clients,
     account: &str,
-    root: &Read<(String, Option<String>)>,
+    root: &Read<RootRead>,
+    kinds: &[Kind],
     round: u32,
-) -> (Levels, Levels) {
+) -> Result<Vec<Level>, Unavailable> {
     let root_level = async {
         match root {
-            Ok((id, name)) => Some(level(tr, c, id, name.clone(), round).await),
+            Ok(r) => Some(level(tr, c, &r.id, r.name.clone(), kinds, round).await),
             Err(_) => None,
         }
     };
@@ -210,7 +381,7 @@ async fn path(
         loop {
             let (parent, mut lv, name) = tokio::join!(
                 parent(tr, c, &target, r),
-                level(tr, c, &target, None, r),
+                level(tr, c, &target, None, kinds, r),
                 async {
                     match target.starts_with("ou-") {
                         true => ou_name(tr, c, &target, r).await,
@@ -237,35 +408,30 @@ async fn path(
         }
     };
     let (root_level, chain) = tokio::join!(root_level, chain);
-    let (mut chain, root_id, last) = match chain {
-        Ok(v) => v,
-        Err(f) => {
-            let u = Unavailable {
-                reason: f.reason.clone(),
-                needs: vec![
-                    f.action.to_owned(),
-                    LIST_POLICIES.action.to_owned(),
-                    DESCRIBE_POLICY.action.to_owned(),
-                ],
-            };
-            return (Slot::Unavailable(u.clone()), Slot::Unavailable(u));
-        }
-    };
+    let (mut chain, root_id, last) = chain.map_err(|f| Unavailable {
+        reason: f.reason.clone(),
+        needs: vec![
+            f.action.to_owned(),
+            LIST_POLICIES.action.to_owned(),
+            DESCRIBE_POLICY.action.to_owned(),
+        ],
+    })?;
     let root_level = match root_level {
         Some(l) if l.target == root_id => l,
         // ListRoots was refused (or named another root): read the root found by the walk.
-        _ => level(tr, c, &root_id, None, last + 1).await,
+        _ => level(tr, c, &root_id, None, kinds, last + 1).await,
     };
     chain.push(root_level);
     chain.reverse();
-    (assemble(&chain, Kind::Scp), assemble(&chain, Kind::Rcp))
+    Ok(chain)
 }
 
-/// The first failure of any level, `Absent` when the type is enabled nowhere, else the
-/// levels.
-fn assemble(levels: &[Level], kind: Kind) -> Levels {
+/// The levels of one kind: the first failure of any level; `Absent` when the type is enabled
+/// nowhere (`PolicyTypeNotEnabledException` at every level), unless the root lists it
+/// `ENABLED` (`enabled`) or only some levels say so, which contradict each other.
+fn assemble(levels: &[Level], kind: Kind, enabled: Option<bool>) -> Levels {
     let mut out = Vec::new();
-    let mut enabled = false;
+    let mut not_enabled = 0;
     for l in levels {
         let got = match kind {
             Kind::Scp => &l.scps,
@@ -273,21 +439,34 @@ fn assemble(levels: &[Level], kind: Kind) -> Levels {
         };
         match got {
             Err(f) => return Slot::Unavailable(f.unavailable()),
-            Ok(None) => {}
-            Ok(Some(p)) => {
-                enabled = true;
-                out.push(OrgLevel {
-                    target_id: l.target.clone(),
-                    name: l.name.clone(),
-                    policies: p.clone(),
-                });
-            }
+            Ok(None) => not_enabled += 1,
+            Ok(Some(p)) => out.push(OrgLevel {
+                target_id: l.target.clone(),
+                name: l.name.clone(),
+                policies: p.clone(),
+            }),
         }
     }
-    if enabled {
-        Slot::Collected(out)
-    } else {
-        Slot::Absent
+    let contradiction = |what: &str| {
+        Slot::Unavailable(Unavailable {
+            reason: format!(
+                "{} answered PolicyTypeNotEnabledException for the {}s of {what}",
+                LIST_POLICIES.name(),
+                kind.label()
+            ),
+            needs: vec![
+                LIST_POLICIES.action.to_owned(),
+                LIST_ROOTS.action.to_owned(),
+            ],
+        })
+    };
+    match not_enabled {
+        0 => Slot::Collected(out),
+        n if n < levels.len() => contradiction("some levels of the path only"),
+        _ if enabled == Some(true) => {
+            contradiction("every level, but ListRoots lists the type as enabled")
+        }
+        _ => Slot::Absent,
     }
 }
 
@@ -335,17 +514,22 @@ async fn ou_name(tr: &Tracker<'_>, c: &Clients, ou: &str, round: u32) -> Option<
         .map(str::to_owned)
 }
 
+/// One level, with the policies of `kinds` (the others are not listed: `Ok(None)`).
 async fn level(
     tr: &Tracker<'_>,
     c: &Clients,
     target: &str,
     name: Option<String>,
+    kinds: &[Kind],
     round: u32,
 ) -> Level {
-    let (scps, rcps) = tokio::join!(
-        attached(tr, c, target, Kind::Scp, round),
-        attached(tr, c, target, Kind::Rcp, round)
-    );
+    let of = |k: Kind| async move {
+        match kinds.contains(&k) {
+            true => attached(tr, c, target, k, round).await,
+            false => Ok(None),
+        }
+    };
+    let (scps, rcps) = tokio::join!(of(Kind::Scp), of(Kind::Rcp));
     Level {
         target: target.to_owned(),
         name,

@@ -336,6 +336,42 @@ fn reads_every_slot_of_a_seeded_world() {
     }
 }
 
+/// The organization of the `scp` world has SCPs enabled on its root but not RCPs (moto lists
+/// `RCPFullAWSAccess` anyway): the RCPs are absent and never listed, the root is evidence.
+#[test]
+fn rcps_not_enabled_on_the_root_are_absent_live() {
+    let Some(s) = shared("rcps_not_enabled_on_the_root_are_absent_live") else {
+        return;
+    };
+    let (w, got, d) = live(s, "scp");
+    let org = got
+        .evidence
+        .caller_org
+        .get()
+        .unwrap_or_else(|| panic!("{:?}", got.evidence.caller_org));
+    assert_eq!(org.rcps, Slot::Absent);
+    assert!(org.scps.get().is_some(), "{:?}", org.scps);
+    let root = org.root.get().unwrap_or_else(|| panic!("{:?}", org.root));
+    let types: Vec<(&str, &str)> = root
+        .policy_types
+        .iter()
+        .map(|t| (t.policy_type.as_str(), t.status.as_str()))
+        .collect();
+    assert_eq!(types, [("SERVICE_CONTROL_POLICY", "ENABLED")]);
+    assert!(
+        d.findings
+            .iter()
+            .all(|f| !f.rule.id.starts_with("rcp-denies")),
+        "{:#?}",
+        d.findings
+    );
+    say(&format!(
+        "moto: `{}`'s organization: RCPs not enabled on root {}, read as absent",
+        text(&w, "/account"),
+        root.id
+    ));
+}
+
 // ------------------------------------------------------------------ moto's own enforcement
 
 /// A moto server of this test's own, so that turning enforcement on affects nothing else.

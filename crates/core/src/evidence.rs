@@ -351,17 +351,58 @@ impl OrgPolicyType {
     }
 }
 
+/// One entry of a root's `PolicyTypes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootPolicyType {
+    /// As AWS names it, e.g. `SERVICE_CONTROL_POLICY`, `TAG_POLICY`.
+    pub policy_type: String,
+    /// `ENABLED`, `PENDING_ENABLE` or `PENDING_DISABLE`.
+    pub status: String,
+}
+
+/// The organization's root as `organizations:ListRoots` gives it (management account or
+/// delegated administrator only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRoot {
+    /// `r-...`.
+    pub id: String,
+    pub name: Option<String>,
+    /// The policy types enabled on the root, or being enabled or disabled: a policy type
+    /// applies in an organization only when it is enabled on its root.
+    pub policy_types: Vec<RootPolicyType>,
+}
+
+impl OrgRoot {
+    /// Whether policy type `t` is enabled: `Some(true)` when listed `ENABLED`, `Some(false)`
+    /// when not listed at all, `None` while it is being enabled or disabled (a `PENDING_`
+    /// status), when policies of the type may or may not be enforced.
+    pub fn enabled(&self, t: OrgPolicyType) -> Option<bool> {
+        match self
+            .policy_types
+            .iter()
+            .find(|p| p.policy_type == t.as_str())
+        {
+            None => Some(false),
+            Some(p) if p.status == "ENABLED" => Some(true),
+            Some(_) => None,
+        }
+    }
+}
+
 /// An account's organization: its id and, readable only from the management or delegated
-/// administrator account, the policies along its path.
+/// administrator account, its root and the policies along the account's path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
     pub id: String,
     pub management_account: String,
+    /// The root with the policy types enabled on it (`ListRoots`); `Unavailable` when it
+    /// could not be read, which alone makes nothing indeterminate.
+    pub root: Slot<OrgRoot>,
     /// SCPs per level, root first. `Absent`: SCPs do not apply in this organization, because
-    /// the policy type is not enabled (`PolicyTypeNotEnabledException` from
-    /// `ListPoliciesForTarget`) or the organization has consolidated billing only
-    /// (`FeatureSet: CONSOLIDATED_BILLING`). `Unavailable` only when they may apply and could
-    /// not be read.
+    /// the policy type is not enabled (the root's `PolicyTypes`, or
+    /// `PolicyTypeNotEnabledException` from `ListPoliciesForTarget`) or the organization has
+    /// consolidated billing only (`FeatureSet: CONSOLIDATED_BILLING`). `Unavailable` only when
+    /// they may apply and could not be read.
     pub scps: Slot<Vec<OrgLevel>>,
     /// RCPs per level, root first; `Absent` and `Unavailable` as for `scps`.
     pub rcps: Slot<Vec<OrgLevel>>,
@@ -377,10 +418,11 @@ impl Organization {
     }
 
     /// Whether policy type `t` is known not to apply in the organization: its slot is
-    /// `Absent` (or not applicable). Such a type is not evaluated at all; it is never
-    /// "unreadable".
+    /// `Absent` (or not applicable), or the root shows it not enabled. Such a type is not
+    /// evaluated at all; it is never "unreadable".
     pub fn policy_type_off(&self, t: OrgPolicyType) -> bool {
         matches!(self.policies(t), Slot::Absent | Slot::NotApplicable)
+            || self.root.get().and_then(|r| r.enabled(t)) == Some(false)
     }
 }
 

@@ -8,8 +8,8 @@
 use why403_core::analysis::{Analysis, CheckOutcome, Verdict};
 use why403_core::eval::Layer;
 use why403_core::evidence::{
-    Evidence, Identity, IdentityKind, KmsKey, ObjectOwnership, OrgLevel, OrgPolicyType,
-    Organization, PublicAccessBlock, Slot,
+    Evidence, Identity, IdentityKind, KmsKey, ObjectOwnership, OrgLevel, OrgPolicyType, OrgRoot,
+    Organization, PublicAccessBlock, RootPolicyType, Slot,
 };
 use why403_core::policy::{Policy, PolicyKind};
 use why403_core::upload::UploadRequest;
@@ -44,12 +44,30 @@ fn levels(account: &str, kind: PolicyKind, text: &str) -> Slot<Vec<OrgLevel>> {
     )
 }
 
+fn root(types: &[(&str, &str)]) -> Slot<OrgRoot> {
+    Slot::Collected(OrgRoot {
+        id: "r-a1b2".into(),
+        name: Some("Root".into()),
+        policy_types: types
+            .iter()
+            .map(|(t, s)| RootPolicyType {
+                policy_type: (*t).into(),
+                status: (*s).into(),
+            })
+            .collect(),
+    })
+}
+
 /// A member account's organization with SCPs and RCPs enabled and `FullAWSAccess` /
 /// `RCPFullAWSAccess` at every level.
 fn org(account: &str) -> Organization {
     Organization {
         id: "o-a1b2c3d4e5".into(),
         management_account: MANAGEMENT.into(),
+        root: root(&[
+            ("SERVICE_CONTROL_POLICY", "ENABLED"),
+            ("RESOURCE_CONTROL_POLICY", "ENABLED"),
+        ]),
         scps: levels(account, PolicyKind::Scp, SCP_FULL),
         rcps: levels(account, PolicyKind::Rcp, RCP_FULL),
     }
@@ -150,8 +168,8 @@ fn the_baselines_are_allowed() {
 
 #[test]
 fn a_policy_type_that_is_not_enabled_does_not_apply() {
-    // PolicyTypeNotEnabledException from ListPoliciesForTarget at every level, or consolidated
-    // billing only: the sources give `Absent`.
+    // PolicyTypeNotEnabledException from ListPoliciesForTarget at every level, the root's
+    // PolicyTypes without the type, or consolidated billing only: the sources give `Absent`.
     for t in [OrgPolicyType::Scp, OrgPolicyType::Rcp] {
         let (req, mut ev) = world();
         let o = ev.caller_org.get_mut().unwrap();
@@ -171,7 +189,7 @@ fn a_policy_type_that_is_not_enabled_does_not_apply() {
 fn consolidated_billing_applies_neither_scps_nor_rcps() {
     let (req, mut ev) = world();
     let o = ev.caller_org.get_mut().unwrap();
-    (o.scps, o.rcps) = (Slot::Absent, Slot::Absent);
+    (o.scps, o.rcps, o.root) = (Slot::Absent, Slot::Absent, root(&[]));
     assert_allowed(&req, &ev);
     let (req, mut ev) = cross_account();
     for o in [ev.caller_org.get_mut(), ev.bucket_org.get_mut()] {
@@ -182,20 +200,61 @@ fn consolidated_billing_applies_neither_scps_nor_rcps() {
 }
 
 #[test]
-fn an_enabled_policy_type_that_cannot_be_read_is_indeterminate() {
-    let (req, mut ev) = cross_account();
-    ev.bucket_org.get_mut().unwrap().rcps = Slot::missing(
-        "AccessDenied from organizations:ListPoliciesForTarget",
-        &["organizations:ListPoliciesForTarget"],
-    );
+fn the_roots_policy_types_decide_when_the_path_is_unreadable() {
+    // A member account without the management account's credentials: the path is
+    // unreadable, but the root shows which types are enabled.
+    let (req, mut ev) = world();
+    let o = ev.caller_org.get_mut().unwrap();
+    (o.scps, o.rcps) = (unreadable_path(), unreadable_path());
+    o.root = root(&[("TAG_POLICY", "ENABLED")]);
+    assert!(o.policy_type_off(OrgPolicyType::Scp) && o.policy_type_off(OrgPolicyType::Rcp));
+    assert_allowed(&req, &ev);
+
+    // SCPs enabled, RCPs not: only the SCPs are missing.
+    let o = ev.caller_org.get_mut().unwrap();
+    o.root = root(&[("SERVICE_CONTROL_POLICY", "ENABLED")]);
+    let a = Analysis::new(req.clone(), ev.clone());
+    let c = &a.checks[0];
+    assert_eq!(c.outcome, CheckOutcome::Indeterminate);
+    assert_eq!(c.synthetic, [(Layer::Scp, 0)]);
     assert_indeterminate(
         &req,
         &ev,
-        "resource control policies",
-        "organizations:ListPoliciesForTarget",
+        "service control policies",
+        "organizations:ListParents",
     );
+
+    // The bucket owner's organization, across accounts.
+    let (req, mut ev) = cross_account();
+    let o = ev.bucket_org.get_mut().unwrap();
+    o.rcps = unreadable_path();
+    o.root = root(&[("SERVICE_CONTROL_POLICY", "ENABLED")]);
+    assert_allowed(&req, &ev);
+}
+
+#[test]
+fn an_enabled_or_changing_policy_type_that_cannot_be_read_is_indeterminate() {
+    for status in ["ENABLED", "PENDING_ENABLE", "PENDING_DISABLE"] {
+        let (req, mut ev) = cross_account();
+        let o = ev.bucket_org.get_mut().unwrap();
+        o.rcps = Slot::missing(
+            "AccessDenied from organizations:ListPoliciesForTarget",
+            &["organizations:ListPoliciesForTarget"],
+        );
+        o.root = root(&[("RESOURCE_CONTROL_POLICY", status)]);
+        assert!(!o.policy_type_off(OrgPolicyType::Rcp), "{status}");
+        assert_indeterminate(
+            &req,
+            &ev,
+            "resource control policies",
+            "organizations:ListPoliciesForTarget",
+        );
+    }
+    // The root unread: nothing shows the type is off.
     let (req, mut ev) = world();
-    ev.caller_org.get_mut().unwrap().scps = unreadable_path();
+    let o = ev.caller_org.get_mut().unwrap();
+    o.scps = unreadable_path();
+    o.root = Slot::missing("AccessDenied", &["organizations:ListRoots"]);
     assert_indeterminate(
         &req,
         &ev,
@@ -273,11 +332,13 @@ fn rcps_not_enabled_do_not_apply_to_the_kms_key_either() {
         )),
         grants: Slot::Collected(vec![]),
     });
-    let o = ev.caller_org.get_mut().unwrap();
-    o.rcps = Slot::Absent;
     assert_allowed(&req, &ev);
     let o = ev.caller_org.get_mut().unwrap();
     o.rcps = unreadable_path();
+    o.root = root(&[("SERVICE_CONTROL_POLICY", "ENABLED")]);
+    assert_allowed(&req, &ev);
+    let o = ev.caller_org.get_mut().unwrap();
+    o.root = Slot::missing("AccessDenied", &["organizations:ListRoots"]);
     let a = Analysis::new(req, ev);
     assert!(matches!(a.verdict, Verdict::Indeterminate { .. }));
     assert!(

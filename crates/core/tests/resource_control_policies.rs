@@ -24,6 +24,7 @@ fn org(management: &str, account: &str, root: Vec<Policy>, leaf: Vec<Policy>) ->
     Organization {
         id: "o-a1b2c3d4e5".into(),
         management_account: management.into(),
+        root: Slot::missing("not read", &["organizations:ListRoots"]),
         scps: Slot::Absent,
         rcps: Slot::Collected(vec![
             OrgLevel {

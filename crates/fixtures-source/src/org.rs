@@ -1,8 +1,10 @@
-//! An account's organization: `describe-organization`, the path from the root to the account
-//! with the SCPs and RCPs attached at each level (`list-policies-for-target`), and the policy
-//! bodies (`describe-policy`).
+//! An account's organization: `describe-organization`, the root with its enabled policy types
+//! (`list-roots`), the path from the root to the account with the SCPs and RCPs attached at
+//! each level (`list-policies-for-target`), and the policy bodies (`describe-policy`).
 
-use why403_core::evidence::{OrgLevel, Organization, Slot, Unavailable};
+use why403_core::evidence::{
+    OrgLevel, OrgPolicyType, OrgRoot, Organization, RootPolicyType, Slot, Unavailable,
+};
 use why403_core::{Policy, PolicyKind};
 
 use crate::read::{Absence, Obj, R, Reader, Section, Val, is_account, missing};
@@ -14,6 +16,7 @@ const PATH_NEEDS: &[&str] = &[
     "organizations:DescribePolicy",
 ];
 const LIST_NEEDS: &[&str] = &["organizations:ListPoliciesForTarget"];
+const ROOTS_NEEDS: &[&str] = &["organizations:ListRoots"];
 const DESCRIBE_NEEDS: &[&str] = &["organizations:DescribePolicy"];
 
 /// SCPs or RCPs.
@@ -37,9 +40,12 @@ impl Kind {
         }
     }
     fn aws_type(self) -> &'static str {
+        self.org_type().as_str()
+    }
+    fn org_type(self) -> OrgPolicyType {
         match self {
-            Kind::Scp => "SERVICE_CONTROL_POLICY",
-            Kind::Rcp => "RESOURCE_CONTROL_POLICY",
+            Kind::Scp => OrgPolicyType::Scp,
+            Kind::Rcp => OrgPolicyType::Rcp,
         }
     }
     fn policy_kind(self) -> PolicyKind {
@@ -90,15 +96,76 @@ fn organization(
     account: Option<&str>,
 ) -> R<Result<Organization, Unavailable>> {
     let o = v.obj(r)?;
-    o.only(r, &["describe_organization", "path", "policies"])?;
-    let describe = Section::read(r, &o, "describe_organization", ORG_NEEDS)?;
+    o.only(r, &["describe_organization", "roots", "path", "policies"])?;
+    let describe = match Section::read(r, &o, "describe_organization", ORG_NEEDS)? {
+        Section::Given(d) => {
+            let d = d.obj(r)?;
+            d.only(r, &["Organization"])?;
+            let org = d.req(r, "Organization")?.obj(r)?;
+            let id = org.req(r, "Id")?.nonempty(r)?;
+            let management = org.req(r, "MasterAccountId")?.account(r)?;
+            // Kept when it says consolidated billing only, for errors located on it.
+            let consolidated = match org.opt("FeatureSet") {
+                Some(f) if f.str(r)? == "CONSOLIDATED_BILLING" => Some(f),
+                _ => None,
+            };
+            Ok((id, management, consolidated))
+        }
+        Section::Absent(a) => {
+            return Err(a.err(
+                r,
+                "put `$absent` on the whole organization for an account outside any organization",
+            ));
+        }
+        Section::Unavailable(u) => Err(u),
+        Section::Missing => Err(missing(ORG_NEEDS)),
+    };
+    let org_id = describe.as_ref().ok().map(|(id, ..)| *id);
+    let root = match Section::read(r, &o, "roots", ROOTS_NEEDS)? {
+        Section::Given(v) => Slot::Collected(roots(r, &v, org_id)?),
+        Section::Absent(a) => {
+            return Err(a.err(r, "`roots` cannot be `$absent`: every organization has a root; put `$absent` on the whole organization for an account outside any organization"));
+        }
+        Section::Unavailable(u) => Slot::Unavailable(u),
+        Section::Missing => Slot::Unavailable(missing(ROOTS_NEEDS)),
+    };
+    if let (Ok((_, _, Some(features))), Some(rt)) = (&describe, root.get())
+        && let Some(t) = rt
+            .policy_types
+            .iter()
+            .find(|t| is_authorization_type(&t.policy_type))
+    {
+        return Err(features.err(
+            r,
+            format!(
+                "an organization with consolidated billing only cannot have `{}` enabled, as `roots` says",
+                t.policy_type
+            ),
+        ));
+    }
     let policies = o.opt_obj(r, "policies")?;
-    let path = Section::read(r, &o, "path", PATH_NEEDS)?;
-    let (scps, rcps) = match path {
-        Section::Given(p) => (
-            levels(r, &p, policies.as_ref(), Kind::Scp, account)?,
-            levels(r, &p, policies.as_ref(), Kind::Rcp, account)?,
-        ),
+    let root_id = root.get().map(|rt| rt.id.as_str());
+    let enabled = |kind: Kind| root.get().and_then(|rt| rt.enabled(kind.org_type()));
+    let (scps, rcps) = match Section::read(r, &o, "path", PATH_NEEDS)? {
+        Section::Given(p) => {
+            let targets = targets(r, &p, account, root_id)?;
+            (
+                levels(
+                    r,
+                    &targets,
+                    policies.as_ref(),
+                    Kind::Scp,
+                    enabled(Kind::Scp),
+                )?,
+                levels(
+                    r,
+                    &targets,
+                    policies.as_ref(),
+                    Kind::Rcp,
+                    enabled(Kind::Rcp),
+                )?,
+            )
+        }
         Section::Absent(a) => {
             return Err(a.err(r, "`path` cannot be `$absent`: every account has a root; put `$absent` on the whole organization for an account outside any organization"));
         }
@@ -108,41 +175,111 @@ fn organization(
             Slot::Unavailable(missing(PATH_NEEDS)),
         ),
     };
-    let d = match describe {
-        Section::Given(d) => d.obj(r)?,
-        Section::Absent(a) => {
-            return Err(a.err(
-                r,
-                "put `$absent` on the whole organization for an account outside any organization",
-            ));
-        }
-        Section::Unavailable(u) => return Ok(Err(u)),
-        Section::Missing => return Ok(Err(missing(ORG_NEEDS))),
+    let (id, management, features) = match describe {
+        Ok(d) => d,
+        Err(u) => return Ok(Err(u)),
     };
-    d.only(r, &["Organization"])?;
-    let org = d.req(r, "Organization")?.obj(r)?;
-    let consolidated = org.opt_str(r, "FeatureSet")? == Some("CONSOLIDATED_BILLING");
-    let (scps, rcps) = if consolidated {
-        // Without all features, SCPs and RCPs cannot be used.
-        (Slot::Absent, Slot::Absent)
-    } else {
-        (scps, rcps)
+    // A policy type applies only where it is enabled on the root; without all features, none
+    // can be: such policies do not apply, even when the path could not be read.
+    let off = |kind: Kind, slot: Slot<Vec<OrgLevel>>| {
+        if features.is_some() || enabled(kind) == Some(false) {
+            Slot::Absent
+        } else {
+            slot
+        }
     };
     Ok(Ok(Organization {
-        id: org.req(r, "Id")?.nonempty(r)?.to_owned(),
-        management_account: org.req(r, "MasterAccountId")?.account(r)?.to_owned(),
-        scps,
-        rcps,
+        id: id.to_owned(),
+        management_account: management.to_owned(),
+        scps: off(Kind::Scp, scps),
+        rcps: off(Kind::Rcp, rcps),
+        root,
     }))
 }
 
-/// Checks the targets of `path` (root first, then OUs, then the account).
-fn check_targets(
+/// Whether an AWS policy type name is one whose policies can refuse an upload.
+fn is_authorization_type(t: &str) -> bool {
+    [OrgPolicyType::Scp, OrgPolicyType::Rcp]
+        .iter()
+        .any(|k| k.as_str() == t)
+}
+
+/// `aws organizations list-roots`: the organization's single root with its policy types.
+fn roots(r: &Reader<'_>, v: &Val<'_>, org_id: Option<&str>) -> R<OrgRoot> {
+    let o = v.obj(r)?;
+    o.only(r, &["Roots", "NextToken"])?;
+    let list = o.req(r, "Roots")?;
+    let items = list.arr(r)?;
+    let [one] = items.as_slice() else {
+        return Err(list.err(
+            r,
+            format!(
+                "expected the organization's one root, found {} roots",
+                items.len()
+            ),
+        ));
+    };
+    let ro = one.obj(r)?;
+    ro.only(r, &["Id", "Arn", "Name", "PolicyTypes"])?;
+    let idv = ro.req(r, "Id")?;
+    let id = idv.nonempty(r)?;
+    if !id.starts_with("r-") {
+        return Err(idv.err(r, format!("expected a root id (`r-...`), found `{id}`")));
+    }
+    if let (Some(arn), Some(org)) = (ro.opt("Arn"), org_id) {
+        let a = arn.str(r)?;
+        if !a.contains(&format!("/{org}/")) {
+            return Err(arn.err(r, format!("the root `{a}` is not of organization `{org}`")));
+        }
+    }
+    let types = ro.req(r, "PolicyTypes")?;
+    let mut policy_types: Vec<RootPolicyType> = Vec::new();
+    for t in types.arr(r)? {
+        let to = t.obj(r)?;
+        to.only(r, &["Type", "Status"])?;
+        let tv = to.req(r, "Type")?;
+        let policy_type = tv.nonempty(r)?;
+        let sv = to.req(r, "Status")?;
+        let status = sv.str(r)?;
+        if !ROOT_STATUSES.contains(&status) {
+            return Err(sv.err(
+                r,
+                format!(
+                    "expected `ENABLED`, `PENDING_ENABLE` or `PENDING_DISABLE`, found `{status}`"
+                ),
+            ));
+        }
+        if policy_types.iter().any(|p| p.policy_type == policy_type) {
+            return Err(tv.err(r, format!("policy type `{policy_type}` is listed twice")));
+        }
+        policy_types.push(RootPolicyType {
+            policy_type: policy_type.to_owned(),
+            status: status.to_owned(),
+        });
+    }
+    Ok(OrgRoot {
+        id: id.to_owned(),
+        name: ro.opt_str(r, "Name")?.map(str::to_owned),
+        policy_types,
+    })
+}
+
+const ROOT_STATUSES: &[&str] = &["ENABLED", "PENDING_ENABLE", "PENDING_DISABLE"];
+
+/// The levels of `path` (root first, then OUs, then the account), checked.
+fn targets<'a>(
     r: &Reader<'_>,
-    items: &[(Obj<'_>, Val<'_>)],
-    path: &Val<'_>,
+    path: &Val<'a>,
     account: Option<&str>,
-) -> R<()> {
+    root: Option<&str>,
+) -> R<Vec<(Obj<'a>, Val<'a>)>> {
+    let mut items = Vec::new();
+    for lv in path.arr(r)? {
+        let lo = lv.obj(r)?;
+        lo.only(r, &["target", "name", "scps", "rcps"])?;
+        let tv = lo.req(r, "target")?;
+        items.push((lo, tv));
+    }
     if items.len() < 2 {
         return Err(path.err(
             r,
@@ -168,6 +305,15 @@ fn check_targets(
                 format!("expected {want} at this level of the path, found `{t}`"),
             ));
         }
+        if i == 0
+            && let Some(root) = root
+            && root != t
+        {
+            return Err(tv.err(
+                r,
+                format!("the path must start at the root `{root}` that `roots` gives, found `{t}`"),
+            ));
+        }
         if i == last
             && let Some(a) = account
             && a != t
@@ -178,31 +324,40 @@ fn check_targets(
             ));
         }
     }
-    Ok(())
+    Ok(items)
 }
 
+/// The policies of one kind along the path. `enabled` is what the root's `PolicyTypes` say
+/// of the kind: not enabled, a level may leave it out or give `$absent`, and policies given
+/// for it are a contradiction; enabled, `$absent` at every level is one.
 fn levels(
     r: &Reader<'_>,
-    path: &Val<'_>,
+    items: &[(Obj<'_>, Val<'_>)],
     policies: Option<&Obj<'_>>,
     kind: Kind,
-    account: Option<&str>,
+    enabled: Option<bool>,
 ) -> R<Slot<Vec<OrgLevel>>> {
-    let mut items = Vec::new();
-    for lv in path.arr(r)? {
-        let lo = lv.obj(r)?;
-        lo.only(r, &["target", "name", "scps", "rcps"])?;
-        let tv = lo.req(r, "target")?;
-        items.push((lo, tv));
-    }
-    check_targets(r, &items, path, account)?;
     let mut out = Vec::new();
     let mut unavailable: Option<Unavailable> = None;
     let mut absent: Vec<Val<'_>> = Vec::new();
-    for (lo, tv) in &items {
+    for (lo, tv) in items {
         let target = tv.str(r)?;
         let level_name = lo.opt_str(r, "name")?.map(str::to_owned);
-        match Section::read(r, lo, kind.key(), LIST_NEEDS)? {
+        let section = Section::read(r, lo, kind.key(), LIST_NEEDS)?;
+        if enabled == Some(false) {
+            if let Section::Given(v) = &section {
+                return Err(v.err(
+                    r,
+                    format!(
+                        "`roots` does not list `{}` as enabled, so `list-policies-for-target` fails with PolicyTypeNotEnabledException: give `{{\"$absent\": \"PolicyTypeNotEnabledException\"}}` or leave `{}` out",
+                        kind.aws_type(),
+                        kind.key()
+                    ),
+                ));
+            }
+            continue;
+        }
+        match section {
             Section::Missing => {
                 unavailable.get_or_insert_with(|| Unavailable {
                     reason: format!(
@@ -228,18 +383,30 @@ fn levels(
             },
         }
     }
+    if enabled == Some(false) {
+        return Ok(Slot::Absent);
+    }
     if let Some(u) = unavailable {
         return Ok(Slot::Unavailable(u));
     }
-    if absent.len() == items.len() {
+    if let Some(a) = absent.first() {
+        if absent.len() != items.len() {
+            return Err(a.err(
+                r,
+                format!("`$absent` (the policy type is not enabled) must be given at every level or none, as `{}` applies to the whole organization", kind.key()),
+            ));
+        }
+        if enabled == Some(true) {
+            return Err(a.err(
+                r,
+                format!(
+                    "`roots` lists `{}` as `ENABLED`, so it cannot be `$absent` (not enabled)",
+                    kind.aws_type()
+                ),
+            ));
+        }
         // The policy type is not enabled in the organization.
         return Ok(Slot::Absent);
-    }
-    if let Some(a) = absent.first() {
-        return Err(a.err(
-            r,
-            format!("`$absent` (the policy type is not enabled) must be given at every level or none, as `{}` applies to the whole organization", kind.key()),
-        ));
     }
     Ok(Slot::Collected(out))
 }

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use why403_core::Policy;
-use why403_core::evidence::{Evidence, Identity, KmsKey, OrgLevel, Organization, Slot};
+use why403_core::evidence::{
+    Evidence, Identity, KmsKey, OrgLevel, OrgRoot, Organization, RootPolicyType, Slot,
+};
 use why403_core::finding::{Diagnosis, diagnose};
 use why403_core::json;
 use why403_core::policy::AwsPrincipal;
@@ -291,6 +293,71 @@ fn markers_sessions_kms_and_endpoints_round_trip() {
     }
 }
 
+/// `roots` (the policy types enabled on the root) is written back as read, and what it
+/// concludes without the path (a type not enabled is absent) reads back the same.
+#[test]
+fn roots_and_policy_types_not_enabled_round_trip() {
+    let describe = |features: &str| {
+        format!(
+            r#""describe_organization": {{"Organization": {{"Id": "o-aa111bb222", "FeatureSet": "{features}", "MasterAccountId": "999988887777"}}}}"#
+        )
+    };
+    let roots = |types: &str| {
+        format!(
+            r#""roots": {{"Roots": [{{"Id": "r-ab12", "Arn": "arn:aws:organizations::999988887777:root/o-aa111bb222/r-ab12", "Name": "Root", "PolicyTypes": [{types}]}}]}}"#
+        )
+    };
+    let scp = r#"{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}"#;
+    let rcp_pending = r#"{"Type": "RESOURCE_CONTROL_POLICY", "Status": "PENDING_DISABLE"}"#;
+    let tags = r#"{"Type": "TAG_POLICY", "Status": "ENABLED"}"#;
+    let path = r#""path": [{"target": "r-ab12", "scps": {"Policies": [{"Id": "p-FullAWSAccess"}]}},
+                           {"target": "111122223333", "name": "data", "scps": {"Policies": [{"Id": "p-FullAWSAccess"}]}}]"#;
+    let orgs = [
+        // A member account: RCPs not enabled, SCPs enabled but the path unread.
+        format!("{}, {}", describe("ALL"), roots(scp)),
+        format!(
+            "{}, {}, {}",
+            describe("ALL"),
+            roots(&format!("{scp}, {tags}")),
+            r#""path": {"$unavailable": "AccessDenied"}"#
+        ),
+        // Neither type enabled (in an organization with all features).
+        format!("{}, {}", describe("ALL"), roots(tags)),
+        format!("{}, {}", describe("ALL"), roots("")),
+        // Consolidated billing, with its root.
+        format!("{}, {}", describe("CONSOLIDATED_BILLING"), roots("")),
+        // RCPs left out of the levels, the root says they are not enabled.
+        format!("{}, {}, {path}", describe("ALL"), roots(scp)),
+        // A type being disabled: the path decides.
+        format!(
+            "{}, {}, {path}",
+            describe("ALL"),
+            roots(&format!("{scp}, {rcp_pending}"))
+        ),
+        // The root refused.
+        format!(
+            "{}, {}",
+            describe("ALL"),
+            r#""roots": {"$unavailable": {"reason": "AccessDenied from organizations:ListRoots", "needs": ["organizations:ListRoots"]}}"#
+        ),
+    ];
+    for (i, o) in orgs.iter().enumerate() {
+        let s = synthetic(
+            r#", "principal": "arn:aws:iam::111122223333:user/alice""#,
+            &format!(r#""organization": {{{o}}}"#),
+        );
+        let name = format!("roots case {i}");
+        let written = round_trip(&name, &s);
+        redacts_the_same(&name, &written, &s);
+        let org = s.evidence.caller_org.get().unwrap();
+        assert_eq!(
+            written.contains("\"roots\""),
+            !matches!(&org.root, Slot::Unavailable(u) if u.reason == "not in the scenario"),
+            "{name}: {written}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // redaction
 
@@ -529,12 +596,21 @@ fn any_scenario_is_written_without_panicking() {
     e.caller_org = Slot::Collected(Organization {
         id: String::new(),
         management_account: String::new(),
+        root: Slot::Absent,
         scps: Slot::Collected(vec![level("r-1", &["SCP p-1 (x", "odd"]), level("a", &[])]),
         rcps: Slot::Collected(vec![level("other", &[])]),
     });
     e.bucket_org = Slot::Collected(Organization {
         id: String::new(),
         management_account: String::new(),
+        root: Slot::Collected(OrgRoot {
+            id: String::new(),
+            name: Some(String::new()),
+            policy_types: vec![RootPolicyType {
+                policy_type: String::new(),
+                status: "ODD".into(),
+            }],
+        }),
         scps: Slot::Absent,
         rcps: Slot::Unavailable(empty),
     });

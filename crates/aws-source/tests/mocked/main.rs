@@ -5,5 +5,6 @@
 
 mod identity;
 mod kms_org;
+mod org_types;
 mod s3;
 mod world;

@@ -2,7 +2,7 @@
 //! `path` of levels with `list-policies-for-target` outputs, and the `describe-policy` bodies.
 
 use why403_core::Policy;
-use why403_core::evidence::{OrgLevel, Organization, Slot, Unavailable};
+use why403_core::evidence::{OrgLevel, OrgPolicyType, OrgRoot, Organization, Slot, Unavailable};
 use why403_core::json;
 
 use super::{
@@ -38,11 +38,16 @@ fn org_policy_name(label: &str) -> Option<(&str, Option<&str>)> {
 /// The `describe-policy` bodies to write: id, name, type and document, in first-seen order.
 type Bodies<'a> = Vec<(String, Option<String>, &'static str, &'a Policy)>;
 
-/// `organization` / `bucket_organization`: `describe_organization`, the `path` from the levels
-/// that were read, and the bodies of the policies other than the built-in full access ones.
-/// Both SCPs and RCPs absent is written as `CONSOLIDATED_BILLING`.
+/// `organization` / `bucket_organization`: `describe_organization`, `roots` when it was read
+/// (or refused), the `path` from the levels that were read, and the bodies of the policies
+/// other than the built-in full access ones. Both SCPs and RCPs absent, unless the root shows
+/// neither enabled, is written as `CONSOLIDATED_BILLING`.
 pub(super) fn organization(o: &Organization) -> J {
-    let consolidated = matches!((&o.scps, &o.rcps), (Slot::Absent, Slot::Absent));
+    let root = o.root.get();
+    let off_by_root = |t: OrgPolicyType| root.and_then(|r| r.enabled(t)) == Some(false);
+    let both_absent = matches!((&o.scps, &o.rcps), (Slot::Absent, Slot::Absent));
+    let consolidated =
+        both_absent && !(off_by_root(OrgPolicyType::Scp) && off_by_root(OrgPolicyType::Rcp));
     let features = fixed(if consolidated {
         "CONSOLIDATED_BILLING"
     } else {
@@ -51,12 +56,29 @@ pub(super) fn organization(o: &Organization) -> J {
     let describe = obj! {"Organization": obj! {
         "Id": data(&o.id), "FeatureSet": features, "MasterAccountId": data(&o.management_account),
     }};
-    let out = obj! {"describe_organization": describe};
-    if consolidated {
+    // A root with SCPs or RCPs listed cannot go with consolidated billing.
+    let roots = match &o.root {
+        Slot::Collected(r)
+            if consolidated
+                && r.policy_types.iter().any(|t| {
+                    [OrgPolicyType::Scp, OrgPolicyType::Rcp]
+                        .iter()
+                        .any(|k| k.as_str() == t.policy_type)
+                }) =>
+        {
+            None
+        }
+        Slot::Collected(r) => Some(roots(r)),
+        Slot::Unavailable(u) if *u != not_in_scenario() => Some(unavailable(u)),
+        _ => None,
+    };
+    let out = obj! {"describe_organization": describe}.with("roots", roots);
+    if both_absent {
         return out;
     }
     let Some(levels) = o.scps.get().or(o.rcps.get()) else {
-        // No level was read: the path itself is unavailable.
+        // No level was read: the path itself is unavailable. A policy type the root shows not
+        // enabled is read back as absent without it.
         let fallback = Unavailable {
             reason: "the organization's policies were not read".to_owned(),
             needs: Vec::new(),
@@ -96,6 +118,25 @@ pub(super) fn organization(o: &Organization) -> J {
         "policies",
         (!policies.is_empty()).then_some(J::Obj(policies)),
     )
+}
+
+/// What the reader gives for `roots` left out.
+fn not_in_scenario() -> Unavailable {
+    Unavailable {
+        reason: crate::read::NOT_IN_SCENARIO.to_owned(),
+        needs: vec!["organizations:ListRoots".to_owned()],
+    }
+}
+
+/// `list-roots` for the organization's root (its `Arn` is not kept).
+fn roots(r: &OrgRoot) -> J {
+    let types = r.policy_types.iter().map(|t| {
+        obj! {"Type": fixed(&t.policy_type), "Status": fixed(&t.status)}
+    });
+    let root = obj! {"Id": data(&r.id)}
+        .with("Name", r.name.as_deref().map(|n| name(n, NameKind::Level)))
+        .with("PolicyTypes", Some(J::Arr(types.collect())));
+    obj! {"Roots": J::Arr(vec![root])}
 }
 
 fn is_built_in(id: &str, p: &Policy) -> bool {
