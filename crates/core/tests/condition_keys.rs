@@ -76,6 +76,7 @@ fn org(id: &str, targets: &[&str], account: &str) -> Organization {
         management_account: "999999999999".into(),
         scps: Slot::Collected(levels(targets, account, &scp)),
         rcps: Slot::Collected(levels(targets, account, &rcp)),
+        root: Slot::missing("not read", &["organizations:ListRoots"]),
     }
 }
 

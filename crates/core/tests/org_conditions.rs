@@ -59,6 +59,7 @@ fn member(account: &str, ous: &[&str], rcp: Option<&Policy>) -> Organization {
         management_account: "999999999999".into(),
         scps: Slot::Collected(levels(ous, account, &full_scp(), None)),
         rcps: Slot::Collected(levels(ous, account, &full_rcp(), rcp)),
+        root: Slot::missing("not read", &["organizations:ListRoots"]),
     }
 }
 

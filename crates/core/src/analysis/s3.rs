@@ -173,7 +173,12 @@ fn scp_levels(
             scps: scps @ Slot::Unavailable(_),
             ..
         }) => {
-            note_missing(missing, EvidenceKind::ServiceControlPolicies, "service control policies", scps);
+            note_missing(
+                missing,
+                EvidenceKind::ServiceControlPolicies,
+                "service control policies",
+                scps,
+            );
             worst.scp = vec![vec![stand_in(
                 PolicyKind::Scp,
                 Stance::Worst,
@@ -259,7 +264,12 @@ pub(crate) fn rcp_levels(
             rcps: rcps @ Slot::Unavailable(_),
             ..
         }) => {
-            note_missing(missing, EvidenceKind::ResourceControlPolicies, "resource control policies", rcps);
+            note_missing(
+                missing,
+                EvidenceKind::ResourceControlPolicies,
+                "resource control policies",
+                rcps,
+            );
             worst.rcp = vec![vec![stand_in(
                 PolicyKind::Rcp,
                 Stance::Worst,
