@@ -155,11 +155,7 @@ fn one_refusal_one_cause_and_nothing_indeterminate_unnamed() {
                         .as_ref()
                         .is_some_and(|x| x.verified == Verification::Resolves)
                 };
-                let same_check = a
-                    .claims
-                    .iter()
-                    .any(|c| b.claims.iter().any(|d| c.check == d.check));
-                if same_check && resolves(a) && resolves(b) {
+                if a.shares_check(b) && resolves(a) && resolves(b) {
                     broken.push(format!(
                         "{name}: `{}` and `{}` explain the same check and each fix alone resolves it",
                         a.rule, b.rule

@@ -1,5 +1,5 @@
-//! The live source against a moto server (`../shared/docs/moto.md`), worlds built by
-//! `tests/moto/world.py`:
+//! The live source against a moto server (a local AWS emulator that `.ci/run` installs and
+//! starts; `MOTO_ENDPOINT` names it), worlds built by `tests/moto/world.py`:
 //!
 //! - each of the five documented causes (and an allowed upload) is read and diagnosed with
 //!   the right cause, in at most 4 rounds of calls, and its captured scenario (plain and

@@ -162,6 +162,15 @@ impl Check {
     pub fn is_synthetic(&self, layer: Layer, level: u16) -> bool {
         self.synthetic.contains(&(layer, level))
     }
+
+    /// The check's missing evidence of these kinds.
+    pub fn missing_of(&self, kinds: &[crate::evidence::EvidenceKind]) -> Vec<Missing> {
+        self.missing
+            .iter()
+            .filter(|m| kinds.contains(&m.kind))
+            .cloned()
+            .collect()
+    }
 }
 
 /// The overall verdict.
@@ -346,23 +355,25 @@ pub(crate) fn settle(
     (eval, worst_decision, rescued, outcome)
 }
 
-/// Adds an unreadable slot to `missing`.
+/// Adds an unreadable slot to `missing` (once) and says whether it is unreadable.
 pub(crate) fn note_missing<T>(
     missing: &mut Vec<Missing>,
     kind: crate::evidence::EvidenceKind,
     what: &str,
     slot: &Slot<T>,
 ) -> bool {
-    if let Slot::Unavailable(u) = slot {
+    let Slot::Unavailable(u) = slot else {
+        return false;
+    };
+    // Noted once, whichever of the reasons that make it matter comes first.
+    if !missing.iter().any(|m| m.kind == kind && m.what == what) {
         missing.push(Missing {
             kind,
             what: what.to_owned(),
             unavailable: u.clone(),
         });
-        true
-    } else {
-        false
     }
+    true
 }
 
 /// The resource-side grant an S3 bucket ACL gives the caller.

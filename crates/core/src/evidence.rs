@@ -524,6 +524,13 @@ pub enum EvidenceKind {
 }
 
 impl EvidenceKind {
+    /// The Block Public Access settings of the bucket and of its owner's account, which act
+    /// together.
+    pub const PUBLIC_ACCESS_BLOCKS: [EvidenceKind; 2] = [
+        EvidenceKind::BucketPublicAccessBlock,
+        EvidenceKind::AccountPublicAccessBlock,
+    ];
+
     /// Whether the analysis could read this evidence.
     pub fn is_known(self, a: &crate::analysis::Analysis) -> bool {
         let e = &a.evidence;

@@ -288,6 +288,16 @@ impl Finding {
         self
     }
 
+    /// Whether the two findings claim a refusal of the same check.
+    pub fn shares_check(&self, other: &Finding) -> bool {
+        self.claims.iter().any(|c| {
+            other
+                .claims
+                .iter()
+                .any(|d| c.check.eq_ignore_ascii_case(&d.check))
+        })
+    }
+
     /// Whether the finding explains an explicit deny (AWS reports those whatever else refuses).
     pub fn is_explicit_deny(&self) -> bool {
         self.claims
@@ -317,8 +327,7 @@ pub struct Skipped {
 #[derive(Debug, Clone)]
 pub struct Diagnosis {
     pub verdict: Verdict,
-    /// Causes first (explicit denies before the others), then by confidence and rule; see
-    /// [`Diagnosis::push`].
+    /// In the order [`Diagnosis::push`] keeps.
     pub findings: Vec<Finding>,
     /// Findings that a more specific finding explains.
     pub superseded: Vec<Superseded>,
@@ -388,11 +397,10 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
 
 impl Diagnosis {
     /// Adds a finding in its place. This is the one order of findings: causes first, among
-    /// them the explicit denies (AWS reports those whatever else refuses), then by confidence
-    /// and rule; findings that tie keep the order they were added in.
+    /// them the explicit denies (AWS reports those whatever else refuses), then by confidence,
+    /// then in the order of the upload's checks (`s3:PutObject`, its companions, the KMS
+    /// calls), then by rule; findings that tie keep the order they were added in.
     pub fn push(&mut self, f: Finding) {
-        // Then in the order of the upload's checks (`s3:PutObject`, its companions, the KMS
-        // calls), then by rule.
         let checks = &self.analysis.checks;
         let check_at = |f: &Finding| {
             f.claims
@@ -422,6 +430,8 @@ impl Diagnosis {
 /// refusal, one cause):
 /// - a finding whose every claim is covered by a finding of a rule that refines its rule
 ///   (declared with `refines` in `declare_rule!`, followed transitively);
+/// - a finding on a check that an earlier finding also claims, with the same fix (one refusal
+///   made by several statements): the earlier one keeps a note naming it;
 /// - a finding whose fix does not resolve the upload while another cause on the same check
 ///   has a verified fix that does: that fix removes this refusal too.
 pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, Vec<Superseded>) {
@@ -468,12 +478,7 @@ pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, 
             by[j].is_none()
                 && g.role == Role::Cause
                 && g.fix.as_ref().is_some_and(|x| x.changes == fix.changes)
-                && g.claims.iter().any(|d| {
-                    findings[i]
-                        .claims
-                        .iter()
-                        .any(|c| c.check.eq_ignore_ascii_case(&d.check))
-                })
+                && g.shares_check(&findings[i])
         }) {
             by[i] = Some((
                 j,
@@ -490,16 +495,9 @@ pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, 
         if by[i].is_some() || f.role != Role::Cause || resolves(f) || f.claims.is_empty() {
             continue;
         }
-        let same_check = |g: &Finding| {
-            g.claims.iter().any(|d| {
-                f.claims
-                    .iter()
-                    .any(|c| c.check.eq_ignore_ascii_case(&d.check))
-            })
-        };
         if let Some(j) = (0..n).find(|&j| {
             let g = &findings[j];
-            j != i && by[j].is_none() && g.role == Role::Cause && resolves(g) && same_check(g)
+            j != i && by[j].is_none() && g.role == Role::Cause && resolves(g) && g.shares_check(f)
         }) {
             by[i] = Some((
                 j,
@@ -526,22 +524,34 @@ pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, 
 /// Applies changes to a copy of the evidence and request, analyses again, and says whether
 /// the upload would then be allowed.
 pub fn verify(analysis: &Analysis, changes: &[Change]) -> Verification {
-    verify_and_widen(analysis, changes).0
+    match applied(analysis, changes) {
+        Ok(after) => verification_of(after),
+        Err(not_checked) => not_checked,
+    }
 }
 
 /// [`verify`], and what the changes allow beyond the refused request (see
 /// [`Fix::widens`]).
 pub fn verify_and_widen(analysis: &Analysis, changes: &[Change]) -> (Verification, Vec<String>) {
+    match applied(analysis, changes) {
+        Ok(after) => {
+            let widens = widen::widens(analysis, &after, changes);
+            (verification_of(after), widens)
+        }
+        Err(not_checked) => (not_checked, Vec::new()),
+    }
+}
+
+/// The analysis of the upload with `changes` applied to a copy of its request and evidence,
+/// or why they could not be applied.
+fn applied(analysis: &Analysis, changes: &[Change]) -> Result<Analysis, Verification> {
     let mut request = analysis.request.clone();
     let mut evidence = analysis.evidence.clone();
     for c in changes {
-        if let Err(e) = apply::apply(c, &mut request, &mut evidence) {
-            return (Verification::NotChecked { why: e.to_string() }, Vec::new());
-        }
+        apply::apply(c, &mut request, &mut evidence)
+            .map_err(|e| Verification::NotChecked { why: e.to_string() })?;
     }
-    let after = Analysis::new(request, evidence);
-    let widens = widen::widens(analysis, &after, changes);
-    (verification_of(after), widens)
+    Ok(Analysis::new(request, evidence))
 }
 
 fn verification_of(after: Analysis) -> Verification {

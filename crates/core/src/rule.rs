@@ -278,13 +278,28 @@ impl<'a> Emitter<'a> {
         check: &Check,
         subject: &str,
     ) -> Option<&mut Finding> {
-        use crate::finding::Refusal;
-        let f = self.emitted().iter_mut().find(|f| {
-            f.claims
-                .iter()
-                .any(|c| matches!(c.by, Refusal::Statement(r) if r == at))
-        })?;
-        f.claim(&check.action, Refusal::Statement(at));
+        let i = self.statement_finding(at)?;
+        Some(self.merge_statement(i, at, check, subject))
+    }
+
+    /// Where among this rule's findings the one claiming the deny statement at `at` is.
+    fn statement_finding(&mut self, at: StatementRef) -> Option<usize> {
+        let by = crate::finding::Refusal::Statement(at);
+        self.emitted()
+            .iter()
+            .position(|f| f.claims.iter().any(|c| c.by == by))
+    }
+
+    /// [`Emitter::emitted_for_statement`] for the finding at `i`.
+    fn merge_statement(
+        &mut self,
+        i: usize,
+        at: StatementRef,
+        check: &Check,
+        subject: &str,
+    ) -> &mut Finding {
+        let f = &mut self.emitted()[i];
+        f.claim(&check.action, crate::finding::Refusal::Statement(at));
         let actions: Vec<String> = f.claims.iter().map(|c| format!("`{}`", c.check)).collect();
         f.message = format!("{subject} denies {}", join_and(&actions));
         for m in &check.missing {
@@ -292,7 +307,7 @@ impl<'a> Emitter<'a> {
                 f.missing.push(m.clone());
             }
         }
-        Some(f)
+        f
     }
 
     /// Starts a finding; fill in labels, statements and a fix on the returned value.
@@ -423,13 +438,8 @@ pub fn emit_explicit_deny<'e>(
     wording: DenyWording,
 ) -> &'e mut Finding {
     use crate::finding::{Fix, Refusal, header_fix_for};
-    if out
-        .emitted_for_statement(at, check, &wording.subject)
-        .is_some()
-    {
-        return out
-            .emitted_for_statement(at, check, &wording.subject)
-            .expect("found above");
+    if let Some(i) = out.statement_finding(at) {
+        return out.merge_statement(i, at, check, &wording.subject);
     }
     let f = out.emit(
         Role::Cause,
@@ -642,16 +652,18 @@ fn setting_label(
     })
 }
 
-/// A `Possible` cause for every S3 check where the bucket setting `kind` could not be read although, were it set, it would refuse this
-/// upload: the message says what would happen, the finding names the missing evidence and the
-/// IAM action that reads it, and the fix (if any) is the one that avoids the setting.
-pub fn emit_unread_setting(
+/// A `Possible` cause for every S3 check where the bucket setting `kind` could not be read
+/// although, were it set, it would refuse this upload: the message says what would happen, the
+/// finding names the missing evidence and the IAM action that reads it, and the fix (if any) is
+/// the one that avoids the setting. Returns the findings it emitted, for the rule's notes.
+pub fn emit_unread_setting<'e>(
     cx: &RuleContext<'_>,
-    out: &mut Emitter<'_>,
+    out: &'e mut Emitter<'_>,
     kind: EvidenceKind,
     message: &str,
     fix: Option<&Fix>,
-) {
+) -> &'e mut [Finding] {
+    let start = out.emitted().len();
     for check in cx
         .analysis
         .checks
@@ -666,6 +678,7 @@ pub fn emit_unread_setting(
         f.missing = vec![m.clone()];
         f.fix = fix.cloned();
     }
+    &mut out.emitted()[start..]
 }
 
 /// When the upload's customer managed KMS key could not be described and that is what leaves

@@ -118,10 +118,19 @@ impl UploadRequest {
     /// objects of its folder: `arn:aws:s3:::bucket/dir/*`, or the object ARN itself for a key
     /// at the top of the bucket. Fixes grant on this rather than on every object.
     pub fn object_folder_arn(&self) -> String {
-        match self.key.rsplit_once('/') {
-            Some((dir, _)) if !dir.is_empty() => format!("arn:aws:s3:::{}/{dir}/*", self.bucket),
-            _ => self.object_arn(),
+        match self.folder() {
+            Some(dir) => format!("arn:aws:s3:::{}/{dir}/*", self.bucket),
+            None => self.object_arn(),
         }
+    }
+
+    /// The key's folder (`reports/2026` for `reports/2026/q3.csv`); `None` for a key at the top
+    /// of the bucket.
+    pub fn folder(&self) -> Option<&str> {
+        self.key
+            .rsplit_once('/')
+            .map(|(dir, _)| dir)
+            .filter(|dir| !dir.is_empty())
     }
 
     pub fn bucket_arn(&self) -> String {

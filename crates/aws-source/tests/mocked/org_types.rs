@@ -1,7 +1,8 @@
-//! Policy types that are not enabled (aws-facts.md §X): `PolicyTypeNotEnabledException` from
-//! `ListPoliciesForTarget`, a root whose `PolicyTypes` lack a type, and an organization with
-//! consolidated billing only make SCPs or RCPs `Absent`, not unavailable; an organization
-//! answer that says nothing about an account leaves it unavailable.
+//! Policy types that are not enabled (AWS Organizations User Guide, Enabling and disabling a
+//! policy type): `PolicyTypeNotEnabledException` from `ListPoliciesForTarget`, a root whose
+//! `PolicyTypes` lack a type, and an organization with consolidated billing only make SCPs or
+//! RCPs `Absent`, not unavailable; an organization answer that says nothing about an account
+//! leaves it unavailable.
 
 use aws_sdk_organizations::types::{
     OrganizationFeatureSet, Parent, ParentType, PolicyType, PolicyTypeStatus, PolicyTypeSummary,

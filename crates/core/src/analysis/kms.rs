@@ -1,7 +1,8 @@
 //! The KMS side of an SSE-KMS upload: S3 asks KMS for a data key (`kms:GenerateDataKey`), and
 //! for multipart uploads also decrypts it (`kms:Decrypt`), with the caller's credentials. The
 //! key policy must allow (IAM policies count only when it delegates to the account), grants
-//! can allow, and the key must be usable (aws-facts.md §A.4, §F).
+//! can allow, and the key must be usable (AWS KMS Developer Guide: Key policies, Grants, Key
+//! states; S3 User Guide: Using server-side encryption with AWS KMS keys).
 
 use super::BlockCode;
 use super::s3::{CallerLayers, caller_layers, rcp_levels};

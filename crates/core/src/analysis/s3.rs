@@ -206,8 +206,8 @@ fn scp_levels(
     }
 }
 
-/// The organization whose RCPs apply to a resource owned by `owner` (aws-facts.md §C: RCPs
-/// are the resource owner's organization's): the caller's when the caller owns it, the bucket
+/// The organization whose RCPs apply to a resource owned by `owner` (RCPs are those of the
+/// resource owner's organization: AWS Organizations User Guide, Resource control policies): the caller's when the caller owns it, the bucket
 /// owner's when the bucket owner does (or the owner is unknown). `None` for a resource of a
 /// third account (a KMS key of neither the caller nor the bucket owner), whose organization
 /// the evidence does not hold.
@@ -408,7 +408,8 @@ pub fn check(
         );
     }
     // An unread Block Public Access level matters when it could void a public ACL grant or
-    // restrict a public bucket policy (aws-facts.md §G.4).
+    // restrict a public bucket policy (S3 User Guide, Blocking public access to your Amazon S3
+    // storage: IgnorePublicAcls, RestrictPublicBuckets).
     let public_policy = best
         .resource
         .as_ref()
@@ -416,18 +417,7 @@ pub fn check(
     if bpa_unknown
         && ((public_policy && !bpa.restrict_public_buckets) || best.acl_grant != worst.acl_grant)
     {
-        note_missing(
-            &mut missing,
-            EvidenceKind::BucketPublicAccessBlock,
-            "the bucket's Block Public Access settings",
-            &ev.bucket.public_access_block,
-        );
-        note_missing(
-            &mut missing,
-            EvidenceKind::AccountPublicAccessBlock,
-            "the account's Block Public Access settings",
-            &ev.account_public_access_block,
-        );
+        note_public_access_blocks(&mut missing, ev);
     }
 
     let mut request = Request::new(principal.clone(), action, &req.object_arn(), ctx.clone());
@@ -590,26 +580,27 @@ fn possible_request_blocks(
     .flatten()
     .any(|b| b.block_public_acls);
     if sets_public_acl(req) && !known_blocks {
-        for (kind, what, slot) in [
-            (
-                EvidenceKind::BucketPublicAccessBlock,
-                "the bucket's Block Public Access settings",
-                &ev.bucket.public_access_block,
-            ),
-            (
-                EvidenceKind::AccountPublicAccessBlock,
-                "the account's Block Public Access settings",
-                &ev.account_public_access_block,
-            ),
-        ] {
-            if !missing.iter().any(|m| m.kind == kind) {
-                any |= note_missing(missing, kind, what, slot);
-            } else {
-                any |= !slot.is_known();
-            }
-        }
+        any |= note_public_access_blocks(missing, ev);
     }
     any
+}
+
+/// Notes the bucket's and the account's Block Public Access settings where unreadable; says
+/// whether either is.
+fn note_public_access_blocks(missing: &mut Vec<super::Missing>, ev: &Evidence) -> bool {
+    let bucket = note_missing(
+        missing,
+        EvidenceKind::BucketPublicAccessBlock,
+        "the bucket's Block Public Access settings",
+        &ev.bucket.public_access_block,
+    );
+    let account = note_missing(
+        missing,
+        EvidenceKind::AccountPublicAccessBlock,
+        "the account's Block Public Access settings",
+        &ev.account_public_access_block,
+    );
+    bucket || account
 }
 
 /// Whether the request sets an ACL that a bucket with ACLs disabled refuses: any ACL header
@@ -635,7 +626,8 @@ fn sets_public_acl(req: &UploadRequest) -> bool {
         })
 }
 
-/// S3's refusals that depend on the request's headers (aws-facts.md §A.3): Object Ownership
+/// S3's refusals that depend on the request's headers (S3 User Guide: Controlling ownership of
+/// objects, Blocking public access, Requester Pays buckets, Verifying bucket ownership): Object Ownership
 /// with ACLs disabled, Block Public Access `BlockPublicAcls`, Requester Pays, the expected
 /// bucket owner, and blocked SSE-C.
 fn request_blocks(

@@ -17,28 +17,48 @@ struct Probe {
     words: String,
 }
 
-/// The layers a change edits: the layer and, for leveled layers, the level (`None`: every
-/// level), and whether the layer is on the resource side (other principals matter).
-fn edited_layers(c: &Change) -> Vec<(Layer, Option<u16>)> {
-    let target = |t: &PolicyTarget| match t {
-        PolicyTarget::Identity(_) => (Layer::Identity, None),
-        PolicyTarget::Boundary => (Layer::Boundary, None),
-        PolicyTarget::Session => (Layer::Session, None),
-        PolicyTarget::BucketPolicy | PolicyTarget::KeyPolicy => (Layer::Resource, None),
-        PolicyTarget::Scp { level, .. } => (Layer::Scp, Some(*level as u16)),
-        PolicyTarget::Rcp { level, .. } => (Layer::Rcp, Some(*level as u16)),
-        PolicyTarget::VpcEndpoint => (Layer::VpcEndpoint, None),
+/// A policy layer a change edits.
+struct Edited {
+    layer: Layer,
+    /// For leveled layers, the level; `None`: every level.
+    level: Option<u16>,
+    /// The checks whose policy sets hold the edited policy (`None`: all): the bucket policy is
+    /// the resource policy of the S3 checks, the key policy that of the KMS checks.
+    kind: Option<CheckKind>,
+}
+
+/// The policy layer a change edits, if it edits one.
+fn edited_layer(c: &Change) -> Option<Edited> {
+    let at = |layer, level: Option<&usize>| Edited {
+        layer,
+        level: level.map(|l| *l as u16),
+        kind: None,
     };
-    match c {
-        Change::AddIdentityPolicy { .. } => vec![(Layer::Identity, None)],
+    Some(match c {
+        Change::AddIdentityPolicy { .. } => at(Layer::Identity, None),
         Change::AddStatement { target: t, .. }
         | Change::ReplaceStatement { target: t, .. }
         | Change::RemoveStatement { target: t, .. }
-        | Change::SetPolicyVersion { target: t, .. } => vec![target(t)],
-        Change::AttachScp { level, .. } => vec![(Layer::Scp, Some(*level as u16))],
-        Change::AttachRcp { level, .. } => vec![(Layer::Rcp, Some(*level as u16))],
-        _ => Vec::new(),
-    }
+        | Change::SetPolicyVersion { target: t, .. } => match t {
+            PolicyTarget::Identity(_) => at(Layer::Identity, None),
+            PolicyTarget::Boundary => at(Layer::Boundary, None),
+            PolicyTarget::Session => at(Layer::Session, None),
+            PolicyTarget::BucketPolicy => Edited {
+                kind: Some(CheckKind::S3),
+                ..at(Layer::Resource, None)
+            },
+            PolicyTarget::KeyPolicy => Edited {
+                kind: Some(CheckKind::Kms),
+                ..at(Layer::Resource, None)
+            },
+            PolicyTarget::Scp { level, .. } => at(Layer::Scp, Some(level)),
+            PolicyTarget::Rcp { level, .. } => at(Layer::Rcp, Some(level)),
+            PolicyTarget::VpcEndpoint => at(Layer::VpcEndpoint, None),
+        },
+        Change::AttachScp { level, .. } => at(Layer::Scp, Some(level)),
+        Change::AttachRcp { level, .. } => at(Layer::Rcp, Some(level)),
+        _ => return None,
+    })
 }
 
 fn probes(a: &Analysis, kind: CheckKind, base: &Request, resource_side: bool) -> Vec<Probe> {
@@ -51,8 +71,7 @@ fn probes(a: &Analysis, kind: CheckKind, base: &Request, resource_side: bool) ->
     let req = &a.request;
     if kind == CheckKind::S3 {
         let bucket = req.bucket_arn();
-        let (dir, _) = req.key.rsplit_once('/').unwrap_or(("", &req.key));
-        if !dir.is_empty() {
+        if let Some(dir) = req.folder() {
             out.push(Probe {
                 request: with(
                     base.principal.clone(),
@@ -154,18 +173,21 @@ pub(super) fn widens(before: &Analysis, after: &Analysis, changes: &[Change]) ->
             )),
             _ => {}
         }
-        for (layer, level) in edited_layers(c) {
-            let resource_side = matches!(layer, Layer::Resource | Layer::Rcp);
-            for check in &before.checks {
-                let Some(now) = after.checks.iter().find(|x| x.action == check.action) else {
-                    continue;
-                };
-                for probe in probes(before, check.kind, &check.request, resource_side) {
-                    let was = layer_allows(&check.set.evaluate(&probe.request), layer, level);
-                    let is = layer_allows(&now.set.evaluate(&probe.request), layer, level);
-                    if is && !was {
-                        push(format!("also allows {}", probe.words));
-                    }
+        let Some(e) = edited_layer(c) else { continue };
+        let resource_side = matches!(e.layer, Layer::Resource | Layer::Rcp);
+        for check in before
+            .checks
+            .iter()
+            .filter(|x| e.kind.is_none_or(|k| k == x.kind))
+        {
+            let Some(now) = after.checks.iter().find(|x| x.action == check.action) else {
+                continue;
+            };
+            for probe in probes(before, check.kind, &check.request, resource_side) {
+                let was = layer_allows(&check.set.evaluate(&probe.request), e.layer, e.level);
+                let is = layer_allows(&now.set.evaluate(&probe.request), e.layer, e.level);
+                if is && !was {
+                    push(format!("also allows {}", probe.words));
                 }
             }
         }

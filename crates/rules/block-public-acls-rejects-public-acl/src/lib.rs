@@ -105,18 +105,7 @@ impl Rule for BlockPublicAclsRejectsPublicAcl {
             }
             // A Block Public Access level that could not be read may have `BlockPublicAcls` on.
             if check.blocks.is_empty() && check.outcome == CheckOutcome::Indeterminate {
-                let unread: Vec<_> = check
-                    .missing
-                    .iter()
-                    .filter(|m| {
-                        matches!(
-                            m.kind,
-                            EvidenceKind::BucketPublicAccessBlock
-                                | EvidenceKind::AccountPublicAccessBlock
-                        )
-                    })
-                    .cloned()
-                    .collect();
+                let unread = check.missing_of(&EvidenceKind::PUBLIC_ACCESS_BLOCKS);
                 if unread.is_empty() || (canned.is_none() && grants.is_empty()) {
                     continue;
                 }

@@ -118,26 +118,14 @@ impl Rule for RequesterPaysHeaderMissing {
         // Unreadable Requester Pays setting: another account's upload may need the header, and
         // an anonymous upload may be refused outright.
         if cx.analysis.principal == Some(RequestPrincipal::Anonymous) {
-            for check in cx
-                .analysis
-                .checks
-                .iter()
-                .filter(|c| c.kind == CheckKind::S3)
-            {
-                let Some(m) = check
-                    .missing
-                    .iter()
-                    .find(|m| m.kind == EvidenceKind::BucketRequestPayment)
-                else {
-                    continue;
-                };
-                let f = out.emit(
-                    Role::Cause,
-                    Confidence::Possible,
-                    "the bucket's Requester Pays setting could not be read; if the bucket is Requester Pays, S3 refuses this anonymous upload whatever headers it sends",
-                );
-                f.check = Some(check.action.clone());
-                f.missing = vec![m.clone()];
+            let unread = emit_unread_setting(
+                cx,
+                out,
+                EvidenceKind::BucketRequestPayment,
+                "the bucket's Requester Pays setting could not be read; if the bucket is Requester Pays, S3 refuses this anonymous upload whatever headers it sends",
+                None,
+            );
+            for f in unread {
                 f.notes.push(SIGN.into());
             }
         } else {

@@ -204,18 +204,8 @@ impl Rule for RestrictPublicBucketsBlocksCrossAccount {
                         format!("`*` makes statement `{}` public", st.label()),
                     ));
                 }
-                f.missing = check
-                    .missing
-                    .iter()
-                    .filter(|m| {
-                        matches!(
-                            m.kind,
-                            why403_core::rule::EvidenceKind::BucketPublicAccessBlock
-                                | why403_core::rule::EvidenceKind::AccountPublicAccessBlock
-                        )
-                    })
-                    .cloned()
-                    .collect();
+                f.missing =
+                    check.missing_of(&why403_core::rule::EvidenceKind::PUBLIC_ACCESS_BLOCKS);
             }
         }
     }

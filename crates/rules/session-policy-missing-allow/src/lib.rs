@@ -101,12 +101,7 @@ impl Rule for SessionPolicyMissingAllow {
         for check in cx.analysis.checks.iter().filter(|c| {
             c.outcome == CheckOutcome::Indeterminate && c.is_synthetic(Layer::Session, 0)
         }) {
-            let missing: Vec<_> = check
-                .missing
-                .iter()
-                .filter(|m| m.kind == EvidenceKind::SessionPolicy)
-                .cloned()
-                .collect();
+            let missing = check.missing_of(&[EvidenceKind::SessionPolicy]);
             if missing.is_empty() {
                 continue;
             }
