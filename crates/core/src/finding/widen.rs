@@ -8,6 +8,7 @@
 use crate::analysis::{Analysis, CheckKind};
 use crate::eval::{Layer, Outcome, Request, RequestPrincipal};
 use crate::evidence::PublicAccessLevel;
+use crate::upload::UploadRequest;
 
 use super::{Change, PolicyTarget};
 
@@ -61,14 +62,13 @@ fn edited_layer(c: &Change) -> Option<Edited> {
     })
 }
 
-fn probes(a: &Analysis, kind: CheckKind, base: &Request, resource_side: bool) -> Vec<Probe> {
+fn probes(req: &UploadRequest, kind: CheckKind, base: &Request, resource_side: bool) -> Vec<Probe> {
     let mut out = Vec::new();
     let with = |principal: RequestPrincipal, action: &str, resource: &str| {
         let mut r = Request::new(principal, action, resource, base.context.clone());
         r.resource_account = base.resource_account.clone();
         r
     };
-    let req = &a.request;
     if kind == CheckKind::S3 {
         let bucket = req.bucket_arn();
         if let Some(dir) = req.folder() {
@@ -107,24 +107,34 @@ fn probes(a: &Analysis, kind: CheckKind, base: &Request, resource_side: bool) ->
         }
     }
     if resource_side {
+        // Another principal of the caller's account, or of the resource owner's when the
+        // caller has none (an anonymous caller).
         let account = base
             .principal
             .account()
-            .unwrap_or("111122223333")
-            .to_owned();
-        let others = [
-            (
+            .or(base.resource_account.as_deref());
+        let mut others = Vec::new();
+        if let Some(account) = account {
+            others.push((
                 RequestPrincipal::parse(Some(&format!(
                     "arn:aws:iam::{account}:user/why403-probe-user"
                 ))),
                 format!("other principals of account `{account}`"),
-            ),
-            (
-                RequestPrincipal::parse(Some("arn:aws:iam::000000000000:role/why403-probe")),
-                "principals of other accounts".to_owned(),
-            ),
-            (RequestPrincipal::Anonymous, "anonymous callers".to_owned()),
-        ];
+            ));
+        }
+        let outsider = if account == Some("000000000000") {
+            "999999999999"
+        } else {
+            "000000000000"
+        };
+        others.push((
+            RequestPrincipal::parse(Some(&format!("arn:aws:iam::{outsider}:role/why403-probe"))),
+            "principals of other accounts".to_owned(),
+        ));
+        // An anonymous caller's request is the refused one itself, not a probe around it.
+        if !matches!(base.principal, RequestPrincipal::Anonymous) {
+            others.push((RequestPrincipal::Anonymous, "anonymous callers".to_owned()));
+        }
         for (p, words) in others {
             out.push(Probe {
                 request: with(p, &base.action, &base.resource),
@@ -183,7 +193,7 @@ pub(super) fn widens(before: &Analysis, after: &Analysis, changes: &[Change]) ->
             let Some(now) = after.checks.iter().find(|x| x.action == check.action) else {
                 continue;
             };
-            for probe in probes(before, check.kind, &check.request, resource_side) {
+            for probe in probes(&before.request, check.kind, &check.request, resource_side) {
                 let was = layer_allows(&check.set.evaluate(&probe.request), e.layer, e.level);
                 let is = layer_allows(&now.set.evaluate(&probe.request), e.layer, e.level);
                 if is && !was {
@@ -193,4 +203,52 @@ pub(super) fn widens(before: &Analysis, after: &Analysis, changes: &[Change]) ->
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::RequestContext;
+
+    fn words(principal: RequestPrincipal, owner: Option<&str>) -> Vec<String> {
+        let req = UploadRequest::new("amzn-s3-demo-bucket", "reports/q3.csv");
+        let mut base = Request::new(
+            principal,
+            "s3:PutObject",
+            &req.object_arn(),
+            RequestContext::new(),
+        );
+        base.resource_account = owner.map(str::to_owned);
+        probes(&req, CheckKind::S3, &base, true)
+            .into_iter()
+            .map(|p| p.words)
+            .collect()
+    }
+
+    #[test]
+    fn principal_probes_name_accounts_from_the_request() {
+        let alice = RequestPrincipal::parse(Some("arn:aws:iam::111122223333:user/alice"));
+        let w = words(alice, Some("444455556666"));
+        assert!(
+            w.contains(&"`s3:PutObject` for other principals of account `111122223333`".to_owned())
+        );
+        assert!(w.contains(&"`s3:PutObject` for anonymous callers".to_owned()));
+        // An anonymous caller has no account: the bucket owner's stands in, or none; its own
+        // request is not a probe.
+        let w = words(RequestPrincipal::Anonymous, Some("444455556666"));
+        assert!(
+            w.contains(&"`s3:PutObject` for other principals of account `444455556666`".to_owned())
+        );
+        assert!(!w.iter().any(|x| x.contains("anonymous")), "{w:?}");
+        let w = words(RequestPrincipal::Anonymous, None);
+        assert!(
+            !w.iter().any(|x| x.contains("other principals of account")),
+            "{w:?}"
+        );
+        assert!(w.iter().any(|x| x.contains("principals of other accounts")));
+        assert!(
+            w.iter()
+                .any(|x| x.contains("other objects under `reports/`"))
+        );
+    }
 }
