@@ -1,9 +1,9 @@
-//! "Not enabled / not in use / not applicable" is not "unreadable" (aws-facts.md §X): an
-//! organization policy type that is not enabled, an organization with consolidated billing
-//! only, an account in no organization, a bucket without a policy or Block Public Access
-//! configuration, no session policy, no VPC endpoint... leave the upload allowed, with no
-//! stand-in and nothing missing; the same evidence honestly unreadable makes it indeterminate
-//! and names the IAM action that would read it.
+//! "Not enabled / not in use / not applicable" is not "unreadable": an organization policy type
+//! that is not enabled (AWS Organizations User Guide, Enabling and disabling a policy type), an
+//! organization with consolidated billing only, an account in no organization, a bucket without
+//! a policy or Block Public Access configuration, no session policy, no VPC endpoint... leave
+//! the upload allowed, with no stand-in and nothing missing; the same evidence honestly
+//! unreadable makes it indeterminate and names the IAM action that would read it.
 
 use why403_core::analysis::{Analysis, CheckOutcome, Verdict};
 use why403_core::eval::Layer;
