@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use why403_core::rule::{Registry, RuleMeta};
+use why403_core::rule::{Registry, RuleLayer, RuleMeta, Service};
 
 use crate::util;
 
@@ -73,7 +73,7 @@ fn docs_dir(root: &Path) -> PathBuf {
 /// The files `docs/rules` must hold: file name -> contents.
 pub fn generate(registry: &Registry, root: &Path) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
-    let mut by_layer: BTreeMap<&str, Vec<&RuleMeta>> = BTreeMap::new();
+    let mut by_layer: BTreeMap<RuleLayer, Vec<&RuleMeta>> = BTreeMap::new();
     for rule in registry.rules() {
         let m = rule.meta();
         files.insert(format!("{}.md", m.id), page(m, registry, root));
@@ -89,7 +89,7 @@ pub fn generate(registry: &Registry, root: &Path) -> BTreeMap<String, String> {
          [Adding a rule](../contributing.md#adding-a-rule).\n"
     );
     for (layer, rules) in &by_layer {
-        index.push_str(&format!("\n## {layer}\n\n"));
+        index.push_str(&format!("\n## {} (`{layer}`)\n\n", layer.title()));
         for m in rules {
             index.push_str(&format!(
                 "- [`{}/{}`]({}.md): {}\n",
@@ -133,6 +133,7 @@ fn page(m: &RuleMeta, registry: &Registry, root: &Path) -> String {
          # {}/{}\n\n\
          - Summary: {}\n\
          - Layer: `{}`\n\
+         - Error messages that point to it: {}\n\
          - Refines (a finding of these that this rule's finding also claims is superseded): {}\n\
          - Refined by: {}\n\
          - Source: [`{source}`](../../{source})\n\n",
@@ -140,6 +141,7 @@ fn page(m: &RuleMeta, registry: &Registry, root: &Path) -> String {
         m.id,
         m.summary,
         m.layer,
+        messages(m, &list),
         list(&refines),
         list(&refined_by)
     );
@@ -206,6 +208,24 @@ fn problems(
     Ok(out)
 }
 
+/// The error message forms a rule declares, for its page: the service and actions they are
+/// about, then each form.
+fn messages(m: &RuleMeta, list: &dyn Fn(&[String]) -> String) -> String {
+    let forms: Vec<String> = m.messages.iter().map(|t| t.words()).collect();
+    if forms.is_empty() {
+        return "none declared".to_owned();
+    }
+    let about = match (m.service, m.actions) {
+        (_, [_, ..]) => format!(" (for `{}`)", m.actions.join("`, `")),
+        (Service::Any, []) => String::new(),
+        (s, []) => format!(
+            " (for {} actions)",
+            if s == Service::S3 { "S3" } else { "KMS" }
+        ),
+    };
+    format!("{}{about}", list(&forms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +256,7 @@ mod tests {
         let index = &want["README.md"];
         let section = index
             .split("\n## ")
-            .find(|s| s.starts_with("organizations\n"))
+            .find(|s| s.starts_with("AWS Organizations (SCPs and RCPs) (`organizations`)\n"))
             .expect("an organizations section");
         assert!(section.contains("\n- [`builtin/scp-denies-s3`](scp-denies-s3.md): "));
     }

@@ -8,6 +8,8 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, bail};
 
+use why403_core::rule::RuleLayer;
+
 use crate::check::{MIN_CLEAR, MIN_FIRES};
 use crate::util;
 
@@ -32,25 +34,6 @@ const FIX_WORDS: &[&str] = &[
     "use", "validate", "verify",
 ];
 
-/// Id prefixes that name where the cause lives (design-anchors.md §4.3), and the layer a rule
-/// with that prefix reports when `--layer` is not given. Longest prefixes first.
-const PREFIX_LAYERS: &[(&str, &str)] = &[
-    ("kms-key-policy-", "kms"),
-    ("identity-policy-", "identity"),
-    ("permissions-boundary-", "identity"),
-    ("public-access-block-", "public-access-block"),
-    ("object-ownership-", "object-ownership"),
-    ("session-policy-", "identity"),
-    ("bucket-policy-", "bucket-policy"),
-    ("vpce-policy-", "vpc-endpoint"),
-    ("bucket-acl-", "bucket-acl"),
-    ("identity-", "identity"),
-    ("request-", "request"),
-    ("kms-", "kms"),
-    ("rcp-", "organizations"),
-    ("scp-", "organizations"),
-];
-
 /// What `new-rule` was asked for.
 #[derive(Debug)]
 pub struct Options {
@@ -64,37 +47,22 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
     let id = opts.id.as_str();
     validate_id(id)?;
     let layer = match &opts.layer {
-        Some(l) => {
-            validate_layer(l)?;
-            Some(l.clone())
-        }
-        None => default_layer(id).map(str::to_owned),
+        Some(l) => l.parse::<RuleLayer>()?,
+        None => RuleLayer::of_id(id).with_context(|| {
+            format!(
+                "`{id}` does not start with the layer its cause lives in (`bucket-policy-`, \
+                 `identity-policy-`, `kms-`, `scp-`, ...): rename it, or give `--layer` (one of: {})",
+                RuleLayer::ALL.map(RuleLayer::as_str).join(", ")
+            )
+        })?,
     };
     if let Some(s) = &opts.summary {
         validate_summary(s)?;
     }
-    if !PREFIX_LAYERS.iter().any(|(p, _)| id.starts_with(p)) {
+    if RuleLayer::of_id(id).is_none() {
         eprintln!(
-            "xtask: note: `{id}` does not start with the layer the cause lives in (`bucket-policy-`, \
-             `identity-policy-`, `kms-key-policy-`, `scp-`, ...); ids group better when they do"
-        );
-    }
-    let known: Vec<&str> = {
-        let mut ls: Vec<&str> = why403_rules::registry()
-            .rules()
-            .iter()
-            .map(|r| r.meta().layer)
-            .collect();
-        ls.sort_unstable();
-        ls.dedup();
-        ls
-    };
-    if let Some(l) = &layer
-        && !known.contains(&l.as_str())
-    {
-        eprintln!(
-            "xtask: note: no rule uses layer `{l}` yet (used: {})",
-            known.join(", ")
+            "xtask: note: `{id}` does not start with the layer the cause lives in (`{}`); ids group better when they do",
+            layer.id_prefixes().join("`, `")
         );
     }
 
@@ -118,7 +86,7 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
         id,
         pascal: pascal_case(id),
         lib: util::rule_lib_name(id),
-        layer: layer.map_or_else(|| "\"FIXME\"".to_owned(), |l| format!("{l:?}")),
+        layer: format!("{layer:?}"),
         summary: opts.summary.as_ref().map_or_else(
             || {
                 "\"FIXME one line: what refuses the upload, lower-case, no final period\""
@@ -196,8 +164,9 @@ struct Vars<'a> {
     id: &'a str,
     pascal: String,
     lib: String,
-    /// Rust string literals.
+    /// A `RuleLayer` variant.
     layer: String,
+    /// A Rust string literal.
     summary: String,
 }
 
@@ -242,13 +211,6 @@ pub fn validate_id(id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn validate_layer(layer: &str) -> anyhow::Result<()> {
-    if !is_kebab(layer) {
-        bail!("layer `{layer}` must be kebab-case (e.g. `bucket-policy`, `kms`, `organizations`)");
-    }
-    Ok(())
-}
-
 fn validate_summary(s: &str) -> anyhow::Result<()> {
     if s.contains('\n') || s.chars().count() > 80 {
         bail!("the summary must be one line of at most 80 characters");
@@ -268,13 +230,6 @@ fn is_kebab(s: &str) -> bool {
                 && w.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
-}
-
-fn default_layer(id: &str) -> Option<&'static str> {
-    PREFIX_LAYERS
-        .iter()
-        .find(|(p, _)| id.starts_with(p))
-        .map(|(_, l)| *l)
 }
 
 /// `bucket-policy-explicit-deny` -> `BucketPolicyExplicitDeny`.
@@ -394,9 +349,15 @@ mod tests {
             pascal_case("kms-key-policy-missing-generate-data-key"),
             "KmsKeyPolicyMissingGenerateDataKey"
         );
-        assert_eq!(default_layer("scp-denies-s3"), Some("organizations"));
-        assert_eq!(default_layer("kms-key-policy-missing-decrypt"), Some("kms"));
-        assert_eq!(default_layer("object-lock-header-denied"), None);
+        assert_eq!(
+            RuleLayer::of_id("scp-denies-s3"),
+            Some(RuleLayer::Organizations)
+        );
+        assert_eq!(
+            RuleLayer::of_id("kms-key-policy-missing-decrypt"),
+            Some(RuleLayer::Kms)
+        );
+        assert_eq!(RuleLayer::of_id("object-lock-header-denied"), None);
     }
 
     #[test]
@@ -436,7 +397,7 @@ mod tests {
             id: "bucket-policy-example",
             pascal: pascal_case("bucket-policy-example"),
             lib: util::rule_lib_name("bucket-policy-example"),
-            layer: "\"bucket-policy\"".to_owned(),
+            layer: "BucketPolicy".to_owned(),
             summary: "\"a summary\"".to_owned(),
         };
         for t in [CARGO_TOML, LIB_RS, RULE_RS] {

@@ -155,9 +155,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(c) = args.client {
         notes.extend(client::apply(&mut request, c.into(), args.size));
     }
-    let mut d = diagnose(request, evidence, &why403_rules::registry());
+    let registry = why403_rules::registry();
+    let mut d = diagnose(request, evidence, &registry);
     if let Some(p) = &parsed {
-        notes.extend(constrain(p, &mut d));
+        notes.extend(constrain(p, &mut d, &registry));
     }
     if let Some(f) = notes_finding(notes) {
         d.push(f);

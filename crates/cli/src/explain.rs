@@ -35,12 +35,10 @@ enum Format {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let text = input(args)?;
     let parsed = parse(&text);
-    let x = explain(&parsed);
-    let registry = why403_rules::registry();
-    let registered = |id: &str| registry.get(id).is_some();
+    let x = explain(&parsed, &why403_rules::registry());
     let out = match args.format {
-        Format::Human => human(&parsed, &x, &registered),
-        Format::Json => format!("{:#}\n", json(&parsed, &x, &registered)),
+        Format::Human => human(&parsed, &x),
+        Format::Json => format!("{:#}\n", json(&parsed, &x)),
     };
     let mut stdout = io::stdout().lock();
     match stdout

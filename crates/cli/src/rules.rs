@@ -45,7 +45,7 @@ fn table(metas: &[&RuleMeta]) -> String {
             .chain(
                 metas
                     .iter()
-                    .map(|m| [full_id(m), m.layer.to_owned(), m.summary.to_owned()]),
+                    .map(|m| [full_id(m), m.layer.to_string(), m.summary.to_owned()]),
             )
             .collect();
     let w0 = rows.iter().map(|r| r[0].len()).max().unwrap_or(0);

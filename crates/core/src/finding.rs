@@ -141,6 +141,11 @@ pub enum Change {
     /// Enable the upload's KMS key (`aws kms enable-key`); a key pending deletion cannot be
     /// enabled before its deletion is cancelled.
     EnableKmsKey,
+    /// Make the upload's KMS key usable again where no API call does it alone: import its key
+    /// material again (`PendingImport`), reconnect its custom key store (`Unavailable`), or
+    /// wait for a multi-Region operation to end (`Creating`, `Updating`); the key is then
+    /// `Enabled`. A disabled key or one pending deletion needs the other changes.
+    RestoreKmsKey,
     /// Cancel the scheduled deletion of the upload's KMS key (`aws kms cancel-key-deletion`);
     /// the key then is `Disabled`, as AWS leaves it.
     CancelKmsKeyDeletion,

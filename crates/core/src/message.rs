@@ -21,10 +21,11 @@ mod tests;
 
 use serde::Serialize;
 
+pub use crate::rule::explains::{PolicyType, Special};
 pub use constrain::{ERROR_CONTRADICTION, INPUT_NOTES, constrain, fill_request, notes_finding};
 pub use explain::{EvidenceStep, Explanation, Kind, explain};
 pub use render::{SCHEMA_ID, human, json};
-pub use rules::{RULES, RuleEntry, RuleHint, RuleStatus, Service, Trigger};
+pub use rules::{RuleHint, RuleStatus};
 
 /// Input beyond this many bytes is not read as text (a CloudTrail file is still parsed as JSON
 /// whole): error messages are short, and the matcher is linear in the text per keyword.
@@ -78,52 +79,6 @@ impl Envelope {
             Envelope::Unknown => "nothing recognised",
         }
     }
-}
-
-/// The kind of policy a typed message names (aws-facts.md §B.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyType {
-    IdentityBased,
-    ResourceBased,
-    PermissionsBoundary,
-    SessionPolicy,
-    Scp,
-    Rcp,
-    VpcEndpoint,
-    RoleTrust,
-}
-
-impl PolicyType {
-    /// The policy type as AWS words it, e.g. `service control policy`.
-    pub fn words(self) -> &'static str {
-        match self {
-            PolicyType::IdentityBased => "identity-based policy",
-            PolicyType::ResourceBased => "resource-based policy",
-            PolicyType::PermissionsBoundary => "permissions boundary",
-            PolicyType::SessionPolicy => "session policy",
-            PolicyType::Scp => "service control policy",
-            PolicyType::Rcp => "resource control policy",
-            PolicyType::VpcEndpoint => "VPC endpoint policy",
-            PolicyType::RoleTrust => "role trust policy",
-        }
-    }
-}
-
-/// A refusal with its own wording rather than a policy type (aws-facts.md §B.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Special {
-    /// `... because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access`.
-    BlockPublicAcls,
-    /// `... because public policies are prevented by the BlockPublicPolicy setting ...`.
-    BlockPublicPolicy,
-    /// `... because this bucket has blocked upload requests that specify Server Side Encryption
-    /// with Customer provided keys (SSE-C) ...`.
-    SseCBlocked,
-    /// `... because the resource does not exist in this Region, no resource-based policies allow
-    /// access, or a resource-based policy explicitly denies access` (a KMS key, via S3).
-    KmsNotFoundOrDenied,
 }
 
 /// Facts some errors carry beyond the common fields.

@@ -3,7 +3,10 @@
 //! which captures its docs and registers it with `inventory`; the registry collects every rule
 //! linked into the binary.
 
+pub mod explains;
 mod identity;
+mod kit;
+mod layer;
 mod rcp;
 
 use std::fmt;
@@ -14,9 +17,12 @@ use crate::finding::{Confidence, Finding, Fix, Label, Role, RuleRef};
 use crate::policy::{Policy, Statement};
 
 pub use crate::evidence::EvidenceKind;
+pub use explains::{Service, Trigger};
 pub use identity::emit_identity_missing_allow;
 #[doc(hidden)]
 pub use inventory;
+pub use kit::*;
+pub use layer::{RuleLayer, UnknownLayer};
 pub use rcp::emit_rcp_findings;
 
 /// Static description of a rule, built by `declare_rule!`.
@@ -26,14 +32,21 @@ pub struct RuleMeta {
     pub scope: &'static str,
     /// Kebab-case, names the cause as found (not the fix).
     pub id: &'static str,
-    /// Where the cause lives: `identity`, `bucket-policy`, `bucket-acl`, `kms`, `organizations`...
-    pub layer: &'static str,
+    /// Where the cause lives.
+    pub layer: RuleLayer,
     /// One line for listings.
     pub summary: &'static str,
     /// The rules whose findings this rule's findings explain more specifically (`id` for the
     /// same scope, `scope/id` for another): a finding of theirs that one of this rule's
     /// findings claims entirely is superseded.
     pub refines: &'static [&'static str],
+    /// The service whose actions the rule explains refusals of.
+    pub service: Service,
+    /// The actions it explains; empty for any action of the service.
+    pub actions: &'static [&'static str],
+    /// The forms of AWS's error message that point to its cause (`explain` rules it in or
+    /// leaves it possible on them).
+    pub messages: &'static [Trigger],
     /// The rule's `///` documentation (Markdown).
     pub docs: &'static str,
     /// The file and line that declared it.
@@ -352,7 +365,11 @@ pub fn label(
     }
 }
 
-/// Declares a rule: a documented unit struct registered with the rule registry.
+/// Declares a rule: a documented unit struct registered with the rule registry. `layer` is a
+/// [`RuleLayer`] variant; the optional fields, in this order, are `refines` (rule ids, see
+/// [`RuleMeta::refines`]), `service` (a [`Service`] variant, `Any` when left out), `actions`
+/// and `messages` (written with [`explains::prelude`]: `explicit(ResourceBased)`,
+/// `code("KMS.DisabledException")`, `special(SseCBlocked)`, `GENERIC`).
 ///
 /// ```ignore
 /// why403_core::declare_rule! {
@@ -361,8 +378,10 @@ pub fn label(
 ///     pub struct BucketPolicyExplicitDeny {
 ///         id: "bucket-policy-explicit-deny",
 ///         scope: "builtin",
-///         layer: "bucket-policy",
+///         layer: BucketPolicy,
 ///         summary: "a bucket policy statement explicitly denies the upload",
+///         service: S3,
+///         messages: [explicit(ResourceBased)],
 ///     }
 /// }
 /// ```
@@ -373,9 +392,12 @@ macro_rules! declare_rule {
         $vis:vis struct $name:ident {
             id: $id:literal,
             scope: $scope:literal,
-            layer: $layer:literal,
+            layer: $layer:ident,
             summary: $summary:literal
-            $(, refines: [$($refines:literal),* $(,)?])? $(,)?
+            $(, refines: [$($refines:literal),* $(,)?])?
+            $(, service: $service:ident)?
+            $(, actions: [$($action:literal),* $(,)?])?
+            $(, messages: [$($message:expr),* $(,)?])? $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -387,9 +409,22 @@ macro_rules! declare_rule {
             pub const META: $crate::rule::RuleMeta = $crate::rule::RuleMeta {
                 scope: $scope,
                 id: $id,
-                layer: $layer,
+                layer: $crate::rule::RuleLayer::$layer,
                 summary: $summary,
                 refines: &[$($($refines),*)?],
+                service: {
+                    #[allow(unused_imports)]
+                    use $crate::rule::explains::prelude::*;
+                    let s = $crate::rule::Service::Any;
+                    $(let s = $service;)?
+                    s
+                },
+                actions: &[$($($action),*)?],
+                messages: {
+                    #[allow(unused_imports)]
+                    use $crate::rule::explains::prelude::*;
+                    &[$($($message),*)?]
+                },
                 docs: concat!($($doc, "\n"),*),
                 source_file: file!(),
                 source_line: line!(),
@@ -770,8 +805,6 @@ pub fn emit_missing_allow(
     name: impl Fn(Option<&Policy>) -> String,
     finish: impl Fn(&mut Finding, &Check, &str, &str),
 ) {
-    use crate::eval::{Element, Match, explain_miss};
-    use crate::policy::Effect;
     for check in &cx.analysis.checks {
         let levels = check
             .eval
@@ -790,43 +823,18 @@ pub fn emit_missing_allow(
                 statement: 0,
             };
             let name = name(check.set.policy(at0));
-            let mut near = Vec::new();
-            for (at, m) in cx.traces(check, layer) {
-                let Match::Miss(miss) = m else { continue };
-                if at.level != level {
-                    continue;
-                }
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                if st.effect != Effect::Allow || miss.element == Element::Action {
-                    continue;
-                }
-                near.push((policy, explain_miss(st, &miss, &check.request)));
-            }
-            let confidence = if check.missing.is_empty() {
-                Confidence::Confirmed
-            } else {
-                Confidence::Likely
-            };
-            let f = out.emit(
-                Role::Cause,
-                confidence,
-                format!("{name} does not allow `{}`", check.action),
-            );
-            f.claim(
-                &check.action,
+            let f = cx.cause(
+                out,
+                check,
                 crate::finding::Refusal::NoAllow { layer, level },
+                format!("{name} does not allow `{}`", check.action),
             );
             f.notes.push(format!(
                 "the upload needs `{}` because {}",
                 check.action, check.reason
             ));
-            for (i, (policy, e)) in near.iter().enumerate() {
-                f.labels
-                    .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
-            }
-            f.missing = check.missing.clone();
+            f.labels
+                .extend(near_miss_labels(cx, check, layer, Some(level)));
             let resource = if check.action.starts_with("s3:") {
                 cx.analysis.request.object_folder_arn()
             } else {

@@ -133,8 +133,13 @@ pub fn checks(
         KeyChoice::Kms {
             key, from_header, ..
         } => {
-            if matches!(ev.kms_key, Slot::Absent) {
-                let what = key.clone().unwrap_or_else(|| "aws/s3".into());
+            // A key that does not exist; not the AWS managed key `aws/s3`, which S3 creates on
+            // its first SSE-KMS upload in the Region (S3 User Guide, Using server-side
+            // encryption with AWS KMS keys), nor a key ARN of another Region (below).
+            if matches!(ev.kms_key, Slot::Absent)
+                && let Some(what) = key.clone()
+                && other_region_by_arn(req, ev, Some(&what)).is_none()
+            {
                 return actions
                     .into_iter()
                     .map(|(a, r)| not_found_check(req, principal, ctx, a, r, &what))

@@ -113,6 +113,18 @@ pub(super) fn apply(
                 _ => key.state = "Enabled".into(),
             }
         }
+        Change::RestoreKmsKey => {
+            let key = ev.kms_key.get_mut().ok_or(ApplyError::Unknown("KMS key"))?;
+            match key.state.as_str() {
+                "Disabled" | "PendingDeletion" | "PendingReplicaDeletion" | "Enabled" => {
+                    return Err(ApplyError::Refused(format!(
+                        "the KMS key `{}` is `{}`: restoring key material or a key store does not change that",
+                        key.arn, key.state
+                    )));
+                }
+                _ => key.state = "Enabled".into(),
+            }
+        }
         Change::CancelKmsKeyDeletion => {
             let key = ev.kms_key.get_mut().ok_or(ApplyError::Unknown("KMS key"))?;
             if !matches!(

@@ -1,10 +1,8 @@
 //! A pasted error held against a diagnosis: what the message states (caller, action,
-//! resource, policy type, explicit or implicit deny, the rules of [`RULES`] it rules in or
+//! resource, policy type, explicit or implicit deny, the registered rules it rules in or
 //! out) either agrees with what the evidence shows, which is noted, or contradicts it, which
 //! is flagged as a `builtin/error-contradiction` finding: the evidence is then usually stale
 //! or incomplete.
-//!
-//! [`RULES`]: super::RULES
 
 use crate::analysis::{Check, CheckOutcome, Verdict};
 use crate::eval::{Decision, Layer};
@@ -13,6 +11,7 @@ use crate::upload::UploadRequest;
 
 use super::rules::{RuleStatus, hints};
 use super::{Parsed, PolicyType};
+use crate::rule::Registry;
 
 /// The id (scope `builtin`) of a finding that says the message contradicts the evidence.
 pub const ERROR_CONTRADICTION: &str = "error-contradiction";
@@ -50,13 +49,13 @@ pub fn fill_request(p: &Parsed, request: &mut UploadRequest) -> Vec<String> {
 /// Holds the message against the diagnosis: adds one `builtin/error-contradiction` finding
 /// (an observation, confirmed) per contradiction, keeps the findings sorted, and returns
 /// notes saying what the message agrees with.
-pub fn constrain(p: &Parsed, d: &mut Diagnosis) -> Vec<String> {
+pub fn constrain(p: &Parsed, d: &mut Diagnosis, registry: &Registry) -> Vec<String> {
     let mut contradictions = Vec::new();
     let mut notes = Vec::new();
     caller(p, d, &mut contradictions, &mut notes);
     resource(p, d, &mut contradictions, &mut notes);
     refusal(p, d, &mut contradictions, &mut notes);
-    rules(p, d, &mut contradictions, &mut notes);
+    rules(p, d, registry, &mut contradictions, &mut notes);
     for (message, check) in contradictions {
         d.push(contradiction(message, check));
     }
@@ -336,14 +335,13 @@ fn refusal(p: &Parsed, d: &Diagnosis, out: &mut Out, notes: &mut Vec<String>) {
     }
 }
 
-fn rules(p: &Parsed, d: &Diagnosis, out: &mut Out, notes: &mut Vec<String>) {
-    let hints = hints(p);
-    for f in d
-        .findings
-        .iter()
-        .filter(|f| f.role == Role::Cause && f.rule.scope == "builtin")
-    {
-        let Some(h) = hints.iter().find(|h| h.id == f.rule.id) else {
+fn rules(p: &Parsed, d: &Diagnosis, registry: &Registry, out: &mut Out, notes: &mut Vec<String>) {
+    let hints = hints(p, registry);
+    for f in d.findings.iter().filter(|f| f.role == Role::Cause) {
+        let Some(h) = hints
+            .iter()
+            .find(|h| h.id == f.rule.id && h.scope == f.rule.scope)
+        else {
             continue;
         };
         match h.status {

@@ -9,6 +9,7 @@ use super::evidence::evidence;
 use super::rules::{RuleHint, hints};
 use super::{Parsed, PolicyType, Special};
 use crate::policy::AwsPrincipal;
+use crate::rule::Registry;
 
 /// What kind of error the text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,9 +66,9 @@ pub struct Explanation {
     pub notes: Vec<String>,
 }
 
-/// Explains a parsed error. Never empty: unrecognised text gets a headline saying what was
-/// and was not recognised.
-pub fn explain(p: &Parsed) -> Explanation {
+/// Explains a parsed error, saying what it tells of each rule of `registry`. Never empty:
+/// unrecognised text gets a headline saying what was and was not recognised.
+pub fn explain(p: &Parsed, registry: &Registry) -> Explanation {
     let mut x = Explanation {
         kind: Kind::Unrecognised,
         headline: String::new(),
@@ -92,6 +93,7 @@ pub fn explain(p: &Parsed) -> Explanation {
     }
     if let Some(d) = direct(p) {
         not_authorization(p, d, &mut x);
+        x.rules = hints(p, registry);
         return x;
     }
     facts(p, &mut x);
@@ -104,7 +106,7 @@ pub fn explain(p: &Parsed) -> Explanation {
             x.cause = Some(cause.to_owned());
             x.fix = Some(fix.to_owned());
         }
-        x.rules = hints(p);
+        x.rules = hints(p, registry);
         x.command = command(p);
         x.evidence = evidence(p);
     } else {
@@ -150,7 +152,6 @@ fn not_authorization(p: &Parsed, d: Direct, x: &mut Explanation) {
     x.fix = Some(d.fix);
     x.evidence = d.evidence;
     x.notes = d.notes;
-    x.rules = hints(p);
 }
 
 /// Facts every kind shares: the caller, the request, where the error came from.

@@ -13,9 +13,8 @@ use super::{Envelope, Parsed};
 /// The `schema` field of the JSON rendering.
 pub const SCHEMA_ID: &str = "why403.explanation/v1";
 
-/// Renders for a person. `registered` says whether a rule id is a rule of the running
-/// program (ids of rules not built yet are marked so).
-pub fn human(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> String {
+/// Renders for a person.
+pub fn human(p: &Parsed, x: &Explanation) -> String {
     let mut out = String::new();
     let label = match x.kind {
         Kind::AccessDenied => "access denied",
@@ -54,7 +53,7 @@ pub fn human(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> 
     }
     if !x.rules.is_empty() {
         out.push_str("\nrules:\n");
-        rules(&mut out, x, registered);
+        rules(&mut out, x);
     }
     if x.command.is_some() || !x.evidence.is_empty() {
         out.push_str("\nnext step:\n");
@@ -93,57 +92,36 @@ pub fn human(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> 
     out
 }
 
-/// The rules grouped by what the message says about them and why: the rules of the running
-/// program by id, then the causes not built yet.
-fn rules(out: &mut String, x: &Explanation, registered: &dyn Fn(&str) -> bool) {
-    let mut groups: Vec<(RuleStatus, &str, Vec<&str>, Vec<&str>)> = Vec::new();
+/// The rules grouped by what the message says about them and why.
+fn rules(out: &mut String, x: &Explanation) {
+    let mut groups: Vec<(RuleStatus, &str, Vec<String>)> = Vec::new();
     for r in &x.rules {
         let at = match groups.iter().position(|g| g.0 == r.status && g.1 == r.why) {
             Some(i) => i,
             None => {
-                groups.push((r.status, &r.why, Vec::new(), Vec::new()));
+                groups.push((r.status, &r.why, Vec::new()));
                 groups.len() - 1
             }
         };
-        let g = &mut groups[at];
-        if registered(r.id) {
-            g.2.push(r.id)
-        } else {
-            g.3.push(r.id)
-        }
+        groups[at].2.push(format!("{}/{}", r.scope, r.id));
     }
-    for (status, why, built, planned) in groups {
+    for (status, why, ids) in groups {
         let status = match status {
             RuleStatus::RuledIn => "ruled in",
             RuleStatus::Possible => "possible",
             RuleStatus::RuledOut => "ruled out",
         };
         let _ = writeln!(out, "  {status}: {why}");
-        for id in built {
-            let _ = writeln!(out, "    builtin/{id}");
-        }
-        if !planned.is_empty() {
-            let _ = writeln!(out, "    not rules yet: {}", planned.join(", "));
+        for id in ids {
+            let _ = writeln!(out, "    {id}");
         }
     }
 }
 
-/// Renders for programs: the parsed fields, the explanation, and for each rule whether the
-/// running program has it.
-pub fn json(p: &Parsed, x: &Explanation, registered: &dyn Fn(&str) -> bool) -> Value {
-    let mut explanation = serde_json::to_value(x).unwrap_or(Value::Null);
-    if let Some(rules) = explanation.get_mut("rules").and_then(Value::as_array_mut) {
-        for r in rules {
-            let id = r
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            if let Some(o) = r.as_object_mut() {
-                o.insert("registered".to_owned(), Value::Bool(registered(&id)));
-            }
-        }
-    }
+/// Renders for programs: the parsed fields and the explanation (each rule with its scope and
+/// id).
+pub fn json(p: &Parsed, x: &Explanation) -> Value {
+    let explanation = serde_json::to_value(x).unwrap_or(Value::Null);
     j!({
         "schema": SCHEMA_ID,
         "recognised": p.is_recognised(),

@@ -160,7 +160,7 @@ fn an_unknown_access_denied_message_is_said_to_be_unknown() {
         "An error occurred (AccessDenied) when calling the PutObject operation: Something new",
     );
     assert_eq!(p.unrecognised.as_deref(), Some("Something new"));
-    let x = super::explain(&p);
+    let x = super::explain(&p, &crate::rule::Registry::default());
     assert_eq!(x.kind, super::Kind::AccessDenied);
     assert_eq!(
         x.headline,
@@ -171,4 +171,58 @@ fn an_unknown_access_denied_message_is_said_to_be_unknown() {
             .iter()
             .any(|n| n == "not recognised: `Something new`")
     );
+}
+
+/// A rule of an organization's crate, declared by hand (no registration), whose messages say
+/// an explicit deny in a resource-based policy points to it.
+struct OrgRule;
+
+static ORG_META: crate::rule::RuleMeta = crate::rule::RuleMeta {
+    scope: "acme",
+    id: "bucket-policy-tag-guard",
+    layer: crate::rule::RuleLayer::BucketPolicy,
+    summary: "the bucket policy's tag guard denies the upload",
+    refines: &[],
+    service: crate::rule::Service::S3,
+    actions: &[],
+    messages: &[crate::rule::explains::explicit(PolicyType::ResourceBased)],
+    docs: "",
+    source_file: file!(),
+    source_line: line!(),
+};
+
+impl crate::rule::Declared for OrgRule {
+    fn meta(&self) -> &'static crate::rule::RuleMeta {
+        &ORG_META
+    }
+}
+
+impl crate::rule::Rule for OrgRule {
+    fn check(&self, _: &crate::rule::RuleContext<'_>, _: &mut crate::rule::Emitter<'_>) {}
+}
+
+#[test]
+fn explain_speaks_of_the_rules_of_the_registry_with_their_scope() {
+    let registry = crate::rule::Registry::from_rules([&OrgRule as &dyn crate::rule::Rule]).unwrap();
+    let explicit = parse(
+        "An error occurred (AccessDenied) when calling the PutObject operation: User: arn:aws:iam::111122223333:user/a is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" with an explicit deny in a resource-based policy",
+    );
+    let x = super::explain(&explicit, &registry);
+    assert_eq!(x.rules.len(), 1, "{:?}", x.rules);
+    assert_eq!(
+        (x.rules[0].scope, x.rules[0].id),
+        ("acme", "bucket-policy-tag-guard")
+    );
+    assert_eq!(x.rules[0].status, super::RuleStatus::RuledIn);
+    assert!(super::human(&explicit, &x).contains("    acme/bucket-policy-tag-guard\n"));
+    // An implicit deny rules out a rule that only explicit denies point to.
+    let implicit = parse(
+        "An error occurred (AccessDenied) when calling the PutObject operation: User: arn:aws:iam::111122223333:user/a is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because no resource-based policy allows the s3:PutObject action",
+    );
+    let x = super::explain(&implicit, &registry);
+    assert_eq!(x.rules.len(), 1, "{:?}", x.rules);
+    assert_eq!(x.rules[0].status, super::RuleStatus::RuledOut);
+    // Without the rule, nothing is said.
+    let none = super::explain(&explicit, &crate::rule::Registry::default());
+    assert!(none.rules.is_empty());
 }

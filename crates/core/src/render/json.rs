@@ -255,6 +255,7 @@ pub(crate) fn change(c: &Change) -> Value {
             j!({"type": "set_session_tag", "key": key, "value": value})
         }
         Change::EnableKmsKey => j!({"type": "enable_kms_key"}),
+        Change::RestoreKmsKey => j!({"type": "restore_kms_key"}),
         Change::CancelKmsKeyDeletion => j!({"type": "cancel_kms_key_deletion"}),
         Change::UseKmsKey { arn, key_policy } => {
             j!({"type": "use_kms_key", "arn": arn, "key_policy": key_policy})

@@ -92,11 +92,6 @@ pub fn emit_identity_missing_allow(
             }
             near.push((policy, st, explain_miss(st, &miss, &check.request)));
         }
-        let confidence = if check.missing.is_empty() {
-            Confidence::Confirmed
-        } else {
-            Confidence::Likely
-        };
         let message = match classic {
             Some((_, _, st)) => format!(
                 "identity policy statement `{}` allows `{}` on the bucket `{bucket_arn}`, not on its objects `{bucket_arn}/*`",
@@ -108,14 +103,11 @@ pub fn emit_identity_missing_allow(
                 check.action, check.request.resource
             ),
         };
-        let f = out.emit(Role::Cause, confidence, message);
-        f.claim(
-            &check.action,
-            Refusal::NoAllow {
-                layer: Layer::Identity,
-                level: 0,
-            },
-        );
+        let no_allow = Refusal::NoAllow {
+            layer: Layer::Identity,
+            level: 0,
+        };
+        let f = cx.cause(out, check, no_allow, message);
         f.notes.push(format!(
             "the upload needs `{}` because {}",
             check.action, check.reason
@@ -127,7 +119,6 @@ pub fn emit_identity_missing_allow(
             f.labels
                 .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
         }
-        f.missing = check.missing.clone();
         let object_arn = format!("{bucket_arn}/*");
         let folder = req.object_folder_arn();
         let fix = classic.and_then(|(at, policy, st)| {

@@ -92,26 +92,19 @@ pub fn emit_rcp_findings(
                 .iter()
                 .filter(|b| b.layer == Layer::Rcp && !check.is_synthetic(b.layer, b.level))
             {
-                let confidence = if check.missing.is_empty() {
-                    Confidence::Confirmed
-                } else {
-                    Confidence::Likely
+                let no_allow = Refusal::NoAllow {
+                    layer: Layer::Rcp,
+                    level: b.level,
                 };
-                let f = out.emit(
-                    Role::Cause,
-                    confidence,
+                let f = cx.cause(
+                    out,
+                    check,
+                    no_allow,
                     format!(
                         "no resource control policy attached to {} of {where_} allows `{}`; every level from the root to the account must allow it",
                         level_name(b.level),
                         check.action
                     ),
-                );
-                f.claim(
-                    &check.action,
-                    Refusal::NoAllow {
-                        layer: Layer::Rcp,
-                        level: b.level,
-                    },
                 );
                 f.notes.push(
                     "AWS attaches `RCPFullAWSAccess` to every root, OU and account and it cannot be detached, so check that the evidence lists every RCP of this level".to_owned(),
@@ -138,7 +131,6 @@ pub fn emit_rcp_findings(
                         f.labels.push(label(p, span, &pointer, primary, text));
                     }
                 }
-                f.missing = check.missing.clone();
                 f.fix = Some(Fix::new(
                     format!(
                         "ask the organization's administrators to attach `RCPFullAWSAccess` to {}",

@@ -1,9 +1,9 @@
 //! Rule `builtin/block-public-acls-rejects-public-acl`: S3 Block Public Access
 //! `BlockPublicAcls` is on for the bucket or the account and the upload sets a public ACL.
 
-use why403_core::analysis::{CheckKind, CheckOutcome};
-use why403_core::finding::{Change, Confidence, Fix, Refusal, Role};
-use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
+use why403_core::analysis::{BlockCode, CheckKind, CheckOutcome};
+use why403_core::finding::{Confidence, Refusal, Role};
+use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext, emit_block, remove_headers_fix};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -50,8 +50,10 @@ why403_core::declare_rule! {
     pub struct BlockPublicAclsRejectsPublicAcl {
         id: "block-public-acls-rejects-public-acl",
         scope: "builtin",
-        layer: "block-public-access",
+        layer: BlockPublicAccess,
         summary: "block public access rejects an upload that sets a public ACL",
+        service: S3,
+        messages: [special(BlockPublicAcls)],
     }
 }
 
@@ -59,79 +61,41 @@ impl Rule for BlockPublicAclsRejectsPublicAcl {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let req = &cx.analysis.request;
         let canned = req.headers.get("x-amz-acl");
-        let grants: Vec<&String> = req
-            .headers
-            .keys()
-            .filter(|k| k.starts_with("x-amz-grant-"))
-            .collect();
-        for check in cx
-            .analysis
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::S3)
-        {
-            for b in check
-                .blocks
-                .iter()
-                .filter(|b| b.code == why403_core::analysis::BlockCode::BlockPublicAcls)
-            {
-                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                f.claim(&check.action, Refusal::Block(b.code));
+        let mut headers: Vec<String> = canned.map(|_| "x-amz-acl".to_owned()).into_iter().collect();
+        headers.extend(
+            req.headers
+                .keys()
+                .filter(|k| k.starts_with("x-amz-grant-"))
+                .cloned(),
+        );
+        if let Some((f, hit)) = emit_block(cx, out, BlockCode::BlockPublicAcls) {
+            f.notes.push(hit.answer());
+            for h in &headers {
                 f.notes
-                    .push(format!("S3 answers {} `{}`", b.status, b.aws_code));
-                if let Some(a) = canned {
-                    f.notes.push(format!("the upload sends `x-amz-acl: {a}`"));
-                }
-                for g in &grants {
-                    f.notes
-                        .push(format!("the upload sends `{g}: {}`", req.headers[*g]));
-                }
-                let mut changes = Vec::new();
-                if canned.is_some() {
-                    changes.push(Change::RemoveHeader {
-                        name: "x-amz-acl".into(),
-                    });
-                }
-                changes.extend(
-                    grants
-                        .iter()
-                        .map(|g| Change::RemoveHeader { name: (*g).clone() }),
-                );
-                if changes.is_empty() {
-                    continue;
-                }
-                let description = format!("remove {} from the upload", header_list(&changes));
-                f.fix = Some(Fix::new(description, changes));
+                    .push(format!("the upload sends `{h}: {}`", req.headers[h]));
             }
-            // A Block Public Access level that could not be read may have `BlockPublicAcls` on.
-            if check.blocks.is_empty() && check.outcome == CheckOutcome::Indeterminate {
-                let unread = check.missing_of(&EvidenceKind::PUBLIC_ACCESS_BLOCKS);
-                if unread.is_empty() || (canned.is_none() && grants.is_empty()) {
-                    continue;
-                }
-                let f = out.emit(
-                    Role::Cause,
-                    Confidence::Possible,
-                    "the upload sets a public ACL and a Block Public Access setting that could not be read may have `BlockPublicAcls` on",
-                );
-                f.claim(&check.action, Refusal::Unread(unread[0].kind));
-                f.missing = unread;
-            }
+            f.fix = remove_headers_fix(&headers, None);
         }
-    }
-}
-
-fn header_list(changes: &[Change]) -> String {
-    let names: Vec<String> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::RemoveHeader { name } => Some(format!("`{name}`")),
-            _ => None,
-        })
-        .collect();
-    match names.split_last() {
-        Some((last, [])) => format!("the {last} header"),
-        Some((last, rest)) => format!("the {} and {last} headers", rest.join(", ")),
-        None => "the ACL headers".into(),
+        // A Block Public Access level that could not be read may have `BlockPublicAcls` on.
+        if headers.is_empty() {
+            return;
+        }
+        for check in cx.analysis.checks.iter().filter(|c| {
+            c.kind == CheckKind::S3
+                && c.blocks.is_empty()
+                && c.outcome == CheckOutcome::Indeterminate
+        }) {
+            let unread = check.missing_of(&EvidenceKind::PUBLIC_ACCESS_BLOCKS);
+            let Some(first) = unread.first() else {
+                continue;
+            };
+            let f = out.emit(
+                Role::Cause,
+                Confidence::Possible,
+                "the upload sets a public ACL and a Block Public Access setting that could not be read may have `BlockPublicAcls` on",
+            );
+            f.claim(&check.action, Refusal::Unread(first.kind));
+            f.missing = unread;
+        }
     }
 }

@@ -1,10 +1,10 @@
 //! Rule `builtin/bucket-acl-missing-write`: ACLs are enabled on the bucket and its ACL does not
 //! grant the bucket owner's account `WRITE`.
 
-use why403_core::analysis::CheckKind;
+use why403_core::analysis::BlockCode;
 use why403_core::evidence::{AclPermission, Grantee};
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
+use why403_core::finding::{Change, Fix};
+use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext, emit_block};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -47,8 +47,11 @@ why403_core::declare_rule! {
     pub struct BucketAclMissingWrite {
         id: "bucket-acl-missing-write",
         scope: "builtin",
-        layer: "bucket-acl",
+        layer: BucketAcl,
         summary: "the bucket ACL does not grant the bucket owner's account WRITE",
+        service: S3,
+        actions: ["s3:PutObject"],
+        messages: [implicit(ResourceBased), GENERIC],
     }
 }
 
@@ -61,60 +64,48 @@ impl Rule for BucketAclMissingWrite {
         let Some(acl) = cx.analysis.evidence.bucket.acl.get() else {
             return;
         };
-        for check in cx
+        let Some((f, _)) = emit_block(cx, out, BlockCode::BucketAclNoWrite) else {
+            return;
+        };
+        let ownership = cx
             .analysis
-            .checks
+            .evidence
+            .bucket
+            .ownership
+            .get()
+            .map_or("not configured (ACLs enabled)", |o| o.as_str());
+        f.notes.push(format!(
+            "Object Ownership is {ownership}, so S3 uses the bucket ACL"
+        ));
+        let granted: Vec<String> = acl
+            .grants
             .iter()
-            .filter(|c| c.kind == CheckKind::S3)
-        {
-            for b in check
-                .blocks
-                .iter()
-                .filter(|b| b.code == why403_core::analysis::BlockCode::BucketAclNoWrite)
-            {
-                let ownership = cx
-                    .analysis
-                    .evidence
-                    .bucket
-                    .ownership
-                    .get()
-                    .map_or("not configured (ACLs enabled)", |o| o.as_str());
-                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                f.check = Some(check.action.clone());
-                f.notes.push(format!(
-                    "Object Ownership is {ownership}, so S3 uses the bucket ACL"
-                ));
-                let granted: Vec<String> = acl
-                    .grants
-                    .iter()
-                    .map(|g| {
-                        format!(
-                            "`{}` to {}",
-                            g.permission.as_str(),
-                            grantee_words(&g.grantee)
-                        )
-                    })
-                    .collect();
-                f.notes.push(format!(
-                    "the ACL grants: {}",
-                    if granted.is_empty() {
-                        "nothing".into()
-                    } else {
-                        granted.join(", ")
-                    }
-                ));
-                f.fix = Some(Fix::new(
-                    format!(
-                        "grant the bucket owner's canonical user `{}` `FULL_CONTROL` in the bucket ACL",
-                        acl.owner_id
-                    ),
-                    vec![Change::AddAclGrant {
-                        canonical_id: acl.owner_id.clone(),
-                        permission: AclPermission::FullControl,
-                    }],
-                ));
+            .map(|g| {
+                format!(
+                    "`{}` to {}",
+                    g.permission.as_str(),
+                    grantee_words(&g.grantee)
+                )
+            })
+            .collect();
+        f.notes.push(format!(
+            "the ACL grants: {}",
+            if granted.is_empty() {
+                "nothing".into()
+            } else {
+                granted.join(", ")
             }
-        }
+        ));
+        f.fix = Some(Fix::new(
+            format!(
+                "grant the bucket owner's canonical user `{}` `FULL_CONTROL` in the bucket ACL",
+                acl.owner_id
+            ),
+            vec![Change::AddAclGrant {
+                canonical_id: acl.owner_id.clone(),
+                permission: AclPermission::FullControl,
+            }],
+        ));
     }
 }
 

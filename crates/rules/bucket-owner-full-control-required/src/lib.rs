@@ -4,7 +4,7 @@
 
 use why403_core::analysis::{CheckKind, CheckOutcome, acls_disabled};
 use why403_core::eval::{Element, Layer, Match};
-use why403_core::finding::{Change, Confidence, Fix, Role, Verification, verify};
+use why403_core::finding::{Change, Fix, Refusal, Verification, verify};
 use why403_core::policy::Effect;
 use why403_core::rule::{Emitter, Rule, RuleContext, label};
 
@@ -59,9 +59,12 @@ why403_core::declare_rule! {
     pub struct BucketOwnerFullControlRequired {
         id: "bucket-owner-full-control-required",
         scope: "builtin",
-        layer: "bucket-policy",
+        layer: BucketPolicy,
         summary: "the bucket policy requires the bucket-owner-full-control ACL, which is not sent",
         refines: ["bucket-policy-missing-cross-account-grant", "bucket-policy-explicit-deny"],
+        service: S3,
+        actions: ["s3:PutObject"],
+        messages: [either(ResourceBased), GENERIC],
     }
 }
 
@@ -110,14 +113,10 @@ impl Rule for BucketOwnerFullControlRequired {
                     None => "does not send `x-amz-acl`".to_owned(),
                     Some(v) => format!("sends `x-amz-acl: {v}`"),
                 };
-                let confidence = if check.missing.is_empty() {
-                    Confidence::Confirmed
-                } else {
-                    Confidence::Likely
-                };
-                let f = out.emit(
-                    Role::Cause,
-                    confidence,
+                let f = cx.cause(
+                    out,
+                    check,
+                    Refusal::Check,
                     format!(
                         "statement `{}` of the {} requires `x-amz-acl: {BOFC}` for `{}` and the upload {what}",
                         st.label(),
@@ -125,7 +124,6 @@ impl Rule for BucketOwnerFullControlRequired {
                         check.action
                     ),
                 );
-                f.check = Some(check.action.clone());
                 let why = match m {
                     // The Allow missed on this condition: say why it is false.
                     Match::Miss(miss) => format!(
@@ -156,7 +154,6 @@ impl Rule for BucketOwnerFullControlRequired {
                         "the bucket's Object Ownership is `BucketOwnerEnforced`: S3 accepts `{BOFC}` and ignores it, so the bucket owner could also drop this requirement"
                     ));
                 }
-                f.missing = check.missing.clone();
                 let mut changes = vec![Change::SetHeader {
                     name: "x-amz-acl".into(),
                     value: BOFC.into(),

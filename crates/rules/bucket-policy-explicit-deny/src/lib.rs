@@ -65,8 +65,10 @@ why403_core::declare_rule! {
     pub struct BucketPolicyExplicitDeny {
         id: "bucket-policy-explicit-deny",
         scope: "builtin",
-        layer: "bucket-policy",
+        layer: BucketPolicy,
         summary: "a bucket policy statement explicitly denies the upload",
+        service: S3,
+        messages: [explicit(ResourceBased)],
     }
 }
 

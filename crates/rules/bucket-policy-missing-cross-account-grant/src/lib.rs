@@ -3,10 +3,9 @@
 //! policy cannot be read, a `Possible` finding that names it.
 
 use why403_core::analysis::{CheckKind, CheckOutcome, acls_disabled};
-use why403_core::eval::{Element, Grant, Layer, Match, RequestPrincipal, explain_miss};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
-use why403_core::policy::Effect;
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::eval::{Grant, Layer, RequestPrincipal};
+use why403_core::finding::{Confidence, Fix, PolicyTarget, Refusal, Role};
+use why403_core::rule::{Emitter, Rule, RuleContext, grant, near_miss_labels};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -57,8 +56,10 @@ why403_core::declare_rule! {
     pub struct BucketPolicyMissingCrossAccountGrant {
         id: "bucket-policy-missing-cross-account-grant",
         scope: "builtin",
-        layer: "bucket-policy",
+        layer: BucketPolicy,
         summary: "the bucket owner's policy and ACL grant a cross-account upload nothing",
+        service: S3,
+        messages: [implicit(ResourceBased), GENERIC],
     }
 }
 
@@ -145,52 +146,31 @@ impl Rule for BucketPolicyMissingCrossAccountGrant {
             } else {
                 format!("the bucket {bucket} has no bucket policy")
             };
-            let confidence = if check.missing.is_empty() {
-                Confidence::Confirmed
-            } else {
-                Confidence::Likely
-            };
-            let f = out.emit(
-                Role::Cause,
-                confidence,
+            let f = cx.cause(
+                out,
+                check,
+                Refusal::Check,
                 format!(
                     "the bucket owner's account `{owner}` does not grant `{}` to `{who}` of account `{caller_account}`: {policy_words}, and {acl_words}",
                     check.action
                 ),
             );
-            f.check = Some(check.action.clone());
             f.notes.push(caller_side);
-            let mut first = true;
-            for (at, m) in cx.traces(check, Layer::Resource) {
-                let Match::Miss(miss) = m else { continue };
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                if st.effect != Effect::Allow || miss.element == Element::Action {
-                    continue;
-                }
-                let e = explain_miss(st, &miss, &check.request);
-                f.labels
-                    .push(label(policy, e.span, &e.pointer, first, e.message));
-                first = false;
-            }
-            f.missing = check.missing.clone();
+            f.labels
+                .extend(near_miss_labels(cx, check, Layer::Resource, None));
             let resource = format!("{bucket_arn}/*");
             f.fix = Some(Fix::new(
                 format!(
                     "in account `{owner}`, add a bucket policy statement that allows `{}` on `{resource}` to `{who}`",
                     check.action
                 ),
-                vec![Change::AddStatement {
-                    target: PolicyTarget::BucketPolicy,
-                    statement: serde_json::json!({
-                        "Sid": "AllowCrossAccountUpload",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": who},
-                        "Action": check.action,
-                        "Resource": resource,
-                    }),
-                }],
+                vec![grant(
+                    PolicyTarget::BucketPolicy,
+                    "AllowCrossAccountUpload",
+                    &who,
+                    check.action.as_str(),
+                    &resource,
+                )],
             ));
         }
     }

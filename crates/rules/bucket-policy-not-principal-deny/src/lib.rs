@@ -65,9 +65,11 @@ why403_core::declare_rule! {
     pub struct BucketPolicyNotPrincipalDeny {
         id: "bucket-policy-not-principal-deny",
         scope: "builtin",
-        layer: "bucket-policy",
+        layer: BucketPolicy,
         summary: "a bucket policy Deny with NotPrincipal does not exempt the caller",
         refines: ["bucket-policy-explicit-deny"],
+        service: S3,
+        messages: [explicit(ResourceBased)],
     }
 }
 

@@ -5,7 +5,7 @@
 
 use why403_core::analysis::{CheckKind, CheckOutcome};
 use why403_core::eval::{Layer, Match, RequestPrincipal};
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, statement_json};
+use why403_core::finding::{Change, Fix, PolicyTarget, Refusal, statement_json};
 use why403_core::policy::{AwsPrincipal, Effect, PrincipalValue, Statement};
 use why403_core::rule::{Emitter, Rule, RuleContext, label, match_after_edit, statement_mut};
 
@@ -68,9 +68,11 @@ why403_core::declare_rule! {
     pub struct BucketPolicySessionArnForm {
         id: "bucket-policy-session-arn-form",
         scope: "builtin",
-        layer: "bucket-policy",
+        layer: BucketPolicy,
         summary: "a bucket policy names a role session in a form that misses the caller's session",
         refines: ["bucket-policy-missing-cross-account-grant", "bucket-policy-explicit-deny"],
+        service: S3,
+        messages: [either(ResourceBased)],
     }
 }
 
@@ -287,14 +289,10 @@ impl Rule for BucketPolicySessionArnForm {
                 if !matters {
                     continue;
                 }
-                let confidence = if check.missing.is_empty() {
-                    Confidence::Confirmed
-                } else {
-                    Confidence::Likely
-                };
-                let f = out.emit(
-                    Role::Cause,
-                    confidence,
+                let f = cx.cause(
+                    out,
+                    check,
+                    Refusal::Check,
                     format!(
                         "statement `{}` of the {} {verb} `{}` to the session `{}` of `{}`: it {}",
                         st.label(),
@@ -305,12 +303,10 @@ impl Rule for BucketPolicySessionArnForm {
                         wrong[0].why
                     ),
                 );
-                f.check = Some(check.action.clone());
                 for (i, r) in wrong.iter().enumerate() {
                     f.labels
                         .push(label(policy, r.span, &r.pointer, i == 0, r.note.clone()));
                 }
-                f.missing = check.missing.clone();
                 f.fix = statement_json(policy, st.index).and_then(|mut json| {
                     rewrite_statement(&mut json, &from, &caller.role_arn)?;
                     Some(Fix::new(

@@ -64,9 +64,11 @@ why403_core::declare_rule! {
     pub struct BucketPolicyStalePrincipal {
         id: "bucket-policy-stale-principal",
         scope: "builtin",
-        layer: "bucket-policy",
+        layer: BucketPolicy,
         summary: "a bucket policy statement names the unique id of a deleted user or role",
         refines: ["bucket-policy-missing-cross-account-grant", "identity-policy-missing-put-object"],
+        service: S3,
+        messages: [implicit(ResourceBased)],
     }
 }
 

@@ -1,11 +1,14 @@
 //! Rule `builtin/cross-account-aws-managed-key`: the upload is encrypted with the bucket
 //! owner's AWS managed key `aws/s3`, which principals of other accounts can never use.
 
-use why403_core::analysis::{CheckKind, KeyChoice, Missing, Verdict, key_choice};
+use why403_core::analysis::{BlockCode, CheckKind, KeyChoice, Missing, Verdict, key_choice};
 use why403_core::eval::Layer;
-use why403_core::evidence::Slot;
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, label};
+use why403_core::evidence::{EvidenceKind, Slot};
+use why403_core::finding::Refusal;
+use why403_core::rule::{
+    Emitter, Rule, RuleContext, bucket_encryption_label, emit_block, from_header, label,
+    new_key_fix,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -62,54 +65,32 @@ why403_core::declare_rule! {
     pub struct CrossAccountAwsManagedKey {
         id: "cross-account-aws-managed-key",
         scope: "builtin",
-        layer: "kms",
+        layer: Kms,
         summary: "the upload uses the AWS managed key aws/s3 of another account",
         refines: ["kms-key-policy-missing-generate-data-key", "kms-key-policy-condition-unmet"],
+        service: Kms,
+        messages: [special(KmsNotFoundOrDenied), GENERIC],
     }
 }
-
-const CODE: why403_core::analysis::BlockCode =
-    why403_core::analysis::BlockCode::KmsAwsManagedKeyCrossAccount;
 
 impl Rule for CrossAccountAwsManagedKey {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let a = cx.analysis;
-        let kms: Vec<_> = a
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::Kms)
-            .collect();
-        let choice = key_choice(&a.request, &a.evidence);
-        let from_header = matches!(
-            choice,
-            KeyChoice::Kms {
-                from_header: true,
-                ..
-            }
-        );
         let Some(principal) = a.principal.as_ref() else {
             return;
         };
-        let caller = principal.arn().unwrap_or("the caller").to_owned();
-        let who = a
-            .context
-            .get("aws:PrincipalArn")
-            .map_or_else(|| caller.clone(), |v| v.values[0].clone());
-        if let Some((check, _)) = kms
-            .iter()
-            .find_map(|c| c.blocks.iter().find(|b| b.code == CODE).map(|b| (*c, b)))
-        {
+        let caller_account = principal.account().unwrap_or_default().to_owned();
+        if let Some((f, hit)) = emit_block(cx, out, BlockCode::KmsAwsManagedKeyCrossAccount) {
+            let check = hit.check();
+            // It explains the key policy's refusal too (it can never allow this caller).
+            for c in &hit.checks {
+                f.claim(&c.action, Refusal::Check);
+            }
             let owner = check.request.resource_account.clone().unwrap_or_default();
-            let caller_account = principal.account().unwrap_or_default().to_owned();
-            let f = out.emit(
-                Role::Cause,
-                Confidence::Confirmed,
-                format!(
-                    "the upload is encrypted with the AWS managed key `aws/s3` of `{owner}`, which principals of `{caller_account}` can never use"
-                ),
+            f.message = format!(
+                "the upload is encrypted with the AWS managed key `aws/s3` of `{owner}`, which principals of `{caller_account}` can never use"
             );
-            f.check = Some(check.action.clone());
-            if !from_header {
+            if !from_header(cx) {
                 f.labels.extend(bucket_encryption_label(
                     a,
                     "SSEAlgorithm",
@@ -118,10 +99,7 @@ impl Rule for CrossAccountAwsManagedKey {
                 ));
             }
             // The documented key policy: `kms:CallerAccount` must be the owner's account.
-            for (at, _) in cx.traces(check, Layer::Resource) {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
+            for (_, _, policy, st) in cx.statements(check, Layer::Resource) {
                 for c in st
                     .conditions
                     .iter()
@@ -142,90 +120,104 @@ impl Rule for CrossAccountAwsManagedKey {
             f.notes.push(
                 "the key policy of an AWS managed key cannot be edited and grants cannot be given to other accounts".into(),
             );
+            f.missing = check.missing.clone();
             let Some(region) = why403_core::analysis::derive::region_of(&a.request, &a.evidence)
             else {
                 return;
             };
-            let actions: Vec<serde_json::Value> =
-                kms.iter().map(|c| c.action.as_str().into()).collect();
-            let new_arn = format!("arn:aws:kms:{region}:{owner}:key/new-customer-managed-key");
-            let key_policy = serde_json::json!({
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "Enable IAM User Permissions",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": format!("arn:aws:iam::{owner}:root")},
-                        "Action": "kms:*",
-                        "Resource": "*"
-                    },
-                    {
-                        "Sid": "AllowUploaderToUseTheKey",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": who},
-                        "Action": actions,
-                        "Resource": "*"
-                    }
-                ]
-            });
-            let place = if from_header {
-                "send its ARN in `x-amz-server-side-encryption-aws-kms-key-id`"
-            } else {
-                "set its ARN in the bucket's default encryption"
-            };
-            let iam = a.evidence.identity.get().is_some();
-            let mut changes = vec![Change::UseKmsKey {
-                arn: new_arn.clone(),
-                key_policy: Some(key_policy),
-            }];
-            let description = if iam {
-                format!(
-                    "create a customer managed key in `{owner}` (`{region}`) whose key policy allows `{who}` to use it, {place} and allow the key in the uploader's IAM policy"
-                )
-            } else {
-                format!(
-                    "create a customer managed key in `{owner}` (`{region}`) whose key policy allows `{who}` to use it and {place}"
-                )
-            };
-            if iam {
-                changes.push(Change::AddIdentityPolicy {
-                    name: "AllowBucketOwnersUploadKey".into(),
-                    document: serde_json::json!({
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": new_arn}]
-                    }),
-                });
-            }
-            f.fix = Some(Fix::new(description, changes));
-            f.missing = check.missing.clone();
+            f.fix = Some(fix(cx, &owner, &region, &hit.actions()));
             return;
         }
         // `aws/s3` with an unknown bucket owner: a cross-account upload cannot use it.
-        let managed = matches!(choice, KeyChoice::Kms { key: None, .. });
+        let managed = matches!(
+            key_choice(&a.request, &a.evidence),
+            KeyChoice::Kms { key: None, .. }
+        );
         if managed
             && a.verdict != Verdict::Allowed
             && let Slot::Unavailable(u) = &a.evidence.bucket.owner_account
-            && let Some(check) = kms.first()
+            && let Some(check) = a.checks.iter().find(|c| c.kind == CheckKind::Kms)
         {
-            let f = out.emit(
-                Role::Cause,
-                Confidence::Possible,
+            cx.possible(
+                out,
+                check,
+                Refusal::Check,
+                Missing {
+                    kind: EvidenceKind::BucketOwner,
+                    what: "bucket owner".into(),
+                    unavailable: u.clone(),
+                },
                 format!(
                     "the upload uses the bucket owner's AWS managed key `aws/s3`, which no principal of another account can use: whether the bucket is in `{}` could not be read",
                     principal.account().unwrap_or("the caller's account")
                 ),
             );
-            f.check = Some(check.action.clone());
-            f.missing = vec![Missing {
-                kind: why403_core::rule::EvidenceKind::BucketOwner,
-                what: "bucket owner".into(),
-                unavailable: u.clone(),
-            }];
-            for m in &check.missing {
-                if !f.missing.contains(m) {
-                    f.missing.push(m.clone());
-                }
-            }
         }
     }
+}
+
+/// A customer managed key of the bucket owner whose key policy lets the caller use it.
+fn fix(
+    cx: &RuleContext<'_>,
+    owner: &str,
+    region: &str,
+    actions: &[&str],
+) -> why403_core::finding::Fix {
+    let a = cx.analysis;
+    let caller = a
+        .principal
+        .as_ref()
+        .and_then(|p| p.arn())
+        .unwrap_or("the caller")
+        .to_owned();
+    let who = a
+        .context
+        .get("aws:PrincipalArn")
+        .map_or(caller, |v| v.values[0].clone());
+    let new_arn = format!("arn:aws:kms:{region}:{owner}:key/new-customer-managed-key");
+    let key_policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{owner}:root")},
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            {
+                "Sid": "AllowUploaderToUseTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": who},
+                "Action": actions,
+                "Resource": "*"
+            }
+        ]
+    });
+    let place = if from_header(cx) {
+        "send its ARN in `x-amz-server-side-encryption-aws-kms-key-id`"
+    } else {
+        "set its ARN in the bucket's default encryption"
+    };
+    let iam = a.evidence.identity.get().is_some();
+    let description = if iam {
+        format!(
+            "create a customer managed key in `{owner}` (`{region}`) whose key policy allows `{who}` to use it, {place}"
+        )
+    } else {
+        format!(
+            "create a customer managed key in `{owner}` (`{region}`) whose key policy allows `{who}` to use it and {place}"
+        )
+    };
+    new_key_fix(
+        cx,
+        &new_arn,
+        Some(key_policy),
+        description,
+        (
+            "AllowBucketOwnersUploadKey",
+            " and allow the key in the uploader's IAM policy",
+        ),
+        actions,
+    )
 }

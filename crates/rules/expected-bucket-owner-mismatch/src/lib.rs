@@ -1,9 +1,9 @@
 //! Rule `builtin/expected-bucket-owner-mismatch`: the request sends
 //! `x-amz-expected-bucket-owner` with an account that does not own the bucket.
 
-use why403_core::analysis::CheckKind;
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext};
+use why403_core::analysis::BlockCode;
+use why403_core::finding::{Change, Fix};
+use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext, emit_block};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -45,8 +45,10 @@ why403_core::declare_rule! {
     pub struct ExpectedBucketOwnerMismatch {
         id: "expected-bucket-owner-mismatch",
         scope: "builtin",
-        layer: "bucket",
+        layer: Bucket,
         summary: "the request's expected bucket owner is not the account that owns the bucket",
+        service: S3,
+        messages: [GENERIC],
     }
 }
 
@@ -59,30 +61,17 @@ impl Rule for ExpectedBucketOwnerMismatch {
         let Some(owner) = cx.analysis.evidence.bucket.owner_account.get() else {
             return;
         };
-        for check in cx
-            .analysis
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::S3)
-        {
-            for b in check
-                .blocks
-                .iter()
-                .filter(|b| b.code == why403_core::analysis::BlockCode::ExpectedBucketOwnerMismatch)
-            {
-                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                f.check = Some(check.action.clone());
-                f.fix = Some(Fix::new(
-                    format!(
-                        "send `x-amz-expected-bucket-owner: {owner}` (`--expected-bucket-owner {owner}` with the AWS CLI), after checking that `{}` is the bucket you intended; if not, correct the bucket name instead",
-                        cx.analysis.request.bucket
-                    ),
-                    vec![Change::SetHeader {
-                        name: "x-amz-expected-bucket-owner".into(),
-                        value: owner.clone(),
-                    }],
-                ));
-            }
+        if let Some((f, _)) = emit_block(cx, out, BlockCode::ExpectedBucketOwnerMismatch) {
+            f.fix = Some(Fix::new(
+                format!(
+                    "send `x-amz-expected-bucket-owner: {owner}` (`--expected-bucket-owner {owner}` with the AWS CLI), after checking that `{}` is the bucket you intended; if not, correct the bucket name instead",
+                    cx.analysis.request.bucket
+                ),
+                vec![Change::SetHeader {
+                    name: "x-amz-expected-bucket-owner".into(),
+                    value: owner.clone(),
+                }],
+            ));
         }
     }
 }

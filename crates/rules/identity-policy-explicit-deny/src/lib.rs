@@ -68,8 +68,9 @@ why403_core::declare_rule! {
     pub struct IdentityPolicyExplicitDeny {
         id: "identity-policy-explicit-deny",
         scope: "builtin",
-        layer: "identity",
+        layer: Identity,
         summary: "an identity-based policy statement explicitly denies the upload",
+        messages: [explicit(IdentityBased)],
     }
 }
 

@@ -55,8 +55,11 @@ why403_core::declare_rule! {
     pub struct IdentityPolicyMissingObjectLock {
         id: "identity-policy-missing-object-lock",
         scope: "builtin",
-        layer: "identity",
+        layer: Identity,
         summary: "no identity-based policy allows the Object Lock action the upload's headers need",
+        service: S3,
+        actions: ["s3:PutObjectRetention", "s3:PutObjectLegalHold"],
+        messages: [implicit(IdentityBased)],
     }
 }
 

@@ -53,8 +53,11 @@ why403_core::declare_rule! {
     pub struct IdentityPolicyMissingPutObjectTagging {
         id: "identity-policy-missing-put-object-tagging",
         scope: "builtin",
-        layer: "identity",
+        layer: Identity,
         summary: "the upload sends tags and no identity-based policy allows s3:PutObjectTagging",
+        service: S3,
+        actions: ["s3:PutObjectTagging"],
+        messages: [implicit(IdentityBased)],
     }
 }
 

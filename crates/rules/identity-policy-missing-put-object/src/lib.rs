@@ -50,8 +50,11 @@ why403_core::declare_rule! {
     pub struct IdentityPolicyMissingPutObject {
         id: "identity-policy-missing-put-object",
         scope: "builtin",
-        layer: "identity",
+        layer: Identity,
         summary: "no identity-based policy allows the S3 action the upload needs",
+        service: S3,
+        actions: ["s3:PutObject", "s3:PutObjectAcl"],
+        messages: [implicit(IdentityBased)],
     }
 }
 

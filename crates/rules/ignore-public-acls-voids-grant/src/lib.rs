@@ -9,7 +9,7 @@ use why403_core::evidence::{
     PublicAccessSetting, Slot,
 };
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext};
+use why403_core::rule::{Emitter, Rule, RuleContext, grant};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -62,9 +62,11 @@ why403_core::declare_rule! {
     pub struct IgnorePublicAclsVoidsGrant {
         id: "ignore-public-acls-voids-grant",
         scope: "builtin",
-        layer: "block-public-access",
+        layer: BlockPublicAccess,
         summary: "with IgnorePublicAcls, S3 ignores the public ACL grant the upload relies on",
         refines: ["bucket-policy-missing-cross-account-grant", "bucket-acl-missing-write", "identity-policy-missing-put-object"],
+        service: S3,
+        messages: [implicit(ResourceBased)],
     }
 }
 
@@ -220,16 +222,13 @@ fn fix(
             format!(
                 "grant `s3:PutObject` on `{bucket_arn}/*` to `{who}` in the bucket policy instead of relying on the public ACL grant"
             ),
-            vec![Change::AddStatement {
-                target: PolicyTarget::BucketPolicy,
-                statement: serde_json::json!({
-                    "Sid": "AllowUploads",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": who},
-                    "Action": "s3:PutObject",
-                    "Resource": format!("{bucket_arn}/*"),
-                }),
-            }],
+            vec![grant(
+                PolicyTarget::BucketPolicy,
+                "AllowUploads",
+                &who,
+                "s3:PutObject",
+                &format!("{bucket_arn}/*"),
+            )],
         ),
         None => Fix::new(
             format!(

@@ -1,11 +1,9 @@
 //! Rule `builtin/kms-key-disabled`: the KMS key that encrypts the upload (named in the request
 //! header or the bucket's default encryption) is disabled, so KMS refuses S3's data key request.
 
-use why403_core::analysis::{CheckKind, KeyChoice, key_choice};
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{
-    Emitter, Rule, RuleContext, bucket_encryption_label, emit_unread_kms_key, kms_key_label,
-};
+use why403_core::analysis::BlockCode;
+use why403_core::finding::{Change, Fix};
+use why403_core::rule::{Emitter, KmsKeyRefusal, Rule, RuleContext};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -56,70 +54,28 @@ why403_core::declare_rule! {
     pub struct KmsKeyDisabled {
         id: "kms-key-disabled",
         scope: "builtin",
-        layer: "kms",
+        layer: Kms,
         summary: "the KMS key that encrypts the upload is disabled",
+        service: Kms,
+        messages: [code("KMS.DisabledException")],
     }
 }
 
 impl Rule for KmsKeyDisabled {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let a = cx.analysis;
-        let kms: Vec<_> = a
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::Kms)
-            .collect();
-        if let Some((check, block)) = kms.iter().find_map(|c| {
-            c.blocks
-                .iter()
-                .find(|b| b.code == why403_core::analysis::BlockCode::KmsKeyDisabled)
-                .map(|b| (*c, b))
-        }) {
-            let Some(key) = a.evidence.kms_key.get() else {
-                return;
-            };
-            let f = out.emit(Role::Cause, Confidence::Confirmed, block.message.clone());
-            f.check = Some(check.action.clone());
-            f.labels.extend(kms_key_label(
-                key,
+        let refusal = KmsKeyRefusal {
+            code: BlockCode::KmsKeyDisabled,
+            fields: &[(
                 "KeyState",
-                true,
                 "KMS refuses cryptographic operations with a disabled key (`DisabledException`)",
-            ));
-            let choice = key_choice(&a.request, &a.evidence);
-            if let KeyChoice::Kms {
-                from_header: false, ..
-            } = choice
-            {
-                f.labels.extend(bucket_encryption_label(
-                    a,
-                    "KMSMasterKeyID",
-                    false,
-                    "the bucket's default encryption uses this key",
-                ));
-            }
-            let actions: Vec<&str> = kms
-                .iter()
-                .filter(|c| {
-                    c.blocks
-                        .iter()
-                        .any(|b| b.code == why403_core::analysis::BlockCode::KmsKeyDisabled)
-                })
-                .map(|c| c.action.as_str())
-                .collect();
-            f.notes.push(format!(
-                "S3 passes on KMS's `{}` (HTTP {}) for `{}`",
-                block.aws_code,
-                block.status,
-                actions.join("` and `")
-            ));
+            )],
+            unread: Some("may be disabled: its state could not be read"),
+        };
+        if let Some((f, key, _)) = refusal.emit(cx, out) {
             f.fix = Some(Fix::new(
                 format!("enable the KMS key `{}` with `aws kms enable-key`", key.arn),
                 vec![Change::EnableKmsKey],
             ));
-            return;
         }
-        // The key could not be described: this state is one explanation of the refusal.
-        emit_unread_kms_key(cx, out, "may be disabled: its state could not be read");
     }
 }

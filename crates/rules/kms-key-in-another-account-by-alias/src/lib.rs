@@ -2,11 +2,13 @@
 //! account by alias name or bare key id, which KMS looks up in the uploader's own account.
 
 use why403_core::analysis::{
-    CheckKind, KeyChoice, Missing, Verdict, key_choice, resolved_in_caller_account,
+    BlockCode, CheckKind, KeyChoice, Missing, Verdict, key_choice, resolved_in_caller_account,
 };
-use why403_core::evidence::Slot;
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, kms_key_label};
+use why403_core::evidence::{EvidenceKind, Slot};
+use why403_core::finding::{Change, Confidence, Fix, Refusal};
+use why403_core::rule::{
+    Emitter, Rule, RuleContext, bucket_encryption_label, emit_block, key_place, kms_key_label,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -60,23 +62,17 @@ why403_core::declare_rule! {
     pub struct KmsKeyInAnotherAccountByAlias {
         id: "kms-key-in-another-account-by-alias",
         scope: "builtin",
-        layer: "kms",
+        layer: Kms,
         summary: "a KMS key of another account is named by alias or key id",
         refines: ["kms-key-policy-missing-generate-data-key"],
+        service: Kms,
+        messages: [code("KMS.NotFoundException"), special(KmsNotFoundOrDenied)],
     }
 }
-
-const CODE: why403_core::analysis::BlockCode =
-    why403_core::analysis::BlockCode::KmsKeyOtherAccountByReference;
 
 impl Rule for KmsKeyInAnotherAccountByAlias {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let a = cx.analysis;
-        let kms: Vec<_> = a
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::Kms)
-            .collect();
         let KeyChoice::Kms {
             key: Some(reference),
             from_header,
@@ -93,27 +89,20 @@ impl Rule for KmsKeyInAnotherAccountByAlias {
         } else {
             ("key id", "a key id")
         };
-        let place = if from_header {
-            "the `x-amz-server-side-encryption-aws-kms-key-id` header"
-        } else {
-            "the bucket's default encryption"
-        };
-        if let Some((check, block)) = kms
-            .iter()
-            .find_map(|c| c.blocks.iter().find(|b| b.code == CODE).map(|b| (*c, b)))
+        let place = key_place(cx);
+        if let Some(key) = a.evidence.kms_key.get()
+            && let Some((f, hit)) = emit_block(cx, out, BlockCode::KmsKeyOtherAccountByReference)
         {
-            let Some(key) = a.evidence.kms_key.get() else {
-                return;
-            };
-            let f = out.emit(
-                Role::Cause,
-                Confidence::Likely,
-                format!(
-                    "{place} names the KMS key of `{}` by {kind} `{reference}`, which KMS looks up in the caller's account `{caller}`",
-                    key.account
-                ),
+            // KMS may instead find another key of the caller's under that name: the finding
+            // explains the check, not only the lookup.
+            for c in &hit.checks {
+                f.claim(&c.action, Refusal::Check);
+            }
+            f.confidence = Confidence::Likely;
+            f.message = format!(
+                "{place} names the KMS key of `{}` by {kind} `{reference}`, which KMS looks up in the caller's account `{caller}`",
+                key.account
             );
-            f.check = Some(check.action.clone());
             if !from_header {
                 f.labels.extend(bucket_encryption_label(
                     a,
@@ -134,7 +123,7 @@ impl Rule for KmsKeyInAnotherAccountByAlias {
             ));
             f.notes.push(format!(
                 "S3 passes on KMS's `{}` (HTTP {}) when `{caller}` has no such key; if it has one under the same name, the upload succeeds but is encrypted with `{caller}`'s key",
-                block.aws_code, block.status
+                hit.block.aws_code, hit.block.status
             ));
             f.fix = Some(Fix::new(
                 format!("name the key by its ARN `{}` in {place}", key.arn),
@@ -143,7 +132,7 @@ impl Rule for KmsKeyInAnotherAccountByAlias {
                     key_policy: None,
                 }],
             ));
-            f.missing = check.missing.clone();
+            f.missing = hit.check().missing.clone();
             return;
         }
         // The key was not described: a key id or alias name set by the bucket owner is still
@@ -155,16 +144,22 @@ impl Rule for KmsKeyInAnotherAccountByAlias {
             && let Slot::Unavailable(u) = &a.evidence.kms_key
             && let Some(owner) = a.evidence.bucket.owner_account.get()
             && owner != caller
-            && let Some(check) = kms.first()
+            && let Some(check) = a.checks.iter().find(|c| c.kind == CheckKind::Kms)
         {
-            let f = out.emit(
-                Role::Cause,
-                Confidence::Likely,
+            let f = cx.possible(
+                out,
+                check,
+                Refusal::Check,
+                Missing {
+                    kind: EvidenceKind::KmsKey,
+                    what: "KMS key".into(),
+                    unavailable: u.clone(),
+                },
                 format!(
                     "the bucket's default encryption names its KMS key by {kind} `{reference}`, which KMS looks up in the caller's account `{caller}`, not in the bucket owner's `{owner}`"
                 ),
             );
-            f.check = Some(check.action.clone());
+            f.confidence = Confidence::Likely;
             f.labels.extend(bucket_encryption_label(
                 a,
                 "KMSMasterKeyID",
@@ -174,11 +169,6 @@ impl Rule for KmsKeyInAnotherAccountByAlias {
             f.notes.push(
                 "name the key by its key ARN or alias ARN in the bucket's default encryption; describe-key would give the ARN".into(),
             );
-            f.missing = vec![Missing {
-                kind: why403_core::rule::EvidenceKind::KmsKey,
-                what: "KMS key".into(),
-                unavailable: u.clone(),
-            }];
         }
     }
 }

@@ -2,10 +2,12 @@
 //! Region than the bucket, and S3 can only use a key of the bucket's Region.
 
 use why403_core::analysis::derive::region_of;
-use why403_core::analysis::{CheckKind, KeyChoice, key_choice};
-use why403_core::finding::{Change, Confidence, Fix, Role};
+use why403_core::analysis::{BlockCode, KeyChoice, key_choice};
 use why403_core::pattern::split_arn;
-use why403_core::rule::{Emitter, Rule, RuleContext, bucket_encryption_label, kms_key_label};
+use why403_core::rule::{
+    Emitter, Rule, RuleContext, bucket_encryption_label, emit_block, key_place, kms_key_label,
+    new_key_fix,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -58,27 +60,19 @@ why403_core::declare_rule! {
     pub struct KmsKeyInAnotherRegion {
         id: "kms-key-in-another-region",
         scope: "builtin",
-        layer: "kms",
+        layer: Kms,
         summary: "the KMS key that encrypts the upload is in another Region than the bucket",
+        service: Kms,
+        messages: [code("KMS.NotFoundException"), special(KmsNotFoundOrDenied)],
     }
 }
-
-const CODE: why403_core::analysis::BlockCode = why403_core::analysis::BlockCode::KmsKeyOtherRegion;
 
 impl Rule for KmsKeyInAnotherRegion {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let a = cx.analysis;
-        let kms: Vec<_> = a
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::Kms)
-            .collect();
-        let Some((check, block)) = kms
-            .iter()
-            .find_map(|c| c.blocks.iter().find(|b| b.code == CODE).map(|b| (*c, b)))
-        else {
+        if cx.blocked(BlockCode::KmsKeyOtherRegion).is_none() {
             return;
-        };
+        }
         let KeyChoice::Kms {
             key: configured,
             from_header,
@@ -108,14 +102,12 @@ impl Rule for KmsKeyInAnotherRegion {
             .clone()
             .or_else(|| described.map(|k| k.arn.clone()))
             .unwrap_or_default();
-        let f = out.emit(
-            Role::Cause,
-            Confidence::Confirmed,
-            format!(
-                "the KMS key `{shown}` is in `{key_region}` but the bucket is in `{bucket_region}`: S3 only uses keys of the bucket's Region"
-            ),
+        let Some((f, hit)) = emit_block(cx, out, BlockCode::KmsKeyOtherRegion) else {
+            return;
+        };
+        f.message = format!(
+            "the KMS key `{shown}` is in `{key_region}` but the bucket is in `{bucket_region}`: S3 only uses keys of the bucket's Region"
         );
-        f.check = Some(check.action.clone());
         if !from_header {
             f.labels.extend(bucket_encryption_label(
                 a,
@@ -133,63 +125,42 @@ impl Rule for KmsKeyInAnotherRegion {
                 format!("the key lives in `{}`", k.region),
             ));
         }
-        let actions: Vec<&str> = kms
-            .iter()
-            .filter(|c| c.blocks.iter().any(|b| b.code == CODE))
-            .map(|c| c.action.as_str())
-            .collect();
         f.notes.push(format!(
-            "S3 passes on KMS's `{}` (HTTP {}) for `{}`: the key is not found in `{bucket_region}`",
-            block.aws_code,
-            block.status,
-            actions.join("` and `")
+            "{}: the key is not found in `{bucket_region}`",
+            hit.answer()
         ));
         // A multi-Region key has a replica with the same key id in other Regions.
-        let multi_region = key_id.as_deref().is_some_and(|id| id.starts_with("mrk-"));
-        let new_arn = if multi_region {
-            format!(
-                "arn:aws:kms:{bucket_region}:{account}:key/{}",
-                key_id.as_deref().unwrap_or_default()
-            )
-        } else {
-            format!("arn:aws:kms:{bucket_region}:{account}:key/new-key-in-{bucket_region}")
+        let place = key_place(cx);
+        let actions = hit.actions();
+        let (new_arn, description) = match key_id.as_deref() {
+            Some(id) if id.starts_with("mrk-") => {
+                let arn = format!("arn:aws:kms:{bucket_region}:{account}:key/{id}");
+                let d = format!(
+                    "use the replica of the multi-Region key in `{bucket_region}` (`{arn}`, made with `aws kms replicate-key` if it does not exist) in {place}"
+                );
+                (arn, d)
+            }
+            _ => (
+                format!("arn:aws:kms:{bucket_region}:{account}:key/new-key-in-{bucket_region}"),
+                format!(
+                    "create a symmetric encryption key in `{bucket_region}` with the same key policy and use its ARN in {place}"
+                ),
+            ),
         };
-        let place = if from_header {
-            "the `x-amz-server-side-encryption-aws-kms-key-id` header"
-        } else {
-            "the bucket's default encryption"
-        };
-        let description = if multi_region {
-            format!(
-                "use the replica of the multi-Region key in `{bucket_region}` (`{new_arn}`, made with `aws kms replicate-key` if it does not exist) in {place}"
-            )
-        } else {
-            format!(
-                "create a symmetric encryption key in `{bucket_region}` with the same key policy and use its ARN in {place}"
-            )
-        };
-        let mut description = description;
-        let mut changes = vec![Change::UseKmsKey {
-            arn: new_arn.clone(),
-            key_policy: None,
-        }];
-        // IAM policies that name the old key do not cover the new one.
-        if a.evidence.identity.get().is_some() {
-            let kms_actions: Vec<serde_json::Value> =
-                kms.iter().map(|c| c.action.as_str().into()).collect();
-            description.push_str(&format!(
-                ", and allow `{}` on it in a policy of the caller",
-                actions.join("` and `")
-            ));
-            changes.push(Change::AddIdentityPolicy {
-                name: "AllowUploadKeyInBucketRegion".into(),
-                document: serde_json::json!({
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": kms_actions, "Resource": new_arn}]
-                }),
-            });
-        }
-        f.fix = Some(Fix::new(description, changes));
-        f.missing = check.missing.clone();
+        f.fix = Some(new_key_fix(
+            cx,
+            &new_arn,
+            None,
+            description,
+            (
+                "AllowUploadKeyInBucketRegion",
+                &format!(
+                    ", and allow `{}` on it in a policy of the caller",
+                    actions.join("` and `")
+                ),
+            ),
+            &actions,
+        ));
+        f.missing = hit.check().missing.clone();
     }
 }

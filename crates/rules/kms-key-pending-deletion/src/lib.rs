@@ -1,11 +1,9 @@
 //! Rule `builtin/kms-key-pending-deletion`: the KMS key that encrypts the upload is scheduled
 //! for deletion, so KMS refuses S3's data key request.
 
-use why403_core::analysis::{CheckKind, KeyChoice, key_choice};
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{
-    Emitter, Rule, RuleContext, bucket_encryption_label, emit_unread_kms_key, kms_key_label,
-};
+use why403_core::analysis::BlockCode;
+use why403_core::finding::{Change, Fix};
+use why403_core::rule::{Emitter, KmsKeyRefusal, Rule, RuleContext};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -59,59 +57,24 @@ why403_core::declare_rule! {
     pub struct KmsKeyPendingDeletion {
         id: "kms-key-pending-deletion",
         scope: "builtin",
-        layer: "kms",
+        layer: Kms,
         summary: "the KMS key that encrypts the upload is scheduled for deletion",
+        service: Kms,
+        messages: [code("KMS.KMSInvalidStateException")],
     }
 }
 
-const CODE: why403_core::analysis::BlockCode =
-    why403_core::analysis::BlockCode::KmsKeyPendingDeletion;
-
 impl Rule for KmsKeyPendingDeletion {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        let a = cx.analysis;
-        let kms: Vec<_> = a
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::Kms)
-            .collect();
-        if let Some((check, block)) = kms
-            .iter()
-            .find_map(|c| c.blocks.iter().find(|b| b.code == CODE).map(|b| (*c, b)))
-        {
-            let Some(key) = a.evidence.kms_key.get() else {
-                return;
-            };
-            let f = out.emit(Role::Cause, Confidence::Confirmed, block.message.clone());
-            f.check = Some(check.action.clone());
-            f.labels.extend(kms_key_label(
-                key,
+        let refusal = KmsKeyRefusal {
+            code: BlockCode::KmsKeyPendingDeletion,
+            fields: &[(
                 "KeyState",
-                true,
                 "KMS refuses cryptographic operations with a key pending deletion (`KMSInvalidStateException`)",
-            ));
-            if let KeyChoice::Kms {
-                from_header: false, ..
-            } = key_choice(&a.request, &a.evidence)
-            {
-                f.labels.extend(bucket_encryption_label(
-                    a,
-                    "KMSMasterKeyID",
-                    false,
-                    "the bucket's default encryption uses this key",
-                ));
-            }
-            let actions: Vec<&str> = kms
-                .iter()
-                .filter(|c| c.blocks.iter().any(|b| b.code == CODE))
-                .map(|c| c.action.as_str())
-                .collect();
-            f.notes.push(format!(
-                "S3 passes on KMS's `{}` (HTTP {}) for `{}`",
-                block.aws_code,
-                block.status,
-                actions.join("` and `")
-            ));
+            )],
+            unread: Some("may be scheduled for deletion: its state could not be read"),
+        };
+        if let Some((f, key, _)) = refusal.emit(cx, out) {
             f.notes.push(
                 "at the end of the waiting period the key is deleted and objects encrypted under it can no longer be read".into(),
             );
@@ -122,13 +85,6 @@ impl Rule for KmsKeyPendingDeletion {
                 ),
                 vec![Change::CancelKmsKeyDeletion, Change::EnableKmsKey],
             ));
-            return;
         }
-        // The key could not be described: this state is one explanation of the refusal.
-        emit_unread_kms_key(
-            cx,
-            out,
-            "may be scheduled for deletion: its state could not be read",
-        );
     }
 }

@@ -78,9 +78,11 @@ why403_core::declare_rule! {
     pub struct KmsKeyPolicyConditionUnmet {
         id: "kms-key-policy-condition-unmet",
         scope: "builtin",
-        layer: "kms",
+        layer: Kms,
         summary: "a KMS key policy or IAM allow has conditions S3's call to KMS does not meet",
         refines: ["kms-key-policy-missing-generate-data-key"],
+        service: Kms,
+        messages: [either(ResourceBased), implicit(IdentityBased)],
     }
 }
 

@@ -7,7 +7,7 @@ use why403_core::eval::{
 };
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
 use why403_core::policy::Effect;
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::rule::{Emitter, Rule, RuleContext, grant, label};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -60,8 +60,10 @@ why403_core::declare_rule! {
     pub struct KmsKeyPolicyMissingGenerateDataKey {
         id: "kms-key-policy-missing-generate-data-key",
         scope: "builtin",
-        layer: "kms",
+        layer: Kms,
         summary: "the caller may not use the KMS key that encrypts the upload",
+        service: Kms,
+        messages: [either(ResourceBased), implicit(IdentityBased), special(KmsNotFoundOrDenied)],
     }
 }
 
@@ -227,16 +229,13 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
                         "add a key policy statement that allows `{role_arn}` to use `{}`",
                         actions.join("` and `")
                     ),
-                    vec![Change::AddStatement {
-                        target: PolicyTarget::KeyPolicy,
-                        statement: serde_json::json!({
-                            "Sid": "AllowUploaderToUseTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": role_arn},
-                            "Action": kms_actions,
-                            "Resource": "*"
-                        }),
-                    }],
+                    vec![grant(
+                        PolicyTarget::KeyPolicy,
+                        "AllowUploaderToUseTheKey",
+                        &role_arn,
+                        kms_actions.clone(),
+                        "*",
+                    )],
                 )
             });
             f.missing = check.missing.clone();

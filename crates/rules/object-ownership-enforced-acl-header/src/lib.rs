@@ -2,10 +2,11 @@
 //! `BucketOwnerEnforced` (ACLs disabled) and the upload sets an ACL other than
 //! `bucket-owner-full-control`.
 
-use why403_core::analysis::CheckKind;
-
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext, emit_unread_setting};
+use why403_core::analysis::BlockCode;
+use why403_core::finding::Refusal;
+use why403_core::rule::{
+    Emitter, EvidenceKind, Rule, RuleContext, emit_block, emit_unread_setting, remove_headers_fix,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -50,9 +51,11 @@ why403_core::declare_rule! {
     pub struct ObjectOwnershipEnforcedAclHeader {
         id: "object-ownership-enforced-acl-header",
         scope: "builtin",
-        layer: "bucket-ownership",
+        layer: BucketOwnership,
         summary: "the bucket has ACLs disabled and the upload sets an ACL",
         refines: ["block-public-acls-rejects-public-acl"],
+        service: S3,
+        messages: [code("AccessControlListNotSupported")],
     }
 }
 
@@ -60,82 +63,47 @@ impl Rule for ObjectOwnershipEnforcedAclHeader {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let req = &cx.analysis.request;
         let canned = req.headers.get("x-amz-acl").map(String::as_str);
-        let grants: Vec<&String> = req
+        let grants: Vec<String> = req
             .headers
             .keys()
             .filter(|k| k.starts_with("x-amz-grant-"))
+            .cloned()
             .collect();
         // `bucket-owner-full-control` alone is accepted, so keep it if it was sent.
         let keep_canned = canned == Some("bucket-owner-full-control");
-        let mut changes = Vec::new();
+        let mut headers: Vec<String> = Vec::new();
         if canned.is_some() && !keep_canned {
-            changes.push(Change::RemoveHeader {
-                name: "x-amz-acl".into(),
-            });
+            headers.push("x-amz-acl".into());
         }
-        changes.extend(
-            grants
-                .iter()
-                .map(|g| Change::RemoveHeader { name: (*g).clone() }),
+        headers.extend(grants.iter().cloned());
+        let fix = remove_headers_fix(
+            &headers,
+            keep_canned.then_some("and send only `x-amz-acl: bucket-owner-full-control`"),
         );
-        let fix = (!changes.is_empty()).then(|| {
-            let description = if keep_canned {
-                format!(
-                    "remove {} from the upload and send only `x-amz-acl: bucket-owner-full-control`",
-                    header_list(&changes)
-                )
-            } else {
-                format!("remove {} from the upload", header_list(&changes))
-            };
-            Fix::new(description, changes)
-        });
         let mut sent: Vec<String> = Vec::new();
         if let Some(a) = canned {
             sent.push(format!("`x-amz-acl: {a}`"));
         }
-        sent.extend(grants.iter().map(|g| format!("`{g}: {}`", req.headers[*g])));
-        for check in cx
-            .analysis
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::S3)
-        {
-            for b in check.blocks.iter().filter(|b| {
-                b.code == why403_core::analysis::BlockCode::ObjectOwnershipAclNotSupported
-            }) {
-                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                f.check = Some(check.action.clone());
-                f.notes
-                    .push(format!("S3 answers {} `{}`", b.status, b.aws_code));
-                if !sent.is_empty() {
-                    f.notes
-                        .push(format!("the upload sends {}", sent.join(", ")));
-                }
-                f.fix = fix.clone();
+        sent.extend(grants.iter().map(|g| format!("`{g}: {}`", req.headers[g])));
+        if let Some((f, hit)) = emit_block(cx, out, BlockCode::ObjectOwnershipAclNotSupported) {
+            // It explains the whole check: `BlockPublicAcls` would refuse the same headers.
+            for c in &hit.checks {
+                f.claim(&c.action, Refusal::Check);
             }
+            f.notes.push(hit.answer());
+            if !sent.is_empty() {
+                f.notes
+                    .push(format!("the upload sends {}", sent.join(", ")));
+            }
+            f.fix = fix.clone();
         }
         // Unreadable Object Ownership: the ACL headers may be refused.
         emit_unread_setting(
             cx,
             out,
-            why403_core::rule::EvidenceKind::BucketOwnership,
+            EvidenceKind::BucketOwnership,
             "the bucket's Object Ownership setting could not be read; if it is `BucketOwnerEnforced`, S3 rejects the upload's ACL headers with 400 `AccessControlListNotSupported`",
             fix.as_ref(),
         );
-    }
-}
-
-fn header_list(changes: &[Change]) -> String {
-    let names: Vec<String> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::RemoveHeader { name } => Some(format!("`{name}`")),
-            _ => None,
-        })
-        .collect();
-    match names.split_last() {
-        Some((last, [])) => format!("the {last} header"),
-        Some((last, rest)) => format!("the {} and {last} headers", rest.join(", ")),
-        None => "the ACL headers".into(),
     }
 }

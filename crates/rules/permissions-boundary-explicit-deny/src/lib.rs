@@ -59,8 +59,9 @@ why403_core::declare_rule! {
     pub struct PermissionsBoundaryExplicitDeny {
         id: "permissions-boundary-explicit-deny",
         scope: "builtin",
-        layer: "permissions-boundary",
+        layer: PermissionsBoundary,
         summary: "the permissions boundary explicitly denies the upload",
+        messages: [explicit(PermissionsBoundary)],
     }
 }
 

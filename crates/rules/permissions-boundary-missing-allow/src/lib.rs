@@ -59,8 +59,9 @@ why403_core::declare_rule! {
     pub struct PermissionsBoundaryMissingAllow {
         id: "permissions-boundary-missing-allow",
         scope: "builtin",
-        layer: "permissions-boundary",
+        layer: PermissionsBoundary,
         summary: "the permissions boundary does not allow the upload",
+        messages: [implicit(PermissionsBoundary)],
     }
 }
 

@@ -2,11 +2,13 @@
 //! (missing, or `2008-10-17`) uses a policy variable such as `${aws:username}`, which is then
 //! literal text, so the statement that should allow the upload matches nothing.
 
-use why403_core::analysis::{Check, CheckOutcome};
-use why403_core::eval::{Element, Layer, Match, StatementRef};
-use why403_core::finding::{Change, Confidence, Fix, Role};
+use why403_core::analysis::CheckOutcome;
+use why403_core::eval::{Element, Match};
+use why403_core::finding::{Change, Fix, Refusal};
 use why403_core::policy::{Effect, Statement, Version};
-use why403_core::rule::{Emitter, Rule, RuleContext, label, match_after_edit, policy_target};
+use why403_core::rule::{
+    ALLOWING_LAYERS, Emitter, Rule, RuleContext, label, match_after_edit, policy_target,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -53,9 +55,10 @@ why403_core::declare_rule! {
     pub struct PolicyVariableInOldVersion {
         id: "policy-variable-in-old-version",
         scope: "builtin",
-        layer: "identity",
+        layer: Identity,
         summary: "a policy variable is literal text: the policy lacks Version 2012-10-17",
         refines: ["identity-policy-missing-put-object", "identity-policy-missing-put-object-tagging", "identity-policy-missing-object-lock", "permissions-boundary-missing-allow", "session-policy-missing-allow", "bucket-policy-missing-cross-account-grant"],
+        messages: [implicit(IdentityBased), implicit(ResourceBased)],
     }
 }
 
@@ -91,28 +94,6 @@ fn version_words(v: Version) -> &'static str {
     }
 }
 
-fn candidates<'c>(cx: &RuleContext<'c>, check: &'c Check) -> Vec<(StatementRef, Element)> {
-    let mut out = Vec::new();
-    for layer in [
-        Layer::Identity,
-        Layer::Resource,
-        Layer::Boundary,
-        Layer::Session,
-    ] {
-        if check.is_synthetic(layer, 0) {
-            continue;
-        }
-        for (at, m) in cx.traces(check, layer) {
-            if let Match::Miss(miss) = m
-                && matches!(miss.element, Element::Resource | Element::Condition(_))
-            {
-                out.push((at, miss.element));
-            }
-        }
-    }
-    out
-}
-
 impl Rule for PolicyVariableInOldVersion {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         for check in cx
@@ -121,10 +102,11 @@ impl Rule for PolicyVariableInOldVersion {
             .iter()
             .filter(|c| c.outcome != CheckOutcome::Allowed)
         {
-            for (at, element) in candidates(cx, check) {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
+            let misses = cx.misses(check, &ALLOWING_LAYERS, |e| {
+                matches!(e, Element::Resource | Element::Condition(_))
+            });
+            for (at, miss, policy, st) in misses {
+                let element = miss.element;
                 if policy.version == Version::V2012_10_17 || st.effect != Effect::Allow {
                     continue;
                 }
@@ -142,14 +124,10 @@ impl Rule for PolicyVariableInOldVersion {
                 if after != Some(Match::Applies) {
                     continue;
                 }
-                let confidence = if check.missing.is_empty() {
-                    Confidence::Confirmed
-                } else {
-                    Confidence::Likely
-                };
-                let f = out.emit(
-                    Role::Cause,
-                    confidence,
+                let f = cx.cause(
+                    out,
+                    check,
+                    Refusal::Check,
                     format!(
                         "the {} {}, so `{raw}` in statement `{}` is literal text and the statement does not allow `{}`",
                         policy.name,
@@ -158,7 +136,6 @@ impl Rule for PolicyVariableInOldVersion {
                         check.action
                     ),
                 );
-                f.check = Some(check.action.clone());
                 f.labels.push(label(
                     policy,
                     span,
@@ -166,7 +143,6 @@ impl Rule for PolicyVariableInOldVersion {
                     true,
                     "policy variables are replaced only under `\"Version\": \"2012-10-17\"`; here this is compared as written",
                 ));
-                f.missing = check.missing.clone();
                 f.fix = Some(Fix::new(
                     format!("add `\"Version\": \"2012-10-17\"` to the {}", policy.name),
                     vec![Change::SetPolicyVersion {

@@ -54,8 +54,10 @@ why403_core::declare_rule! {
     pub struct RcpDeniesKms {
         id: "rcp-denies-kms",
         scope: "builtin",
-        layer: "organizations",
+        layer: Organizations,
         summary: "a resource control policy of the KMS key owner's organization denies the key use",
+        service: Kms,
+        messages: [either(Rcp)],
     }
 }
 

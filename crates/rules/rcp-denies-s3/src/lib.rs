@@ -59,8 +59,10 @@ why403_core::declare_rule! {
     pub struct RcpDeniesS3 {
         id: "rcp-denies-s3",
         scope: "builtin",
-        layer: "organizations",
+        layer: Organizations,
         summary: "a resource control policy of the bucket owner's organization denies the upload",
+        service: S3,
+        messages: [either(Rcp)],
     }
 }
 

@@ -2,11 +2,13 @@
 //! another account uploads without `x-amz-request-payer: requester`, or the upload is
 //! anonymous, which a Requester Pays bucket never accepts.
 
-use why403_core::analysis::{BlockCode, CheckKind};
+use why403_core::analysis::BlockCode;
 use why403_core::eval::RequestPrincipal;
 
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, EvidenceKind, Rule, RuleContext, emit_unread_setting};
+use why403_core::finding::{Change, Fix};
+use why403_core::rule::{
+    Emitter, EvidenceKind, Rule, RuleContext, emit_block, emit_unread_setting,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -66,8 +68,10 @@ why403_core::declare_rule! {
     pub struct RequesterPaysHeaderMissing {
         id: "requester-pays-header-missing",
         scope: "builtin",
-        layer: "bucket",
+        layer: Bucket,
         summary: "the bucket is requester pays and the request does not say it pays",
+        service: S3,
+        messages: [GENERIC],
     }
 }
 
@@ -87,33 +91,17 @@ impl Rule for RequesterPaysHeaderMissing {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        for check in cx
-            .analysis
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::S3)
-        {
-            for b in &check.blocks {
-                match b.code {
-                    BlockCode::RequesterPaysMissingHeader => {
-                        let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                        f.check = Some(check.action.clone());
-                        if let Some(owner) = cx.analysis.evidence.bucket.owner_account.get() {
-                            f.notes.push(format!(
-                                "the bucket belongs to account `{owner}`, so the caller must agree to pay for the request"
-                            ));
-                        }
-                        f.fix = Some(fix());
-                    }
-                    BlockCode::RequesterPaysAnonymous => {
-                        // No header makes an unsigned request acceptable: no header fix.
-                        let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                        f.check = Some(check.action.clone());
-                        f.notes.push(SIGN.into());
-                    }
-                    _ => {}
-                }
+        if let Some((f, _)) = emit_block(cx, out, BlockCode::RequesterPaysMissingHeader) {
+            if let Some(owner) = cx.analysis.evidence.bucket.owner_account.get() {
+                f.notes.push(format!(
+                    "the bucket belongs to account `{owner}`, so the caller must agree to pay for the request"
+                ));
             }
+            f.fix = Some(fix());
+        }
+        // No header makes an unsigned request acceptable: no header fix.
+        if let Some((f, _)) = emit_block(cx, out, BlockCode::RequesterPaysAnonymous) {
+            f.notes.push(SIGN.into());
         }
         // Unreadable Requester Pays setting: another account's upload may need the header, and
         // an anonymous upload may be refused outright.

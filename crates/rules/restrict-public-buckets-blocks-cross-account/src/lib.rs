@@ -62,9 +62,11 @@ why403_core::declare_rule! {
     pub struct RestrictPublicBucketsBlocksCrossAccount {
         id: "restrict-public-buckets-blocks-cross-account",
         scope: "builtin",
-        layer: "block-public-access",
+        layer: BlockPublicAccess,
         summary: "a public bucket policy serves no other account under RestrictPublicBuckets",
         refines: ["bucket-policy-missing-cross-account-grant"],
+        service: S3,
+        messages: [explicit(ResourceBased)],
     }
 }
 

@@ -48,8 +48,9 @@ why403_core::declare_rule! {
     pub struct ScpDeniesS3 {
         id: "scp-denies-s3",
         scope: "builtin",
-        layer: "organizations",
+        layer: Organizations,
         summary: "a service control policy denies the upload, or no SCP allows it at some level",
+        messages: [either(Scp)],
     }
 }
 

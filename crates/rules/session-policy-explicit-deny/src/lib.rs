@@ -56,8 +56,9 @@ why403_core::declare_rule! {
     pub struct SessionPolicyExplicitDeny {
         id: "session-policy-explicit-deny",
         scope: "builtin",
-        layer: "session-policy",
+        layer: SessionPolicy,
         summary: "the session policy explicitly denies the upload",
+        messages: [explicit(SessionPolicy)],
     }
 }
 

@@ -65,8 +65,9 @@ why403_core::declare_rule! {
     pub struct SessionPolicyMissingAllow {
         id: "session-policy-missing-allow",
         scope: "builtin",
-        layer: "session-policy",
+        layer: SessionPolicy,
         summary: "the session policy does not allow the upload",
+        messages: [implicit(SessionPolicy)],
     }
 }
 

@@ -1,10 +1,11 @@
 //! Rule `builtin/sse-c-blocked-on-bucket`: the bucket's default encryption configuration blocks
 //! SSE-C and the upload sends a customer-provided encryption key.
 
-use why403_core::analysis::CheckKind;
-
-use why403_core::finding::{Change, Confidence, Fix, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext, emit_unread_setting};
+use why403_core::analysis::BlockCode;
+use why403_core::finding::{Change, Fix};
+use why403_core::rule::{
+    Emitter, EvidenceKind, Rule, RuleContext, emit_block, emit_unread_setting,
+};
 
 /// The SSE-C request headers, which the fix stops sending when present.
 const SSE_C_HEADERS: [&str; 3] = [
@@ -65,37 +66,25 @@ why403_core::declare_rule! {
     pub struct SseCBlockedOnBucket {
         id: "sse-c-blocked-on-bucket",
         scope: "builtin",
-        layer: "bucket",
+        layer: Bucket,
         summary: "the bucket blocks uploads encrypted with customer-provided keys",
+        service: S3,
+        messages: [special(SseCBlocked)],
     }
 }
 
 impl Rule for SseCBlockedOnBucket {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        for check in cx
-            .analysis
-            .checks
-            .iter()
-            .filter(|c| c.kind == CheckKind::S3)
-        {
-            for b in check
-                .blocks
-                .iter()
-                .filter(|b| b.code == why403_core::analysis::BlockCode::SseCBlocked)
-            {
-                let f = out.emit(Role::Cause, Confidence::Confirmed, b.message.clone());
-                f.check = Some(check.action.clone());
-                f.notes.push(
-                    "since April 2026 new general purpose buckets block SSE-C by default".into(),
-                );
-                f.fix = Some(fix(cx));
-            }
+        if let Some((f, _)) = emit_block(cx, out, BlockCode::SseCBlocked) {
+            f.notes
+                .push("since April 2026 new general purpose buckets block SSE-C by default".into());
+            f.fix = Some(fix(cx));
         }
         // Unreadable default encryption: the bucket may block SSE-C.
         emit_unread_setting(
             cx,
             out,
-            why403_core::rule::EvidenceKind::BucketEncryption,
+            EvidenceKind::BucketEncryption,
             "the bucket's default encryption could not be read; if it blocks SSE-C (`BlockedEncryptionTypes`), S3 refuses this upload with a customer-provided key",
             Some(&fix(cx)),
         );

@@ -2,12 +2,13 @@
 //! a role or federated-user session, for which the key does not exist, so the statement that
 //! should allow the upload cannot match.
 
-use why403_core::analysis::{Check, CheckOutcome};
-use why403_core::eval::{Element, Layer, Match, RequestPrincipal, StatementRef};
-use why403_core::finding::{Change, Confidence, Fix, Role, statement_json};
+use why403_core::analysis::CheckOutcome;
+use why403_core::eval::{Element, Match, RequestPrincipal};
+use why403_core::finding::{Change, Fix, Refusal, statement_json};
 use why403_core::policy::{AwsPrincipal, Effect, Statement, Version};
 use why403_core::rule::{
-    Emitter, Rule, RuleContext, label, match_after_edit, policy_target, statement_mut,
+    ALLOWING_LAYERS, Emitter, Rule, RuleContext, label, match_after_edit, policy_target,
+    statement_mut,
 };
 
 const VAR: &str = "${aws:username}";
@@ -63,9 +64,10 @@ why403_core::declare_rule! {
     pub struct UsernameVariableForRole {
         id: "username-variable-for-role",
         scope: "builtin",
-        layer: "identity",
+        layer: Identity,
         summary: "a policy uses ${aws:username}, which a role session does not have",
         refines: ["identity-policy-missing-put-object", "identity-policy-missing-put-object-tagging", "identity-policy-missing-object-lock", "permissions-boundary-missing-allow", "session-policy-missing-allow", "bucket-policy-missing-cross-account-grant"],
+        messages: [implicit(IdentityBased), implicit(ResourceBased)],
     }
 }
 
@@ -129,28 +131,6 @@ fn var_value(st: &Statement, element: Element) -> Option<(why403_core::json::Spa
     }
 }
 
-fn candidates(cx: &RuleContext<'_>, check: &Check) -> Vec<(StatementRef, Element)> {
-    let mut out = Vec::new();
-    for layer in [
-        Layer::Identity,
-        Layer::Resource,
-        Layer::Boundary,
-        Layer::Session,
-    ] {
-        if check.is_synthetic(layer, 0) {
-            continue;
-        }
-        for (at, m) in cx.traces(check, layer) {
-            if let Match::Miss(miss) = m
-                && matches!(miss.element, Element::Resource | Element::Condition(_))
-            {
-                out.push((at, miss.element));
-            }
-        }
-    }
-    out
-}
-
 impl Rule for UsernameVariableForRole {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let a = cx.analysis;
@@ -176,10 +156,11 @@ impl Rule for UsernameVariableForRole {
             .iter()
             .filter(|c| c.outcome != CheckOutcome::Allowed)
         {
-            for (at, element) in candidates(cx, check) {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
+            let misses = cx.misses(check, &ALLOWING_LAYERS, |e| {
+                matches!(e, Element::Resource | Element::Condition(_))
+            });
+            for (at, miss, policy, st) in misses {
+                let element = miss.element;
                 // Under an older version the variable is literal text: another rule.
                 if policy.version != Version::V2012_10_17 || st.effect != Effect::Allow {
                     continue;
@@ -196,14 +177,10 @@ impl Rule for UsernameVariableForRole {
                 if with_name != Some(Match::Applies) {
                     continue;
                 }
-                let confidence = if check.missing.is_empty() {
-                    Confidence::Confirmed
-                } else {
-                    Confidence::Likely
-                };
-                let f = out.emit(
-                    Role::Cause,
-                    confidence,
+                let f = cx.cause(
+                    out,
+                    check,
+                    Refusal::Check,
                     format!(
                         "statement `{}` of the {} uses `{VAR}`, which has no value for the {kind} `{caller}` (`aws:username` exists only for IAM users), so it does not allow `{}`",
                         st.label(),
@@ -211,7 +188,6 @@ impl Rule for UsernameVariableForRole {
                         check.action
                     ),
                 );
-                f.check = Some(check.action.clone());
                 f.labels.push(label(
                     policy,
                     span,
@@ -226,7 +202,6 @@ impl Rule for UsernameVariableForRole {
                 f.notes.push(format!(
                     "`${{aws:userid}}` is another key role sessions have: for this one it is `<role id>:{name}`, so object keys would have to use it"
                 ));
-                f.missing = check.missing.clone();
                 let (var, tag_key) = match &tag {
                     Some(k) => (format!("${{aws:PrincipalTag/{k}}}"), None),
                     None => ("${aws:PrincipalTag/username}".to_owned(), Some("username")),

@@ -63,8 +63,9 @@ why403_core::declare_rule! {
     pub struct VpcEndpointPolicyExplicitDeny {
         id: "vpc-endpoint-policy-explicit-deny",
         scope: "builtin",
-        layer: "vpc-endpoint-policy",
+        layer: VpcEndpointPolicy,
         summary: "the VPC endpoint policy explicitly denies the upload",
+        messages: [explicit(VpcEndpoint)],
     }
 }
 

@@ -66,8 +66,9 @@ why403_core::declare_rule! {
     pub struct VpcEndpointPolicyMissingAllow {
         id: "vpc-endpoint-policy-missing-allow",
         scope: "builtin",
-        layer: "vpc-endpoint-policy",
+        layer: VpcEndpointPolicy,
         summary: "the VPC endpoint policy does not allow the upload",
+        messages: [implicit(VpcEndpoint)],
     }
 }
 

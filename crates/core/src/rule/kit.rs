@@ -1,0 +1,371 @@
+//! The rule kit: the shapes rules share, so that a rule says only what is its own.
+//!
+//! - [`RuleContext::blocked`] and [`emit_block`]: a refusal by S3 or KMS outside policy
+//!   evaluation (a [`BlockCode`]) as one confirmed cause that claims every check it refuses.
+//! - [`KmsKeyRefusal`]: the whole of a rule about the KMS key's own settings (state, spec):
+//!   the cause, its labels on `describe-key` and the bucket's default encryption, AWS's
+//!   answer, and a `Possible` cause when the key could not be described.
+//! - [`new_key_fix`]: the fix that moves the upload to another KMS key.
+//! - [`RuleContext::cause`]: a cause for one check, confident as far as the evidence goes.
+//! - [`RuleContext::statements`] and [`RuleContext::misses`]: a layer's statements with their
+//!   result, and the Allow statements that miss on one element (the near misses).
+//! - [`near_miss_labels`], [`remove_headers_fix`], [`level_words`].
+
+use crate::analysis::{Block, BlockCode, Check, CheckKind, KeyChoice, key_choice};
+use crate::eval::{Element, Layer, Match, Miss, StatementRef};
+use crate::evidence::{KmsKey, PublicAccessLevel};
+use crate::finding::{Change, Confidence, Finding, Fix, Label, Refusal, Role};
+use crate::policy::{Effect, Policy, Statement};
+
+use super::{Emitter, RuleContext, bucket_encryption_label, emit_unread_kms_key, kms_key_label};
+
+/// The layers whose Allow statements grant the caller an action: identity-based policies,
+/// the bucket (or key) policy, the permissions boundary and the session policy.
+pub const ALLOWING_LAYERS: [Layer; 4] = [
+    Layer::Identity,
+    Layer::Resource,
+    Layer::Boundary,
+    Layer::Session,
+];
+
+/// The checks that one [`BlockCode`] refuses.
+#[derive(Debug, Clone)]
+pub struct Blocked<'a> {
+    /// The refused checks, in the analysis' order (at least one).
+    pub checks: Vec<&'a Check>,
+    /// The block as the first check has it.
+    pub block: &'a Block,
+}
+
+impl<'a> Blocked<'a> {
+    /// The first refused check.
+    pub fn check(&self) -> &'a Check {
+        self.checks[0]
+    }
+
+    /// The refused actions, e.g. `kms:GenerateDataKey` and `kms:Decrypt`.
+    pub fn actions(&self) -> Vec<&'a str> {
+        self.checks.iter().map(|c| c.action.as_str()).collect()
+    }
+
+    /// What AWS answers: "S3 answers 403 `AccessDenied`", or for KMS "S3 passes on KMS's
+    /// `KMS.DisabledException` (HTTP 400) for `kms:GenerateDataKey`".
+    pub fn answer(&self) -> String {
+        let b = self.block;
+        if self.check().kind == CheckKind::Kms {
+            format!(
+                "S3 passes on KMS's `{}` (HTTP {}) for `{}`",
+                b.aws_code,
+                b.status,
+                self.actions().join("` and `")
+            )
+        } else {
+            format!("S3 answers {} `{}`", b.status, b.aws_code)
+        }
+    }
+}
+
+impl<'a> RuleContext<'a> {
+    /// The checks refused by the block `code`, if any.
+    pub fn blocked(&self, code: BlockCode) -> Option<Blocked<'a>> {
+        let mut checks = Vec::new();
+        let mut block = None;
+        for c in &self.analysis.checks {
+            if let Some(b) = c.blocks.iter().find(|b| b.code == code) {
+                block.get_or_insert(b);
+                checks.push(c);
+            }
+        }
+        Some(Blocked {
+            checks,
+            block: block?,
+        })
+    }
+
+    /// Starts a cause that explains `check`'s refusal by `by`: `Confirmed` when every piece of
+    /// the check's evidence was read, else `Likely`, with the check's missing evidence.
+    pub fn cause<'e>(
+        &self,
+        out: &'e mut Emitter<'_>,
+        check: &Check,
+        by: Refusal,
+        message: impl Into<String>,
+    ) -> &'e mut Finding {
+        let confidence = if check.missing.is_empty() {
+            Confidence::Confirmed
+        } else {
+            Confidence::Likely
+        };
+        let f = out.emit(Role::Cause, confidence, message);
+        f.claim(&check.action, by);
+        f.missing = check.missing.clone();
+        f
+    }
+
+    /// Starts a `Possible` cause of `check`'s refusal (claimed as `by`) that rests on evidence
+    /// that could not be read: `missing` first, then the check's missing evidence of other
+    /// kinds.
+    pub fn possible<'e>(
+        &self,
+        out: &'e mut Emitter<'_>,
+        check: &Check,
+        by: Refusal,
+        missing: crate::analysis::Missing,
+        message: impl Into<String>,
+    ) -> &'e mut Finding {
+        let f = out.emit(Role::Cause, Confidence::Possible, message);
+        f.claim(&check.action, by);
+        let kind = missing.kind;
+        f.missing.push(missing);
+        for m in &check.missing {
+            if m.kind != kind && !f.missing.contains(m) {
+                f.missing.push(m.clone());
+            }
+        }
+        f
+    }
+
+    /// Every statement of `layer` in `check` with its result, its policy and the statement,
+    /// outside the policies that stand in for unreadable ones.
+    pub fn statements(
+        &self,
+        check: &'a Check,
+        layer: Layer,
+    ) -> Vec<(StatementRef, Match, &'a Policy, &'a Statement)> {
+        self.traces(check, layer)
+            .into_iter()
+            .filter(|(at, _)| !check.is_synthetic(at.layer, at.level))
+            .filter_map(|(at, m)| {
+                let (p, st) = self.statement(check, at)?;
+                Some((at, m, p, st))
+            })
+            .collect()
+    }
+
+    /// The Allow statements of `layers` that match `check` but for one element that `keep`
+    /// accepts (their `Action` matched, so they were meant for it): the near misses, with the
+    /// element that missed.
+    pub fn misses(
+        &self,
+        check: &'a Check,
+        layers: &[Layer],
+        keep: impl Fn(Element) -> bool,
+    ) -> Vec<(StatementRef, Miss, &'a Policy, &'a Statement)> {
+        layers
+            .iter()
+            .flat_map(|l| self.statements(check, *l))
+            .filter_map(|(at, m, p, st)| match m {
+                Match::Miss(miss) if st.effect == Effect::Allow && keep(miss.element) => {
+                    Some((at, miss, p, st))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// One confirmed cause for the block `code`, with the block's message, claiming every check
+/// the block refuses; `None` when nothing is refused by it. The rule adds its notes and fix.
+pub fn emit_block<'e, 'a>(
+    cx: &RuleContext<'a>,
+    out: &'e mut Emitter<'_>,
+    code: BlockCode,
+) -> Option<(&'e mut Finding, Blocked<'a>)> {
+    let hit = cx.blocked(code)?;
+    let f = out.emit(
+        Role::Cause,
+        Confidence::Confirmed,
+        hit.block.message.clone(),
+    );
+    for c in &hit.checks {
+        f.claim(&c.action, Refusal::Block(code));
+    }
+    Some((f, hit))
+}
+
+/// A rule about a setting of the KMS key itself (its state, spec...) that makes KMS refuse
+/// S3's data key request whatever the policies say. [`KmsKeyRefusal::emit`] does the whole
+/// finding but the fix.
+#[derive(Debug, Clone, Copy)]
+pub struct KmsKeyRefusal {
+    /// The block the analysis gives for this setting.
+    pub code: BlockCode,
+    /// The `describe-key` fields that show it (`KeyState`, `KeySpec`, `KeyUsage`), each with
+    /// the label text, labelled when [`KmsKeyRefusal::shows`] says the field is at fault.
+    pub fields: &'static [(&'static str, &'static str)],
+    /// Completes "the KMS key `<arn>` ..." when the key could not be described (e.g. "may
+    /// be disabled: its state could not be read"); `None` when another rule already says
+    /// that of the same field.
+    pub unread: Option<&'static str>,
+}
+
+impl KmsKeyRefusal {
+    /// Whether `field` of `key` is at fault (only the spec or the usage can be right while
+    /// the other is not).
+    fn shows(key: &KmsKey, field: &str) -> bool {
+        match field {
+            "KeySpec" => key.spec != "SYMMETRIC_DEFAULT",
+            "KeyUsage" => key.usage != "ENCRYPT_DECRYPT",
+            _ => true,
+        }
+    }
+
+    /// The confirmed cause when the key refuses with [`KmsKeyRefusal::code`]: the block's
+    /// message, a label on each field at fault (the first primary), on the bucket's default
+    /// encryption when that chose the key, and AWS's answer as a note; returns it with the key
+    /// and what was refused, for the rule's fix. When the key could not be described, a
+    /// `Possible` cause instead (and `None`).
+    pub fn emit<'e, 'a>(
+        &self,
+        cx: &RuleContext<'a>,
+        out: &'e mut Emitter<'_>,
+    ) -> Option<(&'e mut Finding, &'a KmsKey, Blocked<'a>)> {
+        let a = cx.analysis;
+        let (Some(_), Some(key)) = (cx.blocked(self.code), a.evidence.kms_key.get()) else {
+            if let Some(says) = self.unread {
+                emit_unread_kms_key(cx, out, says);
+            }
+            return None;
+        };
+        let (f, hit) = emit_block(cx, out, self.code)?;
+        for (field, text) in self.fields {
+            if Self::shows(key, field) {
+                let primary = f.labels.is_empty();
+                f.labels.extend(kms_key_label(key, field, primary, *text));
+            }
+        }
+        if !from_header(cx) {
+            f.labels.extend(bucket_encryption_label(
+                a,
+                "KMSMasterKeyID",
+                false,
+                "the bucket's default encryption uses this key",
+            ));
+        }
+        f.notes.push(hit.answer());
+        Some((f, key, hit))
+    }
+}
+
+/// Whether the upload's KMS key comes from its `x-amz-server-side-encryption-aws-kms-key-id`
+/// header (else from the bucket's default encryption).
+pub fn from_header(cx: &RuleContext<'_>) -> bool {
+    matches!(
+        key_choice(&cx.analysis.request, &cx.analysis.evidence),
+        KeyChoice::Kms {
+            from_header: true,
+            ..
+        }
+    )
+}
+
+/// Where the upload names its KMS key, for a fix's text.
+pub fn key_place(cx: &RuleContext<'_>) -> &'static str {
+    if from_header(cx) {
+        "the `x-amz-server-side-encryption-aws-kms-key-id` header"
+    } else {
+        "the bucket's default encryption"
+    }
+}
+
+/// The fix that encrypts the upload with the key `arn` instead (with `key_policy` when it is
+/// a key to create), described by `description`; when the caller's identity policies were
+/// read, it also allows `actions` on the new key in a new policy `policy_name` of the caller
+/// (IAM policies that name the old key do not cover the new one), and `iam_words` is added to
+/// the description.
+pub fn new_key_fix(
+    cx: &RuleContext<'_>,
+    arn: &str,
+    key_policy: Option<serde_json::Value>,
+    description: String,
+    (policy_name, iam_words): (&str, &str),
+    actions: &[&str],
+) -> Fix {
+    let mut description = description;
+    let mut changes = vec![Change::UseKmsKey {
+        arn: arn.to_owned(),
+        key_policy,
+    }];
+    if cx.analysis.evidence.identity.get().is_some() {
+        description.push_str(iam_words);
+        changes.push(Change::AddIdentityPolicy {
+            name: policy_name.to_owned(),
+            document: serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": arn}]
+            }),
+        });
+    }
+    Fix::new(description, changes)
+}
+
+/// Labels on the Allow statements of `layer` (one `level` of it, or all) whose `Action`
+/// matched `check` but that missed on another element, each saying why; the first is primary.
+pub fn near_miss_labels(
+    cx: &RuleContext<'_>,
+    check: &Check,
+    layer: Layer,
+    level: Option<u16>,
+) -> Vec<Label> {
+    cx.misses(check, &[layer], |e| e != Element::Action)
+        .into_iter()
+        .filter(|(at, ..)| level.is_none_or(|l| at.level == l))
+        .enumerate()
+        .map(|(i, (_, miss, policy, st))| {
+            let e = crate::eval::explain_miss(st, &miss, &check.request);
+            super::label(policy, e.span, &e.pointer, i == 0, e.message)
+        })
+        .collect()
+}
+
+/// The change that adds to the resource-based policy `target` an Allow statement `sid` that
+/// grants `action` (one or a list) on `resource` to the AWS principal `principal`.
+pub fn grant(
+    target: crate::finding::PolicyTarget,
+    sid: &str,
+    principal: &str,
+    action: impl Into<serde_json::Value>,
+    resource: &str,
+) -> Change {
+    Change::AddStatement {
+        target,
+        statement: serde_json::json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": action.into(),
+            "Resource": resource,
+        }),
+    }
+}
+
+/// The fix that removes `headers` from the upload ("remove the `x-amz-acl` header from the
+/// upload", then `then` when given); `None` when there are none.
+pub fn remove_headers_fix(headers: &[String], then: Option<&str>) -> Option<Fix> {
+    let (last, rest) = headers.split_last()?;
+    let names = match rest {
+        [] => format!("the `{last}` header"),
+        _ => format!("the `{}` and `{last}` headers", rest.join("`, `")),
+    };
+    let description = match then {
+        Some(t) => format!("remove {names} from the upload {t}"),
+        None => format!("remove {names} from the upload"),
+    };
+    Some(Fix::new(
+        description,
+        headers
+            .iter()
+            .map(|h| Change::RemoveHeader { name: h.clone() })
+            .collect(),
+    ))
+}
+
+/// The Block Public Access levels in words: "the bucket's Block Public Access", "the
+/// account's ...", or both.
+pub fn level_words(levels: &[PublicAccessLevel]) -> &'static str {
+    match levels {
+        [PublicAccessLevel::Bucket] => "the bucket's Block Public Access",
+        [PublicAccessLevel::Account] => "the account's Block Public Access",
+        _ => "Block Public Access (bucket and account)",
+    }
+}
