@@ -733,6 +733,36 @@ pub fn header_fix_for(c: &crate::condition::Condition) -> Option<(Vec<Change>, S
     Some((changes, sentence))
 }
 
+/// Request headers that make an Allow condition true, when it tests a request header
+/// (`s3:x-amz-...`) against fixed values, or `aws:SecureTransport`: the mirror of
+/// [`header_fix_for`].
+pub fn header_fix_to_meet(c: &crate::condition::Condition) -> Option<(Vec<Change>, String)> {
+    use crate::condition::BaseOp;
+    if c.op.set.is_some() {
+        return None;
+    }
+    let mut d = c.clone();
+    let flip = |d: &mut crate::condition::Condition| {
+        for v in &mut d.values {
+            v.raw = if v.raw.eq_ignore_ascii_case("true") {
+                "false".into()
+            } else {
+                "true".into()
+            };
+        }
+    };
+    match c.op.base {
+        BaseOp::StringEquals => d.op.base = BaseOp::StringNotEquals,
+        BaseOp::StringLike => d.op.base = BaseOp::StringNotLike,
+        BaseOp::StringEqualsIgnoreCase => d.op.base = BaseOp::StringNotEqualsIgnoreCase,
+        BaseOp::ArnEquals => d.op.base = BaseOp::ArnNotEquals,
+        BaseOp::ArnLike => d.op.base = BaseOp::ArnNotLike,
+        BaseOp::Null | BaseOp::Bool => flip(&mut d),
+        _ => return None,
+    }
+    header_fix_for(&d)
+}
+
 /// A statement of a policy as JSON (for fixes that edit it).
 pub fn statement_json(policy: &crate::policy::Policy, index: usize) -> Option<serde_json::Value> {
     let doc: serde_json::Value = serde_json::from_str(&policy.text).ok()?;

@@ -823,11 +823,36 @@ pub fn emit_missing_allow(
                 statement: 0,
             };
             let name = name(check.set.policy(at0));
+            let resource = if check.action.starts_with("s3:") {
+                cx.analysis.request.object_folder_arn()
+            } else {
+                check.request.resource.clone()
+            };
+            // A statement that one change would make apply is named, not "nothing allows".
+            let message = match near_miss(cx, check, layer, Some(level), &resource) {
+                Some(NearMiss::Resource { statement, .. }) => format!(
+                    "statement `{}` of {name} allows `{}`, but its `Resource` does not cover `{}`",
+                    statement.label(),
+                    check.action,
+                    check.request.resource
+                ),
+                Some(NearMiss::Condition {
+                    statement,
+                    condition,
+                    ..
+                }) => format!(
+                    "statement `{}` of {name} allows `{}` only when its condition on `{}` holds, and for this request it does not",
+                    statement.label(),
+                    check.action,
+                    condition.key
+                ),
+                None => format!("{name} does not allow `{}`", check.action),
+            };
             let f = cx.cause(
                 out,
                 check,
                 crate::finding::Refusal::NoAllow { layer, level },
-                format!("{name} does not allow `{}`", check.action),
+                message,
             );
             f.notes.push(format!(
                 "the upload needs `{}` because {}",
@@ -835,11 +860,6 @@ pub fn emit_missing_allow(
             ));
             f.labels
                 .extend(near_miss_labels(cx, check, layer, Some(level)));
-            let resource = if check.action.starts_with("s3:") {
-                cx.analysis.request.object_folder_arn()
-            } else {
-                check.request.resource.clone()
-            };
             finish(f, check, &name, &resource);
         }
     }

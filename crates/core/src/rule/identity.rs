@@ -8,7 +8,7 @@ use crate::eval::{Element, Layer, Match, RequestPrincipal, explain_miss};
 use crate::finding::{Change, Confidence, Fix, PolicyTarget, Refusal, Role, statement_json};
 use crate::policy::{Effect, ResourcePattern};
 
-use super::{Emitter, RuleContext, label};
+use super::{Emitter, NearMiss, RuleContext, label};
 
 /// Emits, for every S3 check of one of `actions` that is implicitly denied because no
 /// identity-based policy allows it (IAM: within the account, and always across accounts, an
@@ -92,13 +92,46 @@ pub fn emit_identity_missing_allow(
             }
             near.push((policy, st, explain_miss(st, &miss, &check.request)));
         }
-        let message = match classic {
-            Some((_, _, st)) => format!(
+        let folder = req.object_folder_arn();
+        // A statement that one change would make apply is the cause, not "nothing allows".
+        let near_miss = classic
+            .is_none()
+            .then(|| super::near_miss(cx, check, Layer::Identity, None, &folder))
+            .flatten();
+        let message = match (classic, near_miss) {
+            (Some((_, _, st)), _) => format!(
                 "identity policy statement `{}` allows `{}` on the bucket `{bucket_arn}`, not on its objects `{bucket_arn}/*`",
                 st.label(),
                 check.action
             ),
-            None => format!(
+            (
+                None,
+                Some(NearMiss::Resource {
+                    policy, statement, ..
+                }),
+            ) => format!(
+                "statement `{}` of {} allows `{}`, but its `Resource` does not cover `{}`",
+                statement.label(),
+                policy.name,
+                check.action,
+                check.request.resource
+            ),
+            (
+                None,
+                Some(NearMiss::Condition {
+                    policy,
+                    statement,
+                    condition,
+                    ..
+                }),
+            ) => format!(
+                "statement `{}` of {} allows `{}` only when its condition on `{}` holds, and for this request it does not",
+                statement.label(),
+                policy.name,
+                check.action,
+                condition.key
+            ),
+            (None, None) => format!(
                 "no identity-based policy of `{who}` allows `{}` on `{}`",
                 check.action, check.request.resource
             ),
@@ -115,32 +148,61 @@ pub fn emit_identity_missing_allow(
         if let Some(a) = alternative {
             f.notes.push(a.to_owned());
         }
+        let chosen = match near_miss {
+            Some(NearMiss::Resource { statement, .. } | NearMiss::Condition { statement, .. }) => {
+                Some(statement)
+            }
+            None => None,
+        };
+        let primary = near
+            .iter()
+            .position(|(_, st, _)| chosen.is_some_and(|c| std::ptr::eq(c, *st)))
+            .unwrap_or(0);
         for (i, (policy, _, e)) in near.iter().enumerate() {
-            f.labels
-                .push(label(policy, e.span, &e.pointer, i == 0, e.message.clone()));
+            f.labels.push(label(
+                policy,
+                e.span,
+                &e.pointer,
+                i == primary,
+                e.message.clone(),
+            ));
         }
         let object_arn = format!("{bucket_arn}/*");
-        let folder = req.object_folder_arn();
-        let fix = classic.and_then(|(at, policy, st)| {
-            let mut json = statement_json(policy, st.index)?;
-            let resource = json.get_mut("Resource")?;
-            match resource {
-                serde_json::Value::Array(a) => a.push(object_arn.clone().into()),
-                other => *other = serde_json::json!([other.clone(), object_arn.clone()]),
-            }
-            Some(Fix::new(
-                format!(
-                    "add `{object_arn}` to the `Resource` of statement `{}` of {}",
-                    st.label(),
-                    policy.name
-                ),
-                vec![Change::ReplaceStatement {
-                    target: PolicyTarget::Identity(at.policy as usize),
-                    statement: st.index,
-                    with: json,
-                }],
-            ))
-        });
+        let fix = match (classic, near_miss) {
+            (Some((at, policy, st)), _) => add_resource(at, policy, st, &object_arn),
+            // Editing the statement extends every action it lists to the new resource: only
+            // when those are actions the upload needs, else a grant of the refused action alone.
+            (
+                None,
+                Some(NearMiss::Resource {
+                    at,
+                    policy,
+                    statement,
+                    add,
+                }),
+            ) if only_upload_actions(cx, statement) => add_resource(at, policy, statement, add),
+            (
+                None,
+                Some(NearMiss::Condition {
+                    policy,
+                    statement,
+                    condition,
+                    ..
+                }),
+            ) => match crate::finding::header_fix_to_meet(condition) {
+                Some((changes, sentence)) => Some(Fix::new(sentence, changes)),
+                None => {
+                    f.notes.push(format!(
+                            "a new grant does not carry the condition on `{}` of statement `{}` of {}; meeting that condition instead keeps what it enforces",
+                            condition.key,
+                            statement.label(),
+                            policy.name
+                        ));
+                    None
+                }
+            },
+            _ => None,
+        };
         f.fix = Some(fix.unwrap_or_else(|| {
             Fix::new(
                 format!(
@@ -157,4 +219,42 @@ pub fn emit_identity_missing_allow(
             )
         }));
     }
+}
+
+/// The fix that adds `arn` to the `Resource` of the identity policy statement `st`.
+fn add_resource(
+    at: crate::eval::StatementRef,
+    policy: &crate::policy::Policy,
+    st: &crate::policy::Statement,
+    arn: &str,
+) -> Option<Fix> {
+    let mut json = statement_json(policy, st.index)?;
+    let resource = json.get_mut("Resource")?;
+    match resource {
+        serde_json::Value::Array(a) => a.push(arn.into()),
+        other => *other = serde_json::json!([other.clone(), arn]),
+    }
+    Some(Fix::new(
+        format!(
+            "add `{arn}` to the `Resource` of statement `{}` of {}",
+            st.label(),
+            policy.name
+        ),
+        vec![Change::ReplaceStatement {
+            target: PolicyTarget::Identity(at.policy as usize),
+            statement: st.index,
+            with: json,
+        }],
+    ))
+}
+
+/// Whether every `Action` of `st` is one the upload needs (no wildcard, no `NotAction`).
+fn only_upload_actions(cx: &RuleContext<'_>, st: &crate::policy::Statement) -> bool {
+    !st.action.negated
+        && st.action.items.iter().all(|a| {
+            cx.analysis
+                .checks
+                .iter()
+                .any(|c| c.action.eq_ignore_ascii_case(&a.raw))
+        })
 }

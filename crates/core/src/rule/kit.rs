@@ -164,6 +164,150 @@ impl<'a> RuleContext<'a> {
     }
 }
 
+/// An Allow statement that missed a refused check on one element, and that an edit of its
+/// policy makes apply (see [`RuleContext::repairs`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Repair<'a> {
+    pub check: &'a Check,
+    pub at: StatementRef,
+    pub miss: Miss,
+    pub policy: &'a Policy,
+    pub statement: &'a Statement,
+}
+
+impl<'a> RuleContext<'a> {
+    /// The near misses that one edit repairs: for each check the upload does not get, each
+    /// Allow statement of [`ALLOWING_LAYERS`] that missed on an element `keep` accepts and that
+    /// applies once `edit` changes its policy document (given as JSON, with the near miss;
+    /// `None` when the edit does not concern it). Rules that explain why a statement "does not
+    /// allow" (a variable without value, a policy version, an ARN in the wrong form) are this
+    /// question with their own edit.
+    pub fn repairs(
+        &self,
+        keep: impl Fn(Element) -> bool,
+        edit: impl Fn(&mut serde_json::Value, &Repair<'a>) -> Option<()>,
+    ) -> Vec<Repair<'a>> {
+        let mut out = Vec::new();
+        for check in self
+            .analysis
+            .checks
+            .iter()
+            .filter(|c| c.outcome != crate::analysis::CheckOutcome::Allowed)
+        {
+            for (at, miss, policy, statement) in self.misses(check, &ALLOWING_LAYERS, &keep) {
+                let r = Repair {
+                    check,
+                    at,
+                    miss,
+                    policy,
+                    statement,
+                };
+                if super::match_after_edit(check, at, |doc| edit(doc, &r)) == Some(Match::Applies) {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// An Allow statement that one change would make apply: the near miss a finding should name
+/// instead of "nothing allows" (see [`near_miss`]).
+#[derive(Debug, Clone, Copy)]
+pub enum NearMiss<'a> {
+    /// Its `Resource` does not cover the request's resource; naming the upload's folder
+    /// (`bucket/dir/*`, or the key for KMS) would make it apply.
+    Resource {
+        at: StatementRef,
+        policy: &'a Policy,
+        statement: &'a Statement,
+        /// What to add to the `Resource`.
+        add: &'a str,
+    },
+    /// Its condition on one key does not hold, and nothing else keeps it from applying.
+    Condition {
+        at: StatementRef,
+        policy: &'a Policy,
+        statement: &'a Statement,
+        condition: &'a crate::condition::Condition,
+    },
+}
+
+/// The first Allow statement of `layer` (one `level` of it, or all) whose `Action` matched
+/// `check` and that would apply but for one element: its `Resource`, extended by `add`, or
+/// one condition, removed (both tried on the evaluator, the rest of the statement unchanged).
+pub fn near_miss<'a>(
+    cx: &RuleContext<'a>,
+    check: &'a Check,
+    layer: Layer,
+    level: Option<u16>,
+    add: &'a str,
+) -> Option<NearMiss<'a>> {
+    for (at, miss, policy, statement) in cx.misses(check, &[layer], |e| e != Element::Action) {
+        if level.is_some_and(|l| at.level != l) {
+            continue;
+        }
+        match miss.element {
+            Element::Resource if statement.resource.as_ref().is_some_and(|r| !r.negated) => {
+                let after = super::match_after_edit(check, at, |doc| {
+                    let st = super::statement_mut(doc, statement.index)?;
+                    let r = st.get_mut("Resource")?;
+                    match r {
+                        serde_json::Value::Array(a) => a.push(add.into()),
+                        other => *other = serde_json::json!([other.clone(), add]),
+                    }
+                    Some(())
+                });
+                if after == Some(Match::Applies) {
+                    return Some(NearMiss::Resource {
+                        at,
+                        policy,
+                        statement,
+                        add,
+                    });
+                }
+            }
+            Element::Condition(i) => {
+                let Some(condition) = statement.conditions.get(i as usize) else {
+                    continue;
+                };
+                let after =
+                    super::match_after_edit(check, at, |doc| without_condition(doc, condition));
+                if after == Some(Match::Applies) {
+                    return Some(NearMiss::Condition {
+                        at,
+                        policy,
+                        statement,
+                        condition,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Removes one condition key from a policy document (and its operator block, and the
+/// statement's `Condition`, when they are left empty).
+fn without_condition(doc: &mut serde_json::Value, c: &crate::condition::Condition) -> Option<()> {
+    let block = doc.pointer_mut(&c.op_pointer)?.as_object_mut()?;
+    block.remove(&c.key)?;
+    if block.is_empty() {
+        let (cond_ptr, op) = c.op_pointer.rsplit_once('/')?;
+        let op = op.replace("~1", "/").replace("~0", "~");
+        let cond = doc.pointer_mut(cond_ptr)?.as_object_mut()?;
+        cond.remove(&op);
+        if cond.is_empty() {
+            let (st_ptr, _) = cond_ptr.rsplit_once('/')?;
+            doc.pointer_mut(st_ptr)?
+                .as_object_mut()?
+                .remove("Condition");
+        }
+    }
+    Some(())
+}
+
 /// One confirmed cause for the block `code`, with the block's message, claiming every check
 /// the block refuses; `None` when nothing is refused by it. The rule adds its notes and fix.
 pub fn emit_block<'e, 'a>(
@@ -318,6 +462,25 @@ pub fn near_miss_labels(
         .collect()
 }
 
+/// The fix "remove or narrow statement `S` of <policy>" for the statement at `at`, with the
+/// change that removes it (none for a policy no fix can edit).
+pub fn remove_statement_fix(at: StatementRef, policy: &Policy, st: &Statement) -> Fix {
+    Fix::new(
+        format!(
+            "remove or narrow statement `{}` of {}",
+            st.label(),
+            policy.name
+        ),
+        super::policy_target(at)
+            .map(|target| Change::RemoveStatement {
+                target,
+                statement: st.index,
+            })
+            .into_iter()
+            .collect(),
+    )
+}
+
 /// The change that adds to the resource-based policy `target` an Allow statement `sid` that
 /// grants `action` (one or a list) on `resource` to the AWS principal `principal`.
 pub fn grant(
@@ -358,6 +521,36 @@ pub fn remove_headers_fix(headers: &[String], then: Option<&str>) -> Option<Fix>
             .map(|h| Change::RemoveHeader { name: h.clone() })
             .collect(),
     ))
+}
+
+/// The Block Public Access levels (bucket, account) that were read and have `setting` on.
+pub fn public_access_levels_with(
+    ev: &crate::evidence::Evidence,
+    setting: crate::evidence::PublicAccessSetting,
+) -> Vec<PublicAccessLevel> {
+    [
+        (PublicAccessLevel::Bucket, &ev.bucket.public_access_block),
+        (PublicAccessLevel::Account, &ev.account_public_access_block),
+    ]
+    .into_iter()
+    .filter(|(_, s)| s.get().is_some_and(|p| p.get(setting)))
+    .map(|(l, _)| l)
+    .collect()
+}
+
+/// The changes that turn `setting` off at each of `levels`.
+pub fn public_access_off(
+    levels: &[PublicAccessLevel],
+    setting: crate::evidence::PublicAccessSetting,
+) -> Vec<Change> {
+    levels
+        .iter()
+        .map(|l| Change::SetPublicAccessBlock {
+            level: *l,
+            setting,
+            enabled: false,
+        })
+        .collect()
 }
 
 /// The Block Public Access levels in words: "the bucket's Block Public Access", "the

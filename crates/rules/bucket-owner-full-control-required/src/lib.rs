@@ -88,10 +88,7 @@ impl Rule for BucketOwnerFullControlRequired {
                 .blocked_by
                 .iter()
                 .any(|b| b.layer == Layer::Resource);
-            for (at, m) in cx.traces(check, Layer::Resource) {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
+            for (at, m, policy, st) in cx.statements(check, Layer::Resource) {
                 // The condition on `s3:x-amz-acl` naming the canned ACL that decides.
                 let deciding = st.conditions.iter().enumerate().find(|(i, c)| {
                     c.key_lower == "s3:x-amz-acl"

@@ -172,38 +172,28 @@ fn condition_rewrite(raw: &str, c: &Caller<'_>) -> Option<(String, String)> {
 
 /// The values of a statement in a wrong form for the caller.
 fn rewrites(st: &Statement, c: &Caller<'_>) -> Vec<Rewrite> {
-    let mut out = Vec::new();
-    if let Some(p) = st.principal.as_ref().filter(|p| !p.negated) {
-        for l in &p.items {
-            if let Some((why, note)) = principal_rewrite(&l.value, c) {
-                out.push(Rewrite {
-                    from: l.raw.clone(),
-                    span: l.span,
-                    pointer: l.pointer.clone(),
-                    why,
-                    note,
-                });
-            }
-        }
-    }
-    for cond in st
+    let principals = st
+        .principal
+        .iter()
+        .filter(|p| !p.negated)
+        .flat_map(|p| &p.items)
+        .filter_map(|l| Some((principal_rewrite(&l.value, c)?, &l.raw, l.span, &l.pointer)));
+    let conditions = st
         .conditions
         .iter()
         .filter(|k| k.key_lower == "aws:principalarn")
-    {
-        for l in &cond.values {
-            if let Some((why, note)) = condition_rewrite(&l.raw, c) {
-                out.push(Rewrite {
-                    from: l.raw.clone(),
-                    span: l.span,
-                    pointer: l.pointer.clone(),
-                    why,
-                    note,
-                });
-            }
-        }
-    }
-    out
+        .flat_map(|k| &k.values)
+        .filter_map(|l| Some((condition_rewrite(&l.raw, c)?, &l.raw, l.span, &l.pointer)));
+    principals
+        .chain(conditions)
+        .map(|((why, note), raw, span, pointer)| Rewrite {
+            from: raw.clone(),
+            span,
+            pointer: pointer.clone(),
+            why,
+            note,
+        })
+        .collect()
 }
 
 fn replace_strings(v: &mut serde_json::Value, from: &[&str], to: &str) {
@@ -264,13 +254,7 @@ impl Rule for BucketPolicySessionArnForm {
             .iter()
             .filter(|c| c.kind == CheckKind::S3 && c.outcome != CheckOutcome::Allowed)
         {
-            if check.is_synthetic(Layer::Resource, 0) {
-                continue;
-            }
-            for (at, m) in cx.traces(check, Layer::Resource) {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
+            for (at, m, policy, st) in cx.statements(check, Layer::Resource) {
                 let wrong = rewrites(st, &caller);
                 if wrong.is_empty() {
                     continue;

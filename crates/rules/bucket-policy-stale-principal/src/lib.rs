@@ -121,14 +121,8 @@ impl Rule for BucketPolicyStalePrincipal {
             .iter()
             .filter(|c| c.kind == CheckKind::S3 && c.outcome != CheckOutcome::Allowed)
         {
-            if check.is_synthetic(Layer::Resource, 0) {
-                continue;
-            }
-            for (at, m) in cx.traces(check, Layer::Resource) {
+            for (at, m, policy, st) in cx.statements(check, Layer::Resource) {
                 let Match::Miss(miss) = m else { continue };
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
                 let Some(pe) = &st.principal else { continue };
                 if miss.element != Element::Principal || st.effect != Effect::Allow || pe.negated {
                     continue;

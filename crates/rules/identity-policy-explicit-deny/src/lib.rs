@@ -3,8 +3,7 @@
 //! upload needs.
 
 use why403_core::eval::Layer;
-use why403_core::finding::{Change, Fix, PolicyTarget};
-use why403_core::rule::{Emitter, Rule, RuleContext, emit_layer_denies};
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_layer_denies, remove_statement_fix};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -81,19 +80,7 @@ impl Rule for IdentityPolicyExplicitDeny {
             out,
             Layer::Identity,
             "this statement denies",
-            |at, policy, st| {
-                Fix::new(
-                    format!(
-                        "remove or narrow statement `{}` of {}",
-                        st.label(),
-                        policy.name
-                    ),
-                    vec![Change::RemoveStatement {
-                        target: PolicyTarget::Identity(at.policy as usize),
-                        statement: st.index,
-                    }],
-                )
-            },
+            remove_statement_fix,
         );
     }
 }

@@ -8,8 +8,10 @@ use why403_core::evidence::{
     ALL_USERS, AUTHENTICATED_USERS, Grantee, ObjectOwnership, PublicAccessLevel,
     PublicAccessSetting, Slot,
 };
-use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role};
-use why403_core::rule::{Emitter, Rule, RuleContext, grant};
+use why403_core::finding::{Confidence, Fix, PolicyTarget, Role};
+use why403_core::rule::{
+    Emitter, Rule, RuleContext, grant, level_words, public_access_levels_with, public_access_off,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -99,14 +101,7 @@ impl Rule for IgnorePublicAclsVoidsGrant {
         }) else {
             return;
         };
-        let levels: Vec<PublicAccessLevel> = [
-            (PublicAccessLevel::Bucket, &ev.bucket.public_access_block),
-            (PublicAccessLevel::Account, &ev.account_public_access_block),
-        ]
-        .into_iter()
-        .filter(|(_, s)| s.get().is_some_and(|p| p.ignore_public_acls))
-        .map(|(l, _)| l)
-        .collect();
+        let levels = public_access_levels_with(ev, PublicAccessSetting::IgnorePublicAcls);
         let same_account = principal.account().is_some()
             && principal.account() == ev.bucket.owner_account.get().map(String::as_str);
         for check in a
@@ -190,14 +185,6 @@ impl Rule for IgnorePublicAclsVoidsGrant {
     }
 }
 
-fn level_words(levels: &[PublicAccessLevel]) -> &'static str {
-    match levels {
-        [PublicAccessLevel::Bucket] => "the bucket's Block Public Access",
-        [PublicAccessLevel::Account] => "the account's Block Public Access",
-        _ => "Block Public Access (bucket and account)",
-    }
-}
-
 /// A bucket policy grant for a signed caller (its ARN within the owner's account, its account
 /// across accounts); for an anonymous caller, `IgnorePublicAcls` off.
 fn fix(
@@ -235,14 +222,7 @@ fn fix(
                 "turn off `IgnorePublicAcls` in {}, knowing that anyone can then write to the bucket through its ACL",
                 level_words(levels)
             ),
-            levels
-                .iter()
-                .map(|l| Change::SetPublicAccessBlock {
-                    level: *l,
-                    setting: PublicAccessSetting::IgnorePublicAcls,
-                    enabled: false,
-                })
-                .collect(),
+            public_access_off(levels, PublicAccessSetting::IgnorePublicAcls),
         ),
     }
 }

@@ -194,11 +194,8 @@ impl Rule for KmsKeyPolicyMissingGenerateDataKey {
                 check.action, check.reason
             ));
             // Key policy statements that came close: they allow, cover the action, but miss.
-            for (at, m) in cx.traces(check, Layer::Resource) {
+            for (_, m, policy, st) in cx.statements(check, Layer::Resource) {
                 let Match::Miss(miss) = m else { continue };
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
                 if st.effect == Effect::Allow && miss.element != Element::Action {
                     let e = explain_miss(st, &miss, &check.request);
                     let primary = f.labels.is_empty();

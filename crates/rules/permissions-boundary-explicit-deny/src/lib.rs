@@ -2,8 +2,7 @@
 //! permissions boundary applies to an action the upload needs.
 
 use why403_core::eval::Layer;
-use why403_core::finding::{Change, Fix, PolicyTarget};
-use why403_core::rule::{Emitter, Rule, RuleContext, emit_layer_denies};
+use why403_core::rule::{Emitter, Rule, RuleContext, emit_layer_denies, remove_statement_fix};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -72,19 +71,7 @@ impl Rule for PermissionsBoundaryExplicitDeny {
             out,
             Layer::Boundary,
             "this boundary statement denies",
-            |_at, policy, st| {
-                Fix::new(
-                    format!(
-                        "remove or narrow statement `{}` of {}",
-                        st.label(),
-                        policy.name
-                    ),
-                    vec![Change::RemoveStatement {
-                        target: PolicyTarget::Boundary,
-                        statement: st.index,
-                    }],
-                )
-            },
+            remove_statement_fix,
         );
     }
 }

@@ -2,13 +2,10 @@
 //! (missing, or `2008-10-17`) uses a policy variable such as `${aws:username}`, which is then
 //! literal text, so the statement that should allow the upload matches nothing.
 
-use why403_core::analysis::CheckOutcome;
-use why403_core::eval::{Element, Match};
+use why403_core::eval::Element;
 use why403_core::finding::{Change, Fix, Refusal};
-use why403_core::policy::{Effect, Statement, Version};
-use why403_core::rule::{
-    ALLOWING_LAYERS, Emitter, Rule, RuleContext, label, match_after_edit, policy_target,
-};
+use why403_core::policy::{Statement, Version};
+use why403_core::rule::{Emitter, Rule, RuleContext, label, policy_target};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -96,61 +93,52 @@ fn version_words(v: Version) -> &'static str {
 
 impl Rule for PolicyVariableInOldVersion {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
-        for check in cx
-            .analysis
-            .checks
-            .iter()
-            .filter(|c| c.outcome != CheckOutcome::Allowed)
-        {
-            let misses = cx.misses(check, &ALLOWING_LAYERS, |e| {
-                matches!(e, Element::Resource | Element::Condition(_))
-            });
-            for (at, miss, policy, st) in misses {
-                let element = miss.element;
-                if policy.version == Version::V2012_10_17 || st.effect != Effect::Allow {
-                    continue;
+        // Under an older version a variable is literal text: "2012-10-17" repairs the statement.
+        let repairs = cx.repairs(
+            |e| matches!(e, Element::Resource | Element::Condition(_)),
+            |doc, r| {
+                if r.policy.version == Version::V2012_10_17 {
+                    return None;
                 }
-                let Some((raw, span, pointer)) = variable_value(st, element) else {
-                    continue;
-                };
-                let Some(target) = policy_target(at) else {
-                    continue;
-                };
-                let after = match_after_edit(check, at, |doc| {
-                    doc.as_object_mut()?
-                        .insert("Version".into(), "2012-10-17".into());
-                    Some(())
-                });
-                if after != Some(Match::Applies) {
-                    continue;
-                }
-                let f = cx.cause(
-                    out,
-                    check,
-                    Refusal::Check,
-                    format!(
-                        "the {} {}, so `{raw}` in statement `{}` is literal text and the statement does not allow `{}`",
-                        policy.name,
-                        version_words(policy.version),
-                        st.label(),
-                        check.action
-                    ),
-                );
-                f.labels.push(label(
-                    policy,
-                    span,
-                    &pointer,
-                    true,
-                    "policy variables are replaced only under `\"Version\": \"2012-10-17\"`; here this is compared as written",
-                ));
-                f.fix = Some(Fix::new(
-                    format!("add `\"Version\": \"2012-10-17\"` to the {}", policy.name),
-                    vec![Change::SetPolicyVersion {
-                        target,
-                        version: "2012-10-17".into(),
-                    }],
-                ));
-            }
+                variable_value(r.statement, r.miss.element)?;
+                doc.as_object_mut()?
+                    .insert("Version".into(), "2012-10-17".into());
+                Some(())
+            },
+        );
+        for r in repairs {
+            let (policy, st, check) = (r.policy, r.statement, r.check);
+            let (Some((raw, span, pointer)), Some(target)) =
+                (variable_value(st, r.miss.element), policy_target(r.at))
+            else {
+                continue;
+            };
+            let f = cx.cause(
+                out,
+                check,
+                Refusal::Check,
+                format!(
+                    "the {} {}, so `{raw}` in statement `{}` is literal text and the statement does not allow `{}`",
+                    policy.name,
+                    version_words(policy.version),
+                    st.label(),
+                    check.action
+                ),
+            );
+            f.labels.push(label(
+                policy,
+                span,
+                &pointer,
+                true,
+                "policy variables are replaced only under `\"Version\": \"2012-10-17\"`; here this is compared as written",
+            ));
+            f.fix = Some(Fix::new(
+                format!("add `\"Version\": \"2012-10-17\"` to the {}", policy.name),
+                vec![Change::SetPolicyVersion {
+                    target,
+                    version: "2012-10-17".into(),
+                }],
+            ));
         }
     }
 }

@@ -8,7 +8,9 @@ use why403_core::eval::{Decision, Layer, Match, RequestPrincipal, is_public_stat
 use why403_core::evidence::{PublicAccessLevel, PublicAccessSetting};
 use why403_core::finding::{Change, Confidence, Fix, PolicyTarget, Role, statement_json};
 use why403_core::policy::{Effect, Policy, Statement};
-use why403_core::rule::{Emitter, Rule, RuleContext, label};
+use why403_core::rule::{
+    Emitter, Rule, RuleContext, label, level_words, public_access_levels_with, public_access_off,
+};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -77,14 +79,7 @@ impl Rule for RestrictPublicBucketsBlocksCrossAccount {
             return;
         };
         let ev = &a.evidence;
-        let levels: Vec<PublicAccessLevel> = [
-            (PublicAccessLevel::Bucket, &ev.bucket.public_access_block),
-            (PublicAccessLevel::Account, &ev.account_public_access_block),
-        ]
-        .into_iter()
-        .filter(|(_, s)| s.get().is_some_and(|p| p.restrict_public_buckets))
-        .map(|(l, _)| l)
-        .collect();
+        let levels = public_access_levels_with(ev, PublicAccessSetting::RestrictPublicBuckets);
         let owner = ev.bucket.owner_account.get().map(String::as_str);
         let caller = match principal {
             RequestPrincipal::Anonymous => "an anonymous caller".to_owned(),
@@ -229,14 +224,6 @@ fn traces_applies(cx: &RuleContext<'_>, check: &Check, st: &Statement) -> bool {
         .any(|(at, m)| at.statement as usize == st.index && m == Match::Applies)
 }
 
-fn level_words(levels: &[PublicAccessLevel]) -> &'static str {
-    match levels {
-        [PublicAccessLevel::Bucket] => "the bucket's Block Public Access",
-        [PublicAccessLevel::Account] => "the account's Block Public Access",
-        _ => "Block Public Access (bucket and account)",
-    }
-}
-
 /// Makes the policy non-public when the caller has an account and every public statement is
 /// one the upload relies on: their `"*"` becomes the caller's account. Otherwise (anonymous
 /// callers, or public statements for other purposes) turns `RestrictPublicBuckets` off where
@@ -278,14 +265,7 @@ fn fix(
             );
         }
     }
-    let changes = levels
-        .iter()
-        .map(|l| Change::SetPublicAccessBlock {
-            level: *l,
-            setting: PublicAccessSetting::RestrictPublicBuckets,
-            enabled: false,
-        })
-        .collect();
+    let changes = public_access_off(levels, PublicAccessSetting::RestrictPublicBuckets);
     Fix::new(
         format!(
             "turn off `RestrictPublicBuckets` in {}, knowing that the bucket then serves everyone its public policy names",

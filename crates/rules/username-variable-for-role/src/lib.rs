@@ -2,14 +2,10 @@
 //! a role or federated-user session, for which the key does not exist, so the statement that
 //! should allow the upload cannot match.
 
-use why403_core::analysis::CheckOutcome;
-use why403_core::eval::{Element, Match, RequestPrincipal};
+use why403_core::eval::{Element, RequestPrincipal};
 use why403_core::finding::{Change, Fix, Refusal, statement_json};
-use why403_core::policy::{AwsPrincipal, Effect, Statement, Version};
-use why403_core::rule::{
-    ALLOWING_LAYERS, Emitter, Rule, RuleContext, label, match_after_edit, policy_target,
-    statement_mut,
-};
+use why403_core::policy::{AwsPrincipal, Statement, Version};
+use why403_core::rule::{Emitter, Rule, RuleContext, label, policy_target, statement_mut};
 
 const VAR: &str = "${aws:username}";
 
@@ -151,85 +147,77 @@ impl Rule for UsernameVariableForRole {
                 && v.values[0] == *name)
                 .then(|| key.to_owned())
         });
-        for check in a
-            .checks
-            .iter()
-            .filter(|c| c.outcome != CheckOutcome::Allowed)
-        {
-            let misses = cx.misses(check, &ALLOWING_LAYERS, |e| {
-                matches!(e, Element::Resource | Element::Condition(_))
-            });
-            for (at, miss, policy, st) in misses {
-                let element = miss.element;
+        // With the session name in place of the variable, the statement would allow.
+        let repairs = cx.repairs(
+            |e| matches!(e, Element::Resource | Element::Condition(_)),
+            |doc, r| {
                 // Under an older version the variable is literal text: another rule.
-                if policy.version != Version::V2012_10_17 || st.effect != Effect::Allow {
-                    continue;
+                if r.policy.version != Version::V2012_10_17 {
+                    return None;
                 }
-                let Some((span, pointer)) = var_value(st, element) else {
-                    continue;
-                };
-                let Some(target) = policy_target(at) else {
-                    continue;
-                };
-                let with_name = match_after_edit(check, at, |doc| {
-                    rewrite(statement_mut(doc, st.index)?, name)
-                });
-                if with_name != Some(Match::Applies) {
-                    continue;
-                }
-                let f = cx.cause(
-                    out,
-                    check,
-                    Refusal::Check,
-                    format!(
-                        "statement `{}` of the {} uses `{VAR}`, which has no value for the {kind} `{caller}` (`aws:username` exists only for IAM users), so it does not allow `{}`",
-                        st.label(),
-                        policy.name,
-                        check.action
-                    ),
-                );
-                f.labels.push(label(
-                    policy,
-                    span,
-                    &pointer,
-                    true,
-                    format!("`{VAR}` has no value for a {kind}: this cannot match"),
-                ));
-                f.notes.push(format!(
-                    "with the session name `{name}` in place of `{VAR}` the statement would allow `{}`",
+                var_value(r.statement, r.miss.element)?;
+                rewrite(statement_mut(doc, r.statement.index)?, name)
+            },
+        );
+        for r in repairs {
+            let (policy, st, check) = (r.policy, r.statement, r.check);
+            let (Some((span, pointer)), Some(target)) =
+                (var_value(st, r.miss.element), policy_target(r.at))
+            else {
+                continue;
+            };
+            let f = cx.cause(
+                out,
+                check,
+                Refusal::Check,
+                format!(
+                    "statement `{}` of the {} uses `{VAR}`, which has no value for the {kind} `{caller}` (`aws:username` exists only for IAM users), so it does not allow `{}`",
+                    st.label(),
+                    policy.name,
                     check.action
-                ));
-                f.notes.push(format!(
-                    "`${{aws:userid}}` is another key role sessions have: for this one it is `<role id>:{name}`, so object keys would have to use it"
-                ));
-                let (var, tag_key) = match &tag {
-                    Some(k) => (format!("${{aws:PrincipalTag/{k}}}"), None),
-                    None => ("${aws:PrincipalTag/username}".to_owned(), Some("username")),
-                };
-                f.fix = statement_json(policy, st.index).and_then(|mut json| {
-                    rewrite(&mut json, &var)?;
-                    let mut changes = vec![Change::ReplaceStatement {
-                        target,
-                        statement: st.index,
-                        with: json,
-                    }];
-                    let mut sentence = format!(
-                        "use `{var}` instead of `{VAR}` in statement `{}` of the {}",
-                        st.label(),
-                        policy.name
-                    );
-                    if let Some(k) = tag_key {
-                        changes.push(Change::SetSessionTag {
-                            key: k.to_owned(),
-                            value: name.clone(),
-                        });
-                        sentence.push_str(&format!(
-                            ", and create the session with the session tag `{k}={name}` (`aws sts assume-role --tags Key={k},Value={name}`, which needs `sts:TagSession` in the role's trust policy)"
-                        ));
-                    }
-                    Some(Fix::new(sentence, changes))
+                ),
+            );
+            f.labels.push(label(
+                policy,
+                span,
+                &pointer,
+                true,
+                format!("`{VAR}` has no value for a {kind}: this cannot match"),
+            ));
+            f.notes.push(format!(
+                "with the session name `{name}` in place of `{VAR}` the statement would allow `{}`",
+                check.action
+            ));
+            f.notes.push(format!(
+            "`${{aws:userid}}` is another key role sessions have: for this one it is `<role id>:{name}`, so object keys would have to use it"
+        ));
+            let (var, tag_key) = match &tag {
+                Some(k) => (format!("${{aws:PrincipalTag/{k}}}"), None),
+                None => ("${aws:PrincipalTag/username}".to_owned(), Some("username")),
+            };
+            f.fix = statement_json(policy, st.index).and_then(|mut json| {
+            rewrite(&mut json, &var)?;
+            let mut changes = vec![Change::ReplaceStatement {
+                target,
+                statement: st.index,
+                with: json,
+            }];
+            let mut sentence = format!(
+                "use `{var}` instead of `{VAR}` in statement `{}` of the {}",
+                st.label(),
+                policy.name
+            );
+            if let Some(k) = tag_key {
+                changes.push(Change::SetSessionTag {
+                    key: k.to_owned(),
+                    value: name.clone(),
                 });
+                sentence.push_str(&format!(
+                    ", and create the session with the session tag `{k}={name}` (`aws sts assume-role --tags Key={k},Value={name}`, which needs `sts:TagSession` in the role's trust policy)"
+                ));
             }
+            Some(Fix::new(sentence, changes))
+        });
         }
     }
 }
