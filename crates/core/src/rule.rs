@@ -366,10 +366,11 @@ pub fn label(
 }
 
 /// Declares a rule: a documented unit struct registered with the rule registry. `layer` is a
-/// [`RuleLayer`] variant; the optional fields, in this order, are `refines` (rule ids, see
+/// [`RuleLayer`] variant; then, in this order, `refines` (rule ids, see
 /// [`RuleMeta::refines`]), `service` (a [`Service`] variant, `Any` when left out), `actions`
 /// and `messages` (written with [`explains::prelude`]: `explicit(ResourceBased)`,
-/// `code("KMS.DisabledException")`, `special(SseCBlocked)`, `GENERIC`).
+/// `code("KMS.DisabledException")`, `special(SseCBlocked)`, `GENERIC`). The four may be left
+/// out; the built-in rules state them all, so that every declaration reads the same.
 ///
 /// ```ignore
 /// why403_core::declare_rule! {

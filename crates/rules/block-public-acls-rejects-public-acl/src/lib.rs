@@ -52,7 +52,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: BlockPublicAccess,
         summary: "block public access rejects an upload that sets a public ACL",
+        refines: [],
         service: S3,
+        actions: [],
         messages: [special(BlockPublicAcls)],
     }
 }

@@ -49,6 +49,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: BucketAcl,
         summary: "the bucket ACL does not grant the bucket owner's account WRITE",
+        refines: [],
         service: S3,
         actions: ["s3:PutObject"],
         messages: [implicit(ResourceBased), GENERIC],

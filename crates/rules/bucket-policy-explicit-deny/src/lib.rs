@@ -67,7 +67,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: BucketPolicy,
         summary: "a bucket policy statement explicitly denies the upload",
+        refines: [],
         service: S3,
+        actions: [],
         messages: [explicit(ResourceBased)],
     }
 }

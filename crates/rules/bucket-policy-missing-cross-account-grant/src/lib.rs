@@ -58,7 +58,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: BucketPolicy,
         summary: "the bucket owner's policy and ACL grant a cross-account upload nothing",
+        refines: [],
         service: S3,
+        actions: [],
         messages: [implicit(ResourceBased), GENERIC],
     }
 }

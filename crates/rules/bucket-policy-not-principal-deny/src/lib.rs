@@ -69,6 +69,7 @@ why403_core::declare_rule! {
         summary: "a bucket policy Deny with NotPrincipal does not exempt the caller",
         refines: ["bucket-policy-explicit-deny"],
         service: S3,
+        actions: [],
         messages: [explicit(ResourceBased)],
     }
 }

@@ -72,6 +72,7 @@ why403_core::declare_rule! {
         summary: "a bucket policy names a role session in a form that misses the caller's session",
         refines: ["bucket-policy-missing-cross-account-grant", "bucket-policy-explicit-deny"],
         service: S3,
+        actions: [],
         messages: [either(ResourceBased)],
     }
 }

@@ -68,6 +68,7 @@ why403_core::declare_rule! {
         summary: "a bucket policy statement names the unique id of a deleted user or role",
         refines: ["bucket-policy-missing-cross-account-grant", "identity-policy-missing-put-object"],
         service: S3,
+        actions: [],
         messages: [implicit(ResourceBased)],
     }
 }

@@ -69,6 +69,7 @@ why403_core::declare_rule! {
         summary: "the upload uses the AWS managed key aws/s3 of another account",
         refines: ["kms-key-policy-missing-generate-data-key", "kms-key-policy-condition-unmet"],
         service: Kms,
+        actions: [],
         messages: [special(KmsNotFoundOrDenied), GENERIC],
     }
 }

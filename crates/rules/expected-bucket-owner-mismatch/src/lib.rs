@@ -47,7 +47,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Bucket,
         summary: "the request's expected bucket owner is not the account that owns the bucket",
+        refines: [],
         service: S3,
+        actions: [],
         messages: [GENERIC],
     }
 }

@@ -69,6 +69,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Identity,
         summary: "an identity-based policy statement explicitly denies the upload",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [explicit(IdentityBased)],
     }
 }

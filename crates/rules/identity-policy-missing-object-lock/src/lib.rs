@@ -57,6 +57,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Identity,
         summary: "no identity-based policy allows the Object Lock action the upload's headers need",
+        refines: [],
         service: S3,
         actions: ["s3:PutObjectRetention", "s3:PutObjectLegalHold"],
         messages: [implicit(IdentityBased)],

@@ -55,6 +55,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Identity,
         summary: "the upload sends tags and no identity-based policy allows s3:PutObjectTagging",
+        refines: [],
         service: S3,
         actions: ["s3:PutObjectTagging"],
         messages: [implicit(IdentityBased)],

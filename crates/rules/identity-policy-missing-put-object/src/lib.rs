@@ -52,6 +52,7 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Identity,
         summary: "no identity-based policy allows the S3 action the upload needs",
+        refines: [],
         service: S3,
         actions: ["s3:PutObject", "s3:PutObjectAcl"],
         messages: [implicit(IdentityBased)],

@@ -68,6 +68,7 @@ why403_core::declare_rule! {
         summary: "with IgnorePublicAcls, S3 ignores the public ACL grant the upload relies on",
         refines: ["bucket-policy-missing-cross-account-grant", "bucket-acl-missing-write", "identity-policy-missing-put-object"],
         service: S3,
+        actions: [],
         messages: [implicit(ResourceBased)],
     }
 }

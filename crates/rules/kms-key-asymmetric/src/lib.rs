@@ -53,7 +53,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Kms,
         summary: "the KMS key that encrypts the upload is not a symmetric encryption key",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [code("KMS.InvalidKeyUsageException")],
     }
 }

@@ -56,7 +56,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Kms,
         summary: "the KMS key that encrypts the upload is disabled",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [code("KMS.DisabledException")],
     }
 }

@@ -66,6 +66,7 @@ why403_core::declare_rule! {
         summary: "a KMS key of another account is named by alias or key id",
         refines: ["kms-key-policy-missing-generate-data-key"],
         service: Kms,
+        actions: [],
         messages: [code("KMS.NotFoundException"), special(KmsNotFoundOrDenied)],
     }
 }

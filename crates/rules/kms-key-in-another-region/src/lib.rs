@@ -62,7 +62,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Kms,
         summary: "the KMS key that encrypts the upload is in another Region than the bucket",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [code("KMS.NotFoundException"), special(KmsNotFoundOrDenied)],
     }
 }

@@ -55,7 +55,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Kms,
         summary: "the KMS key that the upload names does not exist",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [code("KMS.NotFoundException"), special(KmsNotFoundOrDenied)],
     }
 }

@@ -59,7 +59,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Kms,
         summary: "the KMS key that encrypts the upload is scheduled for deletion",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [code("KMS.KMSInvalidStateException")],
     }
 }

@@ -82,6 +82,7 @@ why403_core::declare_rule! {
         summary: "a KMS key policy or IAM allow has conditions S3's call to KMS does not meet",
         refines: ["kms-key-policy-missing-generate-data-key"],
         service: Kms,
+        actions: [],
         messages: [either(ResourceBased), implicit(IdentityBased)],
     }
 }

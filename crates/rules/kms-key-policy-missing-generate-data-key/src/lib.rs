@@ -62,7 +62,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Kms,
         summary: "the caller may not use the KMS key that encrypts the upload",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [either(ResourceBased), implicit(IdentityBased), special(KmsNotFoundOrDenied)],
     }
 }

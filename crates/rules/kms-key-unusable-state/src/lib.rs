@@ -66,7 +66,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Kms,
         summary: "the KMS key that encrypts the upload is in a state that cannot encrypt",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [code("KMS.KMSInvalidStateException")],
     }
 }

@@ -55,6 +55,7 @@ why403_core::declare_rule! {
         summary: "the bucket has ACLs disabled and the upload sets an ACL",
         refines: ["block-public-acls-rejects-public-acl"],
         service: S3,
+        actions: [],
         messages: [code("AccessControlListNotSupported")],
     }
 }

@@ -60,6 +60,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: PermissionsBoundary,
         summary: "the permissions boundary explicitly denies the upload",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [explicit(PermissionsBoundary)],
     }
 }

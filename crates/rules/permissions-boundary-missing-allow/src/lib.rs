@@ -61,6 +61,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: PermissionsBoundary,
         summary: "the permissions boundary does not allow the upload",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [implicit(PermissionsBoundary)],
     }
 }

@@ -55,6 +55,8 @@ why403_core::declare_rule! {
         layer: Identity,
         summary: "a policy variable is literal text: the policy lacks Version 2012-10-17",
         refines: ["identity-policy-missing-put-object", "identity-policy-missing-put-object-tagging", "identity-policy-missing-object-lock", "permissions-boundary-missing-allow", "session-policy-missing-allow", "bucket-policy-missing-cross-account-grant"],
+        service: Any,
+        actions: [],
         messages: [implicit(IdentityBased), implicit(ResourceBased)],
     }
 }

@@ -56,7 +56,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Organizations,
         summary: "a resource control policy of the KMS key owner's organization denies the key use",
+        refines: [],
         service: Kms,
+        actions: [],
         messages: [either(Rcp)],
     }
 }

@@ -61,7 +61,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Organizations,
         summary: "a resource control policy of the bucket owner's organization denies the upload",
+        refines: [],
         service: S3,
+        actions: [],
         messages: [either(Rcp)],
     }
 }

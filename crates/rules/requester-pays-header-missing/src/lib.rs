@@ -70,7 +70,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Bucket,
         summary: "the bucket is requester pays and the request does not say it pays",
+        refines: [],
         service: S3,
+        actions: [],
         messages: [GENERIC],
     }
 }

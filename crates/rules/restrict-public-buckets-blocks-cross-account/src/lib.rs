@@ -68,6 +68,7 @@ why403_core::declare_rule! {
         summary: "a public bucket policy serves no other account under RestrictPublicBuckets",
         refines: ["bucket-policy-missing-cross-account-grant"],
         service: S3,
+        actions: [],
         messages: [explicit(ResourceBased)],
     }
 }

@@ -50,6 +50,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Organizations,
         summary: "a service control policy denies the upload, or no SCP allows it at some level",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [either(Scp)],
     }
 }

@@ -58,6 +58,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: SessionPolicy,
         summary: "the session policy explicitly denies the upload",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [explicit(SessionPolicy)],
     }
 }

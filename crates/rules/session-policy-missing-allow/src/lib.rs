@@ -67,6 +67,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: SessionPolicy,
         summary: "the session policy does not allow the upload",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [implicit(SessionPolicy)],
     }
 }

@@ -68,7 +68,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: Bucket,
         summary: "the bucket blocks uploads encrypted with customer-provided keys",
+        refines: [],
         service: S3,
+        actions: [],
         messages: [special(SseCBlocked)],
     }
 }

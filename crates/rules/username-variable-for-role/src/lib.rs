@@ -63,6 +63,8 @@ why403_core::declare_rule! {
         layer: Identity,
         summary: "a policy uses ${aws:username}, which a role session does not have",
         refines: ["identity-policy-missing-put-object", "identity-policy-missing-put-object-tagging", "identity-policy-missing-object-lock", "permissions-boundary-missing-allow", "session-policy-missing-allow", "bucket-policy-missing-cross-account-grant"],
+        service: Any,
+        actions: [],
         messages: [implicit(IdentityBased), implicit(ResourceBased)],
     }
 }

@@ -65,6 +65,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: VpcEndpointPolicy,
         summary: "the VPC endpoint policy explicitly denies the upload",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [explicit(VpcEndpoint)],
     }
 }

@@ -68,6 +68,9 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: VpcEndpointPolicy,
         summary: "the VPC endpoint policy does not allow the upload",
+        refines: [],
+        service: Any,
+        actions: [],
         messages: [implicit(VpcEndpoint)],
     }
 }
