@@ -256,7 +256,7 @@ READS = doc(allow([
 
 
 def w_truth(ctx: Ctx) -> dict:
-    """Uploaders whose fate moto decides faithfully (identity policies only; moto.md §3)."""
+    """Uploaders whose fate moto decides faithfully (moto enforces identity policies faithfully for S3, the rest only in part)."""
     iam, s3 = ctx.m.client("iam"), ctx.m.client("s3")
     bucket = ctx.name("truth")
     other = ctx.name("truth-other")

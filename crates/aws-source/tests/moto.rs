@@ -453,7 +453,7 @@ fn keys(user: &Value) -> (&str, &str) {
     )
 }
 
-/// Where moto decides from identity policies alone (moto.md §3), its answer to the real
+/// Where moto decides from identity policies alone (moto enforces identity policies faithfully for S3, bucket policies only in part, and KMS key policies, SCPs and RCPs not at all), its answer to the real
 /// PutObject is ground truth: the verdict must agree with it.
 #[test]
 fn verdicts_agree_with_moto_enforcing_identity_policies() {

@@ -1,4 +1,4 @@
-//! AWS's layered authorization decision (aws-facts.md §C): explicit deny anywhere; SCP and RCP
+//! AWS's layered authorization decision (docs/aws-model.md#policy-evaluation): explicit deny anywhere; SCP and RCP
 //! levels that must each allow; VPC endpoint policies; the resource-based policy with its
 //! same-account grant kinds; identity policies; permissions boundary; session policy; and
 //! Block Public Access `RestrictPublicBuckets`. The result keeps, for every statement, whether

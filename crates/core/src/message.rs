@@ -4,7 +4,7 @@
 //! and what to do next. Non-authorization errors (bad keys, signatures, clocks, Regions, KMS
 //! key states) are explained directly with their fix.
 //!
-//! The forms recognised are listed in `docs/errors.md`; the grammar is aws-facts.md §B.
+//! The forms recognised are listed in `docs/errors.md`; the grammar is docs/aws-model.md#error-messages.
 
 mod constrain;
 mod envelope;

@@ -1,5 +1,5 @@
 //! S3's refusals outside policy evaluation that depend on the request's headers
-//! (aws-facts.md §A.3): each is a block on the `s3:PutObject` check.
+//! (docs/aws-model.md#bucket-side): each is a block on the `s3:PutObject` check.
 
 use why403_core::analysis::{Analysis, CheckOutcome, Verdict};
 use why403_core::evidence::{Evidence, ObjectOwnership, PublicAccessBlock, Slot};

@@ -1,4 +1,4 @@
-//! The KMS side of an SSE-KMS upload (aws-facts.md §A.4, §E.3, §F): which key reference is
+//! The KMS side of an SSE-KMS upload (docs/aws-model.md#kms-side, docs/aws-model.md#keys-on-the-s3-call-to-kms, docs/aws-model.md#kms): which key reference is
 //! resolved where, the request context of S3's call to KMS, and the changes that fix a key
 //! (enable it, cancel its deletion, use another key), each verified by analysing again.
 

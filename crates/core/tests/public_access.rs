@@ -1,4 +1,4 @@
-//! S3 Block Public Access in the analysis (aws-facts.md §A.3, §G.4): `RestrictPublicBuckets`
+//! S3 Block Public Access in the analysis (docs/aws-model.md#bucket-side, docs/aws-model.md#block-public-access): `RestrictPublicBuckets`
 //! with a public bucket policy, `IgnorePublicAcls` with a public ACL grant, unreadable
 //! settings, and the `SetPublicAccessBlock` change that fixes verify with.
 

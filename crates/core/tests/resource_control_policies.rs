@@ -1,4 +1,4 @@
-//! Resource control policies in the analysis (aws-facts.md §A.2, §C.1 step 2): the RCPs of
+//! Resource control policies in the analysis (docs/aws-model.md#aws-organizations, docs/aws-model.md#step-2-resource-control-policies): the RCPs of
 //! the resource owner's organization apply, not the caller's; the management account's
 //! resources are exempt; every level must allow; and the `AttachRcp` change fixes a level
 //! without an Allow.

@@ -1,4 +1,4 @@
-//! Condition operators against aws-facts.md §D.2 (block evaluation), §D.3 (operators) and
+//! Condition operators against docs/aws-model.md#condition-blocks (block evaluation), docs/aws-model.md#condition-operators (operators) and
 //! §D.4 (policy variables). Every test names the AWS rule it checks in an `// AWS:` line.
 //!
 //! Conditions are built the way the evaluator sees them: by parsing a small policy with

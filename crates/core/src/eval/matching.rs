@@ -111,7 +111,7 @@ fn match_rest(st: &Statement, req: &Request, has_boundary: bool) -> (Match, Gran
             });
             if names_principal_arn {
                 // `"*"` narrowed by `aws:PrincipalArn` grants like a session ARN; an account
-                // narrowed by it grants like the role ARN (aws-facts §C.5).
+                // narrowed by it grants like the role ARN (docs/aws-model.md#resource-grant-kinds).
                 if grant == Grant::Star {
                     grant = Grant::StarPrincipalArn;
                 } else if grant == Grant::Account {

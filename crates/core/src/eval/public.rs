@@ -1,5 +1,5 @@
 //! Whether a resource-policy statement is "public" in the sense of S3 Block Public Access
-//! (aws-facts.md §G.4): an Allow to everyone that no condition pins to fixed values.
+//! (docs/aws-model.md#block-public-access): an Allow to everyone that no condition pins to fixed values.
 
 use crate::condition::{BaseOp, CondValue};
 use crate::policy::{Effect, PrincipalValue, Statement};

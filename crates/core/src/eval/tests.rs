@@ -1,6 +1,6 @@
-//! Unit tests of the layered evaluator, one per layer rule of aws-facts.md (§C.1 single
-//! account, §C.2 cross-account, §C.4 VPC endpoints, §C.5 grant kinds, §D.1 NotPrincipal,
-//! §F.2 KMS key policies, §G.4 RestrictPublicBuckets), each naming the rule it checks.
+//! Unit tests of the layered evaluator, one per layer rule of docs/aws-model.md (single
+//! account, cross-account, VPC endpoint policies, resource grant kinds, NotPrincipal, key
+//! policy evaluation, Block Public Access), each naming the rule it checks.
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! The envelopes around an AWS error (aws-facts.md §B.1): each detector recognises one client's
+//! The envelopes around an AWS error (docs/aws-model.md#envelopes): each detector recognises one client's
 //! or log's wrapping, fills in the fields it carries (code, operation, status, request ids,
 //! bucket and key) and hands back the message inside for the grammar.
 

@@ -1,4 +1,4 @@
-//! Errors that are not authorization failures (aws-facts.md §A.0, §A.3, §A.4): credentials,
+//! Errors that are not authorization failures (docs/aws-model.md#authentication-and-request-validity, docs/aws-model.md#bucket-side, docs/aws-model.md#kms-side): credentials,
 //! signatures, clocks, expired URLs, Regions, account state, ACLs on buckets that disable them
 //! and KMS key states. Each is explained directly: its cause and its fix.
 

@@ -1,6 +1,6 @@
 //! The evidence that confirms what an access denied message points to: for each policy type,
 //! the AWS CLI command that reads it and the IAM actions that command needs
-//! (aws-facts.md §H.1), filled in with the names the message gives.
+//! (docs/aws-model.md#read-apis-and-iam-actions), filled in with the names the message gives.
 
 use super::explain::{EvidenceStep, shell_quote};
 use super::{Parsed, PolicyType, Special};

@@ -1,4 +1,4 @@
-//! The message inside the envelope (aws-facts.md §B.2-B.5): `User: <arn> is not authorized to
+//! The message inside the envelope (docs/aws-model.md#message-text): `User: <arn> is not authorized to
 //! perform: <action>[ on resource: "<arn>"| on this resource] <reason>[: <policy ARN>][. Go to
 //! ... authorization id: <id>]`, the generic `Access Denied`, the S3 and KMS specials, and the
 //! fixed messages of non-authorization errors (which imply their code).

@@ -11,7 +11,7 @@ use crate::policy::Effect;
 
 use super::{DenyWording, Emitter, RuleContext, emit_explicit_deny, label};
 
-/// Emits, for every check of `kind`, the RCP findings (aws-facts.md §A.2, §C.1 step 2): an
+/// Emits, for every check of `kind`, the RCP findings (docs/aws-model.md#aws-organizations, docs/aws-model.md#step-2-resource-control-policies): an
 /// explicit deny in an RCP of the resource owner's organization (confirmed: a deny decides
 /// whatever else is unreadable), a level of its path from the root to the owner's account
 /// where no RCP allows the action (AWS requires an Allow at every level; `RCPFullAWSAccess`

@@ -1,4 +1,4 @@
-//! Unit tests of the policy parser: what AWS accepts (aws-facts.md §D.1), the spans and JSON
+//! Unit tests of the policy parser: what AWS accepts (docs/aws-model.md#policy-documents), the spans and JSON
 //! pointers kept for every element, and located errors for what AWS rejects.
 
 use crate::condition::{BaseOp, SetOp};
@@ -45,7 +45,7 @@ fn snippet(p: &Policy, span: Span) -> &str {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Accepted shapes (aws-facts §D.1)
+// Accepted shapes (docs/aws-model.md#policy-documents)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
