@@ -1,9 +1,11 @@
-//! `cargo xtask conformance`: replays the peer engine's cases through `why403 eval` and lists
-//! every case where our decision differs from the peer's `expected`.
+//! `cargo xtask conformance`: replays corpora of authorization cases through `why403 eval` and
+//! lists every case where our decision differs from the record's `expected`.
 //!
-//! The peer cases are AGPL-licensed test oracles that live outside the repository
-//! (`<root>/../shared/conformance`); this command streams them from there and never copies
-//! them, or any part of them, into the repository.
+//! Without a file it runs the repository's own corpus (`tests/conformance/cases.jsonl`,
+//! written from AWS's documentation, every case agreeing), then, when it is present next to
+//! the checkout (`<root>/../shared/conformance/peer-requests.jsonl`), the peer engine's
+//! AGPL-licensed cases: those are streamed from there and never copied, or any part of them,
+//! into the repository.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -49,25 +51,61 @@ struct Disagreement {
     error: Option<String>,
 }
 
+/// The repository's own corpus, relative to the workspace root.
+pub const OWN_CORPUS: &str = "tests/conformance/cases.jsonl";
+
 pub fn run(file: Option<PathBuf>, min: Option<u64>) -> anyhow::Result<ExitCode> {
     let root = util::workspace_root()?;
-    let file = match file {
-        Some(f) => f,
-        None => root
-            .join("..")
-            .join("shared")
-            .join("conformance")
-            .join("peer-requests.jsonl"),
-    };
+    let exe = util::build_why403(&root, util::Profile::Release)?;
+    if let Some(f) = file {
+        let report = replay(&exe, &f)?;
+        return Ok(below_min(&report, min));
+    }
+    println!("== the repository's corpus ({OWN_CORPUS})");
+    let own = replay(&exe, &root.join(OWN_CORPUS))?;
+    let mut code = ExitCode::SUCCESS;
+    if own.agree != own.compared {
+        eprintln!("xtask: the repository's corpus must agree entirely");
+        code = ExitCode::FAILURE;
+    }
+    let peer = root
+        .join("..")
+        .join("shared")
+        .join("conformance")
+        .join("peer-requests.jsonl");
+    if !peer.is_file() {
+        println!("(the peer engine's corpus is not next to the checkout; skipped)");
+        return Ok(code);
+    }
+    println!();
+    println!("== the peer engine's corpus");
+    let report = replay(&exe, &peer)?;
+    if below_min(&report, min) == ExitCode::FAILURE {
+        code = ExitCode::FAILURE;
+    }
+    Ok(code)
+}
+
+/// `FAILURE` when `--min` is given and fewer records agree.
+fn below_min(report: &Report, min: Option<u64>) -> ExitCode {
+    match min {
+        Some(min) if report.agree < min => {
+            eprintln!("xtask: agreement {} is below --min {min}", report.agree);
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Runs `why403 eval` on `file`, compares, prints the report and returns it.
+fn replay(exe: &Path, file: &Path) -> anyhow::Result<Report> {
     let file = file
         .canonicalize()
         .with_context(|| format!("cannot find the cases file `{}`", file.display()))?;
     let input = File::open(&file).with_context(|| format!("cannot open `{}`", file.display()))?;
-    let exe = util::build_why403(&root, util::Profile::Release)?;
-
     eprintln!("xtask: {} eval {}", exe.display(), file.display());
     let started = Instant::now();
-    let mut child = Command::new(&exe)
+    let mut child = Command::new(exe)
         .arg("eval")
         .arg(&file)
         .stdin(Stdio::null())
@@ -87,20 +125,13 @@ pub fn run(file: Option<PathBuf>, min: Option<u64>) -> anyhow::Result<ExitCode> 
         bail!("`why403 eval` failed ({status})");
     }
     let report = compared?;
-
     report.print();
     println!(
         "({} records evaluated in {:.0} ms)",
         report.records,
         elapsed.as_secs_f64() * 1e3
     );
-    if let Some(min) = min
-        && report.agree < min
-    {
-        eprintln!("xtask: agreement {} is below --min {min}", report.agree);
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
 #[derive(Debug, Default)]
@@ -143,7 +174,7 @@ impl Report {
             .unwrap_or(0);
         for d in &self.disagreements {
             let line = format!(
-                "{:<width$}  ours={}  peer={}  {}",
+                "{:<width$}  ours={}  expected={}  {}",
                 d.id, d.ours, d.peer, d.name
             );
             println!("{}", line.trim_end());
@@ -154,7 +185,7 @@ impl Report {
         println!();
         println!("by kind:");
         for ((ours, peer), n) in by_kind {
-            println!("  {n:>4}  ours={ours}  peer={peer}");
+            println!("  {n:>4}  ours={ours}  expected={peer}");
         }
     }
 }

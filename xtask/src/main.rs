@@ -44,10 +44,12 @@ commands:
       process (a release build of xtask) over M (default 500) iterations.
 
   conformance [FILE] [--min N]
-      Build why403 (release), replay FILE (default: <root>/../shared/conformance/
-      peer-requests.jsonl) through `why403 eval`, compare every decision with the record's
-      `expected`, print `agreement: N/M` and each disagreement. Exits 1 only if it cannot run,
-      or if --min N is given and fewer than N records agree.
+      Build why403 (release), replay FILE through `why403 eval`, compare every decision with
+      the record's `expected`, print `agreement: N/M` and each disagreement. Without FILE:
+      the repository's corpus (tests/conformance/cases.jsonl), which must agree entirely, then
+      the peer engine's corpus when it is next to the checkout. Exits 1 if it cannot run, if
+      the repository's corpus disagrees, or if --min N is given and fewer than N records of
+      the last corpus agree.
 
   bench [--lines N] [--keep]
       Generate N (default 200000) request lines of about 5 KB into
