@@ -124,6 +124,64 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// The index of the first item whose key an earlier item already has, in linear time (a
+/// hostile object with a million members costs a million hash insertions, not a trillion
+/// comparisons). The hasher is std's, which input cannot steer into collisions.
+pub fn first_repeated<'a, T, K: std::hash::Hash + Eq>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Option<usize> {
+    if items.len() <= 8 {
+        return (1..items.len()).find(|&i| {
+            let k = key(&items[i]);
+            items[..i].iter().any(|b| key(b) == k)
+        });
+    }
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.iter().position(|it| !seen.insert(key(it)))
+}
+
+/// Quoted text longer than this (in characters) is cut in messages.
+pub const MESSAGE_VALUE_CHARS: usize = 200;
+
+/// Cuts every run of text between quotes (`` ` `` or `"`) longer than
+/// [`MESSAGE_VALUE_CHARS`] characters to its beginning, followed by `…` and its length in
+/// bytes: a message quotes the offending value, and a 10 MB value must not make a 10 MB
+/// message. Linear in the message's length.
+pub fn cut_long_values(message: &str) -> std::borrow::Cow<'_, str> {
+    const KEEP: usize = 80;
+    let long = |piece: &str| {
+        piece.len() > MESSAGE_VALUE_CHARS && piece.chars().nth(MESSAGE_VALUE_CHARS).is_some()
+    };
+    if !message.split(['`', '"']).any(long) {
+        return std::borrow::Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(KEEP * 4);
+    let mut rest = message;
+    loop {
+        let end = rest.find(['`', '"']).unwrap_or(rest.len());
+        let piece = &rest[..end];
+        if long(piece) {
+            let cut = piece
+                .char_indices()
+                .nth(KEEP)
+                .map_or(piece.len(), |(i, _)| i);
+            out.push_str(&piece[..cut]);
+            out.push_str(&format!("… ({} bytes)", piece.len()));
+        } else {
+            out.push_str(piece);
+        }
+        match rest[end..].chars().next() {
+            Some(q) => {
+                out.push(q);
+                rest = &rest[end + q.len_utf8()..];
+            }
+            None => break,
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 enum PathSeg {
     Key(String),
     Index(usize),
@@ -566,5 +624,37 @@ mod tests {
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(10_000);
         assert!(parse(&text).unwrap_err().message.contains("deeply"));
+    }
+
+    #[test]
+    fn first_repeated_finds_the_second_copy_in_small_and_large_lists() {
+        assert_eq!(first_repeated(&["a", "b", "a"], |s| *s), Some(2));
+        assert_eq!(first_repeated(&["a", "b", "c"], |s| *s), None);
+        let mut many: Vec<String> = (0..100_000).map(|i| format!("k{i}")).collect();
+        assert_eq!(first_repeated(&many, |s| s.as_str()), None);
+        many.push("k77".into());
+        assert_eq!(first_repeated(&many, |s| s.as_str()), Some(100_000));
+        // A key function that folds case.
+        assert_eq!(
+            first_repeated(&["aws:SourceIp", "AWS:SOURCEIP"], |s| s
+                .to_ascii_lowercase()),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn long_quoted_values_are_cut_with_their_length() {
+        let short = "`Effect` must be \"Allow\" or \"Deny\", found \"allow\"";
+        assert_eq!(cut_long_values(short), short);
+        let long = "é".repeat(300);
+        let msg = format!("unknown element `{long}` in a statement");
+        let cut = cut_long_values(&msg);
+        assert_eq!(
+            cut,
+            format!(
+                "unknown element `{}… (600 bytes)` in a statement",
+                "é".repeat(80)
+            )
+        );
     }
 }

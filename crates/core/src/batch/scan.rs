@@ -4,17 +4,48 @@
 
 use std::ops::Range;
 
-/// A top-level member: its (unescaped) key and the byte range of its value.
+/// A top-level member: its (unescaped) key, where the key starts and the byte range of its
+/// value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TopMember<'a> {
     pub key: std::borrow::Cow<'a, str>,
+    pub key_at: usize,
     pub value: Range<usize>,
+}
+
+/// What is wrong with a line, and where: a byte offset in the line, and the message (which
+/// names the JSON pointer when there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineError {
+    pub at: usize,
+    pub message: String,
+}
+
+impl LineError {
+    pub fn new(at: usize, message: impl Into<String>) -> Self {
+        LineError {
+            at,
+            message: message.into(),
+        }
+    }
+
+    /// The same error in a text that holds this one at `base`.
+    pub fn shift(mut self, base: usize) -> Self {
+        self.at += base;
+        self
+    }
+
+    /// `column C: message`, the column counted in characters of `line`.
+    pub fn render(&self, line: &str) -> String {
+        format!("column {}: {}", col(line, self.at), self.message)
+    }
 }
 
 /// Splits a record `{ "k": v, ... }` into its members.
 #[cfg(test)]
-pub(crate) fn top_level_members(line: &str) -> Result<Vec<TopMember<'_>>, String> {
-    top_level_members_with(line, &|_, _, _| None)
+pub(crate) fn top_level_members(line: &str) -> Result<Vec<TopMember<'_>>, LineError> {
+    let mut out = Vec::new();
+    top_level_members_with(line, &|_, _, _| None, &mut out).map(|()| out)
 }
 
 /// A hook that may read a member's value (key, line bytes, value start) and return its end.
@@ -22,46 +53,45 @@ pub(crate) type MemberEnd<'h> = dyn Fn(&str, &[u8], usize) -> Option<usize> + 'h
 
 /// Like [`top_level_members`], with a hook that may read a member's value itself (the
 /// `request`) or know where it ends (a recently seen `policies` text that the line repeats at
-/// that place) and return the index after it; the scan is used when it returns `None`.
+/// that place) and return the index after it; the scan is used when it returns `None`. The
+/// members read before an error stay in `out` (the error record still names the `id`).
 pub(crate) fn top_level_members_with<'l>(
     line: &'l str,
     member_end: &MemberEnd<'_>,
-) -> Result<Vec<TopMember<'l>>, String> {
+    out: &mut Vec<TopMember<'l>>,
+) -> Result<(), LineError> {
     let b = line.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
-        return Err(format!(
-            "column {}: expected a JSON object (`{{`) for the record",
-            col(line, i)
+        return Err(LineError::new(
+            i,
+            "expected a JSON object (`{`) for the record",
         ));
     }
     i = skip_ws(b, i + 1);
-    let mut out = Vec::with_capacity(12);
     if b.get(i) == Some(&b'}') {
-        return finish(line, b, i + 1, out);
+        return finish(b, i + 1);
     }
     loop {
         if b.get(i) != Some(&b'"') {
-            return Err(format!(
-                "column {}: expected a member name in double quotes",
-                col(line, i)
-            ));
+            return Err(LineError::new(i, "expected a member name in double quotes"));
         }
-        let key_end = skip_string(b, i).map_err(|e| format!("column {}: {e}", col(line, i)))?;
+        let key_at = i;
+        let key_end = skip_string(b, i).map_err(|e| LineError::new(i, e))?;
         let raw = &line[i + 1..key_end - 1];
         let key: std::borrow::Cow<'_, str> = if raw.contains('\\') {
             std::borrow::Cow::Owned(
                 serde_json::from_str(&line[i..key_end])
-                    .map_err(|e| format!("column {}: invalid member name: {e}", col(line, i)))?,
+                    .map_err(|e| LineError::new(i, format!("invalid member name: {e}")))?,
             )
         } else {
             std::borrow::Cow::Borrowed(raw)
         };
         i = skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
-            return Err(format!(
-                "column {}: expected `:` after `{key}`",
-                col(line, i)
+            return Err(LineError::new(
+                i,
+                format!("expected `:` after `{}`", pointer(&key)),
             ));
         }
         i = skip_ws(b, i + 1);
@@ -73,39 +103,34 @@ pub(crate) fn top_level_members_with<'l>(
             None if key == "policies" => skip_container(b, i),
             None => skip_value(b, i, 0),
         }
-        .map_err(|e| format!("column {}: in `{key}`: {e}", col(line, i)))?;
+        .map_err(|e| LineError::new(i, format!("`{}`: {e}", pointer(&key))))?;
         out.push(TopMember {
             key,
+            key_at,
             value: start..end,
         });
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
-            Some(b'}') => return finish(line, b, i + 1, out),
+            Some(b'}') => return finish(b, i + 1),
             _ => {
-                return Err(format!(
-                    "column {}: expected `,` or `}}` after a member",
-                    col(line, i)
-                ));
+                return Err(LineError::new(i, "expected `,` or `}` after a member"));
             }
         }
     }
 }
 
-fn finish<'a>(
-    line: &str,
-    b: &[u8],
-    i: usize,
-    out: Vec<TopMember<'a>>,
-) -> Result<Vec<TopMember<'a>>, String> {
+/// The JSON pointer of a top-level member.
+pub(crate) fn pointer(key: &str) -> String {
+    format!("/{}", crate::json::escape_pointer_token(key))
+}
+
+fn finish(b: &[u8], i: usize) -> Result<(), LineError> {
     let j = skip_ws(b, i);
     if j != b.len() {
-        return Err(format!(
-            "column {}: unexpected text after the record",
-            col(line, j)
-        ));
+        return Err(LineError::new(j, "unexpected text after the record"));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn col(line: &str, i: usize) -> usize {
