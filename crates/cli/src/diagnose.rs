@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(value_name = "s3://BUCKET/KEY")]
     target: Option<String>,
     /// A scenario file instead: the upload and the evidence about it (see
-    /// docs/scenario-format.md; at most 8 MiB).
+    /// docs/scenario-format.md; at most 16 MiB).
     #[arg(long, value_name = "FILE", conflicts_with = "target")]
     scenario: Option<PathBuf>,
     #[command(flatten)]

@@ -140,14 +140,14 @@ fn endless_input_stops_at_the_limit() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        "why403: error: in `/dev/zero`: line 1 is longer than 8 MiB, the limit of an eval line \
+        "why403: error: in `/dev/zero`: line 1 is longer than 4 MiB, the limit of an eval line \
          (one request and its policies); the lines before it were evaluated, none from it on\n"
     );
     let out = run(&["diagnose", "--scenario", "/dev/zero"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr)
-            .contains("/dev/zero: the file is larger than 8 MiB, the limit of a scenario file"),
+            .contains("/dev/zero: the file is larger than 16 MiB, the limit of a scenario file"),
         "{}",
         text(&out.stderr)
     );

@@ -274,12 +274,14 @@ fn write_result(out: &mut String, id: &str, eval: &Evaluation, set: &PolicySet) 
 const CHUNK_BYTES: usize = 1 << 20;
 
 /// The longest line `eval` reads, in bytes (without its line end). A record holds one request
-/// and the policies that apply to it, and AWS caps those: a bucket policy at 20 KB, a key
-/// policy at 32 KB, an SCP at 5 KB (five per organization level), a managed policy at 6 KB
-/// (ten to twenty per role): well under 1 MiB together, however they are indented. A longer
+/// and the policies that apply to it, and AWS caps those: a bucket policy at 20 KB, an SCP or
+/// RCP at 5 KB (five per organization level), a managed policy at 6 KB (ten to twenty per
+/// role), a VPC endpoint policy at 20 KB: about 600 KB together at most, on one line. A longer
 /// line is not a record but a mistake (or `/dev/zero`): `eval` stops there with a message
-/// instead of buffering it without end. Each worker holds at most one such line.
-pub const MAX_LINE_BYTES: usize = 8 << 20;
+/// instead of buffering it without end. Each worker holds at most one such line, and the
+/// parsed tree of a policy costs up to 40 times its text (an array of small numbers), so the
+/// limit also bounds a worker's memory (about 150 MB at worst, `cargo xtask bench-limits`).
+pub const MAX_LINE_BYTES: usize = 4 << 20;
 
 /// The most worker threads [`eval_stream`] runs. One worker reads the input at a time and one
 /// thread writes the output, so more workers than this add no speed, only memory (up to

@@ -48,8 +48,8 @@ pub enum ScenarioError {
     NotUtf8 { at: Location, byte: u8 },
     /// The file is larger than [`MAX_SCENARIO_BYTES`](crate::MAX_SCENARIO_BYTES).
     #[error(
-        "{file}: the file is larger than {} MiB, the limit of a scenario file (an upload and \
-         the AWS outputs about it stay well under 1 MiB)",
+        "{file}: the file is larger than {} MiB, the limit of a scenario file (of \
+         `account_authorization_details`, the caller's entries are enough)",
         crate::MAX_SCENARIO_BYTES >> 20
     )]
     TooLarge { file: String },

@@ -414,7 +414,7 @@ fn a_file_past_the_size_limit_is_refused() {
     assert_eq!(
         e.to_string(),
         format!(
-            "{}: the file is larger than 8 MiB, the limit of a scenario file (an upload and the AWS outputs about it stay well under 1 MiB)",
+            "{}: the file is larger than 16 MiB, the limit of a scenario file (of `account_authorization_details`, the caller's entries are enough)",
             f.0.display()
         )
     );

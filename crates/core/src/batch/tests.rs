@@ -1100,7 +1100,7 @@ fn a_line_over_the_limit_stops_the_stream() {
         "{err}"
     );
     assert!(
-        err.to_string().starts_with("line 1 is longer than 8 MiB"),
+        err.to_string().starts_with("line 1 is longer than 4 MiB"),
         "{err}"
     );
 }
