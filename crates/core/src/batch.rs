@@ -321,8 +321,18 @@ pub enum StreamError {
 /// input's length.
 pub fn eval_stream(
     input: impl Read + Send,
+    output: impl Write + Send,
+    threads: usize,
+) -> Result<BatchStats, StreamError> {
+    stream(input, output, threads, None)
+}
+
+/// [`eval_stream`]; tests make the spawn of worker `fail_spawn` (from 0) fail.
+fn stream(
+    input: impl Read + Send,
     mut output: impl Write + Send,
     threads: usize,
+    fail_spawn: Option<usize>,
 ) -> Result<BatchStats, StreamError> {
     use std::sync::Mutex;
     use std::sync::mpsc::sync_channel;
@@ -363,24 +373,27 @@ pub fn eval_stream(
         for n in 0..threads {
             let done = done_tx.clone();
             let reader = &reader;
-            let spawned = std::thread::Builder::new()
-                .name(format!("eval-{n}"))
-                .spawn_scoped(scope, move || {
-                    let mut w = BatchEvaluator::new();
-                    let mut buf = Vec::new();
-                    loop {
-                        let job = {
-                            let Ok(mut r) = reader.lock() else { break };
-                            r.next_chunk(&mut buf)
-                        };
-                        let Some((seq, first_line)) = job else { break };
-                        let out = w.eval_chunk(&buf, first_line);
-                        if done.send((seq, out)).is_err() {
-                            break;
-                        }
+            let mut builder = std::thread::Builder::new().name(format!("eval-{n}"));
+            if fail_spawn == Some(n) {
+                // A stack larger than the address space cannot be had.
+                builder = builder.stack_size(1 << 60);
+            }
+            let spawned = builder.spawn_scoped(scope, move || {
+                let mut w = BatchEvaluator::new();
+                let mut buf = Vec::new();
+                loop {
+                    let job = {
+                        let Ok(mut r) = reader.lock() else { break };
+                        r.next_chunk(&mut buf)
+                    };
+                    let Some((seq, first_line)) = job else { break };
+                    let out = w.eval_chunk(&buf, first_line);
+                    if done.send((seq, out)).is_err() {
+                        break;
                     }
-                    w.stats
-                });
+                }
+                w.stats
+            });
             match spawned {
                 Ok(h) => handles.push(h),
                 Err(source) => {

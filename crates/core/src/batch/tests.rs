@@ -1113,6 +1113,22 @@ fn the_thread_count_is_bounded() {
     assert_eq!((stats.lines, stats.errors), (2, 0), "{lines:?}");
 }
 
+/// A worker thread that cannot be started is an error before anything is read or written
+/// (a failed spawn panicked inside the thread scope, which aborted the process).
+#[test]
+fn a_thread_that_cannot_start_is_an_error() {
+    let text = line(json!(1), put_request(Some(USER)), allowing_policies());
+    let input = format!("{text}\n{text}\n");
+    let mut out = Vec::new();
+    let err = super::stream(input.as_bytes(), &mut out, 4, Some(2)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot start worker thread 3 of 4: "),
+        "{err}"
+    );
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+}
+
 /// An error in a deep value still echoes the id read before it.
 #[test]
 fn an_error_after_the_id_echoes_the_id() {
