@@ -161,6 +161,12 @@ fn read_object<'t, T: Deserialize<'t>>(
     pointer: &str,
     fold_case: bool,
 ) -> Result<T, LineError> {
+    if let Some(what) = not_object(text) {
+        return Err(LineError::new(
+            0,
+            format!("`{pointer}` must be an object, found {what}"),
+        ));
+    }
     let members = members_once(text, pointer, fold_case)?;
     serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
@@ -170,9 +176,11 @@ fn read_object<'t, T: Deserialize<'t>>(
         // The innermost member (two levels down at most: a context key) that holds the error.
         let (mut at, mut ptr, mut inner, mut base) = (0, pointer.to_owned(), members, 0);
         for _ in 0..2 {
+            // serde places an error at the last byte it read: the value's last byte, or the
+            // `:` or space before a value it refused at its first byte.
             let Some(m) = inner
                 .iter()
-                .find(|m| (base + m.value.start..=base + m.value.end).contains(&offset))
+                .find(|m| (base + m.key_at..base + m.value.end).contains(&offset))
             else {
                 break;
             };
@@ -191,6 +199,19 @@ fn read_object<'t, T: Deserialize<'t>>(
     })
 }
 
+/// What the JSON value `text` is when it is not an object (serde would read an array as a
+/// struct's fields in order).
+fn not_object(text: &str) -> Option<&'static str> {
+    Some(match text.trim_start().as_bytes().first()? {
+        b'{' => return None,
+        b'[' => "an array",
+        b'"' => "a string",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        _ => "a number",
+    })
+}
+
 /// The members of the object `text` (the value at `pointer`), checked that none is given
 /// twice; nothing when `text` is not an object (serde says what it is).
 fn members_once<'t>(
@@ -199,7 +220,7 @@ fn members_once<'t>(
     fold_case: bool,
 ) -> Result<Vec<TopMember<'t>>, LineError> {
     let mut members = Vec::new();
-    if !text.starts_with('{') {
+    if not_object(text).is_some() {
         return Ok(members);
     }
     // The line's scan has checked the structure of this value already.

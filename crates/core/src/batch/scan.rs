@@ -48,6 +48,9 @@ pub(crate) fn top_level_members(line: &str) -> Result<Vec<TopMember<'_>>, LineEr
     top_level_members_with(line, &|_, _, _| None, &mut out).map(|()| out)
 }
 
+/// The end of a skipped value, or where and why it is not JSON.
+pub(crate) type Skip = Result<usize, (usize, &'static str)>;
+
 /// A hook that may read a member's value (key, line bytes, value start) and return its end.
 pub(crate) type MemberEnd<'h> = dyn Fn(&str, &[u8], usize) -> Option<usize> + 'h;
 
@@ -77,7 +80,7 @@ pub(crate) fn top_level_members_with<'l>(
             return Err(LineError::new(i, "expected a member name in double quotes"));
         }
         let key_at = i;
-        let key_end = skip_string(b, i).map_err(|e| LineError::new(i, e))?;
+        let key_end = skip_string(b, i).map_err(|(at, e)| LineError::new(at, e))?;
         let raw = &line[i + 1..key_end - 1];
         let key: std::borrow::Cow<'_, str> = if raw.contains('\\') {
             std::borrow::Cow::Owned(
@@ -103,7 +106,7 @@ pub(crate) fn top_level_members_with<'l>(
             None if key == "policies" => skip_container(b, i),
             None => skip_value(b, i, 0),
         }
-        .map_err(|e| LineError::new(i, format!("`{}`: {e}", pointer(&key))))?;
+        .map_err(|(at, e)| LineError::new(at, format!("`{}`: {e}", pointer(&key))))?;
         out.push(TopMember {
             key,
             key_at,
@@ -149,7 +152,7 @@ pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// A JSON number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
+pub(crate) fn skip_number(b: &[u8], i: usize) -> Skip {
     let digits = |mut j: usize| {
         let start = j;
         while b.get(j).is_some_and(u8::is_ascii_digit) {
@@ -161,12 +164,12 @@ pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
     match b.get(j) {
         Some(b'0') => j += 1,
         Some(b'1'..=b'9') => j = digits(j).0,
-        _ => return Err("invalid number"),
+        _ => return Err((j, "invalid number")),
     }
     if b.get(j) == Some(&b'.') {
         let (k, any) = digits(j + 1);
         if !any {
-            return Err("invalid number");
+            return Err((k, "invalid number"));
         }
         j = k;
     }
@@ -177,7 +180,7 @@ pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
         }
         let (k, any) = digits(j);
         if !any {
-            return Err("invalid number");
+            return Err((k, "invalid number"));
         }
         j = k;
     }
@@ -186,7 +189,7 @@ pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
 
 /// The end of a value that is an object or array (or any value): strings are skipped with
 /// `memchr`, brackets only counted.
-fn skip_container(b: &[u8], i: usize) -> Result<usize, &'static str> {
+fn skip_container(b: &[u8], i: usize) -> Skip {
     if b.get(i) == Some(&b'{') {
         return skip_object_simd(b, i);
     }
@@ -205,7 +208,7 @@ fn skip_container(b: &[u8], i: usize) -> Result<usize, &'static str> {
                         Some(b'"') => break,
                         Some(b'\\') => j += 2,
                         Some(_) => j += 1,
-                        None => return Err("unterminated string"),
+                        None => return Err((b.len(), "unterminated string")),
                     }
                 }
             }
@@ -220,13 +223,13 @@ fn skip_container(b: &[u8], i: usize) -> Result<usize, &'static str> {
         }
         j += 1;
     }
-    Err("unterminated object or array")
+    Err((b.len(), "unterminated object or array"))
 }
 
 /// The end of an object: jumps between quotes and braces with a SIMD search. Brackets need
 /// no counting to find the object's end, and a quote is escaped when an odd number of
 /// backslashes precede it.
-fn skip_object_simd(b: &[u8], i: usize) -> Result<usize, &'static str> {
+fn skip_object_simd(b: &[u8], i: usize) -> Skip {
     let mut depth = 0usize;
     let mut in_string = false;
     for p in memchr::memchr3_iter(b'"', b'{', b'}', &b[i..]) {
@@ -251,14 +254,15 @@ fn skip_object_simd(b: &[u8], i: usize) -> Result<usize, &'static str> {
             _ => {}
         }
     }
-    Err("unterminated object")
+    Err((b.len(), "unterminated object"))
 }
 
 /// `i` is at `"`; returns the index after the closing quote.
-fn skip_string(b: &[u8], i: usize) -> Result<usize, &'static str> {
+fn skip_string(b: &[u8], i: usize) -> Skip {
+    let unterminated = (b.len(), "unterminated string");
     let mut j = i + 1;
     loop {
-        let rest = b.get(j..).ok_or("unterminated string")?;
+        let rest = b.get(j..).ok_or(unterminated)?;
         match memchr::memchr2(b'"', b'\\', rest) {
             Some(k) => {
                 j += k;
@@ -267,16 +271,16 @@ fn skip_string(b: &[u8], i: usize) -> Result<usize, &'static str> {
                 }
                 j += 2;
             }
-            None => return Err("unterminated string"),
+            None => return Err(unterminated),
         }
     }
 }
 
 /// Returns the index after the value starting at `i`. Structure (brackets, strings, commas)
 /// is checked; scalar tokens are checked only for their characters.
-pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'static str> {
+pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Skip {
     if depth > 128 {
-        return Err("nested too deeply");
+        return Err((i, "nested too deeply"));
     }
     match b.get(i) {
         Some(b'"') => skip_string(b, i),
@@ -289,11 +293,11 @@ pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'st
             loop {
                 if open == b'{' {
                     if b.get(j) != Some(&b'"') {
-                        return Err("expected a member name");
+                        return Err((j, "expected a member name"));
                     }
                     j = skip_ws(b, skip_string(b, j)?);
                     if b.get(j) != Some(&b':') {
-                        return Err("expected `:`");
+                        return Err((j, "expected `:`"));
                     }
                     j = skip_ws(b, j + 1);
                 }
@@ -301,7 +305,7 @@ pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'st
                 match b.get(j) {
                     Some(b',') => j = skip_ws(b, j + 1),
                     Some(&c) if c == close => return Ok(j + 1),
-                    _ => return Err("expected `,` or a closing bracket"),
+                    _ => return Err((j, "expected `,` or a closing bracket")),
                 }
             }
         }
@@ -311,10 +315,10 @@ pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'st
                     return Ok(i + lit.len());
                 }
             }
-            Err("expected a JSON value")
+            Err((i, "expected a JSON value"))
         }
         Some(b'-' | b'0'..=b'9') => skip_number(b, i),
-        _ => Err("expected a JSON value"),
+        _ => Err((i, "expected a JSON value")),
     }
 }
 

@@ -282,7 +282,7 @@ fn a_policy_object_that_is_not_a_policy_is_located_in_the_line() {
     assert!(!ok);
     let e = error_of(&v);
     assert!(e.starts_with("line 2: column "), "{e}");
-    assert!(e.contains("`/policies`:"), "{e}");
+    assert!(e.contains("`/policies/identity`: invalid type: map"), "{e}");
 }
 
 #[test]
@@ -1162,4 +1162,45 @@ fn long_values_are_cut_in_messages() {
             && err.contains(&format!("… ({} bytes)", 10 << 20)),
         "{err}"
     );
+}
+
+/// Errors are located where they are: a structural error at its column (not the member's),
+/// serde's errors at the member that holds them (a refused first byte too), a missing field at
+/// its object; a member that must be an object is one (serde read `[]` as empty `policies`).
+#[test]
+fn errors_are_located_where_they_are() {
+    let req = r#"{"action":"s3:PutObject","resource":"r"}"#;
+    for (text, at, message) in [
+        (
+            format!(r#"{{"id":1,"request":{req},"policies":{{"identity":{{}}}}}}"#),
+            r#"{}}}"#,
+            "`/policies/identity`: invalid type: map, expected a sequence",
+        ),
+        (
+            r#"{"id":2,"request":{"action":"s3:PutObject"},"policies":{}}"#.to_owned(),
+            r#"{"action""#,
+            "`/request`: missing field `resource`",
+        ),
+        (
+            format!(r#"{{"id":3,"request":{req},"policies":[]}}"#),
+            "[]",
+            "`/policies` must be an object, found an array",
+        ),
+        (
+            r#"{"id":4,"request":{"action":"a:b","resource":"r","context":{"k":[1,2}},"policies":{}}"#
+                .to_owned(),
+            "}},",
+            "`/request`: expected `,` or a closing bracket",
+        ),
+        (
+            format!(r#"{{"id":5,"request":{req},"policies":{{}},"settings":{{"s3_block_public_access":1}}}}"#),
+            "1}",
+            "`/settings/s3_block_public_access`: invalid type: integer `1`, expected a boolean",
+        ),
+    ] {
+        let (ok, v) = eval_one(&mut BatchEvaluator::new(), &text, 1);
+        assert!(!ok);
+        let col = column_of(&text, at);
+        assert_eq!(error_of(&v), format!("line 1: column {col}: {message}"), "{text}");
+    }
 }
