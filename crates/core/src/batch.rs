@@ -279,8 +279,9 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// role), a VPC endpoint policy at 20 KB: about 600 KB together at most, on one line. A longer
 /// line is not a record but a mistake (or `/dev/zero`): `eval` stops there with a message
 /// instead of buffering it without end. Each worker holds at most one such line, and the
-/// parsed tree of a policy costs up to 40 times its text (an array of small numbers), so the
-/// limit also bounds a worker's memory (about 150 MB at worst, `cargo xtask bench-limits`).
+/// parsed tree of a policy costs up to about 20 times its text (an array of small numbers), so
+/// the limit also bounds a worker's memory (about 100 MB at worst, `cargo xtask
+/// bench-limits`).
 pub const MAX_LINE_BYTES: usize = 4 << 20;
 
 /// The most worker threads [`eval_stream`] runs. One worker reads the input at a time and one

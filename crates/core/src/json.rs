@@ -46,10 +46,70 @@ pub struct Member {
 pub enum Json {
     Null,
     Bool(bool),
-    Number(String),
+    Number(NumberText),
     String(String),
     Array(Vec<Node>),
     Object(Vec<Member>),
+}
+
+/// The literal text of a JSON number. Up to 22 bytes are kept inline: a number costs no
+/// allocation of its own, so an array of millions of small numbers (hostile input) costs its
+/// nodes only, not an allocation each as well.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct NumberText(NumberRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum NumberRepr {
+    Inline(u8, [u8; 22]),
+    Heap(Box<str>),
+}
+
+impl NumberText {
+    pub fn new(text: &str) -> Self {
+        let mut inline = [0u8; 22];
+        match inline.get_mut(..text.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(text.as_bytes());
+                NumberText(NumberRepr::Inline(text.len() as u8, inline))
+            }
+            None => NumberText(NumberRepr::Heap(text.into())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Copied from a `&str`, whole: always UTF-8.
+            NumberRepr::Inline(len, bytes) => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            NumberRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for NumberText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for NumberText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl fmt::Debug for NumberText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for NumberText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Json {
@@ -302,9 +362,9 @@ impl Parser<'_> {
             self.digits();
         }
         // The slice is ASCII by construction.
-        Ok(Json::Number(
-            String::from_utf8_lossy(&self.src[start..self.pos]).into_owned(),
-        ))
+        Ok(Json::Number(NumberText::new(&String::from_utf8_lossy(
+            &self.src[start..self.pos],
+        ))))
     }
 
     fn digits(&mut self) {
@@ -655,6 +715,28 @@ mod tests {
                 "unknown element `{}… (600 bytes)` in a statement",
                 "é".repeat(80)
             )
+        );
+    }
+
+    #[test]
+    fn numbers_keep_their_text_without_growing_a_node() {
+        for text in [
+            "0",
+            "-1.5e-7",
+            "123456789012345678901",
+            "1234567890123456789012345678",
+        ] {
+            let node = parse(text).unwrap();
+            let Json::Number(n) = &node.value else {
+                panic!("{node:?}")
+            };
+            assert_eq!(n.as_str(), text);
+            assert_eq!(format!("{n}"), text);
+        }
+        // A number inline is no larger than a string or an array.
+        assert_eq!(
+            std::mem::size_of::<Json>(),
+            std::mem::size_of::<Option<String>>() + 8
         );
     }
 }

@@ -87,8 +87,9 @@ pub struct Expectation {
 /// 5 KB, a managed policy at 6 KB), and `get-account-authorization-details`, pasted whole, which
 /// is the large one (every user, group, role and policy version of the account: a few MB in a
 /// large account). A larger file is a mistake (or `/dev/zero`), refused before it is read
-/// whole. The parsed tree costs up to 40 times the text (an array of small numbers), so the
-/// limit also bounds memory (about 600 MB at worst, `cargo xtask bench-limits`).
+/// whole. The parsed tree costs up to about 20 times the text (an array of small numbers or
+/// short strings), so the limit also bounds memory (about 350 MB at worst, `cargo xtask
+/// bench-limits`).
 pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 
 /// Reads a scenario file. Policies' origins name the file as `path` displays.

@@ -140,7 +140,7 @@ impl<'a> Val<'a> {
     pub fn scalar(&self, r: &Reader<'_>) -> R<String> {
         match &self.node.value {
             Json::String(s) => Ok(s.clone()),
-            Json::Number(n) => Ok(n.clone()),
+            Json::Number(n) => Ok(n.to_string()),
             Json::Bool(b) => Ok(b.to_string()),
             _ => Err(self.expected(r, "a string, number or boolean")),
         }

@@ -541,7 +541,7 @@ impl Builder<'_> {
         let scalar = |n: &Node, p: String| -> R<Located<String>> {
             let s = match &n.value {
                 Json::String(s) => s.clone(),
-                Json::Number(s) => s.clone(),
+                Json::Number(s) => s.to_string(),
                 Json::Bool(b) => b.to_string(),
                 other => {
                     return Err(self.err(
