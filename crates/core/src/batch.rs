@@ -1,6 +1,6 @@
 //! Batch evaluation of JSON Lines requests (the `why403 eval` format, see
-//! `../shared/conformance/README.md`): one request and its policies per line, one JSON result
-//! per line, in input order.
+//! `docs/eval-format.md`): one request and its policies per line, one JSON result per line, in
+//! input order.
 //!
 //! Lines usually repeat the same policies, so the `policies` object is compiled once per
 //! distinct text and cached; a line costs a structural scan, a hash lookup, the parse of its
