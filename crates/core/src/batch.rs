@@ -436,6 +436,13 @@ fn stream(
     })
 }
 
+/// Whether the line `buf[start..end]` is longer than [`MAX_LINE_BYTES`], a `\r` before its
+/// `\n` not counted.
+fn over_limit(buf: &[u8], start: usize, end: usize) -> bool {
+    let cr = end > start && buf[end - 1] == b'\r';
+    end - start - usize::from(cr) > MAX_LINE_BYTES
+}
+
 /// The shared input: hands out chunks of whole lines with their sequence and line numbers.
 struct ChunkReader<R> {
     input: R,
@@ -483,7 +490,7 @@ impl<R: Read> ChunkReader<R> {
                     if let Some(first) = memchr::memchr(b'\n', &buf[old..]) {
                         // The line that this read ends; the lines after it are shorter than
                         // a read.
-                        if old + first - line_start > MAX_LINE_BYTES {
+                        if over_limit(buf, line_start, old + first) {
                             self.too_long(buf, line_start);
                             break;
                         }
@@ -498,8 +505,11 @@ impl<R: Read> ChunkReader<R> {
                     self.eof = true;
                 }
             }
-            // The line still open.
-            if buf.len() - line_start > MAX_LINE_BYTES {
+            // The line still open (its `\n` may come after a `\r`), or at the end of the
+            // input the last line.
+            if buf.len() - line_start > MAX_LINE_BYTES + 1
+                || (self.eof && over_limit(buf, line_start, buf.len()))
+            {
                 self.too_long(buf, line_start);
             }
         }

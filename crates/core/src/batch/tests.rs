@@ -1084,8 +1084,8 @@ fn a_line_over_the_limit_stops_the_stream() {
     let at_limit = format!("{}{}{}", &ok[..1], " ".repeat(pad), &ok[1..]);
     assert_eq!(at_limit.len(), super::MAX_LINE_BYTES);
     let over = format!(" {at_limit}");
-    for threads in [1, 3] {
-        let input = format!("{ok}\n{at_limit}\n{over}\n{ok}\n");
+    for (threads, end) in [(1, "\n"), (3, "\r\n")] {
+        let input = format!("{ok}{end}{at_limit}{end}{over}{end}{ok}{end}");
         let mut out = Vec::new();
         let err = eval_stream(input.as_bytes(), &mut out, threads).unwrap_err();
         assert!(
@@ -1096,6 +1096,15 @@ fn a_line_over_the_limit_stops_the_stream() {
         assert_eq!(out.lines().count(), 2, "{out}");
         assert!(out.lines().all(|l| l.contains("Allowed")), "{out}");
     }
+    // The last line, without a line end, too.
+    let input = format!("{ok}\n{over}");
+    let err = eval_stream(input.as_bytes(), std::io::sink(), 1).unwrap_err();
+    assert!(
+        matches!(err, super::StreamError::LineTooLong { line: 2 }),
+        "{err}"
+    );
+    let (lines, _) = stream(&format!("{ok}\n{at_limit}"), 1);
+    assert_eq!(lines.len(), 2);
     let err = eval_stream(std::io::repeat(0), std::io::sink(), 2).unwrap_err();
     assert!(
         matches!(err, super::StreamError::LineTooLong { line: 1 }),
