@@ -51,18 +51,16 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
     if cfg!(debug_assertions) {
         // `cargo xtask` builds xtask with the dev profile; a diagnosis timed here would measure
         // unoptimised core. Run the same measurement in a release build of xtask.
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        eprintln!("xtask: cargo run --release -p xtask -- bench-diagnose --in-process-only");
-        let status = Command::new(&cargo)
-            .current_dir(&root)
-            .args(["run", "--quiet", "--release", "-p", "xtask", "--"])
-            .args(["bench-diagnose", "--in-process-only", "--iterations"])
-            .arg(opts.iterations.to_string())
-            .status()
-            .with_context(|| format!("cannot run `{}`", cargo.to_string_lossy()))?;
-        if !status.success() {
-            bail!("the release in-process measurement failed ({status})");
-        }
+        let iterations = opts.iterations.to_string();
+        util::rerun_release(
+            &root,
+            &[
+                "bench-diagnose",
+                "--in-process-only",
+                "--iterations",
+                &iterations,
+            ],
+        )?;
     } else {
         in_process(&root, &examples, opts.iterations)?;
     }

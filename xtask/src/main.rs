@@ -4,6 +4,7 @@
 mod bench;
 mod benchdiag;
 mod benchgen;
+mod benchlimits;
 mod check;
 mod conformance;
 mod docs;
@@ -50,6 +51,14 @@ commands:
       the peer engine's corpus when it is next to the checkout. Exits 1 if it cannot run, if
       the repository's corpus disagrees, or if --min N is given and fewer than N records of
       the last corpus agree.
+
+  bench-limits
+      Hostile input at the limits (docs/eval-format.md, docs/scenario-format.md): time and
+      peak memory, each case in a process of its own (a release build of xtask), of `eval` on
+      a 256 MB line, on /dev/zero, on 8 lines just under the line limit and on one holding an
+      array in a policy, and of loading /dev/zero, a 200 MB file and an array just under the
+      file limit as a scenario. Writes and deletes files under
+      target/bench/limits.
 
   bench [--lines N] [--keep]
       Generate N (default 200000) request lines of about 5 KB into
@@ -182,6 +191,22 @@ fn run() -> anyhow::Result<ExitCode> {
                 bail!("--runs and --iterations must be at least 1");
             }
             benchdiag::run(&opts)
+        }
+        Some("bench-limits") => {
+            let mut case = None;
+            let mut it = rest.into_iter();
+            while let Some(a) = it.next() {
+                match a.to_str() {
+                    // Used by bench-limits itself to run each case in a process of its own.
+                    Some("--case") => case = Some(string(it.next(), "--case")?),
+                    Some("-h" | "--help") => return help(),
+                    _ => bail!(
+                        "unknown argument `{}` for bench-limits",
+                        a.to_string_lossy()
+                    ),
+                }
+            }
+            benchlimits::run(case.as_deref())
         }
         Some("-h" | "--help" | "help") => help(),
         _ => {

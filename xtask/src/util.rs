@@ -41,6 +41,23 @@ impl Profile {
     }
 }
 
+/// Runs this xtask command again in a release build of xtask (`cargo xtask` builds the dev
+/// profile, and a measurement there would time unoptimised code).
+pub fn rerun_release(root: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("xtask: cargo run --release -p xtask -- {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(["run", "--quiet", "--release", "-p", "xtask", "--"])
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run `{}`", cargo.to_string_lossy()))?;
+    if !status.success() {
+        bail!("the release run failed ({status})");
+    }
+    Ok(())
+}
+
 /// Runs `cargo build [--release] -p why403` and returns the path of the binary it produced
 /// (read from cargo's JSON messages, so a custom target directory works too).
 pub fn build_why403(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {

@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(value_name = "s3://BUCKET/KEY")]
     target: Option<String>,
     /// A scenario file instead: the upload and the evidence about it (see
-    /// docs/scenario-format.md).
+    /// docs/scenario-format.md; at most 16 MiB).
     #[arg(long, value_name = "FILE", conflicts_with = "target")]
     scenario: Option<PathBuf>,
     #[command(flatten)]
@@ -177,11 +177,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Format::Json => format!("{:#}\n", json(&d)),
     };
     let mut out = anstream::AutoStream::new(stdout.lock(), choice);
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // The reader went away (`| head`): nothing left to tell it.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        r => r.context("cannot write to standard output")?,
-    }
+    crate::output::written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))?;
     Ok(match d.verdict {
         Verdict::Allowed => ExitCode::SUCCESS,
         Verdict::Denied => ExitCode::from(DENIED),
@@ -189,21 +185,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Input larger than this is cut (error messages are short; CloudTrail files can be large).
-const MAX_ERROR_INPUT: u64 = 16 * 1024 * 1024;
-
 /// The error given with `--error` or `--error-file`, if any.
 fn error_text(args: &Args) -> anyhow::Result<Option<String>> {
-    use std::io::Read as _;
     if let Some(t) = &args.error {
         return Ok(Some(t.clone()));
     }
     let Some(path) = &args.error_file else {
         return Ok(None);
     };
-    let mut bytes = Vec::new();
+    let what = format!("`{}`", path.display());
     std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_ERROR_INPUT).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        .and_then(|f| crate::input::read_error_text(f, &what))
+        .map(Some)
+        .with_context(|| format!("cannot read {what}"))
 }

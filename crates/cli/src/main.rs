@@ -4,7 +4,9 @@ mod capture;
 mod diagnose;
 mod eval;
 mod explain;
+mod input;
 mod live;
+mod output;
 mod rules;
 
 use std::process::ExitCode;

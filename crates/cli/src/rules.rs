@@ -17,20 +17,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let Some(id) = &args.id else {
         let mut metas: Vec<&RuleMeta> = registry.rules().iter().map(|r| r.meta()).collect();
         metas.sort_by_key(|m| full_id(m));
-        print!("{}", table(&metas));
+        crate::output::print(&table(&metas))?;
         return Ok(ExitCode::SUCCESS);
     };
     let Some(rule) = registry.get(id) else {
         bail!("no rule `{id}`; `why403 rules` lists them");
     };
     let m = rule.meta();
-    println!(
-        "# {}\n\n{}\n\nLayer: `{}`\n\n{}",
+    crate::output::print(&format!(
+        "# {}\n\n{}\n\nLayer: `{}`\n\n{}\n",
         full_id(m),
         m.summary,
         m.layer,
         m.docs_markdown().trim()
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,11 +1,12 @@
 //! Batch evaluation of JSON Lines requests (the `why403 eval` format, see
-//! `../shared/conformance/README.md`): one request and its policies per line, one JSON result
-//! per line, in input order.
+//! `docs/eval-format.md`): one request and its policies per line, one JSON result per line, in
+//! input order.
 //!
 //! Lines usually repeat the same policies, so the `policies` object is compiled once per
 //! distinct text and cached; a line costs a structural scan, a hash lookup, the parse of its
 //! small `request`, and the evaluation. [`eval_stream`] runs workers on all cores over
-//! bounded chunks, so memory stays constant however long the input is.
+//! bounded chunks, so memory stays constant however long the input is; a line longer than
+//! [`MAX_LINE_BYTES`] stops it.
 
 mod fast;
 mod record;
@@ -18,6 +19,7 @@ use rustc_hash::FxHashMap;
 
 use crate::eval::{Evaluation, PolicySet};
 pub use record::{CompiledPolicies, parse_policies};
+use scan::LineError;
 
 /// Policies texts tried by direct comparison before a line is scanned.
 const RECENT: usize = 8;
@@ -35,6 +37,9 @@ pub struct BatchEvaluator {
     /// The last request's context, emptied: its buffers serve the next request.
     spare_context: crate::context::RequestContext,
     pub stats: BatchStats,
+    /// Tests only: no hints, so every member is scanned and the request read by serde (the
+    /// differential test holds both ways equal).
+    slow_only: bool,
 }
 
 /// Counters for one run.
@@ -70,32 +75,36 @@ impl BatchEvaluator {
                 write_result(out, id, &eval, &set.set);
                 true
             }
-            Err((id, msg)) => {
-                self.stats.errors += 1;
-                out.push_str("{\"id\":");
-                out.push_str(id.unwrap_or("null"));
-                out.push_str(",\"line\":");
-                out.push_str(&line_no.to_string());
-                out.push_str(",\"error\":");
-                push_json_str(out, &format!("line {line_no}: {msg}"));
-                out.push_str("}\n");
+            Err((id, e)) => {
+                self.error_record(out, id, line_no, &e.render(line));
                 false
             }
         }
     }
 
+    /// Appends an error record: the id when it was read, the line and the message (values it
+    /// quotes cut to a readable length).
+    fn error_record(&mut self, out: &mut String, id: Option<&str>, line_no: u64, msg: &str) {
+        self.stats.errors += 1;
+        out.push_str("{\"id\":");
+        out.push_str(id.unwrap_or("null"));
+        out.push_str(",\"line\":");
+        out.push_str(&line_no.to_string());
+        out.push_str(",\"error\":");
+        push_json_str(
+            out,
+            &crate::json::cut_long_values(&format!("line {line_no}: {msg}")),
+        );
+        out.push_str("}\n");
+    }
+
     /// Finds or compiles a policies text, and makes it the most recent.
-    fn lookup(
-        &mut self,
-        text: &str,
-        line: &str,
-        start: usize,
-    ) -> Result<Arc<CompiledPolicies>, String> {
+    fn lookup(&mut self, text: &str, start: usize) -> Result<Arc<CompiledPolicies>, LineError> {
         let c = match self.cache.get(text) {
             Some(c) => c.clone(),
             None => {
                 self.stats.cache_misses += 1;
-                let c = Arc::new(parse_policies(text).map_err(|e| e.locate(line, start))?);
+                let c = Arc::new(parse_policies(text).map_err(|e| e.at(start))?);
                 if self.cache.len() >= CACHE_LIMIT {
                     self.cache.clear();
                 }
@@ -115,16 +124,17 @@ impl BatchEvaluator {
     fn eval_record<'l>(
         &mut self,
         line: &'l str,
-    ) -> Result<(&'l str, Evaluation, Arc<CompiledPolicies>), (Option<&'l str>, String)> {
+    ) -> Result<(&'l str, Evaluation, Arc<CompiledPolicies>), (Option<&'l str>, LineError)> {
         // The previous request's context, emptied, lends its buffers to this one.
         let spare = std::cell::Cell::new(Some(std::mem::take(&mut self.spare_context)));
         let recent = &self.recent;
         let hit = std::cell::Cell::new(None);
         let fast_request = std::cell::Cell::new(None);
+        let fast = !self.slow_only;
         let hint = |key: &str, b: &[u8], i: usize| match key {
             // A cached text is a complete JSON value, so if the line repeats it at this place
             // the value ends exactly where the text does.
-            "policies" => {
+            "policies" if fast => {
                 let k = recent
                     .iter()
                     .position(|(t, _)| b.get(i..i + t.len()) == Some(t.as_bytes()))?;
@@ -132,7 +142,7 @@ impl BatchEvaluator {
                 Some(i + recent[k].0.len())
             }
             // Read in the same pass when it has the common shape; serde reads it otherwise.
-            "request" => {
+            "request" if fast => {
                 let ctx = spare.take().unwrap_or_default();
                 let (req, end) = fast::request(line, i, ctx)?;
                 fast_request.set(Some(req));
@@ -140,21 +150,38 @@ impl BatchEvaluator {
             }
             _ => None,
         };
-        let members = scan::top_level_members_with(line, &hint).map_err(|e| (None, e))?;
+        let mut members = Vec::with_capacity(12);
+        let scanned = scan::top_level_members_with(line, &hint, &mut members);
         let find = |k: &str| members.iter().find(|m| m.key == k);
+        // An id read before an error is still echoed.
         let id = find("id").map(|m| &line[m.value.clone()]);
-        let fail = |msg: String| (id, msg);
+        let fail = |e: LineError| (id, e);
+        scanned.map_err(fail)?;
+        // A member given twice would leave the reader to pick one: an error, as in scenario
+        // files. (The hints above may have seen either copy; nothing they read is used then.)
+        if let Some(i) = crate::json::first_repeated(&members, |m| &*m.key) {
+            let m = &members[i];
+            return Err(fail(LineError::new(
+                m.key_at,
+                format!("`{}` appears twice in the record", scan::pointer(&m.key)),
+            )));
+        }
         // The members we do not read were checked by the scan (structure, strings, literals
         // and numbers), so a malformed line is an error.
-        let req_m = find("request").ok_or_else(|| fail("the record has no `request`".into()))?;
-        // A request member given twice is read (and rejected) by serde.
-        let twice = members.iter().filter(|m| m.key == "request").count() > 1;
-        let mut request = match fast_request.take() {
-            Some(req) if !twice => (req, false),
-            _ => record::parse_request(&line[req_m.value.clone()])
-                .map_err(|e| fail(format!("`/request`: {e}")))?,
+        let record_at = scan::skip_ws(line.as_bytes(), 0);
+        let missing = |what: &str| {
+            fail(LineError::new(
+                record_at,
+                format!("the record has no `{what}`"),
+            ))
         };
-        let pol_m = find("policies").ok_or_else(|| fail("the record has no `policies`".into()))?;
+        let req_m = find("request").ok_or_else(|| missing("request"))?;
+        let mut request = match fast_request.take() {
+            Some(req) => (req, false),
+            None => record::parse_request(&line[req_m.value.clone()])
+                .map_err(|e| fail(e.shift(req_m.value.start)))?,
+        };
+        let pol_m = find("policies").ok_or_else(|| missing("policies"))?;
         let text = &line[pol_m.value.clone()];
         let compiled = match hit.get() {
             Some(0) => self.recent[0].1.clone(),
@@ -164,11 +191,11 @@ impl BatchEvaluator {
                 self.recent.insert(0, e);
                 c
             }
-            None => self.lookup(text, line, pol_m.value.start).map_err(fail)?,
+            None => self.lookup(text, pol_m.value.start).map_err(fail)?,
         };
         if let Some(s) = find("settings") {
             request.1 = record::restrict_public_buckets(&line[s.value.clone()])
-                .map_err(|e| fail(format!("`/settings`: {e}")))?;
+                .map_err(|e| fail(e.shift(s.value.start)))?;
         }
         let (mut req, restrict) = request;
         let eval = if restrict != compiled.set.restrict_public_buckets {
@@ -246,18 +273,71 @@ fn write_result(out: &mut String, id: &str, eval: &Evaluation, set: &PolicySet) 
 /// Bytes of whole lines handed to a worker at a time.
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// The longest line `eval` reads, in bytes (without its line end). A record holds one request
+/// and the policies that apply to it, and AWS caps those: a bucket policy at 20 KB, an SCP or
+/// RCP at 5 KB (five per organization level), a managed policy at 6 KB (ten to twenty per
+/// role), a VPC endpoint policy at 20 KB: about 600 KB together at most, on one line. A longer
+/// line is not a record but a mistake (or `/dev/zero`): `eval` stops there with a message
+/// instead of buffering it without end. Each worker holds at most one such line, and the
+/// parsed tree of a policy costs up to about 20 times its text (an array of small numbers), so
+/// the limit also bounds a worker's memory (about 100 MB at worst, `cargo xtask
+/// bench-limits`).
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+
+/// The most worker threads [`eval_stream`] runs. One worker reads the input at a time and one
+/// thread writes the output, so more workers than this add no speed, only memory (up to
+/// [`MAX_LINE_BYTES`] and a chunk each).
+pub const MAX_THREADS: usize = 64;
+
+/// Why [`eval_stream`] stopped before the end of its input. The results of the lines before
+/// have been written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The input could not be read.
+    #[error("cannot read the input: {0}")]
+    Read(io::Error),
+    /// The results could not be written (`BrokenPipe`: the reader went away).
+    #[error("cannot write the results: {0}")]
+    Write(io::Error),
+    /// A line is longer than [`MAX_LINE_BYTES`]; nothing from it on was evaluated.
+    #[error(
+        "line {line} is longer than {} MiB, the limit of an eval line (one request and its \
+         policies); the lines before it were evaluated, none from it on",
+        MAX_LINE_BYTES >> 20
+    )]
+    LineTooLong { line: u64 },
+    /// A thread could not be started; nothing was read.
+    #[error("cannot start {what}: {source}")]
+    Spawn { what: String, source: io::Error },
+    /// A worker or the writer panicked (a bug).
+    #[error("the {0} thread panicked")]
+    Panicked(&'static str),
+}
+
 /// Reads JSON Lines from `input`, writes one result line per request to `output` in input
-/// order, using `threads` workers. Workers take turns reading a chunk of whole lines (under a
-/// lock), evaluate it, and hand the results to a writer thread that restores input order;
-/// channels are bounded, so memory stays constant whatever the input's length.
+/// order, using `threads` workers (at most [`MAX_THREADS`]). Workers take turns reading a
+/// chunk of whole lines (under a lock), evaluate it, and hand the results to a writer thread
+/// that restores input order; channels are bounded, so memory stays constant whatever the
+/// input's length.
 pub fn eval_stream(
+    input: impl Read + Send,
+    output: impl Write + Send,
+    threads: usize,
+) -> Result<BatchStats, StreamError> {
+    stream(input, output, threads, None)
+}
+
+/// [`eval_stream`]; tests make the spawn of worker `fail_spawn` (from 0) fail.
+fn stream(
     input: impl Read + Send,
     mut output: impl Write + Send,
     threads: usize,
-) -> io::Result<BatchStats> {
+    fail_spawn: Option<usize>,
+) -> Result<BatchStats, StreamError> {
     use std::sync::Mutex;
     use std::sync::mpsc::sync_channel;
-    let threads = threads.max(1);
+    let threads = threads.clamp(1, MAX_THREADS);
     let reader = Mutex::new(ChunkReader {
         input,
         seq: 0,
@@ -268,11 +348,38 @@ pub fn eval_stream(
     });
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = sync_channel::<(u64, String)>(threads * 2);
+        let writer = std::thread::Builder::new()
+            .name("eval-writer".into())
+            .spawn_scoped(scope, move || -> io::Result<()> {
+                let mut pending = std::collections::BTreeMap::new();
+                let mut next = 0u64;
+                for (seq, out) in done_rx {
+                    pending.insert(seq, out);
+                    while let Some(out) = pending.remove(&next) {
+                        output.write_all(out.as_bytes())?;
+                        next += 1;
+                    }
+                }
+                output.flush()
+            })
+            .map_err(|source| StreamError::Spawn {
+                what: "the writer thread".into(),
+                source,
+            })?;
+        // The workers wait for this lock before their first chunk: if one of them cannot be
+        // started, none has read anything, and the input is closed to them all.
+        let mut gate = reader.lock().map_err(|_| StreamError::Panicked("worker"))?;
         let mut handles = Vec::with_capacity(threads);
-        for _ in 0..threads {
+        let mut spawn_error = None;
+        for n in 0..threads {
             let done = done_tx.clone();
             let reader = &reader;
-            handles.push(scope.spawn(move || {
+            let mut builder = std::thread::Builder::new().name(format!("eval-{n}"));
+            if fail_spawn == Some(n) {
+                // A stack larger than the address space cannot be had.
+                builder = builder.stack_size(1 << 60);
+            }
+            let spawned = builder.spawn_scoped(scope, move || {
                 let mut w = BatchEvaluator::new();
                 let mut buf = Vec::new();
                 loop {
@@ -287,34 +394,39 @@ pub fn eval_stream(
                     }
                 }
                 w.stats
-            }));
-        }
-        drop(done_tx);
-        let writer = scope.spawn(move || -> io::Result<()> {
-            let mut pending = std::collections::BTreeMap::new();
-            let mut next = 0u64;
-            for (seq, out) in done_rx {
-                pending.insert(seq, out);
-                while let Some(out) = pending.remove(&next) {
-                    output.write_all(out.as_bytes())?;
-                    next += 1;
+            });
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(source) => {
+                    gate.eof = true;
+                    spawn_error = Some(StreamError::Spawn {
+                        what: format!("worker thread {} of {threads}", n + 1),
+                        source,
+                    });
+                    break;
                 }
             }
-            output.flush()
-        });
-        let mut stats = BatchStats::default();
-        for h in handles {
-            stats.add(
-                h.join()
-                    .map_err(|_| io::Error::other("a worker thread panicked"))?,
-            );
         }
-        writer
-            .join()
-            .map_err(|_| io::Error::other("the writer thread panicked"))??;
+        drop(gate);
+        drop(done_tx);
+        let mut stats = BatchStats::default();
+        let mut panicked = None;
+        for h in handles {
+            match h.join() {
+                Ok(s) => stats.add(s),
+                Err(_) => panicked = Some(StreamError::Panicked("worker")),
+            }
+        }
+        let written = writer.join();
+        if let Some(e) = spawn_error.or(panicked) {
+            return Err(e);
+        }
+        written
+            .map_err(|_| StreamError::Panicked("writer"))?
+            .map_err(StreamError::Write)?;
         let error = reader
             .lock()
-            .map_err(|_| io::Error::other("a worker thread panicked"))?
+            .map_err(|_| StreamError::Panicked("worker"))?
             .error
             .take();
         match error {
@@ -324,18 +436,38 @@ pub fn eval_stream(
     })
 }
 
+/// Whether the line `buf[start..end]` is longer than [`MAX_LINE_BYTES`], a `\r` before its
+/// `\n` not counted.
+fn over_limit(buf: &[u8], start: usize, end: usize) -> bool {
+    let cr = end > start && buf[end - 1] == b'\r';
+    end - start - usize::from(cr) > MAX_LINE_BYTES
+}
+
 /// The shared input: hands out chunks of whole lines with their sequence and line numbers.
 struct ChunkReader<R> {
     input: R,
     seq: u64,
     line_no: u64,
+    /// The start of a line that the last chunk did not end (no line end in it).
     carry: Vec<u8>,
     eof: bool,
-    error: Option<io::Error>,
+    error: Option<StreamError>,
 }
 
 impl<R: Read> ChunkReader<R> {
+    /// Stops at the line starting at `line_start` in `buf`, which is too long: the lines
+    /// before it are handed over, nothing from it on is read.
+    fn too_long(&mut self, buf: &mut Vec<u8>, line_start: usize) {
+        let before = memchr::memchr_iter(b'\n', &buf[..line_start]).count() as u64;
+        self.error = Some(StreamError::LineTooLong {
+            line: self.line_no + before,
+        });
+        self.eof = true;
+        buf.truncate(line_start);
+    }
+
     /// Fills `buf` with the next chunk; `None` at the end of the input (or after an error).
+    /// Each byte is searched for a line end once, so a long line costs linear time.
     fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Option<(u64, u64)> {
         buf.clear();
         buf.append(&mut self.carry);
@@ -345,25 +477,46 @@ impl<R: Read> ChunkReader<R> {
         if buf.capacity() < target {
             buf.reserve_exact(target - buf.len());
         }
+        // The carried bytes hold no line end; `line_start` is where the last line begins.
+        let mut line_start = 0;
+        let mut has_end = false;
         // Fill a chunk, and keep reading while it holds no line end.
-        while !self.eof && (buf.len() < CHUNK_BYTES || memchr::memrchr(b'\n', buf).is_none()) {
+        while !self.eof && (buf.len() < CHUNK_BYTES || !has_end) {
+            let old = buf.len();
             // `read_to_end` on a `take` fills spare capacity without zeroing it first.
             match (&mut self.input).take(256 << 10).read_to_end(buf) {
                 Ok(0) => self.eof = true,
-                Ok(_) => {}
+                Ok(_) => {
+                    if let Some(first) = memchr::memchr(b'\n', &buf[old..]) {
+                        // The line that this read ends; the lines after it are shorter than
+                        // a read.
+                        if over_limit(buf, line_start, old + first) {
+                            self.too_long(buf, line_start);
+                            break;
+                        }
+                        let last = memchr::memrchr(b'\n', &buf[old..]).unwrap_or(first);
+                        line_start = old + last + 1;
+                        has_end = true;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.error = Some(e);
+                    self.error = Some(StreamError::Read(e));
                     self.eof = true;
                 }
             }
+            // The line still open (its `\n` may come after a `\r`), or at the end of the
+            // input the last line.
+            if buf.len() - line_start > MAX_LINE_BYTES + 1
+                || (self.eof && over_limit(buf, line_start, buf.len()))
+            {
+                self.too_long(buf, line_start);
+            }
         }
         // Hand over whole lines only; a partial last line waits for more input.
-        if !self.eof
-            && let Some(i) = memchr::memrchr(b'\n', buf)
-        {
-            self.carry.extend_from_slice(&buf[i + 1..]);
-            buf.truncate(i + 1);
+        if !self.eof && has_end {
+            self.carry.extend_from_slice(&buf[line_start..]);
+            buf.truncate(line_start);
         }
         if buf.is_empty() {
             return None;
@@ -378,26 +531,52 @@ impl<R: Read> ChunkReader<R> {
 }
 
 impl BatchEvaluator {
-    /// Evaluates a chunk of lines (invalid UTF-8 is replaced, so that its line fails JSON
-    /// parsing with a message instead of aborting the run).
+    /// Evaluates a chunk of lines. A line that is not UTF-8 is an error record that locates the
+    /// first invalid byte (nothing is replaced: a policy must not match bytes it does not
+    /// name). A UTF-8 byte order mark at the start of the input is skipped, as editors do.
     fn eval_chunk(&mut self, bytes: &[u8], first_line: u64) -> String {
-        // SIMD validation (the chunk is mostly ASCII policy text).
-        let text = match simdutf8::basic::from_utf8(bytes) {
-            Ok(t) => std::borrow::Cow::Borrowed(t),
-            Err(_) => String::from_utf8_lossy(bytes),
+        let bytes = match first_line {
+            1 => bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+            _ => bytes,
         };
-        let mut out = String::with_capacity(text.len() / 32);
+        // SIMD validation (the chunk is mostly ASCII policy text); lines are checked one by
+        // one only when the chunk is not UTF-8.
+        let text = simdutf8::basic::from_utf8(bytes).ok();
+        let mut out = String::with_capacity(bytes.len() / 32);
         let mut start = 0;
         // Lines split with a SIMD search (`str::lines` searches byte-wise).
-        let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+        let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
         for (line_no, end) in (first_line..).zip(ends) {
-            if start >= text.len() {
+            if start >= bytes.len() {
                 break;
             }
-            let l = text[start..end]
-                .strip_suffix('\r')
-                .unwrap_or(&text[start..end]);
-            self.eval_line(l, line_no, &mut out);
+            let raw = &bytes[start..end];
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let line = match text {
+                Some(t) => Ok(&t[start..start + raw.len()]),
+                None => std::str::from_utf8(raw),
+            };
+            match line {
+                Ok(l) => {
+                    self.eval_line(l, line_no, &mut out);
+                }
+                Err(e) => {
+                    self.stats.lines += 1;
+                    let valid = &raw[..e.valid_up_to()];
+                    // The prefix is valid UTF-8 by definition.
+                    let column = String::from_utf8_lossy(valid).chars().count() + 1;
+                    let byte = raw[e.valid_up_to()];
+                    self.error_record(
+                        &mut out,
+                        None,
+                        line_no,
+                        &format!(
+                            "column {column}: the line is not UTF-8 text (byte 0x{byte:02X}); \
+                             save the file as UTF-8"
+                        ),
+                    );
+                }
+            }
             start = end + 1;
         }
         out

@@ -46,10 +46,70 @@ pub struct Member {
 pub enum Json {
     Null,
     Bool(bool),
-    Number(String),
+    Number(NumberText),
     String(String),
     Array(Vec<Node>),
     Object(Vec<Member>),
+}
+
+/// The literal text of a JSON number. Up to 22 bytes are kept inline: a number costs no
+/// allocation of its own, so an array of millions of small numbers (hostile input) costs its
+/// nodes only, not an allocation each as well.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct NumberText(NumberRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum NumberRepr {
+    Inline(u8, [u8; 22]),
+    Heap(Box<str>),
+}
+
+impl NumberText {
+    pub fn new(text: &str) -> Self {
+        let mut inline = [0u8; 22];
+        match inline.get_mut(..text.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(text.as_bytes());
+                NumberText(NumberRepr::Inline(text.len() as u8, inline))
+            }
+            None => NumberText(NumberRepr::Heap(text.into())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Copied from a `&str`, whole: always UTF-8.
+            NumberRepr::Inline(len, bytes) => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            NumberRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for NumberText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for NumberText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl fmt::Debug for NumberText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for NumberText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Json {
@@ -122,6 +182,64 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = before[line_start..].chars().count() + 1;
     (line, col)
+}
+
+/// The index of the first item whose key an earlier item already has, in linear time (a
+/// hostile object with a million members costs a million hash insertions, not a trillion
+/// comparisons). The hasher is std's, which input cannot steer into collisions.
+pub fn first_repeated<'a, T, K: std::hash::Hash + Eq>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Option<usize> {
+    if items.len() <= 8 {
+        return (1..items.len()).find(|&i| {
+            let k = key(&items[i]);
+            items[..i].iter().any(|b| key(b) == k)
+        });
+    }
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.iter().position(|it| !seen.insert(key(it)))
+}
+
+/// Quoted text longer than this (in characters) is cut in messages.
+pub const MESSAGE_VALUE_CHARS: usize = 200;
+
+/// Cuts every run of text between quotes (`` ` `` or `"`) longer than
+/// [`MESSAGE_VALUE_CHARS`] characters to its beginning, followed by `…` and its length in
+/// bytes: a message quotes the offending value, and a 10 MB value must not make a 10 MB
+/// message. Linear in the message's length.
+pub fn cut_long_values(message: &str) -> std::borrow::Cow<'_, str> {
+    const KEEP: usize = 80;
+    let long = |piece: &str| {
+        piece.len() > MESSAGE_VALUE_CHARS && piece.chars().nth(MESSAGE_VALUE_CHARS).is_some()
+    };
+    if !message.split(['`', '"']).any(long) {
+        return std::borrow::Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(KEEP * 4);
+    let mut rest = message;
+    loop {
+        let end = rest.find(['`', '"']).unwrap_or(rest.len());
+        let piece = &rest[..end];
+        if long(piece) {
+            let cut = piece
+                .char_indices()
+                .nth(KEEP)
+                .map_or(piece.len(), |(i, _)| i);
+            out.push_str(&piece[..cut]);
+            out.push_str(&format!("… ({} bytes)", piece.len()));
+        } else {
+            out.push_str(piece);
+        }
+        match rest[end..].chars().next() {
+            Some(q) => {
+                out.push(q);
+                rest = &rest[end + q.len_utf8()..];
+            }
+            None => break,
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 enum PathSeg {
@@ -244,9 +362,9 @@ impl Parser<'_> {
             self.digits();
         }
         // The slice is ASCII by construction.
-        Ok(Json::Number(
-            String::from_utf8_lossy(&self.src[start..self.pos]).into_owned(),
-        ))
+        Ok(Json::Number(NumberText::new(&String::from_utf8_lossy(
+            &self.src[start..self.pos],
+        ))))
     }
 
     fn digits(&mut self) {
@@ -566,5 +684,59 @@ mod tests {
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(10_000);
         assert!(parse(&text).unwrap_err().message.contains("deeply"));
+    }
+
+    #[test]
+    fn first_repeated_finds_the_second_copy_in_small_and_large_lists() {
+        assert_eq!(first_repeated(&["a", "b", "a"], |s| *s), Some(2));
+        assert_eq!(first_repeated(&["a", "b", "c"], |s| *s), None);
+        let mut many: Vec<String> = (0..100_000).map(|i| format!("k{i}")).collect();
+        assert_eq!(first_repeated(&many, |s| s.as_str()), None);
+        many.push("k77".into());
+        assert_eq!(first_repeated(&many, |s| s.as_str()), Some(100_000));
+        // A key function that folds case.
+        assert_eq!(
+            first_repeated(&["aws:SourceIp", "AWS:SOURCEIP"], |s| s
+                .to_ascii_lowercase()),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn long_quoted_values_are_cut_with_their_length() {
+        let short = "`Effect` must be \"Allow\" or \"Deny\", found \"allow\"";
+        assert_eq!(cut_long_values(short), short);
+        let long = "é".repeat(300);
+        let msg = format!("unknown element `{long}` in a statement");
+        let cut = cut_long_values(&msg);
+        assert_eq!(
+            cut,
+            format!(
+                "unknown element `{}… (600 bytes)` in a statement",
+                "é".repeat(80)
+            )
+        );
+    }
+
+    #[test]
+    fn numbers_keep_their_text_without_growing_a_node() {
+        for text in [
+            "0",
+            "-1.5e-7",
+            "123456789012345678901",
+            "1234567890123456789012345678",
+        ] {
+            let node = parse(text).unwrap();
+            let Json::Number(n) = &node.value else {
+                panic!("{node:?}")
+            };
+            assert_eq!(n.as_str(), text);
+            assert_eq!(format!("{n}"), text);
+        }
+        // A number inline is no larger than a string or an array.
+        assert_eq!(
+            std::mem::size_of::<Json>(),
+            std::mem::size_of::<Option<String>>() + 8
+        );
     }
 }

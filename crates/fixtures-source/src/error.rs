@@ -40,9 +40,19 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not UTF-8 text.
+    /// The file is in another encoding (UTF-16).
     #[error("{file}: {message}")]
     Encoding { file: String, message: String },
+    /// The file is not UTF-8 text: `at` is the first invalid byte.
+    #[error("{at}: the file is not UTF-8 text (byte 0x{byte:02X}); save it as UTF-8")]
+    NotUtf8 { at: Location, byte: u8 },
+    /// The file is larger than [`MAX_SCENARIO_BYTES`](crate::MAX_SCENARIO_BYTES).
+    #[error(
+        "{file}: the file is larger than {} MiB, the limit of a scenario file (of \
+         `account_authorization_details`, the caller's entries are enough)",
+        crate::MAX_SCENARIO_BYTES >> 20
+    )]
+    TooLarge { file: String },
     /// The text is not JSON.
     #[error("{at}: not valid JSON: {message}")]
     Syntax { at: Location, message: String },
@@ -78,8 +88,11 @@ impl ScenarioError {
         match self {
             ScenarioError::Syntax { at, .. }
             | ScenarioError::Shape { at, .. }
-            | ScenarioError::Policy { at, .. } => Some(at),
-            ScenarioError::Read { .. } | ScenarioError::Encoding { .. } => None,
+            | ScenarioError::Policy { at, .. }
+            | ScenarioError::NotUtf8 { at, .. } => Some(at),
+            ScenarioError::Read { .. }
+            | ScenarioError::Encoding { .. }
+            | ScenarioError::TooLarge { .. } => None,
         }
     }
 }

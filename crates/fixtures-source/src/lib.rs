@@ -82,13 +82,31 @@ pub struct Expectation {
     pub causes: Vec<String>,
 }
 
+/// The largest scenario file read, in bytes. A scenario holds one upload and the AWS outputs
+/// about it: policies AWS caps (a bucket policy at 20 KB, a key policy at 32 KB, an SCP at
+/// 5 KB, a managed policy at 6 KB), and `get-account-authorization-details`, pasted whole, which
+/// is the large one (every user, group, role and policy version of the account: a few MB in a
+/// large account). A larger file is a mistake (or `/dev/zero`), refused before it is read
+/// whole. The parsed tree costs up to about 20 times the text (an array of small numbers or
+/// short strings), so the limit also bounds memory (about 350 MB at worst, `cargo xtask
+/// bench-limits`).
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
 /// Reads a scenario file. Policies' origins name the file as `path` displays.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    use std::io::Read as _;
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+    let read_error = |source| ScenarioError::Read {
         file: file.clone(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(ScenarioError::TooLarge { file });
+    }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(ScenarioError::Encoding {
             file,
@@ -98,12 +116,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
                     .to_owned(),
         });
     }
-    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Encoding {
-        file: file.clone(),
-        message: format!(
-            "the file is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        // The bytes before are UTF-8; a byte order mark is not a column (as in `parse`).
+        let before = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+        let text = before.strip_prefix('\u{feff}').unwrap_or(before);
+        ScenarioError::NotUtf8 {
+            at: Reader { file: &file, text }.loc(text.len(), ""),
+            byte: bytes[offset],
+        }
     })?;
     parse(&file, &text)
 }

@@ -25,14 +25,15 @@ impl Reader<'_> {
             line,
             column,
             offset,
-            pointer: pointer.to_owned(),
+            pointer: json::cut_long_values(pointer).into_owned(),
         }
     }
 
+    /// A shape error; a value the message quotes is cut to a readable length.
     pub fn shape(&self, offset: usize, pointer: &str, message: impl Into<String>) -> ScenarioError {
         ScenarioError::Shape {
             at: self.loc(offset, pointer),
-            message: message.into(),
+            message: json::cut_long_values(&message.into()).into_owned(),
         }
     }
 }
@@ -76,14 +77,13 @@ impl<'a> Val<'a> {
         let Json::Object(members) = &self.node.value else {
             return Err(self.expected(r, "an object"));
         };
-        for (i, a) in members.iter().enumerate() {
-            if members[..i].iter().any(|b| b.key == a.key) {
-                return Err(r.shape(
-                    a.key_span.start as usize,
-                    &child(&self.ptr, &a.key),
-                    format!("field `{}` appears twice", a.key),
-                ));
-            }
+        if let Some(i) = json::first_repeated(members, |b| b.key.as_str()) {
+            let a = &members[i];
+            return Err(r.shape(
+                a.key_span.start as usize,
+                &child(&self.ptr, &a.key),
+                format!("field `{}` appears twice", a.key),
+            ));
         }
         Ok(Obj {
             val: self.clone(),
@@ -140,7 +140,7 @@ impl<'a> Val<'a> {
     pub fn scalar(&self, r: &Reader<'_>) -> R<String> {
         match &self.node.value {
             Json::String(s) => Ok(s.clone()),
-            Json::Number(n) => Ok(n.clone()),
+            Json::Number(n) => Ok(n.to_string()),
             Json::Bool(b) => Ok(b.to_string()),
             _ => Err(self.expected(r, "a string, number or boolean")),
         }
@@ -305,11 +305,18 @@ impl<'a> Obj<'a> {
 
 /// The allowed name closest to a misspelt one, if any is close.
 fn suggest<'s>(key: &str, allowed: &[&'s str]) -> Option<&'s str> {
+    let within = |a: &str| 2.max(a.len() / 5);
+    // The distance is at least the difference in length: a long key (10 MB) is compared with
+    // nothing, instead of costing its length times each name.
+    let longest = allowed.iter().map(|a| a.len() + within(a)).max()?;
+    if key.len() > longest * 4 || key.chars().count() > longest {
+        return None;
+    }
     let lower = key.to_ascii_lowercase();
     allowed
         .iter()
         .map(|a| (distance(&lower, &a.to_ascii_lowercase()), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 5))
+        .filter(|(d, a)| *d <= within(a))
         .min_by_key(|(d, _)| *d)
         .map(|(_, a)| a)
 }

@@ -513,7 +513,7 @@ fn tree(node: &Node, text: Text) -> J {
     match &node.value {
         Json::Null => J::Null,
         Json::Bool(b) => J::Bool(*b),
-        Json::Number(n) => J::Num(n.clone()),
+        Json::Number(n) => J::Num(n.to_string()),
         Json::String(s) => J::Str(s.clone(), text),
         Json::Array(items) => list(items, |i| tree(i, text)),
         Json::Object(members) => J::Obj(

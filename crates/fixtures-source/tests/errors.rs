@@ -380,3 +380,98 @@ fn expectations_are_read_and_checked() {
         "{e}"
     );
 }
+
+/// A file of its own in the temporary directory, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, bytes: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(format!("why403-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+const MINIMAL: &str = r#"{"scenario": 1, "request": {"principal": "arn:aws:iam::111122223333:user/alice", "bucket": "b", "key": "k"}}"#;
+
+/// A file past the size limit is refused without being read whole: `/dev/zero` grew the
+/// reader past 6 GB. A file at the limit is read.
+#[test]
+fn a_file_past_the_size_limit_is_refused() {
+    let limit = why403_fixtures_source::MAX_SCENARIO_BYTES as usize;
+    let at_limit = format!("{MINIMAL}{}", " ".repeat(limit - MINIMAL.len()));
+    let f = TempFile::new("at-limit.json", at_limit.as_bytes());
+    assert!(load(&f.0).is_ok());
+    let f = TempFile::new("over-limit.json", format!("{at_limit} ").as_bytes());
+    let e = load(&f.0).unwrap_err();
+    assert!(matches!(e, ScenarioError::TooLarge { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: the file is larger than 16 MiB, the limit of a scenario file (of `account_authorization_details`, the caller's entries are enough)",
+            f.0.display()
+        )
+    );
+    if cfg!(target_os = "linux") {
+        let e = load(Path::new("/dev/zero")).unwrap_err();
+        assert!(matches!(e, ScenarioError::TooLarge { .. }), "{e}");
+    }
+}
+
+/// A file that is not UTF-8 is located by line:column, not by a byte offset (a byte order
+/// mark is not a column).
+#[test]
+fn a_file_that_is_not_utf8_is_located_by_line_and_column() {
+    let mut bytes = b"\xEF\xBB\xBF{\n  \"scenario\": 1,\n  \"description\": \"caf".to_vec();
+    bytes.push(0xE9);
+    bytes.extend_from_slice(b"\"\n}\n");
+    let f = TempFile::new("latin1.json", &bytes);
+    let e = load(&f.0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}:3:22: the file is not UTF-8 text (byte 0xE9); save it as UTF-8",
+            f.0.display()
+        )
+    );
+    let at = e.location().expect("located");
+    assert_eq!((at.line, at.column), (3, 22));
+}
+
+/// A field twice among very many is found in linear time (the check compared every pair).
+#[test]
+fn a_field_twice_among_many_is_found() {
+    let mut text = String::from("{");
+    for i in 0..200_000 {
+        text.push_str(&format!("\"k{i}\": 0, "));
+    }
+    text.push_str("\"k7\": 1}");
+    let e = err(&text);
+    assert!(
+        e.to_string().ends_with(": /k7: field `k7` appears twice"),
+        "{e}"
+    );
+}
+
+/// A long value quoted in a message, and in its pointer, is cut with its length.
+#[test]
+fn long_values_are_cut_in_messages() {
+    let key = "x".repeat(10 << 20);
+    let text = format!(r#"{{"scenario": 1, "{key}": 1}}"#);
+    let e = err(&text).to_string();
+    assert!(e.len() < 1000, "{} bytes", e.len());
+    assert!(
+        e.contains(&format!(
+            "unknown field `{}… ({} bytes)`",
+            "x".repeat(80),
+            10 << 20
+        )),
+        "{e}"
+    );
+}

@@ -1,12 +1,12 @@
 //! A one-pass reader of the `request` member for the common shape of a record: strings
 //! without surprises, scalar context values. It returns `None` on anything else (a duplicate
-//! member, a type it does not expect, an escape it would have to decode, a control
-//! character), and the caller then reads the member with serde, which gives the same result
-//! or the proper error. So the two readers cannot disagree on what a valid request means.
+//! member or context key, a member it does not know, a `null` context value, a type it does not expect, an escape it
+//! would have to decode, a control character), and the caller then reads the member with
+//! serde, which gives the same result or the proper error. So the two readers cannot disagree on what a valid request means.
 
 use std::borrow::Cow;
 
-use super::scan::{skip_number, skip_value, skip_ws};
+use super::scan::{skip_number, skip_ws};
 use crate::context::RequestContext;
 use crate::eval::{Request, RequestPrincipal};
 
@@ -131,6 +131,9 @@ impl<'a> Rd<'a> {
         loop {
             let k = self.string()?;
             self.eat(b':')?;
+            // A key given twice (in any case) is an error serde's reader reports: every key
+            // must add an entry, and a `null` (which adds none) is left to serde too.
+            let before = c.len();
             if self.peek()? == b'[' {
                 self.i += 1;
                 let mut vs = Vec::new();
@@ -152,8 +155,12 @@ impl<'a> Rd<'a> {
                 }
                 let refs: Vec<&str> = vs.iter().map(|v| &**v).collect();
                 c.insert_strs(k, &refs, true);
-            } else if let Some(v) = self.scalar()? {
+            } else {
+                let v = self.scalar()??;
                 c.insert_strs(k, &[&v], false);
+            }
+            if c.len() == before {
+                return None;
             }
             match self.peek()? {
                 b',' => self.i += 1,
@@ -201,10 +208,9 @@ pub(crate) fn request(line: &str, i: usize, ctx: RequestContext) -> Option<(Requ
                 "resource_account" => once(&mut resource_account, r.opt_string()?)?,
                 "context" => once(&mut context, r.context(ctx.take()?)?)?,
                 "wildcard_only_action" => once(&mut wildcard_only, r.bool()?)?,
-                _ => {
-                    r.ws();
-                    r.i = skip_value(r.b, r.i, 0).ok()?;
-                }
+                // Another member could be given twice, which is an error serde's reader
+                // reports.
+                _ => return None,
             }
             match r.peek()? {
                 b',' => r.i += 1,

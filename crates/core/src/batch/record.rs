@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::scan::{self, LineError, TopMember};
 use crate::context::RequestContext;
 use crate::eval::{PolicySet, Request, RequestPrincipal};
 use crate::policy::{Policy, PolicyKind};
@@ -25,12 +26,26 @@ pub struct PoliciesError {
 impl PoliciesError {
     /// The message with the line and column in the input file.
     pub fn locate(self, line: &str, policies_start: usize) -> String {
-        let (_, col) = crate::json::line_col(line, policies_start + self.offset);
-        format!("column {col}: {}", self.message)
+        self.at(policies_start).render(line)
+    }
+
+    /// The error in the line that holds the `policies` text at `policies_start`.
+    pub(crate) fn at(self, policies_start: usize) -> LineError {
+        LineError::new(policies_start + self.offset, self.message)
+    }
+}
+
+impl From<LineError> for PoliciesError {
+    fn from(e: LineError) -> Self {
+        PoliciesError {
+            offset: e.at,
+            message: e.message,
+        }
     }
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an object of policies")]
 struct RawPolicies<'a> {
     #[serde(borrow, default)]
     identity: Option<Vec<&'a RawValue>>,
@@ -50,10 +65,7 @@ struct RawPolicies<'a> {
 
 /// Compiles the `policies` object of a record.
 pub fn parse_policies(text: &str) -> Result<CompiledPolicies, PoliciesError> {
-    let raw: RawPolicies<'_> = serde_json::from_str(text).map_err(|e| PoliciesError {
-        offset: offset_of_line_col(text, e.line(), e.column()),
-        message: format!("`/policies`: {e}"),
-    })?;
+    let raw: RawPolicies<'_> = read_object(text, "/policies", false)?;
     let one = |r: &RawValue, pointer: String, kind: PolicyKind| -> Result<Policy, PoliciesError> {
         let body = r.get();
         let base = body.as_ptr() as usize - text.as_ptr() as usize;
@@ -140,7 +152,103 @@ fn offset_of_line_col(text: &str, line: usize, column: usize) -> usize {
     text.len()
 }
 
+/// Reads the object `text` (the value at `pointer`) with serde, after the check serde does not
+/// make for every member: none is given twice (`fold_case`: in any case either, as condition
+/// keys compare). An error is located at the member that holds it, with its pointer (serde's
+/// own position, relative to `text`, is left out).
+fn read_object<'t, T: Deserialize<'t>>(
+    text: &'t str,
+    pointer: &str,
+    fold_case: bool,
+) -> Result<T, LineError> {
+    if let Some(what) = not_object(text) {
+        return Err(LineError::new(
+            0,
+            format!("`{pointer}` must be an object, found {what}"),
+        ));
+    }
+    let members = members_once(text, pointer, fold_case)?;
+    serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+        let offset = offset_of_line_col(text, e.line(), e.column());
+        // The innermost member (two levels down at most: a context key) that holds the error.
+        let (mut at, mut ptr, mut inner, mut base) = (0, pointer.to_owned(), members, 0);
+        for _ in 0..2 {
+            // serde places an error at the last byte it read: the value's last byte, or the
+            // `:` or space before a value it refused at its first byte.
+            let Some(m) = inner
+                .iter()
+                .find(|m| (base + m.key_at..base + m.value.end).contains(&offset))
+            else {
+                break;
+            };
+            at = base + m.value.start;
+            ptr = format!("{ptr}{}", scan::pointer(&m.key));
+            let value = &text[at..base + m.value.end];
+            let mut next = Vec::new();
+            if !value.starts_with('{')
+                || scan::top_level_members_with(value, &|_, _, _| None, &mut next).is_err()
+            {
+                break;
+            }
+            (inner, base) = (next, at);
+        }
+        LineError::new(at, format!("`{ptr}`: {msg}"))
+    })
+}
+
+/// What the JSON value `text` is when it is not an object (serde would read an array as a
+/// struct's fields in order).
+fn not_object(text: &str) -> Option<&'static str> {
+    Some(match text.trim_start().as_bytes().first()? {
+        b'{' => return None,
+        b'[' => "an array",
+        b'"' => "a string",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        _ => "a number",
+    })
+}
+
+/// The members of the object `text` (the value at `pointer`), checked that none is given
+/// twice; nothing when `text` is not an object (serde says what it is).
+fn members_once<'t>(
+    text: &'t str,
+    pointer: &str,
+    fold_case: bool,
+) -> Result<Vec<TopMember<'t>>, LineError> {
+    let mut members = Vec::new();
+    if not_object(text).is_some() {
+        return Ok(members);
+    }
+    // The line's scan has checked the structure of this value already.
+    scan::top_level_members_with(text, &|_, _, _| None, &mut members)?;
+    let twice = if fold_case {
+        crate::json::first_repeated(&members, |m| m.key.to_ascii_lowercase())
+    } else {
+        crate::json::first_repeated(&members, |m| m.key.clone())
+    };
+    if let Some(i) = twice {
+        let m = &members[i];
+        let mut message = format!("`{pointer}{}` appears twice", scan::pointer(&m.key));
+        if let Some(first) = members[..i]
+            .iter()
+            .find(|f| fold_case && f.key != m.key && f.key.eq_ignore_ascii_case(&m.key))
+        {
+            message.push_str(&format!(
+                " (as `{}` before: condition keys are the same in any case)",
+                first.key
+            ));
+        }
+        return Err(LineError::new(m.key_at, message));
+    }
+    Ok(members)
+}
+
 #[derive(Deserialize)]
+#[serde(expecting = "a request object")]
 struct RawRequest {
     #[serde(default)]
     principal: Option<String>,
@@ -158,8 +266,17 @@ struct RawRequest {
 
 /// Parses the `request` member; returns the request and `false` for RestrictPublicBuckets
 /// (settings are read separately).
-pub(crate) fn parse_request(text: &str) -> Result<(Request, bool), String> {
-    let raw: RawRequest = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub(crate) fn parse_request(text: &str) -> Result<(Request, bool), LineError> {
+    // A context key given twice, in any case, is an error before serde reads the request
+    // (which would keep the last one).
+    if let Some(c) = members_once(text, "/request", false)?
+        .iter()
+        .find(|m| m.key == "context")
+    {
+        members_once(&text[c.value.clone()], "/request/context", true)
+            .map_err(|e| e.shift(c.value.start))?;
+    }
+    let raw: RawRequest = read_object(text, "/request", false)?;
     let principal = if raw.anonymous {
         None
     } else {
@@ -285,13 +402,14 @@ impl<'de> Deserialize<'de> for ValueIn {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a settings object")]
 struct RawSettings {
     #[serde(default)]
     s3_block_public_access: bool,
 }
 
 /// Reads `settings.s3_block_public_access`.
-pub(crate) fn restrict_public_buckets(text: &str) -> Result<bool, String> {
-    let s: RawSettings = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub(crate) fn restrict_public_buckets(text: &str) -> Result<bool, LineError> {
+    let s: RawSettings = read_object(text, "/settings", false)?;
     Ok(s.s3_block_public_access)
 }

@@ -4,64 +4,97 @@
 
 use std::ops::Range;
 
-/// A top-level member: its (unescaped) key and the byte range of its value.
+/// A top-level member: its (unescaped) key, where the key starts and the byte range of its
+/// value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TopMember<'a> {
     pub key: std::borrow::Cow<'a, str>,
+    pub key_at: usize,
     pub value: Range<usize>,
+}
+
+/// What is wrong with a line, and where: a byte offset in the line, and the message (which
+/// names the JSON pointer when there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineError {
+    pub at: usize,
+    pub message: String,
+}
+
+impl LineError {
+    pub fn new(at: usize, message: impl Into<String>) -> Self {
+        LineError {
+            at,
+            message: message.into(),
+        }
+    }
+
+    /// The same error in a text that holds this one at `base`.
+    pub fn shift(mut self, base: usize) -> Self {
+        self.at += base;
+        self
+    }
+
+    /// `column C: message`, the column counted in characters of `line`.
+    pub fn render(&self, line: &str) -> String {
+        format!("column {}: {}", col(line, self.at), self.message)
+    }
 }
 
 /// Splits a record `{ "k": v, ... }` into its members.
 #[cfg(test)]
-pub(crate) fn top_level_members(line: &str) -> Result<Vec<TopMember<'_>>, String> {
-    top_level_members_with(line, &|_, _, _| None)
+pub(crate) fn top_level_members(line: &str) -> Result<Vec<TopMember<'_>>, LineError> {
+    let mut out = Vec::new();
+    top_level_members_with(line, &|_, _, _| None, &mut out).map(|()| out)
 }
+
+/// The end of a skipped value, or where and why it is not JSON.
+pub(crate) type Skip = Result<usize, (usize, &'static str)>;
 
 /// A hook that may read a member's value (key, line bytes, value start) and return its end.
 pub(crate) type MemberEnd<'h> = dyn Fn(&str, &[u8], usize) -> Option<usize> + 'h;
 
 /// Like [`top_level_members`], with a hook that may read a member's value itself (the
 /// `request`) or know where it ends (a recently seen `policies` text that the line repeats at
-/// that place) and return the index after it; the scan is used when it returns `None`.
+/// that place) and return the index after it; the scan is used when it returns `None`. The
+/// members read before an error stay in `out` (the error record still names the `id`).
 pub(crate) fn top_level_members_with<'l>(
     line: &'l str,
     member_end: &MemberEnd<'_>,
-) -> Result<Vec<TopMember<'l>>, String> {
+    out: &mut Vec<TopMember<'l>>,
+) -> Result<(), LineError> {
     let b = line.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
-        return Err(format!(
-            "column {}: expected a JSON object (`{{`) for the record",
-            col(line, i)
+        return Err(LineError::new(
+            i,
+            "expected a JSON object (`{`) for the record",
         ));
     }
     i = skip_ws(b, i + 1);
-    let mut out = Vec::with_capacity(12);
     if b.get(i) == Some(&b'}') {
-        return finish(line, b, i + 1, out);
+        return finish(b, i + 1);
     }
     loop {
         if b.get(i) != Some(&b'"') {
-            return Err(format!(
-                "column {}: expected a member name in double quotes",
-                col(line, i)
-            ));
+            return Err(LineError::new(i, "expected a member name in double quotes"));
         }
-        let key_end = skip_string(b, i).map_err(|e| format!("column {}: {e}", col(line, i)))?;
+        let key_at = i;
+        let key_end = skip_string(b, i).map_err(|(at, e)| LineError::new(at, e))?;
         let raw = &line[i + 1..key_end - 1];
         let key: std::borrow::Cow<'_, str> = if raw.contains('\\') {
             std::borrow::Cow::Owned(
                 serde_json::from_str(&line[i..key_end])
-                    .map_err(|e| format!("column {}: invalid member name: {e}", col(line, i)))?,
+                    .map_err(|e| LineError::new(i, format!("invalid member name: {e}")))?,
             )
         } else {
             std::borrow::Cow::Borrowed(raw)
         };
         i = skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
-            return Err(format!(
-                "column {}: expected `:` after `{key}`",
-                col(line, i)
+            return Err(LineError::new(
+                i,
+                format!("expected `:` after `{}`", pointer(&key)),
             ));
         }
         i = skip_ws(b, i + 1);
@@ -73,39 +106,34 @@ pub(crate) fn top_level_members_with<'l>(
             None if key == "policies" => skip_container(b, i),
             None => skip_value(b, i, 0),
         }
-        .map_err(|e| format!("column {}: in `{key}`: {e}", col(line, i)))?;
+        .map_err(|(at, e)| LineError::new(at, format!("`{}`: {e}", pointer(&key))))?;
         out.push(TopMember {
             key,
+            key_at,
             value: start..end,
         });
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
-            Some(b'}') => return finish(line, b, i + 1, out),
+            Some(b'}') => return finish(b, i + 1),
             _ => {
-                return Err(format!(
-                    "column {}: expected `,` or `}}` after a member",
-                    col(line, i)
-                ));
+                return Err(LineError::new(i, "expected `,` or `}` after a member"));
             }
         }
     }
 }
 
-fn finish<'a>(
-    line: &str,
-    b: &[u8],
-    i: usize,
-    out: Vec<TopMember<'a>>,
-) -> Result<Vec<TopMember<'a>>, String> {
+/// The JSON pointer of a top-level member.
+pub(crate) fn pointer(key: &str) -> String {
+    format!("/{}", crate::json::escape_pointer_token(key))
+}
+
+fn finish(b: &[u8], i: usize) -> Result<(), LineError> {
     let j = skip_ws(b, i);
     if j != b.len() {
-        return Err(format!(
-            "column {}: unexpected text after the record",
-            col(line, j)
-        ));
+        return Err(LineError::new(j, "unexpected text after the record"));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn col(line: &str, i: usize) -> usize {
@@ -124,7 +152,7 @@ pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// A JSON number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
+pub(crate) fn skip_number(b: &[u8], i: usize) -> Skip {
     let digits = |mut j: usize| {
         let start = j;
         while b.get(j).is_some_and(u8::is_ascii_digit) {
@@ -136,12 +164,12 @@ pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
     match b.get(j) {
         Some(b'0') => j += 1,
         Some(b'1'..=b'9') => j = digits(j).0,
-        _ => return Err("invalid number"),
+        _ => return Err((j, "invalid number")),
     }
     if b.get(j) == Some(&b'.') {
         let (k, any) = digits(j + 1);
         if !any {
-            return Err("invalid number");
+            return Err((k, "invalid number"));
         }
         j = k;
     }
@@ -152,7 +180,7 @@ pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
         }
         let (k, any) = digits(j);
         if !any {
-            return Err("invalid number");
+            return Err((k, "invalid number"));
         }
         j = k;
     }
@@ -161,7 +189,7 @@ pub(crate) fn skip_number(b: &[u8], i: usize) -> Result<usize, &'static str> {
 
 /// The end of a value that is an object or array (or any value): strings are skipped with
 /// `memchr`, brackets only counted.
-fn skip_container(b: &[u8], i: usize) -> Result<usize, &'static str> {
+fn skip_container(b: &[u8], i: usize) -> Skip {
     if b.get(i) == Some(&b'{') {
         return skip_object_simd(b, i);
     }
@@ -180,7 +208,7 @@ fn skip_container(b: &[u8], i: usize) -> Result<usize, &'static str> {
                         Some(b'"') => break,
                         Some(b'\\') => j += 2,
                         Some(_) => j += 1,
-                        None => return Err("unterminated string"),
+                        None => return Err((b.len(), "unterminated string")),
                     }
                 }
             }
@@ -195,13 +223,13 @@ fn skip_container(b: &[u8], i: usize) -> Result<usize, &'static str> {
         }
         j += 1;
     }
-    Err("unterminated object or array")
+    Err((b.len(), "unterminated object or array"))
 }
 
 /// The end of an object: jumps between quotes and braces with a SIMD search. Brackets need
 /// no counting to find the object's end, and a quote is escaped when an odd number of
 /// backslashes precede it.
-fn skip_object_simd(b: &[u8], i: usize) -> Result<usize, &'static str> {
+fn skip_object_simd(b: &[u8], i: usize) -> Skip {
     let mut depth = 0usize;
     let mut in_string = false;
     for p in memchr::memchr3_iter(b'"', b'{', b'}', &b[i..]) {
@@ -226,14 +254,15 @@ fn skip_object_simd(b: &[u8], i: usize) -> Result<usize, &'static str> {
             _ => {}
         }
     }
-    Err("unterminated object")
+    Err((b.len(), "unterminated object"))
 }
 
 /// `i` is at `"`; returns the index after the closing quote.
-fn skip_string(b: &[u8], i: usize) -> Result<usize, &'static str> {
+fn skip_string(b: &[u8], i: usize) -> Skip {
+    let unterminated = (b.len(), "unterminated string");
     let mut j = i + 1;
     loop {
-        let rest = b.get(j..).ok_or("unterminated string")?;
+        let rest = b.get(j..).ok_or(unterminated)?;
         match memchr::memchr2(b'"', b'\\', rest) {
             Some(k) => {
                 j += k;
@@ -242,16 +271,16 @@ fn skip_string(b: &[u8], i: usize) -> Result<usize, &'static str> {
                 }
                 j += 2;
             }
-            None => return Err("unterminated string"),
+            None => return Err(unterminated),
         }
     }
 }
 
 /// Returns the index after the value starting at `i`. Structure (brackets, strings, commas)
 /// is checked; scalar tokens are checked only for their characters.
-pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'static str> {
+pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Skip {
     if depth > 128 {
-        return Err("nested too deeply");
+        return Err((i, "nested too deeply"));
     }
     match b.get(i) {
         Some(b'"') => skip_string(b, i),
@@ -264,11 +293,11 @@ pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'st
             loop {
                 if open == b'{' {
                     if b.get(j) != Some(&b'"') {
-                        return Err("expected a member name");
+                        return Err((j, "expected a member name"));
                     }
                     j = skip_ws(b, skip_string(b, j)?);
                     if b.get(j) != Some(&b':') {
-                        return Err("expected `:`");
+                        return Err((j, "expected `:`"));
                     }
                     j = skip_ws(b, j + 1);
                 }
@@ -276,7 +305,7 @@ pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'st
                 match b.get(j) {
                     Some(b',') => j = skip_ws(b, j + 1),
                     Some(&c) if c == close => return Ok(j + 1),
-                    _ => return Err("expected `,` or a closing bracket"),
+                    _ => return Err((j, "expected `,` or a closing bracket")),
                 }
             }
         }
@@ -286,10 +315,10 @@ pub(crate) fn skip_value(b: &[u8], i: usize, depth: usize) -> Result<usize, &'st
                     return Ok(i + lit.len());
                 }
             }
-            Err("expected a JSON value")
+            Err((i, "expected a JSON value"))
         }
         Some(b'-' | b'0'..=b'9') => skip_number(b, i),
-        _ => Err("expected a JSON value"),
+        _ => Err((i, "expected a JSON value")),
     }
 }
 

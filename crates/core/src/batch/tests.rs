@@ -282,7 +282,7 @@ fn a_policy_object_that_is_not_a_policy_is_located_in_the_line() {
     assert!(!ok);
     let e = error_of(&v);
     assert!(e.starts_with("line 2: column "), "{e}");
-    assert!(e.contains("`/policies`:"), "{e}");
+    assert!(e.contains("`/policies/identity`: invalid type: map"), "{e}");
 }
 
 #[test]
@@ -342,19 +342,34 @@ fn records_without_a_request_or_policies_are_errors() {
         1,
     );
     assert!(!ok);
-    assert_eq!(error_of(&v), "line 1: the record has no `request`");
+    assert_eq!(
+        error_of(&v),
+        "line 1: column 1: the record has no `request`"
+    );
     let (ok, v) = eval_one(
         &mut b,
         &json!({"id": 2, "request": put_request(Some(USER))}).to_string(),
         2,
     );
     assert!(!ok);
-    assert_eq!(error_of(&v), "line 2: the record has no `policies`");
+    assert_eq!(
+        error_of(&v),
+        "line 2: column 1: the record has no `policies`"
+    );
+    // serde's errors are located at the member, with its pointer and its column in the line.
     let mut request = put_request(Some(USER));
     request["action"] = json!(5);
-    let (ok, v) = eval_one(&mut b, &line(json!(3), request, allowing_policies()), 3);
+    let text = line(json!(3), request, allowing_policies());
+    let (ok, v) = eval_one(&mut b, &text, 3);
     assert!(!ok);
-    assert!(error_of(&v).starts_with("line 3: `/request`: "), "{v}");
+    let col = column_of(&text, "5,");
+    assert_eq!(
+        error_of(&v),
+        format!(
+            "line 3: column {col}: `/request/action`: invalid type: integer `5`, expected a string"
+        ),
+        "{v}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,20 +544,39 @@ fn the_fast_request_reader_agrees_with_serde() {
             true,
         ),
         (
-            r#" { "anonymous" : true , "principal" : "arn:aws:iam::1:user/x", "action":"s3:GetObject","resource":"*","resource_account":"444455556666","wildcard_only_action":true,"extra":{"a":[1,{"b":null}]} } "#,
+            r#" { "anonymous" : true , "principal" : "arn:aws:iam::1:user/x", "action":"s3:GetObject","resource":"*","resource_account":"444455556666","wildcard_only_action":true } "#,
             true,
+        ),
+        // Declined: a member it does not know (serde checks it is not given twice).
+        (
+            r#"{"action":"s3:PutObject","resource":"r","extra":{"a":[1,{"b":null}]}}"#,
+            false,
         ),
         (
             r#"{"principal":null,"action":"a:b","resource":"r","resource_account":null}"#,
             true,
         ),
         (
-            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:SourceIp":"10.0.0.1","aws:SecureTransport":true,"aws:MultiFactorAuthPresent":false,"s3:TlsVersion":1.3,"n":42,"z":0,"neg":-5,"f":1.30,"e":1e2,"d":1.3,"d2":123456789.123456,"d3":0.5,"d4":10.25,"d5":1.000001,"d6":-2.5,"big":123456789012345678901234,"gone":null}}"#,
+            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:SourceIp":"10.0.0.1","aws:SecureTransport":true,"aws:MultiFactorAuthPresent":false,"s3:TlsVersion":1.3,"n":42,"z":0,"neg":-5,"f":1.30,"e":1e2,"d":1.3,"d2":123456789.123456,"d3":0.5,"d4":10.25,"d5":1.000001,"d6":-2.5,"big":123456789012345678901234}}"#,
             true,
         ),
         (
-            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:TagKeys":["a","b",null,3,true],"empty":[],"AWS:SourceIp":"1.1.1.1","aws:sourceip":"2.2.2.2"}}"#,
+            r#"{"action":"s3:PutObject","resource":"r","context":{"aws:TagKeys":["a","b",null,3,true],"empty":[],"AWS:SourceIp":"1.1.1.1"}}"#,
             true,
+        ),
+        // Declined: a null context value (serde checks the key is not given twice).
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"gone":null}}"#,
+            false,
+        ),
+        // Declined, and an error for serde: a context key twice, in any case.
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"AWS:SourceIp":"1.1.1.1","aws:sourceip":"2.2.2.2"}}"#,
+            false,
+        ),
+        (
+            r#"{"action":"s3:PutObject","resource":"r","context":{"k":"1","k":["2"]}}"#,
+            false,
         ),
         // Declined: escapes, nested arrays in a multivalued key, an object value, duplicates,
         // wrong types, a missing action.
@@ -579,8 +613,8 @@ fn the_fast_request_reader_agrees_with_serde() {
             "",
             "the reader stops after the object: {text}"
         );
-        let (s, _) =
-            slow.unwrap_or_else(|e| panic!("serde rejects what the fast reader took: {e}\n{text}"));
+        let (s, _) = slow
+            .unwrap_or_else(|e| panic!("serde rejects what the fast reader took: {e:?}\n{text}"));
         assert_eq!(f.principal, s.principal, "{text}");
         assert_eq!(f.action, s.action, "{text}");
         assert_eq!(f.resource, s.resource, "{text}");
@@ -611,9 +645,10 @@ fn requests_the_fast_reader_declines_are_read_by_serde() {
         .collect();
     assert_eq!(lines[0]["decision"], "Allowed");
     let err = lines[1]["error"].as_str().unwrap();
-    assert!(
-        err.contains("line 2") && err.contains("duplicate field `action`"),
-        "{err}"
+    let col = column_of(&twice, r#""action":"s3:GetObject""#);
+    assert_eq!(
+        err,
+        format!("line 2: column {col}: `/request/action` appears twice")
     );
 }
 
@@ -674,8 +709,507 @@ fn decimal_context_values_read_like_serde() {
             match (fast, slow) {
                 (Some((f, _)), Ok((s, _))) => assert_eq!(f.context, s.context, "{n}"),
                 (None, _) => {}
-                (Some(_), Err(e)) => panic!("serde rejects {n}: {e}"),
+                (Some(_), Err(e)) => panic!("serde rejects {n}: {e:?}"),
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile and careless input
+// ---------------------------------------------------------------------------------------------
+
+/// A member given twice is an error located at its second copy, and the decision never
+/// depends on the line before: a record whose first `policies` is empty was ImplicitlyDenied
+/// alone but Allowed after a normal line (the repeated text was recognised at the second copy).
+#[test]
+fn a_member_given_twice_is_an_error_whatever_the_line_before() {
+    let normal = line(json!(0), put_request(Some(USER)), allowing_policies());
+    let twice = format!(
+        r#"{{"id":1,"request":{},"policies":{{}},"policies":{}}}"#,
+        put_request(Some(USER)),
+        allowing_policies()
+    );
+    let col = twice.rfind(r#""policies""#).unwrap() + 1;
+    let want = format!("line 2: column {col}: `/policies` appears twice in the record");
+    for before in [None, Some(&normal)] {
+        let mut b = BatchEvaluator::new();
+        if let Some(l) = before {
+            assert!(eval_one(&mut b, l, 1).0);
+        }
+        let (ok, v) = eval_one(&mut b, &twice, 2);
+        assert!(!ok, "{v}");
+        assert_eq!(error_of(&v), want);
+        assert_eq!(v["id"], 1);
+    }
+    // `id` and `request` too; the first `id` is echoed.
+    let id_twice = format!(
+        r#"{{"id":"a","request":{},"id":"b","policies":{}}}"#,
+        put_request(Some(USER)),
+        allowing_policies()
+    );
+    let request_twice = format!(
+        r#"{{"id":"c","request":{},"policies":{},"request":{}}}"#,
+        put_request(Some(USER)),
+        allowing_policies(),
+        put_request(None),
+    );
+    // Members of `policies` and `settings` as well.
+    let policies_twice = format!(
+        r#"{{"id":5,"request":{},"policies":{{"identity":[],"identity":[{}]}}}}"#,
+        put_request(Some(USER)),
+        identity_allowing_put()
+    );
+    let settings_twice = format!(
+        r#"{{"id":6,"request":{},"policies":{},"settings":{{"s3_block_public_access":true,"s3_block_public_access":false}}}}"#,
+        put_request(Some(USER)),
+        allowing_policies()
+    );
+    let mut b = BatchEvaluator::new();
+    for (text, key, message) in [
+        (&id_twice, r#""id""#, "`/id` appears twice in the record"),
+        (
+            &request_twice,
+            r#""request""#,
+            "`/request` appears twice in the record",
+        ),
+        (
+            &policies_twice,
+            r#""identity""#,
+            "`/policies/identity` appears twice",
+        ),
+        (
+            &settings_twice,
+            r#""s3_block"#,
+            "`/settings/s3_block_public_access` appears twice",
+        ),
+    ] {
+        let (ok, v) = eval_one(&mut b, text, 3);
+        assert!(!ok);
+        // The second copy's column.
+        let col = text.rfind(key).unwrap() + 1;
+        assert_eq!(error_of(&v), format!("line 3: column {col}: {message}"));
+        if text == &id_twice {
+            assert_eq!(v["id"], "a");
+        }
+    }
+}
+
+/// A context key given twice, also in another case (condition keys compare in any case), is an
+/// error on the fast reader's lines as on serde's (it kept the last value).
+#[test]
+fn a_context_key_given_twice_in_any_case_is_an_error() {
+    let policies = allowing_policies();
+    for (context, second) in [
+        (
+            r#"{"aws:SourceIp":"10.0.0.1","aws:SourceIp":"10.0.0.2"}"#,
+            r#""aws:SourceIp":"10.0.0.2""#,
+        ),
+        (
+            r#"{"AWS:SourceIp":"10.0.0.1","aws:sourceip":"10.0.0.2"}"#,
+            r#""aws:sourceip""#,
+        ),
+        // serde's reader (an escape sends the request there).
+        (
+            r#"{"aws:SourceIp":"10.0.0.\u0031","aws:SOURCEIP":["10.0.0.2"]}"#,
+            r#""aws:SOURCEIP""#,
+        ),
+        (r#"{"k":null,"K":"x"}"#, r#""K""#),
+    ] {
+        let text = format!(
+            r#"{{"id":1,"request":{{"principal":"{USER}","action":"s3:PutObject","resource":"{OBJECT}","context":{context}}},"policies":{policies}}}"#
+        );
+        let (ok, v) = eval_one(&mut BatchEvaluator::new(), &text, 1);
+        assert!(!ok, "{text}");
+        let err = error_of(&v);
+        let col = column_of(&text, second);
+        let key = &second[1..second[1..].find('"').unwrap() + 1];
+        assert!(
+            err.starts_with(&format!(
+                "line 1: column {col}: `/request/context/{key}` appears twice"
+            )),
+            "{err}\n{text}"
+        );
+    }
+}
+
+/// A tiny deterministic generator (the mutations must be reproducible).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as usize
+    }
+    fn below(&mut self, n: usize) -> usize {
+        self.next() % n.max(1)
+    }
+}
+
+/// Mutates a record the ways careless or hostile input does: members and context keys given
+/// twice (in another case too), values of other types, escapes, nulls, bytes cut, replaced or
+/// inserted.
+fn mutate(text: &str, rng: &mut Lcg) -> String {
+    let pick = |rng: &mut Lcg, options: &[&str]| options[rng.below(options.len())].to_owned();
+    let insert_at = |text: &str, needle: &str, what: &str| match text.find(needle) {
+        Some(i) => format!("{}{what}{}", &text[..i], &text[i..]),
+        None => text.to_owned(),
+    };
+    match rng.below(12) {
+        0 => insert_at(
+            text,
+            r#""policies""#,
+            &pick(
+                rng,
+                &[
+                    r#""policies":{},"#,
+                    r#""id":7,"#,
+                    r#""request":{"action":"a:b","resource":"r"},"#,
+                    r#""settings":{},"#,
+                ],
+            ),
+        ),
+        1 => insert_at(
+            text,
+            r#""action""#,
+            &pick(
+                rng,
+                &[
+                    r#""action":"s3:GetObject","#,
+                    r#""resource":"*","#,
+                    r#""principal":null,"#,
+                    r#""anonymous":true,"#,
+                    r#""context":{},"#,
+                    r#""extra":[1,{"x":null}],"#,
+                ],
+            ),
+        ),
+        2 => insert_at(
+            text,
+            r#""aws:SourceIp""#,
+            &pick(
+                rng,
+                &[
+                    r#""AWS:SOURCEIP":"10.1.1.1","#,
+                    r#""aws:SourceIp":["10.1.1.1"],"#,
+                    r#""aws:sourceip":null,"#,
+                    r#""k":{"x":1},"#,
+                    r#""k":[["x"],"y"],"#,
+                    r#""k":1e400,"#,
+                    r#""k":-0.0,"#,
+                    r#""k":"\u0041","#,
+                ],
+            ),
+        ),
+        3 => text.replacen("10.0.0.1", &pick(rng, &["10.0.0.\\u0031", "10.0.0.1\t"]), 1),
+        4 => text.replacen(
+            r#""s3:PutObject""#,
+            &pick(
+                rng,
+                &["5", "null", "[]", "{}", r#""s3:Put\u004fbject""#, "true"],
+            ),
+            1,
+        ),
+        5 => text.replacen(
+            "true",
+            &pick(rng, &["1", r#""true""#, "null", "tru", "false"]),
+            1,
+        ),
+        6 => {
+            // Cut the line short.
+            let mut cut = rng.below(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text[..cut].to_owned()
+        }
+        7 | 8 => {
+            // Replace one byte with a structural character.
+            let i = rng.below(text.len());
+            if !text.is_char_boundary(i) || !text.is_char_boundary(i + 1) {
+                return text.to_owned();
+            }
+            let c = pick(
+                rng,
+                &["{", "}", "[", "]", ",", ":", "\"", "\\", " ", "0", "x"],
+            );
+            format!("{}{c}{}", &text[..i], &text[i + 1..])
+        }
+        9 => text.replacen(
+            r#""context":{"#,
+            &pick(
+                rng,
+                &[
+                    r#""context":null,"x":{"#,
+                    r#""context":[],"x":{"#,
+                    r#""context":{"#,
+                ],
+            ),
+            1,
+        ),
+        10 => text.replacen(
+            r#""Effect":"Allow""#,
+            &pick(
+                rng,
+                &[r#""Effect":"allow""#, r#""Effect":"Allow","Effect":"Deny""#],
+            ),
+            1,
+        ),
+        _ => text.replacen(
+            r#""identity""#,
+            &pick(
+                rng,
+                &[r#""identity":[],"identity""#, r#""IDENTITY""#, r#""scp""#],
+            ),
+            1,
+        ),
+    }
+}
+
+/// The fast path (the one-pass request reader, the recently seen `policies` texts) and the
+/// slow path (every member scanned, the request read by serde) give the same output, byte for
+/// byte, on lines mutated from well-formed ones, whatever the lines before.
+#[test]
+fn fast_and_slow_paths_agree_on_mutated_lines() {
+    let mut with_context = put_request(Some(USER));
+    with_context["context"] = json!({"aws:SourceIp": "10.0.0.1", "aws:SecureTransport": true,
+        "aws:TagKeys": ["a", "b"], "n": 1.5});
+    let deny_ip = json!({"identity": [identity_allowing_put()], "resource": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": OBJECTS, "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]
+    }});
+    let bases = [
+        line(json!("a"), put_request(Some(USER)), allowing_policies()),
+        line(json!({"n": [1]}), with_context.clone(), deny_ip.clone()),
+        line(json!(3), put_request(None), allowing_policies()),
+        json!({"id": 4, "request": with_context, "policies": deny_ip,
+            "settings": {"s3_block_public_access": true}})
+        .to_string(),
+    ];
+    let mut fast = BatchEvaluator::new();
+    let mut slow = BatchEvaluator {
+        slow_only: true,
+        ..BatchEvaluator::default()
+    };
+    let mut rng = Lcg(11);
+    let mut errors = 0;
+    for n in 0..4000u64 {
+        let base = &bases[rng.below(bases.len())];
+        let mut text = mutate(base, &mut rng);
+        if rng.below(3) == 0 {
+            text = mutate(&text, &mut rng);
+        }
+        // The fast evaluator has just seen the well-formed line (its policies are recent).
+        let mut ignored = String::new();
+        fast.eval_line(base, n, &mut ignored);
+        let (mut a, mut b) = (String::new(), String::new());
+        let ok_fast = fast.eval_line(&text, n, &mut a);
+        let ok_slow = slow.eval_line(&text, n, &mut b);
+        assert_eq!(a, b, "{text}");
+        assert_eq!(ok_fast, ok_slow);
+        errors += usize::from(!ok_fast);
+    }
+    // The mutations reach both outcomes.
+    assert!((500..3500).contains(&errors), "{errors} errors");
+}
+
+/// A line that is not UTF-8 is an error record locating the byte; it used to be evaluated with
+/// U+FFFD in place of the byte, so a resource ending in 0xFF matched one ending in 0xFE.
+#[test]
+fn a_line_that_is_not_utf8_is_an_error_record() {
+    let policy_fe = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/k"#;
+    let mut input: Vec<u8> = Vec::new();
+    input
+        .extend_from_slice(line(json!(1), put_request(Some(USER)), allowing_policies()).as_bytes());
+    input.push(b'\n');
+    let request_ff = format!(
+        r#"{{"id":2,"request":{{"principal":"{USER}","action":"s3:PutObject","resource":"arn:aws:s3:::b/k"#
+    );
+    input.extend_from_slice(request_ff.as_bytes());
+    input.push(0xFF);
+    input.extend_from_slice(br#""},"policies":{"identity":["#);
+    input.extend_from_slice(policy_fe.as_bytes());
+    input.push(0xFE);
+    input.extend_from_slice(b"\"}]}]}}\n");
+    input
+        .extend_from_slice(line(json!(3), put_request(Some(USER)), allowing_policies()).as_bytes());
+    let mut out = Vec::new();
+    let stats = eval_stream(&input[..], &mut out, 2).unwrap();
+    let lines: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!((stats.lines, stats.errors), (3, 1));
+    assert_eq!(lines[0]["decision"], "Allowed");
+    assert_eq!(lines[2]["decision"], "Allowed");
+    let col = request_ff.chars().count() + 1;
+    assert_eq!(
+        error_of(&lines[1]),
+        format!(
+            "line 2: column {col}: the line is not UTF-8 text (byte 0xFF); save the file as UTF-8"
+        )
+    );
+}
+
+/// A UTF-8 byte order mark before the first line is skipped, as the scenario reader does.
+#[test]
+fn a_byte_order_mark_before_the_first_line_is_skipped() {
+    let text = line(json!(1), put_request(Some(USER)), allowing_policies());
+    let input = format!("\u{feff}{text}\n{text}\n");
+    let (lines, stats) = stream(&input, 1);
+    assert_eq!(stats.errors, 0, "{lines:?}");
+    assert_eq!(lines[0]["decision"], "Allowed");
+    // Anywhere else it is not JSON.
+    let input = format!("{text}\n\u{feff}{text}\n");
+    let (lines, stats) = stream(&input, 1);
+    assert_eq!(stats.errors, 1);
+    assert!(
+        error_of(&lines[1]).starts_with("line 2: column 1: "),
+        "{lines:?}"
+    );
+}
+
+/// A line longer than the limit stops the stream with the line's number, after the results of
+/// the lines before; endless input without a line end (`/dev/zero`) therefore ends too.
+#[test]
+fn a_line_over_the_limit_stops_the_stream() {
+    let ok = line(json!(1), put_request(Some(USER)), allowing_policies());
+    // At the limit: white space inside the record.
+    let pad = super::MAX_LINE_BYTES - ok.len();
+    let at_limit = format!("{}{}{}", &ok[..1], " ".repeat(pad), &ok[1..]);
+    assert_eq!(at_limit.len(), super::MAX_LINE_BYTES);
+    let over = format!(" {at_limit}");
+    for (threads, end) in [(1, "\n"), (3, "\r\n")] {
+        let input = format!("{ok}{end}{at_limit}{end}{over}{end}{ok}{end}");
+        let mut out = Vec::new();
+        let err = eval_stream(input.as_bytes(), &mut out, threads).unwrap_err();
+        assert!(
+            matches!(err, super::StreamError::LineTooLong { line: 3 }),
+            "{err}"
+        );
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(out.lines().all(|l| l.contains("Allowed")), "{out}");
+    }
+    // The last line, without a line end, too.
+    let input = format!("{ok}\n{over}");
+    let err = eval_stream(input.as_bytes(), std::io::sink(), 1).unwrap_err();
+    assert!(
+        matches!(err, super::StreamError::LineTooLong { line: 2 }),
+        "{err}"
+    );
+    let (lines, _) = stream(&format!("{ok}\n{at_limit}"), 1);
+    assert_eq!(lines.len(), 2);
+    let err = eval_stream(std::io::repeat(0), std::io::sink(), 2).unwrap_err();
+    assert!(
+        matches!(err, super::StreamError::LineTooLong { line: 1 }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("line 1 is longer than 4 MiB"),
+        "{err}"
+    );
+}
+
+/// A thread count past the bound is clamped to it, not an attempt to start 100000 threads.
+#[test]
+fn the_thread_count_is_bounded() {
+    let text = line(json!(1), put_request(Some(USER)), allowing_policies());
+    let (lines, stats) = stream(&format!("{text}\n{text}\n"), 100_000);
+    assert_eq!((stats.lines, stats.errors), (2, 0), "{lines:?}");
+}
+
+/// A worker thread that cannot be started is an error before anything is read or written
+/// (a failed spawn panicked inside the thread scope, which aborted the process).
+#[test]
+fn a_thread_that_cannot_start_is_an_error() {
+    let text = line(json!(1), put_request(Some(USER)), allowing_policies());
+    let input = format!("{text}\n{text}\n");
+    let mut out = Vec::new();
+    let err = super::stream(input.as_bytes(), &mut out, 4, Some(2)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot start worker thread 3 of 4: "),
+        "{err}"
+    );
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+}
+
+/// An error in a deep value still echoes the id read before it.
+#[test]
+fn an_error_after_the_id_echoes_the_id() {
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let text = format!(
+        r#"{{"id":"x","deep":{deep},"request":{},"policies":{}}}"#,
+        put_request(Some(USER)),
+        allowing_policies()
+    );
+    let (ok, v) = eval_one(&mut BatchEvaluator::new(), &text, 1);
+    assert!(!ok);
+    assert_eq!(v["id"], "x");
+    assert!(error_of(&v).contains("`/deep`: nested too deeply"), "{v}");
+}
+
+/// A value quoted in a message is cut, with its length: a 10 MB value made a 10 MB message.
+#[test]
+fn long_values_are_cut_in_messages() {
+    let long = "a".repeat(10 << 20);
+    let mut request = put_request(Some(USER));
+    request["anonymous"] = json!(long);
+    let text = line(json!(1), request, allowing_policies());
+    let (ok, v) = eval_one(&mut BatchEvaluator::new(), &text, 1);
+    assert!(!ok);
+    let err = error_of(&v);
+    assert!(err.len() < 400, "{} bytes", err.len());
+    assert!(
+        err.contains("`/request/anonymous`: invalid type: string \"aaaa")
+            && err.contains(&format!("… ({} bytes)", 10 << 20)),
+        "{err}"
+    );
+}
+
+/// Errors are located where they are: a structural error at its column (not the member's),
+/// serde's errors at the member that holds them (a refused first byte too), a missing field at
+/// its object; a member that must be an object is one (serde read `[]` as empty `policies`).
+#[test]
+fn errors_are_located_where_they_are() {
+    let req = r#"{"action":"s3:PutObject","resource":"r"}"#;
+    for (text, at, message) in [
+        (
+            format!(r#"{{"id":1,"request":{req},"policies":{{"identity":{{}}}}}}"#),
+            r#"{}}}"#,
+            "`/policies/identity`: invalid type: map, expected a sequence",
+        ),
+        (
+            r#"{"id":2,"request":{"action":"s3:PutObject"},"policies":{}}"#.to_owned(),
+            r#"{"action""#,
+            "`/request`: missing field `resource`",
+        ),
+        (
+            format!(r#"{{"id":3,"request":{req},"policies":[]}}"#),
+            "[]",
+            "`/policies` must be an object, found an array",
+        ),
+        (
+            r#"{"id":4,"request":{"action":"a:b","resource":"r","context":{"k":[1,2}},"policies":{}}"#
+                .to_owned(),
+            "}},",
+            "`/request`: expected `,` or a closing bracket",
+        ),
+        (
+            format!(r#"{{"id":5,"request":{req},"policies":{{}},"settings":{{"s3_block_public_access":1}}}}"#),
+            "1}",
+            "`/settings/s3_block_public_access`: invalid type: integer `1`, expected a boolean",
+        ),
+    ] {
+        let (ok, v) = eval_one(&mut BatchEvaluator::new(), &text, 1);
+        assert!(!ok);
+        let col = column_of(&text, at);
+        assert_eq!(error_of(&v), format!("line 1: column {col}: {message}"), "{text}");
     }
 }

@@ -84,21 +84,20 @@ impl Builder<'_> {
             column,
             offset: span.start as usize,
             pointer: pointer.to_owned(),
-            message: message.into(),
+            message: json::cut_long_values(&message.into()).into_owned(),
         }
     }
 
     fn object<'n>(&self, node: &'n Node, ptr: &str, what: &str) -> R<&'n [Member]> {
         match &node.value {
             Json::Object(m) => {
-                for (i, a) in m.iter().enumerate() {
-                    if m[..i].iter().any(|b| b.key == a.key) {
-                        return Err(self.err(
-                            a.key_span,
-                            &child(ptr, &a.key),
-                            format!("`{}` appears twice in {what}", a.key),
-                        ));
-                    }
+                if let Some(i) = json::first_repeated(m, |b| b.key.as_str()) {
+                    let a = &m[i];
+                    return Err(self.err(
+                        a.key_span,
+                        &child(ptr, &a.key),
+                        format!("`{}` appears twice in {what}", a.key),
+                    ));
                 }
                 Ok(m)
             }
@@ -542,7 +541,7 @@ impl Builder<'_> {
         let scalar = |n: &Node, p: String| -> R<Located<String>> {
             let s = match &n.value {
                 Json::String(s) => s.clone(),
-                Json::Number(s) => s.clone(),
+                Json::Number(s) => s.to_string(),
                 Json::Bool(b) => b.to_string(),
                 other => {
                     return Err(self.err(
