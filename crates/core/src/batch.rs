@@ -153,8 +153,18 @@ impl BatchEvaluator {
         let mut members = Vec::with_capacity(12);
         let scanned = scan::top_level_members_with(line, &hint, &mut members);
         let find = |k: &str| members.iter().find(|m| m.key == k);
-        // An id read before an error is still echoed.
-        let id = find("id").map(|m| &line[m.value.clone()]);
+        // An id read before an error is still echoed, once it is valid JSON: the scan does
+        // not check escapes inside strings, and the id is copied to the output as written.
+        let id_m = find("id");
+        let id = id_m.map(|m| &line[m.value.clone()]);
+        if let (Some(m), Some(text)) = (id_m, id)
+            && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
+        {
+            return Err((
+                None,
+                LineError::new(m.value.start, format!("`id` is not valid JSON: {e}")),
+            ));
+        }
         let fail = |e: LineError| (id, e);
         scanned.map_err(fail)?;
         // A member given twice would leave the reader to pick one: an error, as in scenario

@@ -1213,3 +1213,20 @@ fn errors_are_located_where_they_are() {
         assert_eq!(error_of(&v), format!("line 1: column {col}: {message}"), "{text}");
     }
 }
+
+#[test]
+fn an_id_with_an_invalid_escape_or_a_control_character_is_an_error_and_not_echoed() {
+    let mut b = BatchEvaluator::new();
+    for id in [r#""a\qb""#, "\"a\u{1b}b\""] {
+        let line = format!(
+            r#"{{"id":{id},"request":{},"policies":{}}}"#,
+            put_request(Some(USER)),
+            allowing_policies()
+        );
+        let (ok, v) = eval_one(&mut b, &line, 1);
+        assert!(!ok, "{v}");
+        assert_eq!(v["id"], Value::Null, "{v}");
+        let e = v["error"].as_str().unwrap_or_default();
+        assert!(e.contains("`id` is not valid JSON"), "{e}");
+    }
+}
