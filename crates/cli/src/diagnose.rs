@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use why403_core::Diagnoser;
 use why403_core::analysis::Verdict;
-use why403_core::client::{self, Client};
-use why403_core::finding::diagnose;
-use why403_core::message::{constrain, fill_request, notes_finding, parse};
+use why403_core::client::Client;
+use why403_core::message::{fill_request, parse};
 use why403_core::render::{HumanOptions, human, json};
 
 #[derive(Debug, clap::Args)]
@@ -108,7 +108,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
         _ => None,
     };
-    let (mut request, evidence) = match (args.target.as_ref().or(named.as_ref()), &args.scenario) {
+    let (request, evidence) = match (args.target.as_ref().or(named.as_ref()), &args.scenario) {
         (Some(target), _) => {
             let got = crate::live::collect(target, &args.live, args.format == Format::Json)?;
             let mut request = got.request;
@@ -152,17 +152,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             anyhow::bail!("give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`")
         }
     };
-    if let Some(c) = args.client {
-        notes.extend(client::apply(&mut request, c.into(), args.size));
-    }
     let registry = why403_rules::registry();
-    let mut d = diagnose(request, evidence, &registry);
-    if let Some(p) = &parsed {
-        notes.extend(constrain(p, &mut d, &registry));
+    let mut diagnoser = Diagnoser::new(&registry).notes(notes);
+    if let Some(c) = args.client {
+        diagnoser = diagnoser.client(c.into(), args.size);
     }
-    if let Some(f) = notes_finding(notes) {
-        d.push(f);
+    if let Some(p) = parsed {
+        diagnoser = diagnoser.error(p);
     }
+    let d = diagnoser.diagnose(request, evidence);
     let stdout = io::stdout();
     let choice = match args.color {
         When::Auto => anstream::AutoStream::choice(&stdout),

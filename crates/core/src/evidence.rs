@@ -567,3 +567,208 @@ impl std::fmt::Display for EvidenceKind {
         std::fmt::Debug::fmt(self, f)
     }
 }
+
+impl Caller {
+    /// The caller as `sts get-caller-identity` gives it: its ARN (the account is read from
+    /// it) and its user id (`AIDA...`, or `AROA...:session` for a role session).
+    pub fn new(arn: &str, user_id: &str) -> Caller {
+        Caller {
+            account: crate::pattern::split_arn(arn)
+                .map(|p| p[4].to_owned())
+                .unwrap_or_default(),
+            arn: arn.to_owned(),
+            user_id: user_id.to_owned(),
+        }
+    }
+}
+
+impl Identity {
+    /// An IAM user or role from its ARN (`arn:aws:iam::<account>:user/<path/>name` or
+    /// `role/...`) and unique id, with no policies yet.
+    pub fn from_arn(arn: &str, id: &str) -> Identity {
+        let resource = crate::pattern::split_arn(arn).map_or("", |p| p[5]);
+        let (kind, rest) = match resource.split_once('/') {
+            Some(("role", rest)) => (IdentityKind::Role, rest),
+            Some((_, rest)) => (IdentityKind::User, rest),
+            None => (IdentityKind::User, resource),
+        };
+        let (path, name) = match rest.rsplit_once('/') {
+            Some((p, n)) => (format!("/{p}/"), n),
+            None => ("/".to_owned(), rest),
+        };
+        Identity {
+            kind,
+            arn: arn.to_owned(),
+            name: name.to_owned(),
+            path,
+            id: id.to_owned(),
+            tags: BTreeMap::new(),
+            policies: Vec::new(),
+            groups: Vec::new(),
+            boundary: None,
+        }
+    }
+
+    /// The identity with one more policy (inline, attached or from a group).
+    pub fn with_policy(mut self, policy: Policy) -> Identity {
+        self.policies.push(policy);
+        self
+    }
+}
+
+/// The reason of the slots an [`EvidenceBuilder`] was not given.
+const NOT_GIVEN: &str = "not given to the evidence builder";
+
+impl Evidence {
+    /// Builds evidence from facts a program already has: give what was read, then say what
+    /// the rest is with [`EvidenceBuilder::rest_absent`] or
+    /// [`EvidenceBuilder::rest_unavailable`], so that the assumption is visible.
+    pub fn builder(bucket: &str) -> EvidenceBuilder {
+        let mut ev = Evidence::unknown(bucket);
+        for_each_slot(&mut ev, |s| {
+            if let Some(u) = s.unavailable_mut() {
+                u.reason = NOT_GIVEN.to_owned();
+            }
+        });
+        EvidenceBuilder { ev }
+    }
+}
+
+/// Applies `f` to every slot of the evidence, whatever its value type.
+fn for_each_slot(ev: &mut Evidence, mut f: impl FnMut(&mut dyn SlotState)) {
+    f(&mut ev.caller);
+    f(&mut ev.identity);
+    f(&mut ev.session_policy);
+    f(&mut ev.bucket.region);
+    f(&mut ev.bucket.owner_account);
+    f(&mut ev.bucket.policy);
+    f(&mut ev.bucket.acl);
+    f(&mut ev.bucket.encryption);
+    f(&mut ev.bucket.ownership);
+    f(&mut ev.bucket.public_access_block);
+    f(&mut ev.bucket.request_payer);
+    f(&mut ev.account_public_access_block);
+    f(&mut ev.kms_key);
+    f(&mut ev.caller_org);
+    f(&mut ev.bucket_org);
+    f(&mut ev.vpc_endpoint_policy);
+}
+
+/// The state of a slot, whatever its value type.
+trait SlotState {
+    fn unavailable_mut(&mut self) -> Option<&mut Unavailable>;
+    fn set_absent(&mut self);
+}
+
+impl<T> SlotState for Slot<T> {
+    fn unavailable_mut(&mut self) -> Option<&mut Unavailable> {
+        match self {
+            Slot::Unavailable(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    fn set_absent(&mut self) {
+        *self = Slot::Absent;
+    }
+}
+
+impl dyn SlotState + '_ {
+    fn not_given(&mut self) -> bool {
+        self.unavailable_mut()
+            .is_some_and(|u| u.reason == NOT_GIVEN)
+    }
+}
+
+/// Evidence under construction; see [`Evidence::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "finish with `rest_absent()` or `rest_unavailable(reason)`"]
+pub struct EvidenceBuilder {
+    ev: Evidence,
+}
+
+impl EvidenceBuilder {
+    /// Who called (`sts get-caller-identity`).
+    pub fn caller(mut self, caller: Caller) -> Self {
+        self.ev.caller = Slot::Collected(caller);
+        self
+    }
+
+    /// The caller's IAM user or role with its policies and boundary.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.ev.identity = Slot::Collected(identity);
+        self
+    }
+
+    /// The account that owns the bucket.
+    pub fn bucket_owner(mut self, account: &str) -> Self {
+        self.ev.bucket.owner_account = Slot::Collected(account.to_owned());
+        self
+    }
+
+    /// The bucket's Region.
+    pub fn region(mut self, region: &str) -> Self {
+        self.ev.bucket.region = Slot::Collected(region.to_owned());
+        self
+    }
+
+    /// The bucket policy.
+    pub fn bucket_policy(mut self, policy: Policy) -> Self {
+        self.ev.bucket.policy = Slot::Collected(policy);
+        self
+    }
+
+    /// The KMS key the upload uses.
+    pub fn kms_key(mut self, key: KmsKey) -> Self {
+        self.ev.kms_key = Slot::Collected(key);
+        self
+    }
+
+    /// Sets anything else directly (Block Public Access, the ACL, organizations...).
+    pub fn with(mut self, f: impl FnOnce(&mut Evidence)) -> Self {
+        f(&mut self.ev);
+        self
+    }
+
+    /// Everything not given does not exist: no bucket policy, ACL grant, Object Ownership
+    /// setting, default encryption, Block Public Access, Requester Pays, session policy or
+    /// organization. The caller, the identity, the bucket's owner and Region and the KMS key
+    /// always exist: when not given they stay unavailable (the diagnosis says what would read
+    /// them).
+    pub fn rest_absent(mut self) -> Evidence {
+        let ev = &mut self.ev;
+        let must_exist: [&mut dyn SlotState; 5] = [
+            &mut ev.caller,
+            &mut ev.identity,
+            &mut ev.bucket.region,
+            &mut ev.bucket.owner_account,
+            &mut ev.kms_key,
+        ];
+        for s in must_exist {
+            if let Some(u) = s.unavailable_mut()
+                && u.reason == NOT_GIVEN
+            {
+                u.reason = format!("{NOT_GIVEN} (it always exists)");
+            }
+        }
+        for_each_slot(ev, |s| {
+            if s.not_given() {
+                s.set_absent();
+            }
+        });
+        self.ev
+    }
+
+    /// Everything not given could not be read, for `reason`; the diagnosis is indeterminate
+    /// where it matters and names what would read it.
+    pub fn rest_unavailable(mut self, reason: &str) -> Evidence {
+        for_each_slot(&mut self.ev, |s| {
+            if let Some(u) = s.unavailable_mut()
+                && u.reason == NOT_GIVEN
+            {
+                u.reason = reason.to_owned();
+            }
+        });
+        self.ev
+    }
+}

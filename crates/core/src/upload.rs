@@ -95,6 +95,21 @@ pub struct UploadRequest {
 }
 
 impl UploadRequest {
+    /// An upload to `s3://<bucket>/<key>`, as the AWS CLI names it.
+    pub fn from_s3_url(url: &str) -> Result<Self, String> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("`{url}` is not an `s3://<bucket>/<key>` URL"))?;
+        match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                Ok(UploadRequest::new(bucket, key))
+            }
+            _ => Err(format!(
+                "`{url}` names no object: give `s3://<bucket>/<key>`"
+            )),
+        }
+    }
+
     pub fn new(bucket: &str, key: &str) -> Self {
         UploadRequest {
             bucket: bucket.to_owned(),

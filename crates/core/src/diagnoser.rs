@@ -1,0 +1,102 @@
+//! The one entry point for programs: a [`Diagnoser`] holds the rules and the options of a
+//! diagnosis (the client that sent the upload, a pasted error, notes on how the input was
+//! read) and turns an upload and its evidence into a [`Diagnosis`]. Every front-end goes
+//! through it, so none re-sorts or patches findings.
+
+use crate::client::{Client, apply as apply_client};
+use crate::evidence::Evidence;
+use crate::finding::{Diagnosis, diagnose};
+use crate::message::{Parsed, constrain, notes_finding};
+use crate::rule::Registry;
+use crate::upload::UploadRequest;
+
+/// Diagnoses uploads with a registry's rules and the options set on it.
+///
+/// ```
+/// use why403_core::{Diagnoser, Evidence, Registry, UploadRequest, Verdict};
+/// use why403_core::evidence::{Caller, Identity};
+/// use why403_core::policy::{Policy, PolicyKind};
+///
+/// let request = UploadRequest::from_s3_url("s3://amzn-s3-demo-bucket/reports/q3.csv").unwrap();
+/// let allow = Policy::parse(
+///     "inline policy Uploads of user alice",
+///     PolicyKind::Identity,
+///     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject",
+///         "Resource":"arn:aws:s3:::amzn-s3-demo-bucket/reports/*"}]}"#,
+/// )
+/// .unwrap();
+/// let alice = "arn:aws:iam::111122223333:user/alice";
+/// let evidence = Evidence::builder("amzn-s3-demo-bucket")
+///     .caller(Caller::new(alice, "AIDACKCEVSQ6C2EXAMPLE"))
+///     .identity(Identity::from_arn(alice, "AIDACKCEVSQ6C2EXAMPLE").with_policy(allow))
+///     .bucket_owner("111122223333")
+///     .region("us-east-1")
+///     .rest_absent();
+/// // The built-in rules are in the `why403-rules` crate (`why403_rules::registry()`).
+/// let registry = Registry::default();
+/// let d = Diagnoser::new(&registry).diagnose(request, evidence);
+/// assert_eq!(d.verdict, Verdict::Allowed);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Diagnoser<'r> {
+    registry: &'r Registry,
+    client: Option<(Client, Option<u64>)>,
+    error: Option<Parsed>,
+    notes: Vec<String>,
+}
+
+impl<'r> Diagnoser<'r> {
+    /// A diagnoser with the rules of `registry` and no options.
+    pub fn new(registry: &'r Registry) -> Self {
+        Diagnoser {
+            registry,
+            client: None,
+            error: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The upload was sent by `client` (with the file's size when known): the request takes
+    /// the client's headers and operation (multipart above its threshold), and the diagnosis
+    /// notes what was assumed.
+    pub fn client(mut self, client: Client, size: Option<u64>) -> Self {
+        self.client = Some((client, size));
+        self
+    }
+
+    /// The error AWS answered, parsed with [`crate::message::parse`]: the diagnosis is held
+    /// against it (a contradiction with the evidence is an observation; agreement is noted).
+    pub fn error(mut self, parsed: Parsed) -> Self {
+        self.error = Some(parsed);
+        self
+    }
+
+    /// A note on how the input was read (e.g. "the key is taken from the error"); the notes
+    /// are one observation of the diagnosis.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Notes on how the input was read, in order.
+    pub fn notes(mut self, notes: impl IntoIterator<Item = String>) -> Self {
+        self.notes.extend(notes);
+        self
+    }
+
+    /// Diagnoses the upload `request` from `evidence`.
+    pub fn diagnose(&self, mut request: UploadRequest, evidence: Evidence) -> Diagnosis {
+        let mut notes = self.notes.clone();
+        if let Some((client, size)) = self.client {
+            notes.extend(apply_client(&mut request, client, size));
+        }
+        let mut d = diagnose(request, evidence, self.registry);
+        if let Some(p) = &self.error {
+            notes.extend(constrain(p, &mut d, self.registry));
+        }
+        if let Some(f) = notes_finding(notes) {
+            d.push(f);
+        }
+        d
+    }
+}
