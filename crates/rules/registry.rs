@@ -272,3 +272,37 @@ fn the_readme_lists_every_rule() {
         "add these rules to the table in README.md: {missing:?}"
     );
 }
+
+/// Every crate of the workspace that may be published says what it is: description, readme,
+/// keywords and categories (workspace-inherited where they are common).
+#[test]
+fn every_published_crate_has_its_metadata() {
+    let root = rules_dir().join("../..");
+    let mut manifests: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("crates"))
+        .expect("crates/ is readable")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("Cargo.toml"))
+        .filter(|p| p.is_file())
+        .collect();
+    manifests.extend(
+        crate_dirs()
+            .iter()
+            .map(|d| rules_dir().join(d).join("Cargo.toml")),
+    );
+    assert!(manifests.len() > 10, "{manifests:?}");
+    for m in manifests {
+        let text = std::fs::read_to_string(&m).unwrap_or_else(|e| panic!("{}: {e}", m.display()));
+        if text.contains("publish = false") {
+            continue;
+        }
+        for field in ["description", "readme", "keywords", "categories", "license"] {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(&format!("{field} "))
+                        || l.starts_with(&format!("{field}."))),
+                "{} has no `{field}`",
+                m.display()
+            );
+        }
+    }
+}
