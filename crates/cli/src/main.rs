@@ -11,18 +11,21 @@ mod rules;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 // `why403 eval` allocates many small strings per line; mimalloc makes that markedly cheaper
 // than the system allocator (see `cargo xtask bench`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `why403 --version`: the version and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WHY403_COMMIT"), ")");
+
 /// Tells you exactly why an upload to Amazon S3 was refused, and what to change.
 #[derive(Debug, Parser)]
 #[command(
     name = "why403",
-    version,
+    version = VERSION,
     about,
     after_help = "Exit codes: 0 allowed, 1 error in why403 or its input, 2 denied, 3 indeterminate \
                   (evidence that could not be read decides)."
@@ -46,6 +49,13 @@ enum Command {
     Explain(explain::Args),
     /// List the rules, or print one rule's documentation.
     Rules(rules::Args),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `why403 man > why403.1`.
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +77,19 @@ fn main() -> ExitCode {
         Command::Capture(args) => capture::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Completions { shell } => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "why403", &mut text);
+            output::print_bytes(&text).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut text = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut text)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| output::print_bytes(&text))
+                .map(|()| ExitCode::SUCCESS)
+        }
     };
     result.unwrap_or_else(|e| {
         eprintln!("why403: error: {}", message(&e));

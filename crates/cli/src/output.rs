@@ -12,6 +12,12 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
 }
 
+/// Writes `bytes` to standard output and flushes it.
+pub fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    written(out.write_all(bytes).and_then(|()| out.flush()))
+}
+
 /// The outcome of a write to standard output.
 pub fn written(result: io::Result<()>) -> anyhow::Result<()> {
     match result {
