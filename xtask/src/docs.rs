@@ -260,4 +260,24 @@ mod tests {
             .expect("an organizations section");
         assert!(section.contains("\n- [`builtin/scp-denies-s3`](scp-denies-s3.md): "));
     }
+
+    /// docs/architecture.md's code map has a section for every crate of the workspace.
+    #[test]
+    fn the_architecture_names_every_crate() {
+        let root = util::workspace_root().unwrap();
+        let text = fs::read_to_string(root.join("docs/architecture.md")).unwrap();
+        let mut dirs: Vec<String> = fs::read_dir(root.join("crates"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("Cargo.toml").is_file())
+            .map(|e| format!("crates/{}", e.file_name().to_string_lossy()))
+            .collect();
+        dirs.push("xtask".to_owned());
+        for d in dirs {
+            assert!(
+                text.contains(&format!("\n### `{d}`")),
+                "docs/architecture.md has no code map section for `{d}`"
+            );
+        }
+    }
 }
