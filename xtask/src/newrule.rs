@@ -15,7 +15,6 @@ use crate::util;
 
 const CARGO_TOML: &str = include_str!("../templates/Cargo.toml.tmpl");
 const LIB_RS: &str = include_str!("../templates/lib.rs.tmpl");
-const RULE_RS: &str = include_str!("../templates/rule.rs.tmpl");
 /// A scenario the new rule must be made to fire on (denied: no identity policy allows the upload).
 pub const FIRES_CASE: &str = include_str!("../templates/fires.json");
 /// A scenario the new rule must stay silent on (an allowed upload).
@@ -97,10 +96,9 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
     };
     // `create_dir` (not `create_dir_all`) fails if another process created it meanwhile.
     fs::create_dir(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let files: [(&str, String); 5] = [
+    let files: [(&str, String); 4] = [
         ("Cargo.toml", vars.fill(CARGO_TOML)),
         ("src/lib.rs", vars.fill(LIB_RS)),
-        ("tests/rule.rs", vars.fill(RULE_RS)),
         (
             "tests/cases/fires/FIXME-example.json",
             FIRES_CASE.to_owned(),
@@ -149,7 +147,7 @@ next steps:
   2. write at least {MIN_FIRES} scenarios in {d}/tests/cases/fires/
      and {MIN_CLEAR} in tests/cases/clear/, named after the scenario (kebab-case), and delete the
      two {CASE_STUB} stubs
-  3. INSTA_UPDATE=always cargo test -p {package}
+  3. INSTA_UPDATE=always WHY403_RULE={id} cargo test -p why403-rules --test cases
   4. review every new snapshot in {d}/tests/snapshots/ like code
   5. cargo xtask docs
   6. cargo xtask check, then cargo test --workspace (the registry tests fail while a FIXME is
@@ -400,7 +398,7 @@ mod tests {
             layer: "BucketPolicy".to_owned(),
             summary: "\"a summary\"".to_owned(),
         };
-        for t in [CARGO_TOML, LIB_RS, RULE_RS] {
+        for t in [CARGO_TOML, LIB_RS] {
             let out = vars.fill(t);
             assert!(!out.contains("{{"), "unfilled placeholder in:\n{out}");
             assert!(out.starts_with("//!") || out.starts_with("[package]"));
@@ -418,10 +416,6 @@ mod tests {
                 "the template lacks `{s}`"
             );
         }
-        assert!(
-            vars.fill(RULE_RS)
-                .contains("\nuse why403_rule_bucket_policy_example as _;\n")
-        );
     }
 
     /// The case stubs must stay valid scenarios as the format evolves, and decide as their

@@ -1,8 +1,10 @@
 //! Test helpers for rule crates (feature `testkit`): run a scenario file through the rules
 //! linked into the test binary, assert that a rule fires (and render its findings for an insta
 //! snapshot) or stays silent, and check the message conventions of every finding.
+//! [`run_cases`] runs all of a rule's cases, so that one test binary can run every rule's
+//! (the built-in bundle does; an organization's crate can do the same for its rules).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use why403_core::finding::{Diagnosis, Finding, Verification, diagnose};
 use why403_core::rule::Registry;
@@ -120,4 +122,56 @@ pub fn check_message_style(f: &Finding) {
             f.rule
         );
     }
+}
+
+/// Runs every case of `rule` under `tests` (a rule crate's `tests/` folder): each
+/// `cases/fires/*.json` must make the rule fire ([`fires`]), its rendering matching the
+/// reviewed snapshot `snapshots/rule__fires@<case>.snap`, and each `cases/clear/*.json` must
+/// leave it silent ([`clear`]). Returns one line per failing case (empty when all pass), so
+/// that a harness can report every rule's failures at once.
+pub fn run_cases(rule: &str, tests: &Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (kind, fires_case) in [("fires", true), ("clear", false)] {
+        let dir = tests.join("cases").join(kind);
+        let mut cases: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect(),
+            Err(e) => {
+                failures.push(format!("{rule}: cannot read {}: {e}", dir.display()));
+                continue;
+            }
+        };
+        cases.sort();
+        for case in cases {
+            let name = case
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let run = std::panic::catch_unwind(|| {
+                if fires_case {
+                    let out = fires(rule, &case);
+                    let mut settings = insta::Settings::clone_current();
+                    settings.set_snapshot_path(tests.join("snapshots"));
+                    settings.set_prepend_module_to_snapshot(false);
+                    settings.set_input_file(&case);
+                    settings.set_omit_expression(true);
+                    settings.bind(|| insta::assert_snapshot!(format!("rule__fires@{name}"), out));
+                } else {
+                    clear(rule, &case);
+                }
+            });
+            if let Err(panic) = run {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("panicked");
+                failures.push(format!("{rule} {kind}/{name}: {why}"));
+            }
+        }
+    }
+    failures
 }
