@@ -113,3 +113,51 @@ fn an_unknown_profile_is_named() {
             "cannot load AWS credentials for profile `no-such-profile`",
         ));
 }
+
+/// `why403 diagnose s3://amzn-s3-demo-bucket/report.csv --timeout SECONDS` reading from
+/// `endpoint`, with dummy keys in the environment.
+fn against(endpoint: &str, timeout: &str) -> assert_cmd::Command {
+    let mut cmd = bare();
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["diagnose", "s3://amzn-s3-demo-bucket/report.csv"])
+        .args(["--endpoint-url", endpoint, "--region", "us-east-1"])
+        .args(["--timeout", timeout])
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// A local endpoint: every connection is handed to `answer` on a thread of its own.
+fn serve(answer: fn(std::net::TcpStream)) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn timeout_bounds_a_call_to_an_endpoint_that_never_answers() {
+    // Accepts, reads, never answers.
+    let endpoint = serve(|mut s| {
+        let _ = std::io::copy(&mut s, &mut std::io::sink());
+    });
+    let start = std::time::Instant::now();
+    let out = against(&endpoint, "2")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("sts:GetCallerIdentity timed out"));
+    let took = start.elapsed();
+    // Two seconds for the call, retries included; not one more call's worth after it.
+    assert!(
+        took < std::time::Duration::from_millis(3500),
+        "--timeout 2 took {took:?}: {:?}",
+        String::from_utf8_lossy(&out.get_output().stderr)
+    );
+}
