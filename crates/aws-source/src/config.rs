@@ -196,29 +196,101 @@ async fn explain_failure(profile: Option<&str>, e: &CredentialsError) -> Collect
             .build();
         match tokio::time::timeout(REGION_DEADLINE, direct.provide_credentials()).await {
             Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                // The SDK reads a file it cannot read as an empty one: say so first.
+                let message = unreadable_profile_file().unwrap_or_else(|| {
+                    "the profile is not defined in the AWS config or credentials files, or holds no credentials"
+                        .to_owned()
+                });
                 return CollectError::Credentials {
                     profile: Some(p.clone()),
-                    message: "the profile is not defined in the AWS config or credentials files, or holds no credentials"
-                        .to_owned(),
+                    message,
                 };
             }
             Ok(Err(pe)) => {
                 return CollectError::Credentials {
                     profile: Some(p.clone()),
-                    message: crate::call::error_text(&pe),
+                    message: credentials_text(&pe),
                 };
             }
             Ok(Ok(_)) | Err(_) => {}
         }
     }
-    let text = crate::call::error_text(e);
+    let text = credentials_text(e);
     if matches!(e, CredentialsError::CredentialsNotLoaded(_)) || text.contains("IMDS") {
-        return CollectError::NoCredentials;
+        return match unreadable_profile_file() {
+            Some(message) => CollectError::Credentials {
+                profile: named,
+                message,
+            },
+            None => CollectError::NoCredentials,
+        };
     }
     CollectError::Credentials {
         profile: named,
         message: text,
     }
+}
+
+/// The AWS config or credentials file that exists but cannot be read, and why: the SDK
+/// reads such a file as an empty one (then reports a profile "not defined"). The files are
+/// the ones the SDK reads: the paths `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`
+/// name, else `~/.aws/config` and `~/.aws/credentials`. Only the first byte is read.
+fn unreadable_profile_file() -> Option<String> {
+    use std::io::Read as _;
+
+    let home = std::env::home_dir();
+    let files = [
+        ("config", "AWS_CONFIG_FILE", "config"),
+        ("credentials", "AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    ];
+    files.into_iter().find_map(|(what, var, default)| {
+        let path = match std::env::var_os(var).filter(|p| !p.is_empty()) {
+            Some(p) => std::path::PathBuf::from(p),
+            None => home.as_ref()?.join(".aws").join(default),
+        };
+        let read = std::fs::File::open(&path).and_then(|mut f| f.read(&mut [0u8; 1]));
+        match read {
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(format!(
+                "cannot read the AWS {what} file `{}`: {e}",
+                escaped(&path.display().to_string())
+            )),
+        }
+    })
+}
+
+/// Why the credentials could not be loaded, without what a `credential_process` wrote on its
+/// standard error beyond its first line (it can hold secrets): the SDK copies all of it into
+/// its message.
+fn credentials_text(e: &CredentialsError) -> String {
+    const STDERR: &str = "Stderr: ";
+    let text = crate::call::chain_text(e);
+    let Some(at) = text.find(STDERR) else {
+        return crate::call::cut(text, 300);
+    };
+    let (head, stderr) = text.split_at(at + STDERR.len());
+    let mut lines = stderr.trim().lines();
+    let first = crate::call::cut(escaped(lines.next().unwrap_or("").trim()), 160);
+    let more = if lines.any(|l| !l.trim().is_empty()) {
+        " (the rest of its standard error is not shown)"
+    } else {
+        ""
+    };
+    format!("{}{first}{more}", crate::call::cut(head.to_owned(), 300))
+}
+
+/// `s` with control characters (terminal escapes, line breaks) escaped.
+fn escaped(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// An endpoint resolver that always answers one URL (s3control against a local endpoint).

@@ -161,3 +161,65 @@ fn timeout_bounds_a_call_to_an_endpoint_that_never_answers() {
         String::from_utf8_lossy(&out.get_output().stderr)
     );
 }
+
+#[test]
+fn an_unreadable_credentials_file_is_named_with_the_os_error() {
+    // A directory where the credentials file should be: it exists, and reading it fails.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for profile in [Some("uploader"), None] {
+        let mut cmd = bare();
+        cmd.env("AWS_SHARED_CREDENTIALS_FILE", dir.path())
+            .args(["diagnose", "s3://b/k", "--region", "us-east-1"])
+            .timeout(std::time::Duration::from_secs(60));
+        if let Some(p) = profile {
+            cmd.args(["--profile", p]);
+        }
+        let out = cmd.assert().code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&format!(
+                "cannot read the AWS credentials file `{}`: ",
+                dir.path().display()
+            )) && stderr.contains("(os error "),
+            "{profile:?}: {stderr}"
+        );
+        assert!(!stderr.contains("not defined"), "{profile:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_failing_credential_process_shows_its_status_and_first_line_only() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile helper]\ncredential_process = printf 'token expired \\033[31mred\\nAKIASECRETLINE2\\nsecret3\\n' >&2 && exit 3\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = bare()
+        .env("AWS_CONFIG_FILE", &config)
+        .args([
+            "diagnose",
+            "s3://b/k",
+            "--region",
+            "us-east-1",
+            "--profile",
+            "helper",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("exit status: 3"), "{stderr}");
+    // The first line, its terminal escape escaped; nothing of the others.
+    assert!(stderr.contains("token expired \\u{1b}[31mred"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert!(
+        !stderr.contains("AKIASECRETLINE2") && !stderr.contains("secret3"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the rest of its standard error is not shown"),
+        "{stderr}"
+    );
+}
