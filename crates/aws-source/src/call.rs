@@ -222,6 +222,18 @@ pub(crate) fn cut(mut text: String, max: usize) -> String {
     text
 }
 
+/// Whether the error, or one of its causes, is a response body over the limit.
+pub(crate) fn too_large(e: &(dyn Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// Error codes that mean the caller may not read (besides any HTTP 403).
 const DENIED_CODES: &[&str] = &[
     "AccessDenied",
@@ -268,6 +280,11 @@ where
         );
     }
     let reason = match e {
+        _ if too_large(e) => format!(
+            "{name} answered with more than {} MiB, the most why403 reads from one answer \
+             (a policy is at most tens of KB): the endpoint is not answering as AWS does",
+            crate::config::response_limit(api.operation) >> 20
+        ),
         SdkError::TimeoutError(_) => format!("{name} timed out"),
         SdkError::DispatchFailure(d) if d.is_timeout() => format!("{name} timed out"),
         SdkError::DispatchFailure(_) => {

@@ -230,6 +230,11 @@ async fn caller(tr: &Tracker<'_>, c: &Clients, round: u32) -> Result<Caller, Col
                 | aws_sdk_sts::error::SdkError::TimeoutError(_) => {
                     CollectError::Endpoint { message: f.reason }
                 }
+                aws_sdk_sts::error::SdkError::ResponseError(_)
+                    if f.outcome != CallOutcome::Denied =>
+                {
+                    CollectError::Response { message: f.reason }
+                }
                 _ => CollectError::InvalidCredentials { message: f.reason },
             });
         }

@@ -18,6 +18,18 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::config::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::{CollectError, LiveOptions};
 
@@ -58,26 +70,37 @@ impl Clients {
 
     /// Makes the clients from loaded configurations (`org_sdk` for the organization reads).
     pub fn from_sdk(sdk: &SdkConfig, org_sdk: Option<&SdkConfig>) -> Clients {
+        // Every client reads its answers through the body limit, and does not retry a call
+        // whose answer was over it.
+        macro_rules! limited {
+            ($service:ident, $sdk:expr) => {
+                $service::config::Builder::from($sdk)
+                    .interceptor(BodyLimit)
+                    .retry_classifier(BodyLimit)
+            };
+        }
         let endpoint = sdk.endpoint_url().map(str::to_owned);
-        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
+        let s3_conf = limited!(aws_sdk_s3, sdk)
             // Local endpoints (moto, LocalStack) serve buckets by path only.
             .force_path_style(endpoint.is_some())
             .build();
-        let mut s3c_conf = aws_sdk_s3control::config::Builder::from(sdk);
+        let mut s3c_conf = limited!(aws_sdk_s3control, sdk);
         if let Some(url) = &endpoint {
             // The endpoint rules put the account id in the host name
             // (`123456789012.127.0.0.1:5055`), which a local endpoint does not serve.
             s3c_conf = s3c_conf.endpoint_resolver(FixedEndpoint(url.clone()));
         }
-        let organizations = aws_sdk_organizations::Client::new(sdk);
+        let organizations = |sdk: &SdkConfig| {
+            aws_sdk_organizations::Client::from_conf(limited!(aws_sdk_organizations, sdk).build())
+        };
         Clients {
-            sts: aws_sdk_sts::Client::new(sdk),
-            iam: aws_sdk_iam::Client::new(sdk),
+            sts: aws_sdk_sts::Client::from_conf(limited!(aws_sdk_sts, sdk).build()),
+            iam: aws_sdk_iam::Client::from_conf(limited!(aws_sdk_iam, sdk).build()),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             s3control: aws_sdk_s3control::Client::from_conf(s3c_conf.build()),
-            kms: aws_sdk_kms::Client::new(sdk),
-            org_admin: org_sdk.map(aws_sdk_organizations::Client::new),
-            organizations,
+            kms: aws_sdk_kms::Client::from_conf(limited!(aws_sdk_kms, sdk).build()),
+            org_admin: org_sdk.map(organizations),
+            organizations: organizations(sdk),
         }
     }
 
@@ -291,6 +314,66 @@ fn escaped(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The most a response body may hold, in bytes: a policy is at most tens of KB (a KMS key
+/// policy 32 KB, a bucket policy 20 KB, IAM and organization policies 10 KB or less), and
+/// every other answer this crate reads is a short list or one description.
+pub const MAX_RESPONSE: usize = 4 << 20;
+/// The most a page of `GetAccountAuthorizationDetails` may hold: up to 1000 users, groups,
+/// roles and managed policies with every version of each document.
+pub const MAX_AUTHORIZATION_DETAILS: usize = 64 << 20;
+
+/// The limit on the response body of `operation`.
+pub fn response_limit(operation: &str) -> usize {
+    if operation == "GetAccountAuthorizationDetails" {
+        MAX_AUTHORIZATION_DETAILS
+    } else {
+        MAX_RESPONSE
+    }
+}
+
+/// Bounds every response body (see [`response_limit`]): an endpoint that answers with an
+/// endless or huge body fails the call with [`http_body_util::LengthLimitError`] once the
+/// limit is read, instead of filling memory until the call's timeout. As a retry classifier,
+/// it forbids retrying such a call (the SDK retries failed reads of a body as transient).
+#[derive(Debug, Clone, Copy)]
+struct BodyLimit;
+
+impl ClassifyRetry for BodyLimit {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(e)) if crate::call::too_large(e) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "why403::BodyLimit"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+impl Intercept for BodyLimit {
+    fn name(&self) -> &'static str {
+        "why403::BodyLimit"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let limit = response_limit(cfg.load::<Metadata>().map_or("", Metadata::name));
+        let body = context.response_mut().body_mut();
+        let inner = std::mem::replace(body, SdkBody::taken());
+        *body = SdkBody::from_body_1_x(http_body_util::Limited::new(inner, limit));
+        Ok(())
+    }
 }
 
 /// An endpoint resolver that always answers one URL (s3control against a local endpoint).

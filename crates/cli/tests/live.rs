@@ -163,6 +163,30 @@ fn timeout_bounds_a_call_to_an_endpoint_that_never_answers() {
 }
 
 #[test]
+fn an_endless_answer_is_cut_at_the_response_limit() {
+    // A well-formed HTTP answer whose body never ends.
+    let endpoint = serve(|mut s| {
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n";
+        if s.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        while s.write_all(chunk.as_bytes()).is_ok() {}
+    });
+    // Without the limit, the body is read until the call's timeout.
+    against(&endpoint, "3")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the endpoint's answer cannot be used: sts:GetCallerIdentity answered with more than 4 MiB",
+        ));
+}
+
+#[test]
 fn an_unreadable_credentials_file_is_named_with_the_os_error() {
     // A directory where the credentials file should be: it exists, and reading it fails.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
