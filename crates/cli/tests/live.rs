@@ -186,6 +186,87 @@ fn an_endless_answer_is_cut_at_the_response_limit() {
         ));
 }
 
+/// A request's head and body, as text.
+fn request_text(s: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let head_end = got.windows(4).position(|w| w == b"\r\n\r\n");
+        if let Some(end) = head_end {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return String::from_utf8_lossy(&got).into_owned();
+            }
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return String::from_utf8_lossy(&got).into_owned(),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[test]
+fn an_endless_bucket_policy_is_unavailable_naming_the_call() {
+    use std::io::Write;
+    // The caller and the bucket answer as AWS does, the bucket policy never ends, every other
+    // read is refused.
+    let endpoint = serve(|mut s| {
+        let request = request_text(&mut s);
+        let ok = |body: &str| {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let answer = if request.contains("Action=GetCallerIdentity") {
+            ok("<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                <Arn>arn:aws:iam::111122223333:user/alice</Arn><UserId>AIDACKCEVSQ6C2EXAMPLE</UserId>\
+                <Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
+        } else if request.starts_with("HEAD ") {
+            "HTTP/1.1 200 OK\r\nx-amz-bucket-region: us-east-1\r\nContent-Length: 0\r\n\r\n"
+                .to_owned()
+        } else if request
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("?policy"))
+        {
+            let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+            let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+            if s.write_all(head.as_bytes()).is_ok() {
+                while s.write_all(chunk.as_bytes()).is_ok() {}
+            }
+            return;
+        } else {
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_owned()
+        };
+        let _ = s.write_all(answer.as_bytes());
+    });
+    let out = against(&endpoint, "10")
+        .args(["--format", "json"])
+        .assert()
+        .code(3);
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", out.get_output()));
+    let reasons: Vec<&str> = report["missing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["reason"].as_str())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("s3:GetBucketPolicy answered with more than 4 MiB")),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn an_unreadable_credentials_file_is_named_with_the_os_error() {
     // A directory where the credentials file should be: it exists, and reading it fails.
