@@ -124,13 +124,19 @@ def put_uploader(ctx: Ctx, iam, what: str, bucket: str, extra: list[dict] | None
 
 
 def world(s3, bucket: str, account: str, uploader: dict, cause: str | None,
-          verdict: str = "denied", identifiers: list[str] | None = None, **more) -> dict:
-    """A world's description. `identifiers` are what `capture --redact` must replace."""
+          verdict: str = "denied", identifiers: list[str] | None = None,
+          key_parts: list[str] | None = None, **more) -> dict:
+    """A world's description. `identifiers` are what `capture --redact` must replace.
+
+    The object key holds the account id, the uploader's name and `key_parts` (ids of the
+    world), which redaction must replace there too. moto's user ids are not AWS-shaped
+    (20 lower-case letters and digits, not AIDA...): redaction must replace them all the same.
+    """
     canonical = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
-    w = {"bucket": bucket, "key": KEY, "account": account, "uploader": uploader,
+    key = "/".join(["uploads", account, uploader["name"], *(key_parts or []), "report.csv"])
+    w = {"bucket": bucket, "key": key, "account": account, "uploader": uploader,
          "expect": {"verdict": verdict, "cause": cause},
-         # moto's user ids are not AWS-shaped (AIDA...), so redaction keeps them: not listed.
-         "identifiers": [account, uploader["name"], canonical, *(identifiers or [])]}
+         "identifiers": [account, uploader["name"], uploader["id"], canonical, *(identifiers or [])]}
     w.update(more)
     return w
 
@@ -164,7 +170,8 @@ def w_kms(ctx: Ctx) -> dict:
     # IAM allows the key too, but the key policy does not let IAM policies count.
     u = put_uploader(ctx, iam, "kms", bucket, [allow(["kms:GenerateDataKey", "kms:Decrypt"], key["Arn"])])
     return world(s3, bucket, DEFAULT_ACCOUNT, u, "kms-key-policy-missing-generate-data-key",
-                 identifiers=[admin["name"], key["KeyId"]], kms_key_arn=key["Arn"])
+                 identifiers=[admin["name"], key["KeyId"]], key_parts=[key["KeyId"]],
+                 kms_key_arn=key["Arn"])
 
 
 def w_bucket_policy(ctx: Ctx) -> dict:

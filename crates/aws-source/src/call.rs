@@ -191,7 +191,11 @@ pub(crate) fn header_of<'e, E>(e: &'e SdkError<E, HttpResponse>, name: &str) -> 
 /// The error and its causes on one line, without the raw response the SDK's `Debug` adds
 /// (headers and bodies make unreadable messages), cut at a readable length.
 pub(crate) fn error_text(e: &(dyn Error + 'static)) -> String {
-    const MAX: usize = 300;
+    cut(chain_text(e), 300)
+}
+
+/// The error and its causes, `: `-separated, each once.
+pub(crate) fn chain_text(e: &(dyn Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -202,15 +206,32 @@ pub(crate) fn error_text(e: &(dyn Error + 'static)) -> String {
         }
         source = s.source();
     }
-    if out.len() > MAX {
-        let mut end = MAX;
-        while !out.is_char_boundary(end) {
+    out
+}
+
+/// `text` cut at `max` bytes (at a character boundary), with `…` when something was cut.
+pub(crate) fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
             end -= 1;
         }
-        out.truncate(end);
-        out.push('…');
+        text.truncate(end);
+        text.push('…');
     }
-    out
+    text
+}
+
+/// Whether the error, or one of its causes, is a response body over the limit.
+pub(crate) fn too_large(e: &(dyn Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Error codes that mean the caller may not read (besides any HTTP 403).
@@ -259,6 +280,11 @@ where
         );
     }
     let reason = match e {
+        _ if too_large(e) => format!(
+            "{name} answered with more than {} MiB, the most why403 reads from one answer \
+             (a policy is at most tens of KB): the endpoint is not answering as AWS does",
+            crate::config::response_limit(api.operation) >> 20
+        ),
         SdkError::TimeoutError(_) => format!("{name} timed out"),
         SdkError::DispatchFailure(d) if d.is_timeout() => format!("{name} timed out"),
         SdkError::DispatchFailure(_) => {

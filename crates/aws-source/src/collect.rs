@@ -35,15 +35,19 @@ pub(crate) async fn run(
     let name = target.bucket.as_str();
 
     // The branches are boxed: joined unboxed, their futures nest into one that overflows a
-    // thread's stack in debug builds.
-    let (me, region, org_info, root, own_canonical) = tokio::join!(
-        Box::pin(caller(&tr, c, 1)),
-        Box::pin(bucket::region(&tr, c, name, 1)),
-        Box::pin(org::describe(&tr, c, 1)),
-        Box::pin(org::root(&tr, c, 1)),
-        Box::pin(bucket::own_canonical_id(&tr, c, 1)),
-    );
-    let me = me?;
+    // thread's stack in debug builds. Without the caller nothing else can be read: its
+    // failure (an endpoint that does not answer, within one call's time) ends the collection
+    // at once instead of waiting for the other reads to time out too, one after the other.
+    let others = async {
+        Ok(tokio::join!(
+            Box::pin(bucket::region(&tr, c, name, 1)),
+            Box::pin(org::describe(&tr, c, 1)),
+            Box::pin(org::root(&tr, c, 1)),
+            Box::pin(bucket::own_canonical_id(&tr, c, 1)),
+        ))
+    };
+    let (me, (region, org_info, root, own_canonical)) =
+        futures_util::future::try_join(Box::pin(caller(&tr, c, 1)), Box::pin(others)).await?;
     let region = region?;
     let who = match given {
         Some(w) => w,
@@ -225,6 +229,11 @@ async fn caller(tr: &Tracker<'_>, c: &Clients, round: u32) -> Result<Caller, Col
                 aws_sdk_sts::error::SdkError::DispatchFailure(_)
                 | aws_sdk_sts::error::SdkError::TimeoutError(_) => {
                     CollectError::Endpoint { message: f.reason }
+                }
+                aws_sdk_sts::error::SdkError::ResponseError(_)
+                    if f.outcome != CallOutcome::Denied =>
+                {
+                    CollectError::Response { message: f.reason }
                 }
                 _ => CollectError::InvalidCredentials { message: f.reason },
             });

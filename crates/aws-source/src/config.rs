@@ -18,6 +18,18 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::config::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::{CollectError, LiveOptions};
 
@@ -58,26 +70,37 @@ impl Clients {
 
     /// Makes the clients from loaded configurations (`org_sdk` for the organization reads).
     pub fn from_sdk(sdk: &SdkConfig, org_sdk: Option<&SdkConfig>) -> Clients {
+        // Every client reads its answers through the body limit, and does not retry a call
+        // whose answer was over it.
+        macro_rules! limited {
+            ($service:ident, $sdk:expr) => {
+                $service::config::Builder::from($sdk)
+                    .interceptor(BodyLimit)
+                    .retry_classifier(BodyLimit)
+            };
+        }
         let endpoint = sdk.endpoint_url().map(str::to_owned);
-        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
+        let s3_conf = limited!(aws_sdk_s3, sdk)
             // Local endpoints (moto, LocalStack) serve buckets by path only.
             .force_path_style(endpoint.is_some())
             .build();
-        let mut s3c_conf = aws_sdk_s3control::config::Builder::from(sdk);
+        let mut s3c_conf = limited!(aws_sdk_s3control, sdk);
         if let Some(url) = &endpoint {
             // The endpoint rules put the account id in the host name
             // (`123456789012.127.0.0.1:5055`), which a local endpoint does not serve.
             s3c_conf = s3c_conf.endpoint_resolver(FixedEndpoint(url.clone()));
         }
-        let organizations = aws_sdk_organizations::Client::new(sdk);
+        let organizations = |sdk: &SdkConfig| {
+            aws_sdk_organizations::Client::from_conf(limited!(aws_sdk_organizations, sdk).build())
+        };
         Clients {
-            sts: aws_sdk_sts::Client::new(sdk),
-            iam: aws_sdk_iam::Client::new(sdk),
+            sts: aws_sdk_sts::Client::from_conf(limited!(aws_sdk_sts, sdk).build()),
+            iam: aws_sdk_iam::Client::from_conf(limited!(aws_sdk_iam, sdk).build()),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             s3control: aws_sdk_s3control::Client::from_conf(s3c_conf.build()),
-            kms: aws_sdk_kms::Client::new(sdk),
-            org_admin: org_sdk.map(aws_sdk_organizations::Client::new),
-            organizations,
+            kms: aws_sdk_kms::Client::from_conf(limited!(aws_sdk_kms, sdk).build()),
+            org_admin: org_sdk.map(organizations),
+            organizations: organizations(sdk),
         }
     }
 
@@ -196,28 +219,160 @@ async fn explain_failure(profile: Option<&str>, e: &CredentialsError) -> Collect
             .build();
         match tokio::time::timeout(REGION_DEADLINE, direct.provide_credentials()).await {
             Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                // The SDK reads a file it cannot read as an empty one: say so first.
+                let message = unreadable_profile_file().unwrap_or_else(|| {
+                    "the profile is not defined in the AWS config or credentials files, or holds no credentials"
+                        .to_owned()
+                });
                 return CollectError::Credentials {
                     profile: Some(p.clone()),
-                    message: "the profile is not defined in the AWS config or credentials files, or holds no credentials"
-                        .to_owned(),
+                    message,
                 };
             }
             Ok(Err(pe)) => {
                 return CollectError::Credentials {
                     profile: Some(p.clone()),
-                    message: crate::call::error_text(&pe),
+                    message: credentials_text(&pe),
                 };
             }
             Ok(Ok(_)) | Err(_) => {}
         }
     }
-    let text = crate::call::error_text(e);
+    let text = credentials_text(e);
     if matches!(e, CredentialsError::CredentialsNotLoaded(_)) || text.contains("IMDS") {
-        return CollectError::NoCredentials;
+        return match unreadable_profile_file() {
+            Some(message) => CollectError::Credentials {
+                profile: named,
+                message,
+            },
+            None => CollectError::NoCredentials,
+        };
     }
     CollectError::Credentials {
         profile: named,
         message: text,
+    }
+}
+
+/// The AWS config or credentials file that exists but cannot be read, and why: the SDK
+/// reads such a file as an empty one (then reports a profile "not defined"). The files are
+/// the ones the SDK reads: the paths `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`
+/// name, else `~/.aws/config` and `~/.aws/credentials`. Only the first byte is read.
+fn unreadable_profile_file() -> Option<String> {
+    use std::io::Read as _;
+
+    let home = std::env::home_dir();
+    let files = [
+        ("config", "AWS_CONFIG_FILE", "config"),
+        ("credentials", "AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    ];
+    files.into_iter().find_map(|(what, var, default)| {
+        let path = match std::env::var_os(var).filter(|p| !p.is_empty()) {
+            Some(p) => std::path::PathBuf::from(p),
+            None => home.as_ref()?.join(".aws").join(default),
+        };
+        let read = std::fs::File::open(&path).and_then(|mut f| f.read(&mut [0u8; 1]));
+        match read {
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(format!(
+                "cannot read the AWS {what} file `{}`: {e}",
+                escaped(&path.display().to_string())
+            )),
+        }
+    })
+}
+
+/// Why the credentials could not be loaded, without what a `credential_process` wrote on its
+/// standard error beyond its first line (it can hold secrets): the SDK copies all of it into
+/// its message.
+fn credentials_text(e: &CredentialsError) -> String {
+    const STDERR: &str = "Stderr: ";
+    let text = crate::call::chain_text(e);
+    let Some(at) = text.find(STDERR) else {
+        return crate::call::cut(text, 300);
+    };
+    let (head, stderr) = text.split_at(at + STDERR.len());
+    let mut lines = stderr.trim().lines();
+    let first = crate::call::cut(escaped(lines.next().unwrap_or("").trim()), 160);
+    let more = if lines.any(|l| !l.trim().is_empty()) {
+        " (the rest of its standard error is not shown)"
+    } else {
+        ""
+    };
+    format!("{}{first}{more}", crate::call::cut(head.to_owned(), 300))
+}
+
+/// `s` with control characters (terminal escapes, line breaks) escaped.
+fn escaped(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The most a response body may hold, in bytes: a policy is at most tens of KB (a KMS key
+/// policy 32 KB, a bucket policy 20 KB, IAM and organization policies 10 KB or less), and
+/// every other answer this crate reads is a short list or one description.
+pub const MAX_RESPONSE: usize = 4 << 20;
+/// The most a page of `GetAccountAuthorizationDetails` may hold: up to 1000 users, groups,
+/// roles and managed policies with every version of each document.
+pub const MAX_AUTHORIZATION_DETAILS: usize = 64 << 20;
+
+/// The limit on the response body of `operation`.
+pub fn response_limit(operation: &str) -> usize {
+    if operation == "GetAccountAuthorizationDetails" {
+        MAX_AUTHORIZATION_DETAILS
+    } else {
+        MAX_RESPONSE
+    }
+}
+
+/// Bounds every response body (see [`response_limit`]): an endpoint that answers with an
+/// endless or huge body fails the call with [`http_body_util::LengthLimitError`] once the
+/// limit is read, instead of filling memory until the call's timeout. As a retry classifier,
+/// it forbids retrying such a call (the SDK retries failed reads of a body as transient).
+#[derive(Debug, Clone, Copy)]
+struct BodyLimit;
+
+impl ClassifyRetry for BodyLimit {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(e)) if crate::call::too_large(e) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "why403::BodyLimit"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+impl Intercept for BodyLimit {
+    fn name(&self) -> &'static str {
+        "why403::BodyLimit"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let limit = response_limit(cfg.load::<Metadata>().map_or("", Metadata::name));
+        let body = context.response_mut().body_mut();
+        let inner = std::mem::replace(body, SdkBody::taken());
+        *body = SdkBody::from_body_1_x(http_body_util::Limited::new(inner, limit));
+        Ok(())
     }
 }
 

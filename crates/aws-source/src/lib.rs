@@ -111,6 +111,10 @@ pub enum CollectError {
     InvalidCredentials { message: String },
     #[error("cannot reach AWS: {message}")]
     Endpoint { message: String },
+    /// The endpoint answered, but not with anything AWS answers (a body over the limit, a
+    /// response that does not parse).
+    #[error("the endpoint's answer cannot be used: {message}")]
+    Response { message: String },
     #[error(
         "bucket `{bucket}` does not exist (HeadBucket answered 404): an upload to it fails with \
          NoSuchBucket, not AccessDenied"

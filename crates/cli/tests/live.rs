@@ -113,3 +113,218 @@ fn an_unknown_profile_is_named() {
             "cannot load AWS credentials for profile `no-such-profile`",
         ));
 }
+
+/// `why403 diagnose s3://amzn-s3-demo-bucket/report.csv --timeout SECONDS` reading from
+/// `endpoint`, with dummy keys in the environment.
+fn against(endpoint: &str, timeout: &str) -> assert_cmd::Command {
+    let mut cmd = bare();
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["diagnose", "s3://amzn-s3-demo-bucket/report.csv"])
+        .args(["--endpoint-url", endpoint, "--region", "us-east-1"])
+        .args(["--timeout", timeout])
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// A local endpoint: every connection is handed to `answer` on a thread of its own.
+fn serve(answer: fn(std::net::TcpStream)) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn timeout_bounds_a_call_to_an_endpoint_that_never_answers() {
+    // Accepts, reads, never answers.
+    let endpoint = serve(|mut s| {
+        let _ = std::io::copy(&mut s, &mut std::io::sink());
+    });
+    let start = std::time::Instant::now();
+    let out = against(&endpoint, "2")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("sts:GetCallerIdentity timed out"));
+    let took = start.elapsed();
+    // Two seconds for the call, retries included; not one more call's worth after it.
+    assert!(
+        took < std::time::Duration::from_millis(3500),
+        "--timeout 2 took {took:?}: {:?}",
+        String::from_utf8_lossy(&out.get_output().stderr)
+    );
+}
+
+#[test]
+fn an_endless_answer_is_cut_at_the_response_limit() {
+    // A well-formed HTTP answer whose body never ends.
+    let endpoint = serve(|mut s| {
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n";
+        if s.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        while s.write_all(chunk.as_bytes()).is_ok() {}
+    });
+    // Without the limit, the body is read until the call's timeout.
+    against(&endpoint, "3")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the endpoint's answer cannot be used: sts:GetCallerIdentity answered with more than 4 MiB",
+        ));
+}
+
+/// A request's head and body, as text.
+fn request_text(s: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let head_end = got.windows(4).position(|w| w == b"\r\n\r\n");
+        if let Some(end) = head_end {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return String::from_utf8_lossy(&got).into_owned();
+            }
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return String::from_utf8_lossy(&got).into_owned(),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[test]
+fn an_endless_bucket_policy_is_unavailable_naming_the_call() {
+    use std::io::Write;
+    // The caller and the bucket answer as AWS does, the bucket policy never ends, every other
+    // read is refused.
+    let endpoint = serve(|mut s| {
+        let request = request_text(&mut s);
+        let ok = |body: &str| {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let answer = if request.contains("Action=GetCallerIdentity") {
+            ok("<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                <Arn>arn:aws:iam::111122223333:user/alice</Arn><UserId>AIDACKCEVSQ6C2EXAMPLE</UserId>\
+                <Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
+        } else if request.starts_with("HEAD ") {
+            "HTTP/1.1 200 OK\r\nx-amz-bucket-region: us-east-1\r\nContent-Length: 0\r\n\r\n"
+                .to_owned()
+        } else if request
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("?policy"))
+        {
+            let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+            let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+            if s.write_all(head.as_bytes()).is_ok() {
+                while s.write_all(chunk.as_bytes()).is_ok() {}
+            }
+            return;
+        } else {
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_owned()
+        };
+        let _ = s.write_all(answer.as_bytes());
+    });
+    let out = against(&endpoint, "10")
+        .args(["--format", "json"])
+        .assert()
+        .code(3);
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", out.get_output()));
+    let reasons: Vec<&str> = report["missing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["reason"].as_str())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("s3:GetBucketPolicy answered with more than 4 MiB")),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn an_unreadable_credentials_file_is_named_with_the_os_error() {
+    // A directory where the credentials file should be: it exists, and reading it fails.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for profile in [Some("uploader"), None] {
+        let mut cmd = bare();
+        cmd.env("AWS_SHARED_CREDENTIALS_FILE", dir.path())
+            .args(["diagnose", "s3://b/k", "--region", "us-east-1"])
+            .timeout(std::time::Duration::from_secs(60));
+        if let Some(p) = profile {
+            cmd.args(["--profile", p]);
+        }
+        let out = cmd.assert().code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&format!(
+                "cannot read the AWS credentials file `{}`: ",
+                dir.path().display()
+            )) && stderr.contains("(os error "),
+            "{profile:?}: {stderr}"
+        );
+        assert!(!stderr.contains("not defined"), "{profile:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_failing_credential_process_shows_its_status_and_first_line_only() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile helper]\ncredential_process = printf 'token expired \\033[31mred\\nAKIASECRETLINE2\\nsecret3\\n' >&2 && exit 3\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = bare()
+        .env("AWS_CONFIG_FILE", &config)
+        .args([
+            "diagnose",
+            "s3://b/k",
+            "--region",
+            "us-east-1",
+            "--profile",
+            "helper",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("exit status: 3"), "{stderr}");
+    // The first line, its terminal escape escaped; nothing of the others.
+    assert!(stderr.contains("token expired \\u{1b}[31mred"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert!(
+        !stderr.contains("AKIASECRETLINE2") && !stderr.contains("secret3"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the rest of its standard error is not shown"),
+        "{stderr}"
+    );
+}

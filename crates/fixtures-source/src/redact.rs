@@ -6,11 +6,13 @@
 //! original did.
 //!
 //! Two passes over the tree: the first registers every identifier (in file order, so the
-//! placeholders are stable), the second rewrites. A name that a wildcard pattern of the file
-//! matches only partially (`ali*`) is kept, so that the pattern still matches what it matched.
-//! S3 bucket names, object keys, Regions, IP addresses, KMS aliases and AWS managed policies
-//! are kept; so are `Sid`s, inline policy, SCP and grant names, except the identifiers they
-//! embed.
+//! placeholders are stable), the second rewrites. Identifiers are found by meaning (every
+//! value in an identifier position, [`Text::Id`], whatever its shape), by shape (in free text
+//! and ARNs) and by name; then every one of them is replaced wherever it appears as a whole
+//! word, the object key, bucket name and S3 ARNs included. A name that a wildcard pattern of
+//! the file matches only partially (`ali*`) is kept, so that the pattern still matches what it
+//! matched. Regions, IP addresses, KMS aliases and AWS managed policies are kept; so are
+//! `Sid`s, inline policy, SCP and grant names, except the identifiers they embed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,7 +22,7 @@ use crate::write::{J, NameKind, Text};
 
 /// What an identifier is; each kind has its own placeholders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Kind {
     Account,
     Canonical,
     /// An IAM unique id, with its four-letter prefix kept (`AROA...`).
@@ -140,6 +142,17 @@ fn replaced(kind: NameKind, s: &str) -> bool {
     !(s.is_empty() || has_wildcard(s) || kind == NameKind::Level && s == "Root")
 }
 
+/// The shortest identifier replaced inside other text (an object key, a reason, a `Sid`):
+/// shorter ones are replaced only where they stand alone, so that `s3` or `Up` do not eat
+/// the words that contain them.
+const MIN_INSIDE: usize = 3;
+
+/// Whether `b`, next to an identifier found inside text, ends it (any identifier character
+/// would make the match part of a longer word).
+fn word_edge(b: Option<u8>) -> bool {
+    !b.is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
 fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?', '$'])
 }
@@ -168,6 +181,10 @@ struct Redactor {
     entries: Vec<Entry>,
     /// Strings with wildcards, whose partial matches are kept.
     patterns: Vec<String>,
+    /// The bucket and object key, which patterns are matched against.
+    verbatim: Vec<String>,
+    /// The entries replaced inside text, longest first ([`Redactor::index_within`]).
+    within: Vec<usize>,
 }
 
 /// The namespace and lookup key of an identifier.
@@ -201,6 +218,23 @@ fn namespace(kind: Kind) -> u8 {
 }
 
 impl Redactor {
+    /// An identifier given in an identifier position, whatever its shape: a session's user id
+    /// is `<role id>:<session name>`.
+    fn ident(&mut self, kind: Kind, s: &str, out: &mut String) {
+        if s.is_empty() || has_wildcard(s) {
+            out.push_str(s);
+            return;
+        }
+        match (kind, s.split_once(':')) {
+            (Kind::UniqueId, Some((role, session))) if !role.is_empty() && !session.is_empty() => {
+                self.id(Kind::UniqueId, role, out);
+                out.push(':');
+                self.id(Kind::Name(NameKind::Session), session, out);
+            }
+            _ => self.id(kind, s, out),
+        }
+    }
+
     /// Registers (collect) or replaces (rewrite) one identifier.
     fn id(&mut self, kind: Kind, s: &str, out: &mut String) {
         let k = key(kind, s);
@@ -230,12 +264,62 @@ impl Redactor {
         self.entries.get(i).map(|e| e.kind)
     }
 
-    /// A string of the file: whole names, ARNs, then identifier tokens.
-    fn text(&mut self, s: &str) -> String {
+    /// The registered identifier (of [`MIN_INSIDE`] characters or more) that starts at byte
+    /// `at` of `s` as a whole word, longest first.
+    fn known_at(&self, s: &str, at: usize) -> Option<&Entry> {
+        let bytes = s.as_bytes();
+        if at > 0 && !word_edge(bytes.get(at - 1).copied()) {
+            return None;
+        }
+        let rest = s.get(at..)?;
+        self.within
+            .iter()
+            .filter_map(|&i| self.entries.get(i))
+            .find(|e| {
+                let n = e.original.len();
+                rest.get(..n)
+                    .is_some_and(|head| head.eq_ignore_ascii_case(&e.original))
+                    && word_edge(bytes.get(at + n).copied())
+            })
+    }
+
+    /// Every registered identifier inside `s` replaced (rewrite); the rest of the text goes
+    /// through `rest`.
+    fn inside(&mut self, s: &str, rest: fn(&mut Redactor, &str) -> String) -> String {
+        if self.mode == Mode::Collect {
+            return rest(self, s);
+        }
         let mut out = String::with_capacity(s.len());
+        let (mut from, mut at) = (0, 0);
+        while at < s.len() {
+            if let Some((n, placeholder)) = self
+                .known_at(s, at)
+                .map(|e| (e.original.len(), e.placeholder.clone()))
+            {
+                out.push_str(&rest(self, &s[from..at]));
+                out.push_str(&placeholder);
+                at += n;
+                from = at;
+            } else {
+                at += s[at..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        out.push_str(&rest(self, &s[from..]));
+        out
+    }
+
+    /// A string of the file: every identifier of the file inside it, then whole names, ARNs
+    /// and identifier tokens.
+    fn text(&mut self, s: &str) -> String {
         if self.mode == Mode::Collect && has_wildcard(s) {
             self.patterns.push(s.to_owned());
         }
+        self.inside(s, Redactor::shaped)
+    }
+
+    /// Whole names, ARNs, then identifier tokens by their shape.
+    fn shaped(&mut self, s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
         if let Some(kind) = self.known_name(s) {
             self.id(kind, s, &mut out);
             return out;
@@ -371,35 +455,44 @@ impl Redactor {
     fn walk(&mut self, j: &mut J) {
         match j {
             J::Null | J::Bool(_) | J::Num(_) => {}
-            J::Str(s, text) => {
-                let new = match *text {
-                    Text::Fixed | Text::Verbatim => return,
-                    Text::Data => self.text(s),
-                    Text::Label => self.label(s),
-                    Text::Name(kind) if replaced(kind, s) => {
-                        let mut out = String::new();
-                        self.id(Kind::Name(kind), s, &mut out);
-                        out
-                    }
-                    Text::Name(_) => return,
-                };
-                if self.mode == Mode::Rewrite {
-                    *s = new;
-                }
-            }
+            J::Str(s, text) => self.string(s, *text),
             J::Arr(items) => items.iter_mut().for_each(|i| self.walk(i)),
             J::Obj(members) => {
                 for (k, text, v) in members.iter_mut() {
-                    if *text == Text::Data {
-                        let new = self.text(k);
-                        if self.mode == Mode::Rewrite {
-                            *k = new;
-                        }
-                    }
+                    self.string(k, *text);
                     self.walk(v);
                 }
             }
             J::Doc(inner) => self.walk(inner),
+        }
+    }
+
+    /// One string (a value or an object key) of the file, as `text` says.
+    fn string(&mut self, s: &mut String, text: Text) {
+        let new = match text {
+            Text::Fixed => return,
+            Text::Verbatim => {
+                if self.mode == Mode::Collect {
+                    self.verbatim.push(s.clone());
+                }
+                self.inside(s, |_, rest| rest.to_owned())
+            }
+            Text::Data => self.text(s),
+            Text::Label => self.label(s),
+            Text::Name(kind) if replaced(kind, s) => {
+                let mut out = String::new();
+                self.id(Kind::Name(kind), s, &mut out);
+                out
+            }
+            Text::Name(_) => return,
+            Text::Id(kind) => {
+                let mut out = String::new();
+                self.ident(kind, s, &mut out);
+                out
+            }
+        };
+        if self.mode == Mode::Rewrite {
+            *s = new;
         }
     }
 
@@ -438,6 +531,25 @@ impl Redactor {
         out
     }
 
+    /// Lists the registered identifiers long enough to be replaced inside text, longest first.
+    fn index_within(&mut self) {
+        let mut within: Vec<usize> = self
+            .index
+            .values()
+            .copied()
+            .filter(|&i| {
+                self.entries
+                    .get(i)
+                    .is_some_and(|e| e.original.len() >= MIN_INSIDE)
+            })
+            .collect();
+        within.sort_by_key(|&i| {
+            let e = self.entries.get(i);
+            (std::cmp::Reverse(e.map_or(0, |e| e.original.len())), i)
+        });
+        self.within = within;
+    }
+
     /// Gives every registered identifier a placeholder, never one that is an identifier of
     /// the file itself.
     fn assign(&mut self) {
@@ -473,9 +585,35 @@ impl Redactor {
             .into_iter()
             .collect();
         self.mode = Mode::Rewrite;
+        // What a resource pattern is matched against: the object's ARN, replaced inside.
+        let object = match self.verbatim.as_slice() {
+            [bucket, key, ..] => Some(format!("arn:aws:s3:::{bucket}/{key}")),
+            _ => None,
+        };
         // Each round keeps at least one more identifier or stops.
         for _ in 0..=self.entries.len() {
+            self.index_within();
             let mut dropped = Vec::new();
+            if let Some(object) = &object {
+                let redacted = self.inside(object, |_, rest| rest.to_owned());
+                for p in &patterns {
+                    let (before, after) = (Glob::new(p), Glob::new(&self.text(p)));
+                    if before.matches(object) != after.matches(&redacted) {
+                        // The pattern names part of an identifier that the key holds: the
+                        // longest such identifier is kept (then the next, round by round).
+                        let held = self.within.iter().find_map(|&i| {
+                            let e = self.entries.get(i)?;
+                            let k = key(e.kind, &e.original);
+                            (object
+                                .to_ascii_lowercase()
+                                .contains(&k.1.to_ascii_lowercase())
+                                && self.index.contains_key(&k))
+                            .then_some(k)
+                        });
+                        dropped.extend(held);
+                    }
+                }
+            }
             for chunk in &chunks {
                 let before = Glob::new(chunk);
                 let after = Glob::new(&self.text(chunk));
@@ -495,13 +633,19 @@ impl Redactor {
                 self.index.remove(&k);
             }
         }
+        self.index_within();
     }
 }
 
 /// Placeholders are numbered per family: per kind, per name kind, per unique-id prefix.
 fn family(kind: Kind, original: &str) -> String {
     match kind {
-        Kind::UniqueId => original.get(..4).unwrap_or("AIDA").to_owned(),
+        // The prefix says a user's, a role's... A unique id of another shape (an emulator's)
+        // gets placeholders of another shape too, so that nothing takes it for an IAM one.
+        Kind::UniqueId if classify(original) == Some(Kind::UniqueId) => {
+            original.get(..4).unwrap_or("AIDA").to_owned()
+        }
+        Kind::UniqueId => "ID".to_owned(),
         Kind::KmsKey if original.starts_with("mrk-") => "mrk".to_owned(),
         Kind::Name(k) => format!("{k:?}"),
         other => format!("{other:?}"),
@@ -545,6 +689,8 @@ pub(crate) fn redact(tree: &mut J) {
         index: BTreeMap::new(),
         entries: Vec::new(),
         patterns: Vec::new(),
+        verbatim: Vec::new(),
+        within: Vec::new(),
     };
     // Names first, from where they stand structurally, so that the token pass knows them.
     r.walk_names(tree);
@@ -564,6 +710,7 @@ impl Redactor {
                     self.id(Kind::Name(*kind), s, &mut String::new());
                 }
             }
+            J::Str(s, Text::Id(kind)) => self.ident(*kind, s, &mut String::new()),
             J::Str(s, Text::Data) => {
                 let mut rest = s.as_str();
                 while let Some(at) = rest.find("arn:") {
@@ -574,7 +721,14 @@ impl Redactor {
                 }
             }
             J::Arr(items) => items.iter().for_each(|i| self.walk_names(i)),
-            J::Obj(members) => members.iter().for_each(|(_, _, v)| self.walk_names(v)),
+            J::Obj(members) => {
+                for (k, text, v) in members {
+                    if let Text::Id(kind) = text {
+                        self.ident(*kind, k, &mut String::new());
+                    }
+                    self.walk_names(v);
+                }
+            }
             J::Doc(inner) => self.walk_names(inner),
             J::Null | J::Bool(_) | J::Num(_) | J::Str(..) => {}
         }
@@ -648,7 +802,8 @@ mod tests {
         );
         assert_eq!(out[1], "arn:aws:iam::000000000001:role/service-role/role-1");
         assert_eq!(out[2], "AROA00000000000000001:session-1");
-        assert_eq!(out[3], "arn:aws:s3:::amzn-s3-demo-bucket/alice/*");
+        // Inside an S3 ARN too, as inside the object key it matches.
+        assert_eq!(out[3], "arn:aws:s3:::amzn-s3-demo-bucket/session-1/*");
         assert_eq!(out[4], "arn:aws:iam::000000000001:user/b*");
         // `b*` matches bob: bob is kept.
         assert_eq!(out[5], "arn:aws:iam::000000000002:user/bob");

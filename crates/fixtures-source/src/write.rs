@@ -23,13 +23,15 @@ use why403_core::upload::{Credentials, Network, Operation, UploadRequest};
 
 use crate::Scenario;
 use crate::kms::{self, KeyUse};
+use crate::redact::Kind;
 
 /// What a string of the file is, for redaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Text {
     /// Format or AWS vocabulary (`FULL_CONTROL`, `aws:kms`, `Allow`): never redacted.
     Fixed,
-    /// The bucket and object key: kept (see `docs/scenario-format.md`).
+    /// The bucket and object key: kept, except the identifiers of the file they contain (see
+    /// `docs/scenario-format.md`).
     Verbatim,
     /// Identifiers and free text: ARNs, accounts, ids, reasons; redacted token by token.
     Data,
@@ -38,6 +40,9 @@ pub(crate) enum Text {
     Label,
     /// A name of this kind, redacted as a whole.
     Name(NameKind),
+    /// A value in an identifier position (`UserId`, `AWSAccountId`, an ACL owner's `ID`...),
+    /// redacted as a whole whatever its shape.
+    Id(Kind),
 }
 
 /// The kinds of names that redaction replaces as a whole.
@@ -106,6 +111,19 @@ fn name(s: &str, kind: NameKind) -> J {
     J::Str(s.to_owned(), Text::Name(kind))
 }
 
+fn id(s: &str, kind: Kind) -> J {
+    J::Str(s.to_owned(), Text::Id(kind))
+}
+
+/// A KMS key as S3 and KMS requests name it: an ARN or an alias (data), else a key id.
+fn key_ref(s: &str) -> J {
+    if s.starts_with("arn:") || s.starts_with("alias/") {
+        data(s)
+    } else {
+        id(s, Kind::KmsKey)
+    }
+}
+
 fn list<T>(items: impl IntoIterator<Item = T>, f: impl Fn(T) -> J) -> J {
     J::Arr(items.into_iter().map(f).collect())
 }
@@ -115,6 +133,21 @@ fn string_map(m: &BTreeMap<String, String>) -> J {
     J::Obj(
         m.iter()
             .map(|(k, v)| (k.clone(), Text::Fixed, data(v)))
+            .collect(),
+    )
+}
+
+/// The request's headers: values redactable, the ones that name a KMS key or an account as
+/// identifiers.
+fn headers(m: &BTreeMap<String, String>) -> J {
+    let value = |k: &str, v: &str| match k {
+        "x-amz-server-side-encryption-aws-kms-key-id" => key_ref(v),
+        "x-amz-expected-bucket-owner" => id(v, Kind::Account),
+        _ => data(v),
+    };
+    J::Obj(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Text::Fixed, value(k, v)))
             .collect(),
     )
 }
@@ -197,8 +230,11 @@ fn request(r: &UploadRequest) -> J {
     let n = &r.network;
     let network = obj! {}
         .with("source_ip", n.source_ip.as_deref().map(data))
-        .with("vpc_endpoint", n.vpc_endpoint.as_deref().map(data))
-        .with("vpc", n.vpc.as_deref().map(data))
+        .with(
+            "vpc_endpoint",
+            n.vpc_endpoint.as_deref().map(|v| id(v, Kind::Vpce)),
+        )
+        .with("vpc", n.vpc.as_deref().map(|v| id(v, Kind::Vpc)))
         .with("vpc_source_ip", n.vpc_source_ip.as_deref().map(data))
         .with("tls", Some(J::Bool(n.tls)));
     obj! {}
@@ -209,7 +245,7 @@ fn request(r: &UploadRequest) -> J {
         .with("operation", Some(fixed(operation)))
         .with(
             "headers",
-            (!r.headers.is_empty()).then(|| string_map(&r.headers)),
+            (!r.headers.is_empty()).then(|| headers(&r.headers)),
         )
         .with("network", (*n != Network::default()).then_some(network))
         .with("time", r.time.as_deref().map(fixed))
@@ -365,7 +401,10 @@ fn evidence(s: &Scenario) -> J {
         },
     );
     // Only an account id can be written: other states are what the reader derives.
-    o.add("bucket_owner", b.owner_account.get().map(|a| data(a)));
+    o.add(
+        "bucket_owner",
+        b.owner_account.get().map(|a| id(a, Kind::Account)),
+    );
     let key = "bucket_request_payment";
     o.slot(
         key,
@@ -391,8 +430,11 @@ fn evidence(s: &Scenario) -> J {
             |e| &e.vpc_endpoint_policy,
             absent,
             |p| {
-                let endpoint = obj! {"VpcEndpointId": data(vpce)}
-                    .with("VpcId", req.network.vpc.as_deref().map(data))
+                let endpoint = obj! {"VpcEndpointId": id(vpce, Kind::Vpce)}
+                    .with(
+                        "VpcId",
+                        req.network.vpc.as_deref().map(|v| id(v, Kind::Vpc)),
+                    )
                     .with("PolicyDocument", Some(policy(p, true)));
                 obj! {"VpcEndpoints": J::Arr(vec![endpoint])}
             },
@@ -401,7 +443,7 @@ fn evidence(s: &Scenario) -> J {
     let ids = e
         .canonical_ids
         .iter()
-        .map(|(id, a)| (id.clone(), Text::Data, data(a)));
+        .map(|(c, a)| (c.clone(), Text::Id(Kind::Canonical), id(a, Kind::Account)));
     o.add(
         "canonical_ids",
         (!e.canonical_ids.is_empty()).then(|| J::Obj(ids.collect())),
@@ -410,7 +452,17 @@ fn evidence(s: &Scenario) -> J {
 }
 
 fn caller(c: &Caller) -> J {
-    obj! {"UserId": data(&c.user_id), "Account": data(&c.account), "Arn": data(&c.arn)}
+    // A root's user id is its account id; a session's is `<role id>:<session name>`.
+    let user_id = if c.user_id == c.account {
+        Kind::Account
+    } else {
+        Kind::UniqueId
+    };
+    obj! {
+        "UserId": id(&c.user_id, user_id),
+        "Account": id(&c.account, Kind::Account),
+        "Arn": data(&c.arn),
+    }
 }
 
 fn blocks(p: &PublicAccessBlock) -> J {
@@ -429,16 +481,16 @@ fn acl(a: &Acl) -> J {
         let grantee = match &g.grantee {
             Grantee::CanonicalUser { id, display_name } => obj! {}
                 .with("DisplayName", display(display_name))
-                .with("ID", Some(data(id)))
+                .with("ID", Some(self::id(id, Kind::Canonical)))
                 .with("Type", Some(fixed("CanonicalUser"))),
             Grantee::Group { uri } => obj! {"Type": fixed("Group"), "URI": fixed(uri)},
             Grantee::Email { address } => {
-                obj! {"EmailAddress": data(address), "Type": fixed("AmazonCustomerByEmail")}
+                obj! {"EmailAddress": id(address, Kind::Email), "Type": fixed("AmazonCustomerByEmail")}
             }
         };
         obj! {"Grantee": grantee, "Permission": fixed(g.permission.as_str())}
     });
-    obj! {"Owner": owner.with("ID", Some(data(&a.owner_id))), "Grants": grants}
+    obj! {"Owner": owner.with("ID", Some(id(&a.owner_id, Kind::Canonical))), "Grants": grants}
 }
 
 fn encryption(e: &Encryption) -> J {
@@ -446,7 +498,7 @@ fn encryption(e: &Encryption) -> J {
     let blocked = &e.blocked_encryption_types;
     let rule = obj! {
         "ApplyServerSideEncryptionByDefault": obj! {"SSEAlgorithm": fixed(&e.algorithm)}
-            .with("KMSMasterKeyID", key.map(data)),
+            .with("KMSMasterKeyID", key.map(key_ref)),
         "BucketKeyEnabled": J::Bool(e.bucket_key_enabled),
     }
     .with(
@@ -536,8 +588,8 @@ fn kms_sections(o: &mut Sections<'_>) {
         absent,
         |k| {
             obj! {"KeyMetadata": obj! {
-                "AWSAccountId": data(&k.account),
-                "KeyId": data(&k.key_id),
+                "AWSAccountId": id(&k.account, Kind::Account),
+                "KeyId": id(&k.key_id, Kind::KmsKey),
                 "Arn": data(&k.arn),
                 "KeyUsage": fixed(&k.usage),
                 "KeyState": fixed(&k.state),

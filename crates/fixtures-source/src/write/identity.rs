@@ -5,7 +5,8 @@
 use why403_core::Policy;
 use why403_core::evidence::{Identity, IdentityKind};
 
-use super::{J, NameKind, Text, data, fixed, label, list, name, policy};
+use super::{J, NameKind, Text, data, fixed, id, label, list, name, policy};
+use crate::redact::Kind;
 
 /// The policies of one user, role or group, as `*PolicyList` and `AttachedManagedPolicies`.
 #[derive(Default)]
@@ -166,7 +167,7 @@ pub(super) fn identity(i: &Identity) -> J {
         .then(|| list(&sorted.groups, |(g, _)| name(g, NameKind::Group)));
     let entity = obj! {"Path": fixed(&i.path)}
         .with(name_key, Some(name(&i.name, kind)))
-        .with(id_key, Some(data(&i.id)))
+        .with(id_key, Some(id(&i.id, Kind::UniqueId)))
         .with("Arn", Some(data(&i.arn)))
         .with(list_key, Some(inline))
         .with("GroupList", groups)

@@ -6,8 +6,9 @@ use why403_core::evidence::{OrgLevel, OrgPolicyType, OrgRoot, Organization, Slot
 use why403_core::json;
 
 use super::{
-    J, NameKind, Text, absent, compact, data, fixed, label, name, policy, tree, unavailable,
+    J, NameKind, Text, absent, compact, fixed, id, label, name, policy, tree, unavailable,
 };
+use crate::redact::Kind;
 
 /// The AWS managed policies that the reader supplies when `policies` leaves them out.
 const FULL_ACCESS: [(&str, &str); 2] = [
@@ -54,7 +55,8 @@ pub(super) fn organization(o: &Organization) -> J {
         "ALL"
     });
     let describe = obj! {"Organization": obj! {
-        "Id": data(&o.id), "FeatureSet": features, "MasterAccountId": data(&o.management_account),
+        "Id": id(&o.id, Kind::Org), "FeatureSet": features,
+        "MasterAccountId": id(&o.management_account, Kind::Account),
     }};
     // A root with SCPs or RCPs listed cannot go with consolidated billing.
     let roots = match &o.root {
@@ -92,12 +94,19 @@ pub(super) fn organization(o: &Organization) -> J {
     };
     let mut bodies: Bodies<'_> = Vec::new();
     let mut path = Vec::new();
+    let last = levels.len().saturating_sub(1);
     for (i, l) in levels.iter().enumerate() {
         let target = l.target_id.as_str();
+        // The reader wants the root first and the account last.
+        let kind = match i {
+            0 => Kind::Root,
+            i if i == last => Kind::Account,
+            _ => Kind::Ou,
+        };
         let scps = level(&o.scps, i, target, "SERVICE_CONTROL_POLICY", &mut bodies);
         let rcps = level(&o.rcps, i, target, "RESOURCE_CONTROL_POLICY", &mut bodies);
         path.push(
-            obj! {"target": data(target)}
+            obj! {"target": id(target, kind)}
                 .with("name", l.name.as_deref().map(|n| name(n, NameKind::Level)))
                 .with("scps", Some(scps))
                 .with("rcps", Some(rcps)),
@@ -107,11 +116,15 @@ pub(super) fn organization(o: &Organization) -> J {
         .into_iter()
         .filter(|(id, _, _, p)| !is_built_in(id, p))
         .map(|(id, pname, ty, p)| {
-            let summary = obj! {"Id": data(&id)}
+            let summary = obj! {"Id": policy_id(&id)}
                 .with("Name", pname.as_deref().map(label))
                 .with("Type", Some(fixed(ty)));
             let body = obj! {"Policy": obj! {"PolicySummary": summary, "Content": policy(p, true)}};
-            (id, Text::Data, body)
+            let key = match policy_id(&id) {
+                J::Str(_, text) => text,
+                _ => Text::Fixed,
+            };
+            (id, key, body)
         })
         .collect();
     out.with("path", Some(J::Arr(path))).with(
@@ -133,10 +146,19 @@ fn roots(r: &OrgRoot) -> J {
     let types = r.policy_types.iter().map(|t| {
         obj! {"Type": fixed(&t.policy_type), "Status": fixed(&t.status)}
     });
-    let root = obj! {"Id": data(&r.id)}
+    let root = obj! {"Id": id(&r.id, Kind::Root)}
         .with("Name", r.name.as_deref().map(|n| name(n, NameKind::Level)))
         .with("PolicyTypes", Some(J::Arr(types.collect())));
     obj! {"Roots": J::Arr(vec![root])}
+}
+
+/// An SCP's or RCP's id: AWS's own full-access policies are kept.
+fn policy_id(pid: &str) -> J {
+    if FULL_ACCESS.iter().any(|(full, _)| *full == pid) {
+        fixed(pid)
+    } else {
+        id(pid, Kind::OrgPolicy)
+    }
 }
 
 fn is_built_in(id: &str, p: &Policy) -> bool {
@@ -182,7 +204,7 @@ fn level<'a>(
             // A name the reader does not give: a made-up id.
             None => (format!("p-why403{index}x{k}"), None),
         };
-        let entry = obj! {"Id": data(&id)}
+        let entry = obj! {"Id": policy_id(&id)}
             .with("Name", pname.as_deref().map(label))
             .with("Type", Some(fixed(ty)));
         if !bodies.iter().any(|(b, ..)| *b == id) {
