@@ -11,7 +11,7 @@ use why403_core::analysis::Verdict;
 use why403_core::client::{self, Client};
 use why403_core::finding::diagnose;
 use why403_core::message::{constrain, fill_request, notes_finding, parse};
-use why403_core::render::{HumanOptions, human, json};
+use why403_core::render::{HumanOptions, human, json, json_text};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario", "error", "error_file"]).multiple(true)))]
@@ -173,7 +173,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             &d,
             &HumanOptions::new(choice != anstream::ColorChoice::Never),
         ),
-        Format::Json => format!("{:#}\n", json(&d)),
+        Format::Json => json_text(&json(&d)),
     };
     let mut out = anstream::AutoStream::new(stdout.lock(), choice);
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

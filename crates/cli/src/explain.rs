@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use why403_core::message::{explain, human, json, parse};
+use why403_core::render::json_text;
 
 /// Input larger than this is cut (error messages are short; CloudTrail files can be large).
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
@@ -40,7 +41,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let registered = |id: &str| registry.get(id).is_some();
     let out = match args.format {
         Format::Human => human(&parsed, &x, &registered),
-        Format::Json => format!("{:#}\n", json(&parsed, &x, &registered)),
+        Format::Json => json_text(&json(&parsed, &x, &registered)),
     };
     let mut stdout = io::stdout().lock();
     match stdout

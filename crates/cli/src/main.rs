@@ -10,6 +10,7 @@ mod rules;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use why403_core::render::escape;
 
 // `why403 eval` allocates many small strings per line; mimalloc makes that markedly cheaper
 // than the system allocator (see `cargo xtask bench`).
@@ -67,7 +68,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules::run(&args),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("why403: error: {}", message(&e));
+        // File names, header values and the like in the message come from the input.
+        eprintln!("why403: error: {}", escape(&message(&e)));
         ExitCode::from(1)
     })
 }

@@ -62,7 +62,9 @@ impl<'a> Source<'a> {
         (first, last.max(first))
     }
 
-    /// A line's text, without its line break; tabs become spaces so that columns stay aligned.
+    /// A line's text as shown, without its line break: tabs become spaces so that columns stay
+    /// aligned, and the other characters [`needs_escape`](super::out::needs_escape) names are
+    /// escaped (the columns of [`Source::column`] and [`Source::mark`] count them escaped).
     pub fn line(&self, idx: usize) -> String {
         let start = self.starts.get(idx).copied().unwrap_or(self.text.len());
         let end = self
@@ -73,7 +75,8 @@ impl<'a> Source<'a> {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         let pad = if idx == 0 { self.first_pad } else { 0 };
         let mut s = " ".repeat(pad);
-        s.extend(raw.chars().map(|c| if c == '\t' { ' ' } else { c }));
+        let spaced = raw.replace('\t', " ");
+        super::out::push_escaped(&mut s, &spaced);
         s
     }
 
@@ -88,7 +91,7 @@ impl<'a> Source<'a> {
         let idx = self.line_of(o);
         let start = self.starts[idx];
         let pad = if idx == 0 { self.first_pad } else { 0 };
-        pad + self.text[start..o].chars().count()
+        pad + width(&self.text[start..o])
     }
 
     /// Where a span's mark goes on its first line: display column and width (at least 1; a
@@ -102,14 +105,19 @@ impl<'a> Source<'a> {
             .get(idx + 1)
             .map_or(self.text.len(), |&e| e.saturating_sub(1));
         let stop = end.min(line_end).max(start);
-        let width = self.text[start..stop].trim_end().chars().count();
-        (self.column(start), width.max(1))
+        let w = width(self.text[start..stop].trim_end());
+        (self.column(start), w.max(1))
     }
 
     /// The exact text under a span.
     pub fn text_of(&self, span: Span) -> &'a str {
         self.text.get(span.range()).unwrap_or("")
     }
+}
+
+/// Columns a piece of a line takes as [`Source::line`] shows it (a tab is one space).
+fn width(s: &str) -> usize {
+    super::out::escaped_width(&s.replace('\t', " "))
 }
 
 /// A line as shown: the whole line when it fits, else a window starting a little before
@@ -227,6 +235,21 @@ mod tests {
         assert_eq!(src.mark(Span::new(b, b + 3)), (7, 3));
         assert_eq!(src.lines_of(Span::new(0, text.len())), (0, 3));
         assert_eq!(src.mark(Span::new(0, text.len())), (4, 1));
+    }
+
+    #[test]
+    fn marks_stay_under_their_text_when_the_line_has_escaped_characters() {
+        let text = "{\"Sid\": \"a\u{202e}\x1b\tb\", \"Effect\": \"Deny\"}";
+        let src = Source::new(text, None);
+        let line = src.line(0);
+        assert_eq!(
+            line,
+            "{\"Sid\": \"a\\u{202e}\\x1b b\", \"Effect\": \"Deny\"}"
+        );
+        let at = text.find("\"Deny\"").unwrap_or(0);
+        let (col, width) = src.mark(Span::new(at, at + 6));
+        let shown: String = line.chars().skip(col).take(width).collect();
+        assert_eq!(shown, "\"Deny\"");
     }
 
     #[test]
