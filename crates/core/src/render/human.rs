@@ -221,7 +221,7 @@ impl Block {
             .copied()
             .find(|l| l.primary)
             .unwrap_or(labels[0]);
-        let src = Source::new(&anchor.text, anchor.origin.as_ref());
+        let src = Source::shared(&anchor.text, anchor.origin.as_ref());
         let (location, note) = location(anchor);
         let (first, last) = src.lines_of(anchor.span);
         let mut shown = BTreeSet::new();
@@ -252,7 +252,8 @@ impl Block {
             .iter()
             .map(|l| (src.lines_of(l.span).0, *l))
             .collect();
-        marks.sort_by_key(|(line, l)| (*line, !l.primary, src.mark(l.span).0));
+        // On one line, the order of the offsets is that of the columns.
+        marks.sort_by_key(|(line, l)| (*line, !l.primary, l.span.start));
         let mut rows = Vec::new();
         let mut prev: Option<usize> = None;
         for idx in shown {
@@ -265,6 +266,23 @@ impl Block {
                 .filter(|(line, _)| *line == idx)
                 .map(|(_, l)| *l)
                 .collect();
+            if src.is_long(idx) {
+                let cut = src.cut(idx, here.first().map(|l| l.span.start as usize));
+                rows.push(Row::Line {
+                    number: src.number(idx),
+                    text: cut.text.clone(),
+                });
+                for l in here {
+                    let (column, width) = cut.place(&src, l.span);
+                    rows.push(Row::Mark {
+                        column,
+                        width,
+                        primary: l.primary,
+                        message: l.message.clone(),
+                    });
+                }
+                continue;
+            }
             // Window a long line at the first mark, or at the primary one when the marks are
             // too far apart to show together.
             let cols: Vec<usize> = here.iter().map(|l| src.mark(l.span).0).collect();

@@ -52,7 +52,7 @@ fn finding(out: &mut Out, f: &Finding) {
             l.pointer,
             l.message
         );
-        let src = Source::new(&l.text, l.origin.as_ref());
+        let src = Source::shared(&l.text, l.origin.as_ref());
         for text in excerpt(&src, l.span, EXCERPT_LINES) {
             outln!(out, "  | {}", text.trim_end());
         }
