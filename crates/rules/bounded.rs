@@ -7,13 +7,15 @@
 #[path = "many_denies_data.rs"]
 mod data;
 
+use data::Denies;
+
 use why403_core::finding::{Diagnosis, MAX_LISTED, Verification, diagnose, verify};
 use why403_core::render::{HumanOptions, human, json, json_text};
 
 const N: usize = 40;
 
-fn diagnosed(in_bucket: bool, conditional: bool) -> Diagnosis {
-    let text = data::scenario(N, in_bucket, conditional);
+fn diagnosed(in_bucket: bool, denies: Denies) -> Diagnosis {
+    let text = data::scenario(N, in_bucket, denies);
     let s = why403_fixtures_source::parse("many.json", &text)
         .unwrap_or_else(|e| panic!("the generated scenario does not load: {e}"));
     diagnose(s.request, s.evidence, &why403_rules::registry())
@@ -22,7 +24,7 @@ fn diagnosed(in_bucket: bool, conditional: bool) -> Diagnosis {
 #[test]
 fn every_deny_is_a_cause_still_denied_by_a_bounded_list_of_the_others() {
     for in_bucket in [true, false] {
-        let d = diagnosed(in_bucket, false);
+        let d = diagnosed(in_bucket, Denies::Unconditional);
         let fixes: Vec<_> = d.findings.iter().filter_map(|f| f.fix.as_ref()).collect();
         // With the denies in an identity policy, the example's own bucket policy deny stays.
         let others = if in_bucket { N - 1 } else { N };
@@ -48,7 +50,7 @@ fn every_deny_is_a_cause_still_denied_by_a_bounded_list_of_the_others() {
 
 #[test]
 fn denies_with_the_same_fix_are_one_cause_with_bounded_notes() {
-    let d = diagnosed(true, true);
+    let d = diagnosed(true, Denies::SameHeader);
     let causes: Vec<_> = d.findings.iter().filter(|f| f.fix.is_some()).collect();
     assert_eq!(causes.len(), 1, "{causes:#?}");
     let also: Vec<&String> = causes[0]
@@ -68,4 +70,17 @@ fn denies_with_the_same_fix_are_one_cause_with_bounded_notes() {
         )
     );
     assert_eq!(d.superseded.len(), N - 1);
+}
+
+#[test]
+fn denies_each_fixed_by_its_own_header_are_each_verified_still_denied() {
+    let d = diagnosed(true, Denies::HeaderEach);
+    let fixes: Vec<_> = d.findings.iter().filter_map(|f| f.fix.as_ref()).collect();
+    assert_eq!(fixes.len(), N);
+    for fix in fixes {
+        let Verification::StillDenied { by } = &fix.verified else {
+            panic!("{:?}", fix.verified);
+        };
+        assert_eq!(by.len(), MAX_LISTED + 1, "{by:?}");
+    }
 }

@@ -5,10 +5,20 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+/// The condition of each deny statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denies {
+    /// None: each statement's fix is to remove it.
+    Unconditional,
+    /// Unless the upload is encrypted with KMS: one header is the fix of every statement.
+    SameHeader,
+    /// Unless the upload sends a header of its own: as many fixes as statements.
+    HeaderEach,
+}
+
 /// `examples/scenarios/bucket-policy-kms-deny.json` with `n` denies of the upload in the bucket
-/// policy (`in_bucket`) or in a second inline policy of the caller: unconditional, or
-/// (`conditional`) unless the upload is encrypted with KMS, which one header fixes for all.
-pub fn scenario(n: usize, in_bucket: bool, conditional: bool) -> String {
+/// policy (`in_bucket`) or in a second inline policy of the caller.
+pub fn scenario(n: usize, in_bucket: bool, denies: Denies) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/scenarios/bucket-policy-kms-deny.json");
     let text = std::fs::read_to_string(&path)
@@ -25,10 +35,17 @@ pub fn scenario(n: usize, in_bucket: bool, conditional: bool) -> String {
             if in_bucket {
                 st["Principal"] = json!("*");
             }
-            if conditional {
-                st["Condition"] = json!({
-                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
-                });
+            match denies {
+                Denies::Unconditional => {}
+                Denies::SameHeader => {
+                    st["Condition"] = json!({
+                        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
+                    });
+                }
+                Denies::HeaderEach => {
+                    let key = format!("s3:x-amz-meta-approval-{i}");
+                    st["Condition"] = json!({"StringNotEquals": {key: "yes"}});
+                }
             }
             st
         })

@@ -374,16 +374,35 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
     if analysis.verdict == Verdict::Denied && !findings.iter().any(|f| f.role == Role::Cause) {
         findings.push(unexplained(&analysis));
     }
-    for f in &mut findings {
-        if let Some(fix) = &mut f.fix {
-            if let Some(v) = denied_by_untouched_statements(&analysis, &fix.changes) {
-                fix.verified = v;
-                continue;
-            }
-            let (verified, widens) = verify_and_widen(&analysis, &fix.changes);
-            fix.verified = verified;
-            fix.widens = widens;
+    // Each verification analyses the upload again: the same change is verified once, and
+    // the number of verifications is bounded by the statements each one evaluates.
+    let mut verified: Vec<(&[Change], Verification, Vec<String>)> = Vec::new();
+    let budget = (MAX_REANALYSED_STATEMENTS / statements_of(&analysis).max(1)).max(MIN_VERIFIED);
+    let mut fixes: Vec<&mut Fix> = findings.iter_mut().filter_map(|f| f.fix.as_mut()).collect();
+    let mut results = Vec::with_capacity(fixes.len());
+    for fix in &fixes {
+        if let Some(v) = denied_by_untouched_statements(&analysis, &fix.changes) {
+            results.push((v, Vec::new()));
+        } else if let Some((_, v, w)) = verified.iter().find(|(c, ..)| *c == fix.changes) {
+            results.push((v.clone(), w.clone()));
+        } else if verified.len() < budget {
+            let (v, w) = verify_and_widen(&analysis, &fix.changes);
+            verified.push((&fix.changes, v.clone(), w.clone()));
+            results.push((v, w));
+        } else {
+            let why = format!(
+                "{} other fixes were verified, as many as a diagnosis of {} policy \
+                 statements verifies",
+                verified.len(),
+                statements_of(&analysis)
+            );
+            results.push((Verification::NotChecked { why }, Vec::new()));
         }
+    }
+    drop(verified);
+    for (fix, (v, w)) in fixes.iter_mut().zip(results) {
+        fix.verified = v;
+        fix.widens = w;
     }
     let (findings, superseded) = supersede(findings, registry);
     let mut d = Diagnosis {
@@ -606,6 +625,32 @@ fn verification_of(after: Analysis) -> Verification {
             missing: missing.into_iter().map(|m| m.what).collect(),
         },
     }
+}
+
+/// Policy statements all the verifications of one diagnosis may evaluate again (each analyses
+/// every statement of the upload's checks): past it, fixes are not verified.
+const MAX_REANALYSED_STATEMENTS: usize = 100_000;
+/// Fixes verified whatever the number of statements.
+const MIN_VERIFIED: usize = 10;
+
+/// The statements of the policies of every check (what analysing the upload evaluates).
+fn statements_of(a: &Analysis) -> usize {
+    a.checks
+        .iter()
+        .map(|c| {
+            let s = &c.set;
+            s.identity
+                .iter()
+                .chain(&s.resource)
+                .chain(s.scp.iter().flatten())
+                .chain(s.rcp.iter().flatten())
+                .chain(s.boundary.iter().flatten())
+                .chain(&s.session)
+                .chain(s.vpc_endpoint.iter().flatten())
+                .map(|p| p.statements.len())
+                .sum::<usize>()
+        })
+        .sum()
 }
 
 /// Entries of a list of what refuses the upload (`still denied by`, `also:` notes) written out
