@@ -44,6 +44,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let text = write_scenario(&scenario, args.redact);
     std::fs::write(&args.output, text)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
-    eprintln!("wrote `{}`", args.output.display());
+    eprintln!(
+        "wrote `{}`",
+        why403_core::render::escape(&args.output.display().to_string())
+    );
     Ok(ExitCode::SUCCESS)
 }

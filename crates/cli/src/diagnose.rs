@@ -11,7 +11,7 @@ use why403_core::Diagnoser;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
 use why403_core::message::{fill_request, parse};
-use why403_core::render::{HumanOptions, human, json};
+use why403_core::render::{HumanOptions, human, json, json_text};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario", "error", "error_file"]).multiple(true)))]
@@ -172,7 +172,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             &d,
             &HumanOptions::new(choice != anstream::ColorChoice::Never),
         ),
-        Format::Json => format!("{:#}\n", json(&d)),
+        Format::Json => json_text(&json(&d)),
     };
     let mut out = anstream::AutoStream::new(stdout.lock(), choice);
     crate::output::written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))?;

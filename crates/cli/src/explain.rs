@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use why403_core::message::{explain, human, json, parse};
+use why403_core::render::json_text;
 
 use crate::input::read_error_text;
 
@@ -38,7 +39,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let x = explain(&parsed, &why403_rules::registry());
     let out = match args.format {
         Format::Human => human(&parsed, &x),
-        Format::Json => format!("{:#}\n", json(&parsed, &x)),
+        Format::Json => json_text(&json(&parsed, &x)),
     };
     crate::output::print(&out)?;
     Ok(if parsed.is_recognised() {

@@ -24,6 +24,7 @@ mod rules;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use why403_core::render::escape;
 
 /// `why403 --version`: the version and the commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WHY403_COMMIT"), ")");
@@ -129,7 +130,8 @@ impl App {
             }
         };
         result.unwrap_or_else(|e| {
-            eprintln!("{}: error: {}", self.name, message(&e));
+            // File names, header values and the like in the message come from the input.
+            eprintln!("{}: error: {}", self.name, escape(&message(&e)));
             ExitCode::from(1)
         })
     }

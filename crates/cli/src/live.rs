@@ -165,6 +165,7 @@ impl Progress {
         let _guard = self.line.lock().unwrap_or_else(|e| e.into_inner());
         let mut err = std::io::stderr().lock();
         // `\r` and erase-line keep it on one line; errors writing progress do not matter.
+        let what = why403_core::render::escape(what);
         let _ = write!(err, "\r\x1b[2Kreading from AWS: {n} calls, {what}");
         let _ = err.flush();
     }

@@ -299,7 +299,9 @@ pub(crate) fn stand_in(kind: PolicyKind, stance: Stance, principal: &str, what: 
     let principal = if kind.allows_principal() {
         match stance {
             Stance::Best if !principal.is_empty() => {
-                format!(r#""Principal":{{"AWS":"{principal}"}},"#)
+                // Quoted and escaped as JSON: the ARN comes from the input.
+                let aws = serde_json::Value::from(principal);
+                format!(r#""Principal":{{"AWS":{aws}}},"#)
             }
             _ => r#""Principal":"*","#.to_owned(),
         }
@@ -318,6 +320,11 @@ pub(crate) fn stand_in(kind: PolicyKind, stance: Stance, principal: &str, what: 
         }
     );
     Policy::parse(&name, kind, &text)
+        .or_else(|_| {
+            // A principal the policy language refuses (it comes from the input): any principal.
+            let text = text.replacen(&principal, r#""Principal":"*","#, 1);
+            Policy::parse(&name, kind, &text)
+        })
         .unwrap_or_else(|e| unreachable!("stand-in policy is valid: {e}"))
 }
 

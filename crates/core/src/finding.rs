@@ -71,7 +71,7 @@ pub struct Label {
 impl Label {
     /// 1-based line and column of the span start, in the file when the origin is known.
     pub fn line_col(&self) -> (usize, usize) {
-        let (l, c) = crate::json::line_col(&self.text, self.span.start as usize);
+        let (l, c) = crate::json::line_col_shared(&self.text, self.span.start as usize);
         match &self.origin {
             Some(o) if !o.from_string => {
                 (o.line + l - 1, if l == 1 { o.column + c - 1 } else { c })
@@ -379,12 +379,35 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
     if analysis.verdict == Verdict::Denied && !findings.iter().any(|f| f.role == Role::Cause) {
         findings.push(unexplained(&analysis));
     }
-    for f in &mut findings {
-        if let Some(fix) = &mut f.fix {
-            let (verified, widens) = verify_and_widen(&analysis, &fix.changes);
-            fix.verified = verified;
-            fix.widens = widens;
+    // Each verification analyses the upload again: the same change is verified once, and
+    // the number of verifications is bounded by the statements each one evaluates.
+    let mut verified: Vec<(&[Change], Verification, Vec<String>)> = Vec::new();
+    let budget = (MAX_REANALYSED_STATEMENTS / statements_of(&analysis).max(1)).max(MIN_VERIFIED);
+    let mut fixes: Vec<&mut Fix> = findings.iter_mut().filter_map(|f| f.fix.as_mut()).collect();
+    let mut results = Vec::with_capacity(fixes.len());
+    for fix in &fixes {
+        if let Some(v) = denied_by_untouched_statements(&analysis, &fix.changes) {
+            results.push((v, Vec::new()));
+        } else if let Some((_, v, w)) = verified.iter().find(|(c, ..)| *c == fix.changes) {
+            results.push((v.clone(), w.clone()));
+        } else if verified.len() < budget {
+            let (v, w) = verify_and_widen(&analysis, &fix.changes);
+            verified.push((&fix.changes, v.clone(), w.clone()));
+            results.push((v, w));
+        } else {
+            let why = format!(
+                "{} other fixes were verified, as many as a diagnosis of {} policy \
+                 statements verifies",
+                verified.len(),
+                statements_of(&analysis)
+            );
+            results.push((Verification::NotChecked { why }, Vec::new()));
         }
+    }
+    drop(verified);
+    for (fix, (v, w)) in fixes.iter_mut().zip(results) {
+        fix.verified = v;
+        fix.widens = w;
     }
     let (findings, superseded) = supersede(findings, registry);
     let mut d = Diagnosis {
@@ -442,12 +465,41 @@ impl Diagnosis {
 pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, Vec<Superseded>) {
     let n = findings.len();
     let mut by: Vec<Option<(usize, String)>> = vec![None; n];
+    // Which rule refines which, asked once per pair of rules rather than per pair of findings
+    // (one rule can emit thousands of findings), and each rule's findings.
+    let mut distinct: Vec<&RuleRef> = Vec::new();
+    let mut of_rule: Vec<Vec<usize>> = Vec::new();
+    let mut rule_of = Vec::with_capacity(n);
+    for (i, f) in findings.iter().enumerate() {
+        let r = match distinct.iter().position(|r| **r == f.rule) {
+            Some(r) => r,
+            None => {
+                distinct.push(&f.rule);
+                of_rule.push(Vec::new());
+                distinct.len() - 1
+            }
+        };
+        of_rule[r].push(i);
+        rule_of.push(r);
+    }
+    let refiners: Vec<Vec<usize>> = distinct
+        .iter()
+        .map(|generic| {
+            let mut of: Vec<usize> = (0..distinct.len())
+                .filter(|&r| registry.refines(distinct[r], generic))
+                .flat_map(|r| of_rule[r].iter().copied())
+                .collect();
+            of.sort_unstable();
+            of
+        })
+        .collect();
     for (i, f) in findings.iter().enumerate() {
         if f.role != Role::Cause || f.claims.is_empty() {
             continue;
         }
-        for (j, g) in findings.iter().enumerate() {
-            if i == j || g.role != Role::Cause || !registry.refines(&g.rule, &f.rule) {
+        for &j in &refiners[rule_of[i]] {
+            let g = &findings[j];
+            if i == j || g.role != Role::Cause {
                 continue;
             }
             if f.claims
@@ -470,7 +522,7 @@ pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, 
     // Two findings on one check whose fixes are the same change: one refusal, whatever the
     // number of statements that make it (e.g. two deny statements that the same header makes
     // false). The first keeps a note naming the other.
-    let mut notes: Vec<(usize, String)> = Vec::new();
+    let mut notes: Vec<(usize, Listed)> = Vec::new();
     for i in 0..n {
         if by[i].is_some() || findings[i].role != Role::Cause {
             continue;
@@ -489,12 +541,21 @@ pub fn supersede(findings: Vec<Finding>, registry: &Registry) -> (Vec<Finding>, 
                 j,
                 format!("the fix of `{}` is the same change", findings[j].rule),
             ));
-            notes.push((j, format!("also: {}", findings[i].message)));
+            let message = || format!("also: {}", findings[i].message);
+            match notes.iter_mut().find(|(k, _)| *k == j) {
+                Some((_, listed)) => listed.push(message),
+                None => {
+                    let mut listed = Listed::default();
+                    listed.push(message);
+                    notes.push((j, listed));
+                }
+            }
         }
     }
     let mut findings = findings;
-    for (j, note) in notes {
-        findings[j].notes.push(note);
+    for (j, listed) in notes {
+        let more = |n| format!("also: {n} more findings with the same fix");
+        findings[j].notes.extend(listed.finish_with(more));
     }
     for (i, f) in findings.iter().enumerate() {
         if by[i].is_some() || f.role != Role::Cause || resolves(f) || f.claims.is_empty() {
@@ -571,52 +632,167 @@ fn verification_of(after: Analysis) -> Verification {
     }
 }
 
-/// Short descriptions of what refuses each denied check.
+/// Policy statements all the verifications of one diagnosis may evaluate again (each analyses
+/// every statement of the upload's checks): past it, fixes are not verified.
+const MAX_REANALYSED_STATEMENTS: usize = 100_000;
+/// Fixes verified whatever the number of statements.
+const MIN_VERIFIED: usize = 10;
+
+/// The statements of the policies of every check (what analysing the upload evaluates).
+fn statements_of(a: &Analysis) -> usize {
+    a.checks
+        .iter()
+        .map(|c| {
+            let s = &c.set;
+            s.identity
+                .iter()
+                .chain(&s.resource)
+                .chain(s.scp.iter().flatten())
+                .chain(s.rcp.iter().flatten())
+                .chain(s.boundary.iter().flatten())
+                .chain(&s.session)
+                .chain(s.vpc_endpoint.iter().flatten())
+                .map(|p| p.statements.len())
+                .sum::<usize>()
+        })
+        .sum()
+}
+
+/// Entries of a list of what refuses the upload (`still denied by`, `also:` notes) written out
+/// at most; the rest are counted in a last entry, `and N more`. A policy with thousands of
+/// matching deny statements would otherwise list every other statement under each of their
+/// findings: output and time quadratic in the statements.
+pub const MAX_LISTED: usize = 10;
+
+/// A list of at most [`MAX_LISTED`] entries and a count of the rest; an entry past the limit is
+/// not even formatted.
+#[derive(Debug, Default)]
+struct Listed {
+    items: Vec<String>,
+    more: usize,
+}
+
+impl Listed {
+    fn push(&mut self, item: impl FnOnce() -> String) {
+        if self.items.len() < MAX_LISTED {
+            self.items.push(item());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The entries, then `and N more` when some were left out.
+    fn finish(self) -> Vec<String> {
+        self.finish_with(|n| format!("and {n} more"))
+    }
+
+    /// The entries, then `more(N)` when N were left out.
+    fn finish_with(mut self, more: impl FnOnce(usize) -> String) -> Vec<String> {
+        if self.more > 0 {
+            self.items.push(more(self.more));
+        }
+        self.items
+    }
+}
+
+/// `` `action`: explicit deny in statement `Sid` of <policy> ``, the policy marked as changed
+/// when a fix edits it.
+fn explicit_deny_words(c: &crate::analysis::Check, at: StatementRef, changed: bool) -> String {
+    let what = c.set.policy(at).map_or_else(
+        || at.layer.to_string(),
+        |p| {
+            let st = p
+                .statements
+                .get(at.statement as usize)
+                .map(|s| s.label())
+                .unwrap_or_default();
+            // As the analysis after the fix names the policy (see `apply`).
+            let mark = if changed { " (changed by the fix)" } else { "" };
+            format!("statement `{st}` of {}{mark}", p.name)
+        },
+    );
+    format!("`{}`: explicit deny in {what}", c.action)
+}
+
+/// Short descriptions of what refuses each denied check, at most [`MAX_LISTED`] and
+/// `and N more`.
 pub fn still_denied_by(a: &Analysis) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = Listed::default();
     for c in a
         .checks
         .iter()
         .filter(|c| c.outcome == CheckOutcome::Denied)
     {
         for b in &c.blocks {
-            out.push(format!("`{}`: {}", c.action, b.message));
+            out.push(|| format!("`{}`: {}", c.action, b.message));
         }
         match c.eval.decision {
             crate::eval::Decision::ExplicitlyDenied => {
                 for at in &c.eval.deciding {
-                    let what = c.set.policy(*at).map_or_else(
-                        || at.layer.to_string(),
-                        |p| {
-                            let st = p
-                                .statements
-                                .get(at.statement as usize)
-                                .map(|s| s.label())
-                                .unwrap_or_default();
-                            format!("statement `{st}` of {}", p.name)
-                        },
-                    );
-                    out.push(format!("`{}`: explicit deny in {what}", c.action));
+                    out.push(|| explicit_deny_words(c, *at, false));
                 }
                 if c.eval.deciding.is_empty() {
                     for b in &c.eval.blocked_by {
-                        out.push(format!("`{}`: {}", c.action, b.layer.as_str()));
+                        out.push(|| format!("`{}`: {}", c.action, b.layer.as_str()));
                     }
                 }
             }
             crate::eval::Decision::ImplicitlyDenied => {
                 for b in &c.eval.blocked_by {
-                    out.push(format!(
-                        "`{}`: no {} allows it",
-                        c.action,
-                        layer_words(b.layer)
-                    ));
+                    out.push(|| format!("`{}`: no {} allows it", c.action, layer_words(b.layer)));
                 }
             }
             crate::eval::Decision::Allowed => {}
         }
     }
-    out
+    out.finish()
+}
+
+/// The verification of a fix that only removes or replaces statements, when an explicit deny
+/// statement the fix does not touch decides one of the upload's checks: that statement still
+/// denies the same request after the fix, so the upload stays denied, and it is not analysed
+/// again. `by` names the untouched deny statements (not the other refusals a new analysis would
+/// find). Analysing again costs as much as the evidence: for each of N matching deny
+/// statements' fixes, that is N² work. `None` when the fix must be analysed again.
+fn denied_by_untouched_statements(analysis: &Analysis, changes: &[Change]) -> Option<Verification> {
+    use crate::analysis::CheckKind;
+    let edited: Vec<(PolicyTarget, usize)> = changes
+        .iter()
+        .map(|c| match c {
+            Change::RemoveStatement { target, statement }
+            | Change::ReplaceStatement {
+                target, statement, ..
+            } => Some((*target, *statement)),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let mut by = Listed::default();
+    for c in analysis
+        .denied_checks()
+        .filter(|c| c.eval.decision == crate::eval::Decision::ExplicitlyDenied)
+    {
+        for &at in &c.eval.deciding {
+            if c.is_synthetic(at.layer, at.level) {
+                continue;
+            }
+            // The key policy is the resource policy of the KMS checks.
+            let target = match (at.layer, c.kind) {
+                (Layer::Resource, CheckKind::Kms) => Some(PolicyTarget::KeyPolicy),
+                _ => crate::rule::policy_target(at),
+            };
+            let touched = |t: PolicyTarget| edited.contains(&(t, at.statement as usize));
+            if target.is_some_and(touched) {
+                continue;
+            }
+            let changed = target.is_some_and(|t| edited.iter().any(|(e, _)| *e == t));
+            by.push(|| explicit_deny_words(c, at, changed));
+        }
+    }
+    (!by.is_empty()).then(|| Verification::StillDenied { by: by.finish() })
 }
 
 /// A layer in words, for "no ... allows it".

@@ -5,7 +5,10 @@
 //! never panics: malformed input gives a [`JsonError`] with the byte offset and the JSON
 //! pointer of the value being read.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// A byte range in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -171,6 +174,70 @@ pub fn escape_pointer_token(token: &str) -> String {
 }
 
 /// Converts a byte offset into a 1-based line and column (columns count characters).
+/// The lines of the last shared text asked about, and the last column counted in it.
+struct LineIndex {
+    /// Held, so that a text the index answers for cannot have been freed and another allocated
+    /// in its place.
+    text: Arc<str>,
+    starts: Rc<[usize]>,
+    /// The byte offset and 1-based column of the last [`line_col_shared`] answer.
+    last: Cell<(usize, usize)>,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<LineIndex>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the line index of a shared text, computed once for the last text asked about:
+/// renderers ask about every label of thousands of findings on one policy, and scanning the
+/// text each time made rendering quadratic.
+fn with_index<R>(text: &Arc<str>, f: impl FnOnce(&LineIndex) -> R) -> R {
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let index = match &mut *last {
+            Some(index) if Arc::ptr_eq(&index.text, text) => index,
+            other => other.insert(LineIndex {
+                text: text.clone(),
+                starts: std::iter::once(0)
+                    .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+                    .collect(),
+                last: Cell::new((0, 1)),
+            }),
+        };
+        f(index)
+    })
+}
+
+/// The byte offsets where the lines of a shared text start.
+pub(crate) fn line_starts(text: &Arc<str>) -> Rc<[usize]> {
+    with_index(text, |index| index.starts.clone())
+}
+
+/// [`line_col`] for a shared text: its lines are found once, and a column on the line of the
+/// last answer, further on, is counted from there (labels come in order, and a policy can be
+/// one long line).
+pub(crate) fn line_col_shared(text: &Arc<str>, offset: usize) -> (usize, usize) {
+    let mut cut = offset.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    with_index(text, |index| {
+        let idx = index
+            .starts
+            .partition_point(|&s| s <= cut)
+            .saturating_sub(1);
+        let start = index.starts.get(idx).copied().unwrap_or(0).min(cut);
+        let (at, col) = index.last.get();
+        let col = if (start..=cut).contains(&at) {
+            col + text[at..cut].chars().count()
+        } else {
+            text[start..cut].chars().count() + 1
+        };
+        index.last.set((cut, col));
+        (idx + 1, col)
+    })
+}
+
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let mut cut = offset;

@@ -4,16 +4,21 @@
 //! `docs/output-format.md`), and [`plain_findings`], a stable plain text for snapshot tests.
 //!
 //! Renderers only read a diagnosis: no I/O, and no terminal detection (the caller decides
-//! whether to colour).
+//! whether to colour). Every value in a diagnosis may come from hostile input: the human and
+//! plain renderings write only through [`Out`], which escapes what a terminal would act on,
+//! and [`json_text`] writes JSON with the same characters as `\u` escapes (see [`escape`]).
 
 mod human;
 mod json;
+mod out;
 mod plain;
 mod snippet;
 mod style;
 
 pub use human::{HumanOptions, human};
 pub use json::{SCHEMA_ID, json};
+pub(crate) use out::{Out, outln};
+pub use out::{escape, json_text, needs_escape};
 pub use plain::plain_findings;
 
 use crate::analysis::{Check, CheckOutcome, Missing, Verdict};

@@ -9,20 +9,22 @@ use serde_json::{Value, json as j};
 use super::explain::{Explanation, Kind};
 use super::rules::RuleStatus;
 use super::{Envelope, Parsed};
+use crate::render::{Out, outln};
 
 /// The `schema` field of the JSON rendering.
 pub const SCHEMA_ID: &str = "why403.explanation/v1";
 
 /// Renders for a person.
 pub fn human(p: &Parsed, x: &Explanation) -> String {
-    let mut out = String::new();
+    // Everything goes through `Out`, which escapes what came from the pasted text.
+    let mut out = Out::new(false);
     let label = match x.kind {
         Kind::AccessDenied => "access denied",
         Kind::NotAuthorization => "not authorization",
         Kind::Unexplained => "unexplained",
         Kind::Unrecognised => "not recognised",
     };
-    let _ = writeln!(out, "{label}: {}", x.headline);
+    outln!(out, "{label}: {}", x.headline);
     let mut from = Vec::new();
     if p.envelope != Envelope::Unknown {
         from.push(p.envelope.describe().to_owned());
@@ -37,37 +39,37 @@ pub fn human(p: &Parsed, x: &Explanation) -> String {
         from.push(format!("request id `{r}`"));
     }
     if !from.is_empty() {
-        let _ = writeln!(out, "  from: {}", from.join(", "));
+        outln!(out, "  from: {}", from.join(", "));
     }
     if !x.proves.is_empty() {
-        out.push_str("\nthe message proves:\n");
+        out.newline().line("the message proves:");
         for f in &x.proves {
-            let _ = writeln!(out, "  - {f}");
+            outln!(out, "  - {f}");
         }
     }
     if let Some(c) = &x.cause {
-        let _ = writeln!(out, "\ncause: {c}");
+        out.newline();
+        outln!(out, "cause: {c}");
     }
     if let Some(f) = &x.fix {
-        let _ = writeln!(out, "fix: {f}");
+        outln!(out, "fix: {f}");
     }
     if !x.rules.is_empty() {
-        out.push_str("\nrules:\n");
+        out.newline().line("rules:");
         rules(&mut out, x);
     }
     if x.command.is_some() || !x.evidence.is_empty() {
-        out.push_str("\nnext step:\n");
+        out.newline().line("next step:");
     }
     if let Some(c) = &x.command {
-        let _ = writeln!(out, "  {c}");
+        outln!(out, "  {c}");
     }
     if !x.evidence.is_empty() {
-        let head = if x.command.is_some() {
-            "  or read the evidence yourself:\n"
+        out.line(if x.command.is_some() {
+            "  or read the evidence yourself:"
         } else {
-            "  read the evidence:\n"
-        };
-        out.push_str(head);
+            "  read the evidence:"
+        });
         for e in &x.evidence {
             let _ = write!(out, "    - {}", e.what);
             if let Some(c) = &e.command {
@@ -80,20 +82,20 @@ pub fn human(p: &Parsed, x: &Explanation) -> String {
             if let Some(n) = &e.note {
                 let _ = write!(out, "; {n}");
             }
-            out.push('\n');
+            out.newline();
         }
     }
     if !x.notes.is_empty() {
-        out.push('\n');
+        out.newline();
         for n in &x.notes {
-            let _ = writeln!(out, "note: {n}");
+            outln!(out, "note: {n}");
         }
     }
-    out
+    out.finish()
 }
 
 /// The rules grouped by what the message says about them and why.
-fn rules(out: &mut String, x: &Explanation) {
+fn rules(out: &mut Out, x: &Explanation) {
     let mut groups: Vec<(RuleStatus, &str, Vec<String>)> = Vec::new();
     for r in &x.rules {
         let at = match groups.iter().position(|g| g.0 == r.status && g.1 == r.why) {
@@ -111,9 +113,9 @@ fn rules(out: &mut String, x: &Explanation) {
             RuleStatus::Possible => "possible",
             RuleStatus::RuledOut => "ruled out",
         };
-        let _ = writeln!(out, "  {status}: {why}");
+        outln!(out, "  {status}: {why}");
         for id in ids {
-            let _ = writeln!(out, "    {id}");
+            outln!(out, "    {id}");
         }
     }
 }

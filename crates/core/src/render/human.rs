@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::snippet::{MAX_WIDTH, Source, Window};
-use super::style::{Paint, Style};
+use super::style::Style;
+use super::{Out, outln};
 use crate::analysis::{CheckOutcome, Verdict};
 use crate::finding::{Diagnosis, Finding, Label, Role, Verification};
 
@@ -36,26 +37,24 @@ impl HumanOptions {
 const MAX_SPAN_LINES: usize = 12;
 const HEAD_LINES: usize = 6;
 
-/// Renders a diagnosis for a person.
+/// Renders a diagnosis for a person. Everything is written through [`Out`], which escapes every
+/// value from the input.
 pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
-    let p = Paint { on: opts.color };
-    let mut out = String::new();
+    let mut out = Out::new(opts.color);
     let verdict_style = match d.verdict {
         Verdict::Allowed => Style::Good,
         Verdict::Denied => Style::Error,
         Verdict::Indeterminate { .. } => Style::Warning,
     };
-    let _ = writeln!(
-        out,
-        "{}: {}",
-        p.paint(verdict_style, super::verdict_word(&d.verdict)),
-        p.paint(Style::Bold, &super::cause_sentence(d))
-    );
+    out.styled(verdict_style, super::verdict_word(&d.verdict))
+        .text(": ")
+        .styled(Style::Bold, &super::cause_sentence(d))
+        .newline();
     let r = &d.analysis.request;
     let who = super::caller_text(d)
         .map(|c| format!(" by `{c}`"))
         .unwrap_or_default();
-    let _ = writeln!(
+    outln!(
         out,
         "  upload: {} of `s3://{}/{}`{who}",
         r.operation.as_str(),
@@ -64,25 +63,23 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
     );
     if let Verdict::Indeterminate { missing } = &d.verdict {
         for m in missing {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                p.paint(Style::Warning, "cannot see:"),
-                super::missing_text(m)
-            );
+            out.text("  ")
+                .styled(Style::Warning, "cannot see:")
+                .text(" ")
+                .line(&super::missing_text(m));
         }
     }
     for f in &d.findings {
-        out.push('\n');
-        finding(&mut out, f, p);
+        out.newline();
+        finding(&mut out, f);
     }
     if !d.superseded.is_empty() {
-        out.push('\n');
+        out.newline();
         for s in &d.superseded {
-            let _ = writeln!(
+            out.styled(Style::Note, "superseded:");
+            outln!(
                 out,
-                "{} [{}] {} ({})",
-                p.paint(Style::Note, "superseded:"),
+                " [{}] {} ({})",
                 s.finding.rule,
                 s.finding.message,
                 s.why
@@ -90,8 +87,8 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
         }
     }
     if !opts.no_checks && !d.analysis.checks.is_empty() {
-        out.push('\n');
-        let _ = writeln!(out, "{}", p.paint(Style::Bold, "checks:"));
+        out.newline();
+        out.styled(Style::Bold, "checks:").newline();
         for c in &d.analysis.checks {
             let (word, detail) = super::check_parts(c);
             let style = match c.outcome {
@@ -99,79 +96,79 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
                 CheckOutcome::Denied => Style::Error,
                 CheckOutcome::Indeterminate => Style::Warning,
             };
-            let _ = writeln!(out, "  {}: {}{detail}", c.action, p.paint(style, word));
-            let _ = writeln!(out, "    reason: {}", c.reason);
+            let _ = write!(out, "  {}: ", c.action);
+            out.styled(style, word).line(&detail);
+            outln!(out, "    reason: {}", c.reason);
         }
     }
     if !d.skipped.is_empty() {
-        out.push('\n');
-        let _ = writeln!(
-            out,
-            "{}",
-            p.paint(Style::Bold, "rules not run (evidence missing):")
-        );
+        out.newline();
+        out.styled(Style::Bold, "rules not run (evidence missing):")
+            .newline();
         for s in &d.skipped {
-            let _ = writeln!(out, "  {}: needs {}", s.rule, s.missing.join(", "));
+            outln!(out, "  {}: needs {}", s.rule, s.missing.join(", "));
         }
     }
-    out
+    out.finish()
 }
 
-fn finding(out: &mut String, f: &Finding, p: Paint) {
+fn finding(out: &mut Out, f: &Finding) {
     let style = match f.role {
         Role::Cause => Style::Error,
         Role::Contributing => Style::Warning,
         Role::Observation => Style::Note,
     };
     let head = format!("{}[{}]", super::role_word(f.role), f.rule);
-    let _ = writeln!(
-        out,
-        "{} ({}): {}",
-        p.paint(style, &head),
-        super::confidence_word(f.confidence),
-        p.paint(Style::Bold, &f.message)
-    );
+    out.styled(style, &head);
+    let _ = write!(out, " ({}): ", super::confidence_word(f.confidence));
+    out.styled(Style::Bold, &f.message).newline();
     let blocks: Vec<Block> = groups(&f.labels).iter().map(|g| Block::new(g)).collect();
     let width = blocks.iter().map(Block::gutter_width).max().unwrap_or(1);
     let pad = " ".repeat(width);
-    let bar = p.paint(Style::Gutter, "|");
     for b in &blocks {
-        b.write(out, width, p, style);
+        b.write(out, width, style);
     }
     // A block that ends with a note has already closed the gutter.
     if blocks.last().is_some_and(|b| b.note.is_none()) {
-        let _ = writeln!(out, "{pad} {bar}");
+        out.text(&pad)
+            .text(" ")
+            .styled(Style::Gutter, "|")
+            .newline();
     }
-    let eq = p.paint(Style::Gutter, "=");
-    let mut note = |label: &str, style: Style, text: &str| {
-        let _ = writeln!(out, "{pad} {eq} {} {text}", p.paint(style, label));
-    };
     if let Some(c) = &f.check {
-        note("check:", Style::Bold, &format!("`{c}`"));
+        note(out, &pad, "check:", Style::Bold).line(&format!("`{c}`"));
     }
     if let Some(fix) = &f.fix {
-        note("fix:", Style::Good, &fix.description);
+        note(out, &pad, "fix:", Style::Good).line(&fix.description);
         let (label, status, detail) = super::verification_parts(&fix.verified);
         let vstyle = match fix.verified {
             Verification::Resolves => Style::Good,
             Verification::StillDenied { .. } => Style::Error,
             _ => Style::Warning,
         };
-        note(
-            &format!("{label}:"),
-            vstyle,
-            &format!("{}{detail}", p.paint(vstyle, &status)),
-        );
+        note(out, &pad, &format!("{label}:"), vstyle)
+            .styled(vstyle, &status)
+            .line(&detail);
         for w in &fix.widens {
-            note("widens:", Style::Warning, w);
+            note(out, &pad, "widens:", Style::Warning).line(w);
         }
     }
     for n in &f.notes {
-        note("note:", Style::Note, n);
+        note(out, &pad, "note:", Style::Note).line(n);
     }
     for m in &f.missing {
-        note("cannot see:", Style::Warning, &super::missing_text(m));
+        note(out, &pad, "cannot see:", Style::Warning).line(&super::missing_text(m));
     }
+}
+
+/// Starts a `  = label: ` line under a snippet.
+fn note<'o>(out: &'o mut Out, pad: &str, label: &str, style: Style) -> &'o mut Out {
+    out.text(pad)
+        .text(" ")
+        .styled(Style::Gutter, "=")
+        .text(" ")
+        .styled(style, label)
+        .text(" ")
 }
 
 /// The labels of a finding grouped by document, the group with the primary label first.
@@ -224,7 +221,7 @@ impl Block {
             .copied()
             .find(|l| l.primary)
             .unwrap_or(labels[0]);
-        let src = Source::new(&anchor.text, anchor.origin.as_ref());
+        let src = Source::shared(&anchor.text, anchor.origin.as_ref());
         let (location, note) = location(anchor);
         let (first, last) = src.lines_of(anchor.span);
         let mut shown = BTreeSet::new();
@@ -255,7 +252,8 @@ impl Block {
             .iter()
             .map(|l| (src.lines_of(l.span).0, *l))
             .collect();
-        marks.sort_by_key(|(line, l)| (*line, !l.primary, src.mark(l.span).0));
+        // On one line, the order of the offsets is that of the columns.
+        marks.sort_by_key(|(line, l)| (*line, !l.primary, l.span.start));
         let mut rows = Vec::new();
         let mut prev: Option<usize> = None;
         for idx in shown {
@@ -268,6 +266,23 @@ impl Block {
                 .filter(|(line, _)| *line == idx)
                 .map(|(_, l)| *l)
                 .collect();
+            if src.is_long(idx) {
+                let cut = src.cut(idx, here.first().map(|l| l.span.start as usize));
+                rows.push(Row::Line {
+                    number: src.number(idx),
+                    text: cut.text.clone(),
+                });
+                for l in here {
+                    let (column, width) = cut.place(&src, l.span);
+                    rows.push(Row::Mark {
+                        column,
+                        width,
+                        primary: l.primary,
+                        message: l.message.clone(),
+                    });
+                }
+                continue;
+            }
             // Window a long line at the first mark, or at the primary one when the marks are
             // too far apart to show together.
             let cols: Vec<usize> = here.iter().map(|l| src.mark(l.span).0).collect();
@@ -309,21 +324,28 @@ impl Block {
             .unwrap_or(1)
     }
 
-    fn write(&self, out: &mut String, width: usize, p: Paint, style: Style) {
+    fn write(&self, out: &mut Out, width: usize, style: Style) {
         let pad = " ".repeat(width);
-        let bar = p.paint(Style::Gutter, "|");
-        let _ = writeln!(
-            out,
-            "{pad}{} {}",
-            p.paint(Style::Gutter, "-->"),
-            self.location
-        );
-        let _ = writeln!(out, "{pad} {bar}");
+        let bar = |out: &mut Out| {
+            out.text(&pad).text(" ").styled(Style::Gutter, "|");
+        };
+        out.text(&pad)
+            .styled(Style::Gutter, "-->")
+            .text(" ")
+            .line(&self.location);
+        bar(out);
+        out.newline();
         for row in &self.rows {
             match row {
                 Row::Line { number, text } => {
-                    let n = p.paint(Style::Gutter, &format!("{number:>width$}"));
-                    let _ = writeln!(out, "{}", format!("{n} {bar} {text}").trim_end());
+                    out.styled(Style::Gutter, &format!("{number:>width$}"))
+                        .text(" ")
+                        .styled(Style::Gutter, "|");
+                    let text = text.trim_end();
+                    if !text.is_empty() {
+                        out.text(" ").text(text);
+                    }
+                    out.newline();
                 }
                 Row::Mark {
                     column,
@@ -342,26 +364,21 @@ impl Block {
                     } else {
                         format!("{marker} {message}")
                     };
-                    let _ = writeln!(
-                        out,
-                        "{pad} {bar} {}{}",
-                        " ".repeat(*column),
-                        p.paint(s, &text)
-                    );
+                    bar(out);
+                    out.text(" ")
+                        .text(&" ".repeat(*column))
+                        .styled(s, &text)
+                        .newline();
                 }
                 Row::Gap => {
-                    let _ = writeln!(out, "{}", p.paint(Style::Gutter, "..."));
+                    out.styled(Style::Gutter, "...").newline();
                 }
             }
         }
         if let Some(n) = &self.note {
-            let _ = writeln!(out, "{pad} {bar}");
-            let _ = writeln!(
-                out,
-                "{pad} {} {} {n}",
-                p.paint(Style::Gutter, "="),
-                p.paint(Style::Note, "note:")
-            );
+            bar(out);
+            out.newline();
+            note(out, &pad, "note:", Style::Note).line(n);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! fact per line. Rule crates snapshot it, so it changes only when a finding does, never
 //! when the human rendering is restyled.
 
-use std::fmt::Write as _;
+use super::{Out, outln};
 
 use super::snippet::{Source, excerpt};
 use crate::finding::{Diagnosis, Finding, Verification};
@@ -17,9 +17,9 @@ pub fn plain_findings(d: &Diagnosis, rule_id: Option<&str>) -> String {
         .iter()
         .filter(|f| rule_id.is_none_or(|id| f.rule.id == id || f.rule.to_string() == id))
         .collect();
-    let mut out = String::new();
+    let mut out = Out::new(false);
     if selected.is_empty() {
-        let _ = writeln!(
+        outln!(
             out,
             "no findings{}",
             rule_id.map(|r| format!(" from `{r}`")).unwrap_or_default()
@@ -27,38 +27,40 @@ pub fn plain_findings(d: &Diagnosis, rule_id: Option<&str>) -> String {
     }
     for (i, f) in selected.iter().enumerate() {
         if i > 0 {
-            out.push('\n');
+            out.newline();
         }
         finding(&mut out, f);
     }
-    out
+    out.finish()
 }
 
-fn finding(out: &mut String, f: &Finding) {
-    let _ = writeln!(out, "rule: {}", f.rule);
-    let _ = writeln!(out, "role: {}", super::role_word(f.role));
-    let _ = writeln!(out, "confidence: {}", super::confidence_word(f.confidence));
-    let _ = writeln!(out, "message: {}", f.message);
+fn finding(out: &mut Out, f: &Finding) {
+    outln!(out, "rule: {}", f.rule);
+    outln!(out, "role: {}", super::role_word(f.role));
+    outln!(out, "confidence: {}", super::confidence_word(f.confidence));
+    outln!(out, "message: {}", f.message);
     if let Some(c) = &f.check {
-        let _ = writeln!(out, "check: {c}");
+        outln!(out, "check: {c}");
     }
     for l in &f.labels {
         let (line, col) = l.line_col();
         let kind = if l.primary { "primary" } else { "secondary" };
-        let _ = writeln!(
+        outln!(
             out,
             "label ({kind}): {}#{} ({line}:{col}): {}",
-            l.document, l.pointer, l.message
+            l.document,
+            l.pointer,
+            l.message
         );
-        let src = Source::new(&l.text, l.origin.as_ref());
+        let src = Source::shared(&l.text, l.origin.as_ref());
         for text in excerpt(&src, l.span, EXCERPT_LINES) {
-            let _ = writeln!(out, "  | {}", text.trim_end());
+            outln!(out, "  | {}", text.trim_end());
         }
     }
     if let Some(fix) = &f.fix {
-        let _ = writeln!(out, "fix: {}", fix.description);
+        outln!(out, "fix: {}", fix.description);
         for c in &fix.changes {
-            let _ = writeln!(out, "change: {}", canonical(&super::json::change(c)));
+            outln!(out, "change: {}", canonical(&super::json::change(c)));
         }
         let verified = match &fix.verified {
             Verification::Resolves => "resolves".to_owned(),
@@ -68,16 +70,16 @@ fn finding(out: &mut String, f: &Finding) {
             }
             Verification::NotChecked { why } => format!("not checked: {why}"),
         };
-        let _ = writeln!(out, "verified: {verified}");
+        outln!(out, "verified: {verified}");
         for w in &fix.widens {
-            let _ = writeln!(out, "widens: {w}");
+            outln!(out, "widens: {w}");
         }
     }
     for m in &f.missing {
-        let _ = writeln!(out, "missing: {}", super::missing_text(m));
+        outln!(out, "missing: {}", super::missing_text(m));
     }
     for n in &f.notes {
-        let _ = writeln!(out, "note: {n}");
+        outln!(out, "note: {n}");
     }
 }
 

@@ -1,6 +1,9 @@
 //! The lines of a policy document as a snippet shows them: where each span starts and ends,
 //! the line numbers of the file the policy came from, and windows over lines too long to show.
 
+use std::rc::Rc;
+use std::sync::Arc;
+
 use crate::json::Span;
 use crate::policy::Origin;
 
@@ -15,7 +18,7 @@ const ELLIPSIS: &str = "...";
 pub(crate) struct Source<'a> {
     text: &'a str,
     /// Byte offset of each line's start.
-    starts: Vec<usize>,
+    starts: Rc<[usize]>,
     /// Number shown for the first line.
     first_number: usize,
     /// Columns before the first character of the first line (the file's text before the
@@ -24,9 +27,20 @@ pub(crate) struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
+    #[cfg(test)]
     pub fn new(text: &'a str, origin: Option<&Origin>) -> Source<'a> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source::with_starts(text, starts, origin)
+    }
+
+    /// A shared document text, its lines found once for every label on it.
+    pub fn shared(text: &'a Arc<str>, origin: Option<&Origin>) -> Source<'a> {
+        Source::with_starts(text, crate::json::line_starts(text), origin)
+    }
+
+    fn with_starts(text: &'a str, starts: Rc<[usize]>, origin: Option<&Origin>) -> Source<'a> {
         let (first_number, first_pad) = match origin {
             Some(o) if !o.from_string => (o.line.max(1), o.column.saturating_sub(1)),
             _ => (1, 0),
@@ -62,7 +76,9 @@ impl<'a> Source<'a> {
         (first, last.max(first))
     }
 
-    /// A line's text, without its line break; tabs become spaces so that columns stay aligned.
+    /// A line's text as shown, without its line break: tabs become spaces so that columns stay
+    /// aligned, and the other characters [`needs_escape`](super::out::needs_escape) names are
+    /// escaped (the columns of [`Source::column`] and [`Source::mark`] count them escaped).
     pub fn line(&self, idx: usize) -> String {
         let start = self.starts.get(idx).copied().unwrap_or(self.text.len());
         let end = self
@@ -73,7 +89,8 @@ impl<'a> Source<'a> {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         let pad = if idx == 0 { self.first_pad } else { 0 };
         let mut s = " ".repeat(pad);
-        s.extend(raw.chars().map(|c| if c == '\t' { ' ' } else { c }));
+        let spaced = raw.replace('\t', " ");
+        super::out::push_escaped(&mut s, &spaced);
         s
     }
 
@@ -88,7 +105,7 @@ impl<'a> Source<'a> {
         let idx = self.line_of(o);
         let start = self.starts[idx];
         let pad = if idx == 0 { self.first_pad } else { 0 };
-        pad + self.text[start..o].chars().count()
+        pad + width(&self.text[start..o])
     }
 
     /// Where a span's mark goes on its first line: display column and width (at least 1; a
@@ -102,14 +119,87 @@ impl<'a> Source<'a> {
             .get(idx + 1)
             .map_or(self.text.len(), |&e| e.saturating_sub(1));
         let stop = end.min(line_end).max(start);
-        let width = self.text[start..stop].trim_end().chars().count();
-        (self.column(start), width.max(1))
+        let w = width(self.text[start..stop].trim_end());
+        (self.column(start), w.max(1))
     }
 
     /// The exact text under a span.
     pub fn text_of(&self, span: Span) -> &'a str {
         self.text.get(span.range()).unwrap_or("")
     }
+
+    /// The byte range of a line, without its line break.
+    fn line_range(&self, idx: usize) -> (usize, usize) {
+        let start = self.starts.get(idx).copied().unwrap_or(self.text.len());
+        let end = self
+            .starts
+            .get(idx + 1)
+            .map_or(self.text.len(), |&e| e.saturating_sub(1))
+            .max(start);
+        (start, end)
+    }
+
+    /// Whether a line is too long to escape and measure whole for each snippet (see [`Cut`]).
+    pub fn is_long(&self, idx: usize) -> bool {
+        let (start, end) = self.line_range(idx);
+        end - start > LONG_LINE
+    }
+
+    /// A long line cut around the byte offset `focus` before it is escaped and measured, so that
+    /// the work per snippet does not grow with the line.
+    pub fn cut(&self, idx: usize, focus: Option<usize>) -> Cut {
+        let (start, end) = self.line_range(idx);
+        let focus = focus.map_or(start, |f| self.clamp(f).clamp(start, end));
+        let from = self.clamp(focus.saturating_sub(LEAD).max(start));
+        let to = self.clamp((from + MAX_WIDTH).min(end)).max(from);
+        let mut text = String::new();
+        if from > start {
+            text.push_str(ELLIPSIS);
+        } else if idx == 0 {
+            text.push_str(&" ".repeat(self.first_pad));
+        }
+        let shift = text.len();
+        super::out::push_escaped(&mut text, &self.text[from..to].replace('\t', " "));
+        if to < end {
+            text.push_str(ELLIPSIS);
+        }
+        Cut {
+            text,
+            from,
+            to,
+            shift,
+        }
+    }
+}
+
+/// Raw lines longer than this many bytes are cut around the mark before they are escaped and
+/// measured ([`Source::cut`]): a policy can be one line of megabytes, and thousands of findings
+/// each show a part of it.
+const LONG_LINE: usize = 4 * MAX_WIDTH;
+
+/// The shown part of a long line: its text, and the byte range of the line it shows.
+#[derive(Debug)]
+pub(crate) struct Cut {
+    pub text: String,
+    from: usize,
+    to: usize,
+    /// Columns before the first byte shown (an ellipsis, or the first line's padding).
+    shift: usize,
+}
+
+impl Cut {
+    /// Where a span's mark lands in the shown text: column and width (at least 1).
+    pub fn place(&self, src: &Source<'_>, span: Span) -> (usize, usize) {
+        let start = src.clamp(span.start as usize).clamp(self.from, self.to);
+        let end = src.clamp(span.end as usize).clamp(start, self.to);
+        let column = self.shift + width(&src.text[self.from..start]);
+        (column, width(src.text[start..end].trim_end()).max(1))
+    }
+}
+
+/// Columns a piece of a line takes as [`Source::line`] shows it (a tab is one space).
+fn width(s: &str) -> usize {
+    super::out::escaped_width(&s.replace('\t', " "))
 }
 
 /// A line as shown: the whole line when it fits, else a window starting a little before
@@ -227,6 +317,35 @@ mod tests {
         assert_eq!(src.mark(Span::new(b, b + 3)), (7, 3));
         assert_eq!(src.lines_of(Span::new(0, text.len())), (0, 3));
         assert_eq!(src.mark(Span::new(0, text.len())), (4, 1));
+    }
+
+    #[test]
+    fn marks_stay_under_their_text_when_the_line_has_escaped_characters() {
+        let text = "{\"Sid\": \"a\u{202e}\x1b\tb\", \"Effect\": \"Deny\"}";
+        let src = Source::new(text, None);
+        let line = src.line(0);
+        assert_eq!(
+            line,
+            "{\"Sid\": \"a\\u{202e}\\x1b b\", \"Effect\": \"Deny\"}"
+        );
+        let at = text.find("\"Deny\"").unwrap_or(0);
+        let (col, width) = src.mark(Span::new(at, at + 6));
+        let shown: String = line.chars().skip(col).take(width).collect();
+        assert_eq!(shown, "\"Deny\"");
+    }
+
+    #[test]
+    fn very_long_lines_are_cut_before_they_are_measured() {
+        let text = format!("{}\"Deny\"\u{202e}{}", "x".repeat(5_000), "y".repeat(5_000));
+        let src = Source::new(&text, None);
+        assert!(src.is_long(0));
+        let cut = src.cut(0, Some(5_000));
+        assert!(cut.text.starts_with("...") && cut.text.ends_with("..."));
+        assert!(cut.text.len() < 2 * MAX_WIDTH, "{}", cut.text.len());
+        let (col, width) = cut.place(&src, Span::new(5_000, 5_006));
+        let shown: String = cut.text.chars().skip(col).take(width).collect();
+        assert_eq!(shown, "\"Deny\"");
+        assert!(cut.text.contains("\"Deny\"\\u{202e}y"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! ANSI styles for the human renderer, applied only when the caller asked for colour.
+//! ANSI styles for the human renderer, applied only when the caller asked for colour (by
+//! [`Out::styled`](super::out::Out::styled), the only writer of escape codes).
 
 /// A text style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,10 @@ pub(crate) enum Style {
 }
 
 impl Style {
-    fn code(self) -> &'static str {
+    /// Resets every style.
+    pub(crate) const RESET: &'static str = "\x1b[0m";
+
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Style::Error => "\x1b[1;31m",
             Style::Warning => "\x1b[1;33m",
@@ -25,22 +29,6 @@ impl Style {
             Style::Good => "\x1b[1;32m",
             Style::Gutter => "\x1b[1;34m",
             Style::Bold => "\x1b[1m",
-        }
-    }
-}
-
-/// Paints text when colour is on, and passes it through otherwise.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Paint {
-    pub on: bool,
-}
-
-impl Paint {
-    pub fn paint(self, style: Style, text: &str) -> String {
-        if self.on && !text.is_empty() {
-            format!("{}{text}\x1b[0m", style.code())
-        } else {
-            text.to_owned()
         }
     }
 }
