@@ -21,12 +21,15 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  new-rule ID [--layer LAYER] [--summary TEXT]
+  new-rule ID [--layer LAYER] [--summary TEXT] [--scope SCOPE --into DIR]
       Scaffold the rule crate crates/rules/ID (docs with a FIXME in every required section,
-      an empty check(), one fires and one clear case stub, tests/rule.rs) and link it into the
-      bundle (crates/rules/Cargo.toml and lib.rs, kept sorted). ID is kebab-case, at most 48
+      an empty check(), one fires and one clear case stub) and link it into the bundle
+      (crates/rules/Cargo.toml and lib.rs, kept sorted). ID is kebab-case, at most 48
       characters, and names the cause as found, not the fix. LAYER defaults from the id's
       prefix (`bucket-policy-...` -> bucket-policy, `scp-...` -> organizations, ...).
+      With --scope SCOPE --into DIR: a rule of your own in scope SCOPE, as a crate in the new
+      folder DIR outside this repository (path dependencies on this checkout, its cases run
+      by why403's test kit); nothing here is changed.
 
   docs [--check]
       Generate docs/rules/<id>.md and docs/rules/README.md from the rules' doc comments.
@@ -124,11 +127,15 @@ fn run() -> anyhow::Result<ExitCode> {
             let mut id = None;
             let mut layer = None;
             let mut summary = None;
+            let mut scope = None;
+            let mut into = None;
             let mut it = rest.into_iter();
             while let Some(a) = it.next() {
                 match a.to_str() {
                     Some("--layer") => layer = Some(string(it.next(), "--layer")?),
                     Some("--summary") => summary = Some(string(it.next(), "--summary")?),
+                    Some("--scope") => scope = Some(string(it.next(), "--scope")?),
+                    Some("--into") => into = Some(PathBuf::from(string(it.next(), "--into")?)),
                     Some("-h" | "--help") => return help(),
                     Some(s) if s.starts_with('-') => bail!("unknown option `{s}` for new-rule"),
                     _ if id.is_none() => id = Some(string(Some(a), "ID")?),
@@ -141,7 +148,13 @@ fn run() -> anyhow::Result<ExitCode> {
             let id = id.context(
                 "new-rule needs an ID, e.g. `cargo xtask new-rule bucket-policy-explicit-deny`",
             )?;
-            newrule::run(&newrule::Options { id, layer, summary })
+            newrule::run(&newrule::Options {
+                id,
+                layer,
+                summary,
+                scope,
+                into,
+            })
         }
         Some("docs") => {
             let mut check = false;

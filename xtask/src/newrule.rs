@@ -15,6 +15,8 @@ use crate::util;
 
 const CARGO_TOML: &str = include_str!("../templates/Cargo.toml.tmpl");
 const LIB_RS: &str = include_str!("../templates/lib.rs.tmpl");
+const OUTSIDE_CARGO_TOML: &str = include_str!("../templates/outside/Cargo.toml.tmpl");
+const OUTSIDE_RULES_RS: &str = include_str!("../templates/outside/rules.rs.tmpl");
 /// A scenario the new rule must be made to fire on (denied: no identity policy allows the upload).
 pub const FIRES_CASE: &str = include_str!("../templates/fires.json");
 /// A scenario the new rule must stay silent on (an allowed upload).
@@ -39,6 +41,10 @@ pub struct Options {
     pub id: String,
     pub layer: Option<String>,
     pub summary: Option<String>,
+    /// The scope of a rule of one's own (`acme`); `builtin` when not given.
+    pub scope: Option<String>,
+    /// Scaffold an outside crate in this new folder instead of a built-in rule.
+    pub into: Option<std::path::PathBuf>,
 }
 
 pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
@@ -65,6 +71,23 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
         );
     }
 
+    let summary = opts.summary.as_ref().map_or_else(
+        || "\"FIXME one line: what refuses the upload, lower-case, no final period\"".to_owned(),
+        |s| format!("{s:?}"),
+    );
+    if let Some(into) = &opts.into {
+        let scope = opts
+            .scope
+            .as_deref()
+            .context("`--into` scaffolds a rule of your own: give its `--scope` (e.g. `acme`)")?;
+        return outside(&root, id, scope, layer, summary, into);
+    }
+    if let Some(s) = opts.scope.as_deref().filter(|s| *s != "builtin") {
+        bail!(
+            "a rule in scope `{s}` lives in its own crate outside this repository: add `--into DIR`"
+        );
+    }
+
     let rules = util::rules_dir(&root);
     let dir = rules.join(id);
     if dir.exists() {
@@ -83,16 +106,12 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
 
     let vars = Vars {
         id,
+        scope: "builtin".to_owned(),
         pascal: pascal_case(id),
         lib: util::rule_lib_name(id),
         layer: format!("{layer:?}"),
-        summary: opts.summary.as_ref().map_or_else(
-            || {
-                "\"FIXME one line: what refuses the upload, lower-case, no final period\""
-                    .to_owned()
-            },
-            |s| format!("{s:?}"),
-        ),
+        summary,
+        why403: String::new(),
     };
     // `create_dir` (not `create_dir_all`) fails if another process created it meanwhile.
     fs::create_dir(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
@@ -157,9 +176,88 @@ next steps:
     Ok(ExitCode::SUCCESS)
 }
 
+/// Scaffolds the crate of a rule of one's own in `into` (a new folder): its manifest with path
+/// dependencies on this checkout's crates, the rule with its scope, the case stubs and the test
+/// that runs them with the kit. Nothing of this repository is changed.
+fn outside(
+    root: &std::path::Path,
+    id: &str,
+    scope: &str,
+    layer: RuleLayer,
+    summary: String,
+    into: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    validate_id(scope).with_context(|| format!("scope `{scope}`"))?;
+    if scope == "builtin" {
+        bail!("scope `builtin` is why403's own; give your organization's (e.g. `acme`)");
+    }
+    if into.exists() {
+        bail!("`{}` already exists; give a new folder", into.display());
+    }
+    let why403 = root
+        .canonicalize()
+        .with_context(|| format!("cannot resolve `{}`", root.display()))?;
+    let vars = Vars {
+        id,
+        scope: scope.to_owned(),
+        pascal: pascal_case(id),
+        lib: format!("{}_rule_{}", scope.replace('-', "_"), id.replace('-', "_")),
+        layer: format!("{layer:?}"),
+        summary,
+        why403: why403.to_string_lossy().replace('\\', "/"),
+    };
+    fs::create_dir_all(into).with_context(|| format!("cannot create `{}`", into.display()))?;
+    let files = [
+        ("Cargo.toml", vars.fill(OUTSIDE_CARGO_TOML)),
+        ("src/lib.rs", vars.fill(LIB_RS)),
+        ("tests/rules.rs", vars.fill(OUTSIDE_RULES_RS)),
+        (
+            "tests/cases/fires/FIXME-example.json",
+            outside_case(FIRES_CASE),
+        ),
+        (
+            "tests/cases/clear/FIXME-example.json",
+            outside_case(CLEAR_CASE),
+        ),
+    ];
+    for (rel, text) in &files {
+        let path = into.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        }
+        create_new(&path, text)?;
+        println!("created  {}", path.display());
+    }
+    let d = into.display();
+    print!(
+        "
+next steps, in {d}:
+  1. fill in every FIXME in src/lib.rs (the doc sections, the summary, the messages, check())
+  2. write scenarios in tests/cases/fires/ and tests/cases/clear/, and delete the two stubs
+  3. INSTA_UPDATE=always cargo test, then review every snapshot in tests/snapshots/
+  4. link the crate into your binary (`use {lib} as _;`) and run `why403::App` (docs/extending.md)
+",
+        lib = vars.lib
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A case stub without the `$schema` path of the repository's layout.
+fn outside_case(case: &str) -> String {
+    case.lines()
+        .filter(|l| !l.trim_start().starts_with("\"$schema\""))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// The values substituted into the templates.
 struct Vars<'a> {
     id: &'a str,
+    /// The rule's scope (`builtin` for the built-in rules).
+    scope: String,
+    /// The path of this checkout, for an outside crate's dependencies.
+    why403: String,
     pascal: String,
     lib: String,
     /// A `RuleLayer` variant.
@@ -172,6 +270,8 @@ impl Vars<'_> {
     fn fill(&self, template: &str) -> String {
         template
             .replace("{{id}}", self.id)
+            .replace("{{scope}}", &self.scope)
+            .replace("{{why403}}", &self.why403)
             .replace("{{Struct}}", &self.pascal)
             .replace("{{lib}}", &self.lib)
             .replace("{{layer}}", &self.layer)
@@ -393,12 +493,14 @@ mod tests {
     fn templates_substitute_everything() {
         let vars = Vars {
             id: "bucket-policy-example",
+            scope: "builtin".to_owned(),
+            why403: "/src/why403".to_owned(),
             pascal: pascal_case("bucket-policy-example"),
             lib: util::rule_lib_name("bucket-policy-example"),
             layer: "BucketPolicy".to_owned(),
             summary: "\"a summary\"".to_owned(),
         };
-        for t in [CARGO_TOML, LIB_RS] {
+        for t in [CARGO_TOML, LIB_RS, OUTSIDE_CARGO_TOML, OUTSIDE_RULES_RS] {
             let out = vars.fill(t);
             assert!(!out.contains("{{"), "unfilled placeholder in:\n{out}");
             assert!(out.starts_with("//!") || out.starts_with("[package]"));
@@ -440,5 +542,49 @@ mod tests {
                 d.verdict
             );
         }
+    }
+
+    /// `--scope acme --into DIR` writes a crate of one's own there and nothing in the
+    /// repository: the rule in its scope, path dependencies on this checkout, the kit's test.
+    #[test]
+    fn an_outside_rule_is_scaffolded_in_its_own_folder() {
+        let root = util::workspace_root().unwrap();
+        let dir = std::env::temp_dir().join(format!("why403-outside-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        outside(
+            &root,
+            "scp-requires-cost-center",
+            "acme",
+            RuleLayer::Organizations,
+            "\"a summary\"".to_owned(),
+            &dir,
+        )
+        .unwrap();
+        let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+        assert!(lib.contains("scope: \"acme\","), "{lib}");
+        assert!(lib.contains("layer: Organizations,"), "{lib}");
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("name = \"acme-rule-scp-requires-cost-center\""));
+        assert!(manifest.contains("/crates/core\" }"), "{manifest}");
+        let test = fs::read_to_string(dir.join("tests/rules.rs")).unwrap();
+        assert!(
+            test.contains("use acme_rule_scp_requires_cost_center as _;"),
+            "{test}"
+        );
+        let case = fs::read_to_string(dir.join("tests/cases/fires/FIXME-example.json")).unwrap();
+        assert!(!case.contains("$schema"), "{case}");
+        // A second run does not overwrite it.
+        assert!(
+            outside(
+                &root,
+                "x-y",
+                "acme",
+                RuleLayer::Request,
+                "\"s\"".into(),
+                &dir
+            )
+            .is_err()
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
