@@ -1847,3 +1847,19 @@ fn date_accepts_the_w3c_year_month_profile() {
         Some("2024-01-15")
     ));
 }
+
+/// `Null` tests the key's presence, and its explanation says so, whichever way it holds.
+#[test]
+fn a_null_condition_is_explained_by_the_keys_presence() {
+    use crate::eval::explain_condition_holds;
+    let c = cond("Null", "s3:RequestObjectTag/team", json!("true"));
+    assert_eq!(
+        explain_condition_holds(&c, &RequestContext::new()),
+        "the request has no `s3:RequestObjectTag/team`, so `Null` is true"
+    );
+    let c = cond("Null", "s3:RequestObjectTag/team", json!("false"));
+    assert_eq!(
+        explain_condition_holds(&c, &ctx(&[("s3:RequestObjectTag/team", "data")])),
+        "the request has `s3:RequestObjectTag/team` (`data`), so `Null` is false"
+    );
+}

@@ -222,22 +222,23 @@ pub fn explain_condition_holds(
         .map(|v| format!("`{}`", v.raw))
         .collect::<Vec<_>>()
         .join(", ");
+    // `Null` tests presence: say whether the key is there, not what it "matches".
+    if c.op.base == crate::condition::BaseOp::Null {
+        return if values.is_empty() {
+            format!("the request has no `{key}`, so `Null` is true")
+        } else {
+            format!("the request has `{key}` ({shown}), so `Null` is false")
+        };
+    }
     let r = c.evaluate(ctx);
     match r.why {
         CondWhy::KeyAbsent | CondWhy::KeyEmpty => {
-            if c.op.base == crate::condition::BaseOp::Null {
-                format!("the request has no `{key}`, so `Null` is true")
-            } else {
-                format!("the request has no `{key}`, so `{}` is true", c.op)
-            }
+            format!("the request has no `{key}`, so `{}` is true", c.op)
         }
         CondWhy::Matched(i) if !c.op.base.is_negated() => format!(
             "the request's `{key}` ({shown}) matches `{}`",
             c.values.get(i).map_or("", |v| v.raw.as_str())
         ),
-        _ if c.op.base == crate::condition::BaseOp::Null => {
-            format!("the request has `{key}` ({shown})")
-        }
         _ => format!("the request's `{key}` ({shown}) is none of {listed}"),
     }
 }
