@@ -37,9 +37,9 @@ commands:
 
   check
       Filesystem conventions: every rule crate has >= 3 fires and >= 2 clear cases, one
-      snapshot per fires case and no orphan or unreviewed snapshot, and a tests/rule.rs that
-      links the rule; the bundle links every rule crate, sorted; every .rs file under crates/
-      and xtask/ starts with `//!`. Prints each problem with its path; exits 1 if any.
+      snapshot per fires case and no orphan or unreviewed snapshot (the cases run in
+      crates/rules/cases.rs); the bundle links every rule crate, sorted; every .rs file under
+      crates/ and xtask/ starts with `//!`. Prints each problem with its path; exits 1 if any.
 
   bench-diagnose [--runs N] [--iterations M] [--debug]
       Build why403 (release; --debug for the dev profile) and report the mean CPU time
