@@ -175,3 +175,94 @@ pub fn run_cases(rule: &str, tests: &Path) -> Vec<String> {
     }
     failures
 }
+
+/// The documentation sections every rule has, in this order.
+pub const DOC_SECTIONS: [&str; 5] = [
+    "## Cause",
+    "## How AWS evaluates it",
+    "## Example",
+    "## Fix",
+    "## References",
+];
+
+/// The registry invariants for the rules of `scope` linked into the program: `expected` ids
+/// are all there (a missing one is a crate whose `use <crate> as _;` line is missing); ids are
+/// kebab-case of at most 48 characters and match the layer their prefix names; summaries are
+/// one lower-case line of at most 80 characters without a final period; the docs have every
+/// section of [`DOC_SECTIONS`] in order and no `FIXME`; every rule declares the error messages
+/// that point to it. Returns one line per problem (empty when all hold).
+pub fn registry_problems(scope: &str, expected: &[&str]) -> Vec<String> {
+    let registry = match Registry::linked() {
+        Ok(r) => r,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut out = Vec::new();
+    let mine: Vec<&why403_core::rule::RuleMeta> = registry
+        .rules()
+        .iter()
+        .map(|r| r.meta())
+        .filter(|m| m.scope == scope)
+        .collect();
+    for id in expected {
+        if !mine.iter().any(|m| m.id == *id) {
+            out.push(format!(
+                "rule `{scope}/{id}` is not linked: add `use <its crate> as _;` to the program (and to this test)"
+            ));
+        }
+    }
+    for m in mine {
+        let id = m.id;
+        let kebab = !id.is_empty()
+            && id.len() <= 48
+            && id.split('-').all(|w| {
+                !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        if !kebab {
+            out.push(format!(
+                "id `{id}` must be kebab-case ASCII, at most 48 characters"
+            ));
+        }
+        if let Some(l) = why403_core::rule::RuleLayer::of_id(id)
+            && l != m.layer
+        {
+            out.push(format!(
+                "rule `{id}` starts with the prefix of layer `{l}` but declares `{}`",
+                m.layer
+            ));
+        }
+        let s = m.summary;
+        if s.contains('\n')
+            || s.len() > 80
+            || !s.starts_with(|c: char| c.is_lowercase())
+            || s.ends_with('.')
+        {
+            out.push(format!(
+                "summary of `{id}` must be one lower-case line of at most 80 characters without a final period"
+            ));
+        }
+        let docs = m.docs_markdown();
+        let mut at = 0;
+        for sec in DOC_SECTIONS {
+            match docs[at..].find(sec) {
+                Some(i) => at += i + sec.len(),
+                None => {
+                    out.push(format!(
+                        "docs of `{id}` lack `{sec}` (in order: {DOC_SECTIONS:?})"
+                    ));
+                    break;
+                }
+            }
+        }
+        if docs.contains("FIXME") {
+            out.push(format!("docs of `{id}` still contain FIXME"));
+        }
+        if m.messages.is_empty() {
+            out.push(format!(
+                "rule `{id}` declares no `messages` in declare_rule!, so `explain` never names it"
+            ));
+        }
+    }
+    out
+}

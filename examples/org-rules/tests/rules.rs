@@ -26,7 +26,7 @@ fn acmes_rules_fire_on_their_fires_cases_and_stay_silent_on_their_clear_cases() 
         ],
         "Acme's rules are not all linked: `use acme_why403 as _;` must stay at the top of this file"
     );
-    let mut failures = Vec::new();
+    let mut failures = why403_fixtures_source::testkit::registry_problems("acme", &acme);
     for id in acme {
         let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(id);
         failures.extend(why403_fixtures_source::testkit::run_cases(id, &tests));
