@@ -91,6 +91,15 @@ impl Checker<'_> {
             );
         }
 
+        // A crate that builds no test binary must have no unit tests that would never run.
+        let lib_rs = fs::read_to_string(dir.join("src").join("lib.rs")).unwrap_or_default();
+        if lib_rs.contains("#[cfg(test)]") && text.lines().any(|l| l.trim() == "test = false") {
+            self.report(
+                &manifest,
+                "src/lib.rs has unit tests but `test = false` keeps them from running: remove it",
+            );
+        }
+
         let tests = dir.join("tests");
         let fires = self.cases(&tests.join("cases").join("fires"), "fires", MIN_FIRES)?;
         self.cases(&tests.join("cases").join("clear"), "clear", MIN_CLEAR)?;
