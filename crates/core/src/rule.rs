@@ -766,28 +766,23 @@ pub fn emit_layer_denies(
     effect_label: &'static str,
     fallback: impl Fn(StatementRef, &Policy, &Statement) -> Fix,
 ) {
-    for check in &cx.analysis.checks {
-        for at in cx.denies(check).into_iter().filter(|at| at.layer == layer) {
-            let Some((policy, st)) = cx.statement(check, at) else {
-                continue;
-            };
-            emit_explicit_deny(
-                out,
-                check,
-                at,
-                policy,
-                st,
-                DenyWording {
-                    subject: format!(
-                        "explicit deny in statement `{}` of {}",
-                        st.label(),
-                        policy.name
-                    ),
-                    effect_label,
-                    fallback: fallback(at, policy, st),
-                },
-            );
-        }
+    for (check, at, policy, st) in cx.layer_denies(layer) {
+        emit_explicit_deny(
+            out,
+            check,
+            at,
+            policy,
+            st,
+            DenyWording {
+                subject: format!(
+                    "explicit deny in statement `{}` of {}",
+                    st.label(),
+                    policy.name
+                ),
+                effect_label,
+                fallback: fallback(at, policy, st),
+            },
+        );
     }
 }
 

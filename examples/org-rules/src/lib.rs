@@ -58,48 +58,39 @@ why403_core::declare_rule! {
 impl Rule for ScpDataLakeTagRequired {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         let tag_key = format!("s3:requestobjecttag/{CLASSIFICATION_TAG}");
-        for check in &cx.analysis.checks {
-            for at in cx
-                .denies(check)
-                .into_iter()
-                .filter(|at| at.layer == Layer::Scp)
-            {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                if !st.conditions.iter().any(|c| c.key_lower == tag_key) {
-                    continue;
-                }
-                let f = emit_explicit_deny(
-                    out,
-                    check,
-                    at,
-                    policy,
-                    st,
-                    DenyWording {
-                        subject: format!(
-                            "the data-lake guardrail (statement `{}` of {})",
-                            st.label(),
-                            policy.name
-                        ),
-                        effect_label: "refuses uploads to data-lake buckets without a classification tag",
-                        fallback: Fix::new("tag the upload with its data classification", vec![]),
-                    },
-                );
-                let runbook = "runbook: https://runbooks.example.com/data-lake/tagging (classify the data, then tag it)";
-                if !f.notes.iter().any(|n| n == runbook) {
-                    f.notes.push(runbook.into());
-                }
-                f.fix = Some(Fix::new(
-                    format!(
-                        "tag the upload with its classification, e.g. `x-amz-tagging: {CLASSIFICATION_TAG}=internal` (`--tagging {CLASSIFICATION_TAG}=internal` with the AWS CLI)"
-                    ),
-                    vec![Change::SetHeader {
-                        name: "x-amz-tagging".into(),
-                        value: format!("{CLASSIFICATION_TAG}=internal"),
-                    }],
-                ));
+        for (check, at, policy, st) in cx.layer_denies(Layer::Scp) {
+            if !st.conditions.iter().any(|c| c.key_lower == tag_key) {
+                continue;
             }
+            let f = emit_explicit_deny(
+                out,
+                check,
+                at,
+                policy,
+                st,
+                DenyWording {
+                    subject: format!(
+                        "the data-lake guardrail (statement `{}` of {})",
+                        st.label(),
+                        policy.name
+                    ),
+                    effect_label: "refuses uploads to data-lake buckets without a classification tag",
+                    fallback: Fix::new("tag the upload with its data classification", vec![]),
+                },
+            );
+            let runbook = "runbook: https://runbooks.example.com/data-lake/tagging (classify the data, then tag it)";
+            if !f.notes.iter().any(|n| n == runbook) {
+                f.notes.push(runbook.into());
+            }
+            f.fix = Some(Fix::new(
+                format!(
+                    "tag the upload with its classification, e.g. `x-amz-tagging: {CLASSIFICATION_TAG}=internal` (`--tagging {CLASSIFICATION_TAG}=internal` with the AWS CLI)"
+                ),
+                vec![Change::SetHeader {
+                    name: "x-amz-tagging".into(),
+                    value: format!("{CLASSIFICATION_TAG}=internal"),
+                }],
+            ));
         }
     }
 }
@@ -152,49 +143,40 @@ impl Rule for DataLakeBucketOutsideVpcEndpoint {
         if !bucket.starts_with(DATA_LAKE_PREFIX) {
             return;
         }
-        for check in &cx.analysis.checks {
-            for at in cx
-                .denies(check)
-                .into_iter()
-                .filter(|at| at.layer == Layer::Resource)
-            {
-                let Some((policy, st)) = cx.statement(check, at) else {
-                    continue;
-                };
-                let Some(endpoint) = st
-                    .conditions
-                    .iter()
-                    .find(|c| c.key_lower == "aws:sourcevpce")
-                    .and_then(|c| c.values.first())
-                    .map(|v| v.raw.clone())
-                else {
-                    continue;
-                };
-                let f = emit_explicit_deny(
-                    out,
-                    check,
-                    at,
-                    policy,
-                    st,
-                    DenyWording {
-                        subject: format!(
-                            "data-lake bucket `{bucket}` takes uploads only through the data-lake VPC endpoint `{endpoint}`: statement `{}` of {}",
-                            st.label(),
-                            policy.name
-                        ),
-                        effect_label: "refuses requests from outside the data-lake VPC endpoint",
-                        fallback: Fix::new("run the upload from the analytics VPC", vec![]),
-                    },
-                );
-                // Where the upload runs is not a change why403 can verify: the runbook says.
-                f.fix = None;
-                let runbook = format!(
-                    "run the upload from the analytics VPC, whose S3 traffic goes through `{endpoint}`; runbook: https://runbooks.example.com/data-lake/network"
-                );
-                // One statement that denies several of the upload's actions is one finding.
-                if !f.notes.contains(&runbook) {
-                    f.notes.push(runbook);
-                }
+        for (check, at, policy, st) in cx.layer_denies(Layer::Resource) {
+            let Some(endpoint) = st
+                .conditions
+                .iter()
+                .find(|c| c.key_lower == "aws:sourcevpce")
+                .and_then(|c| c.values.first())
+                .map(|v| v.raw.clone())
+            else {
+                continue;
+            };
+            let f = emit_explicit_deny(
+                out,
+                check,
+                at,
+                policy,
+                st,
+                DenyWording {
+                    subject: format!(
+                        "data-lake bucket `{bucket}` takes uploads only through the data-lake VPC endpoint `{endpoint}`: statement `{}` of {}",
+                        st.label(),
+                        policy.name
+                    ),
+                    effect_label: "refuses requests from outside the data-lake VPC endpoint",
+                    fallback: Fix::new("run the upload from the analytics VPC", vec![]),
+                },
+            );
+            // Where the upload runs is not a change why403 can verify: the runbook says.
+            f.fix = None;
+            let runbook = format!(
+                "run the upload from the analytics VPC, whose S3 traffic goes through `{endpoint}`; runbook: https://runbooks.example.com/data-lake/network"
+            );
+            // One statement that denies several of the upload's actions is one finding.
+            if !f.notes.contains(&runbook) {
+                f.notes.push(runbook);
             }
         }
     }

@@ -82,6 +82,27 @@ impl<'a> RuleContext<'a> {
         })
     }
 
+    /// Every Deny statement of `layer` that decides one of the upload's checks, with the check,
+    /// its policy and the statement (outside the policies that stand in for unreadable ones).
+    pub fn layer_denies(
+        &self,
+        layer: Layer,
+    ) -> Vec<(&'a Check, StatementRef, &'a Policy, &'a Statement)> {
+        let mut out = Vec::new();
+        for check in &self.analysis.checks {
+            for at in self
+                .denies(check)
+                .into_iter()
+                .filter(|at| at.layer == layer)
+            {
+                if let Some((policy, st)) = self.statement(check, at) {
+                    out.push((check, at, policy, st));
+                }
+            }
+        }
+        out
+    }
+
     /// Starts a cause that explains `check`'s refusal by `by`: `Confirmed` when every piece of
     /// the check's evidence was read, else `Likely`, with the check's missing evidence.
     pub fn cause<'e>(
