@@ -12,8 +12,8 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use why403_core::batch::{MAX_LINE_BYTES, eval_stream};
 use why403_fixtures_source::MAX_SCENARIO_BYTES;
+use why403_policy::batch::{MAX_LINE_BYTES, eval_stream};
 
 use crate::util;
 

@@ -198,10 +198,9 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// `crates/rules/Cargo.toml` and `lib.rs` link exactly the rule crates, sorted.
+    /// `crates/bundle/Cargo.toml` and `src/lib.rs` link exactly the rule crates, sorted.
     fn bundle(&mut self, ids: &[String]) -> anyhow::Result<()> {
-        let rules = util::rules_dir(self.root);
-        let manifest_path = rules.join("Cargo.toml");
+        let (manifest_path, lib_path) = util::bundle_files(self.root);
         let manifest = read(&manifest_path)?;
         let deps: Vec<String> = util::bundle_dep_lines(&manifest)
             .into_iter()
@@ -210,7 +209,6 @@ impl Checker<'_> {
         let want: Vec<String> = ids.iter().map(|id| util::bundle_dep_line(id)).collect();
         self.list_matches(&manifest_path, "dependency", &deps, &want);
 
-        let lib_path = rules.join("lib.rs");
         let lib = read(&lib_path)?;
         let uses: Vec<String> = util::bundle_use_lines(&lib)
             .into_iter()

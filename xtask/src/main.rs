@@ -24,7 +24,7 @@ commands:
   new-rule ID [--layer LAYER] [--summary TEXT] [--scope SCOPE --into DIR]
       Scaffold the rule crate crates/rules/ID (docs with a FIXME in every required section,
       an empty check(), one fires and one clear case stub) and link it into the bundle
-      (crates/rules/Cargo.toml and lib.rs, kept sorted). ID is kebab-case, at most 48
+      (crates/bundle/Cargo.toml and src/lib.rs, kept sorted). ID is kebab-case, at most 48
       characters, and names the cause as found, not the fix. LAYER defaults from the id's
       prefix (`bucket-policy-...` -> bucket-policy, `scp-...` -> organizations, ...).
       With --scope SCOPE --into DIR: a rule of your own in scope SCOPE, as a crate in the new
@@ -38,7 +38,7 @@ commands:
   check
       Filesystem conventions: every rule crate has >= 3 fires and >= 2 clear cases, one
       snapshot per fires case and no orphan or unreviewed snapshot (the cases run in
-      crates/rules/cases.rs); the bundle links every rule crate, sorted; every .rs file under
+      crates/bundle/tests/cases.rs); the bundle links every rule crate, sorted; every .rs file under
       crates/ and xtask/ starts with `//!`. Prints each problem with its path; exits 1 if any.
 
   bench-diagnose [--runs N] [--iterations M] [--debug]

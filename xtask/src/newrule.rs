@@ -1,6 +1,6 @@
 //! `cargo xtask new-rule ID`: scaffolds a rule crate under `crates/rules/ID` from the templates
 //! in `xtask/templates/` (docs with a `FIXME` in every section, an empty `check`, one fires and
-//! one clear case, the snapshot test) and links it into the bundle at `crates/rules`.
+//! one clear case, the snapshot test) and links it into the bundle at `crates/bundle`.
 
 use std::fs;
 use std::path::Path;
@@ -97,8 +97,7 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
         );
     }
     // Check the bundle before writing anything, so a failure leaves nothing behind.
-    let manifest_path = rules.join("Cargo.toml");
-    let lib_path = rules.join("lib.rs");
+    let (manifest_path, lib_path) = util::bundle_files(&root);
     let manifest = read(&manifest_path)?;
     let lib = read(&lib_path)?;
     let new_manifest = insert_sorted_dep(&manifest, id)?;
@@ -356,7 +355,7 @@ pub fn insert_sorted_dep(manifest: &str, id: &str) -> anyhow::Result<String> {
                 manifest
                     .lines()
                     .position(|l| l.trim() == "[dependencies]")
-                    .context("crates/rules/Cargo.toml has no [dependencies] table")?
+                    .context("crates/bundle/Cargo.toml has no [dependencies] table")?
                     + 1
             }
         },
@@ -374,7 +373,7 @@ pub fn insert_sorted_use(lib: &str, id: &str) -> anyhow::Result<String> {
         None => match existing.last() {
             Some((i, _)) => i + 1,
             None => bail!(
-                "crates/rules/lib.rs has no `use why403_rule_... as _;` line to insert next to"
+                "crates/bundle/src/lib.rs has no `use why403_rule_... as _;` line to insert next to"
             ),
         },
     };
@@ -461,8 +460,8 @@ mod tests {
     #[test]
     fn bundle_lines_are_inserted_sorted() {
         let manifest = "[package]\nname = \"x\"\n\n[dependencies]\nwhy403-core.workspace = true\n\
-                        why403-rule-a-rule = { path = \"a-rule\" }\n\
-                        why403-rule-c-rule = { path = \"c-rule\" }\n\n[lints]\nworkspace = true\n";
+                        why403-rule-a-rule = { path = \"../rules/a-rule\" }\n\
+                        why403-rule-c-rule = { path = \"../rules/c-rule\" }\n\n[lints]\nworkspace = true\n";
         let out = insert_sorted_dep(manifest, "b-rule").unwrap();
         let deps: Vec<&str> = util::bundle_dep_lines(&out)
             .into_iter()
@@ -471,13 +470,15 @@ mod tests {
         assert_eq!(
             deps,
             [
-                "why403-rule-a-rule = { path = \"a-rule\" }",
-                "why403-rule-b-rule = { path = \"b-rule\" }",
-                "why403-rule-c-rule = { path = \"c-rule\" }",
+                "why403-rule-a-rule = { path = \"../rules/a-rule\" }",
+                "why403-rule-b-rule = { path = \"../rules/b-rule\" }",
+                "why403-rule-c-rule = { path = \"../rules/c-rule\" }",
             ]
         );
         let out = insert_sorted_dep(manifest, "d-rule").unwrap();
-        assert!(out.contains("c-rule\" }\nwhy403-rule-d-rule = { path = \"d-rule\" }\n\n[lints]"));
+        assert!(out.contains(
+            "c-rule\" }\nwhy403-rule-d-rule = { path = \"../rules/d-rule\" }\n\n[lints]"
+        ));
 
         let lib = "//! Bundle.\n\nuse why403_rule_b as _;\n\nuse why403_core::rule::Registry;\n";
         let out = insert_sorted_use(lib, "a").unwrap();

@@ -116,6 +116,17 @@ pub fn rules_dir(root: &Path) -> PathBuf {
     root.join("crates").join("rules")
 }
 
+/// The bundle crate (`why403-rules`), which links every rule crate: `crates/bundle`.
+pub fn bundle_dir(root: &Path) -> PathBuf {
+    root.join("crates").join("bundle")
+}
+
+/// The bundle's manifest and library source, which name every rule crate.
+pub fn bundle_files(root: &Path) -> (PathBuf, PathBuf) {
+    let dir = bundle_dir(root);
+    (dir.join("Cargo.toml"), dir.join("src").join("lib.rs"))
+}
+
 /// The rule crates: the directories under `crates/rules` that hold a `Cargo.toml`, sorted.
 /// Their names are the rule ids.
 pub fn rule_crates(root: &Path) -> anyhow::Result<Vec<String>> {
@@ -138,17 +149,17 @@ pub fn rule_lib_name(id: &str) -> String {
     format!("why403_rule_{}", id.replace('-', "_"))
 }
 
-/// The line of `crates/rules/lib.rs` that links a rule crate.
+/// The line of `crates/bundle/src/lib.rs` that links a rule crate.
 pub fn bundle_use_line(id: &str) -> String {
     format!("use {} as _;", rule_lib_name(id))
 }
 
-/// The line of `crates/rules/Cargo.toml` that depends on a rule crate.
+/// The line of `crates/bundle/Cargo.toml` that depends on a rule crate.
 pub fn bundle_dep_line(id: &str) -> String {
-    format!("why403-rule-{id} = {{ path = \"{id}\" }}")
+    format!("why403-rule-{id} = {{ path = \"../rules/{id}\" }}")
 }
 
-/// The lines of the `[dependencies]` table of `crates/rules/Cargo.toml` that name a rule crate,
+/// The lines of the `[dependencies]` table of `crates/bundle/Cargo.toml` that name a rule crate,
 /// with their line numbers (0-based).
 pub fn bundle_dep_lines(manifest: &str) -> Vec<(usize, &str)> {
     let mut in_deps = false;
@@ -164,7 +175,7 @@ pub fn bundle_dep_lines(manifest: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The `use why403_rule_...` lines of `crates/rules/lib.rs` with their line numbers (0-based).
+/// The `use why403_rule_...` lines of `crates/bundle/src/lib.rs` with their line numbers (0-based).
 pub fn bundle_use_lines(lib: &str) -> Vec<(usize, &str)> {
     lib.lines()
         .enumerate()

@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use why403_core::Diagnoser;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
-use why403_core::message::{fill_request, parse};
 use why403_core::render::{HumanOptions, human, json, json_text};
+use why403_errors::{fill_request, parse};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario", "error", "error_file"]).multiple(true)))]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use why403_core::batch::{MAX_LINE_BYTES, MAX_THREADS, StreamError, eval_stream};
+use why403_policy::batch::{MAX_LINE_BYTES, MAX_THREADS, StreamError, eval_stream};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = format!(

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use why403_core::message::{explain, human, json, parse};
 use why403_core::render::json_text;
+use why403_errors::{explain, human, json, parse};
 
 use crate::input::read_error_text;
 

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 use why403_core::finding::{Diagnosis, diagnose};
-use why403_core::message::{explain, parse};
 use why403_core::render::{HumanOptions, human, json, json_text, plain_findings};
+use why403_errors::{explain, parse};
 
 /// Sets the window title, rings, clears the screen, forges a line, reverses the rest of the line,
 /// and a C1 CSI, DEL, a line separator.
@@ -199,7 +199,7 @@ fn every_string_of_a_scenario_is_escaped_in_every_rendering() {
 
 /// Error texts of the corpus with hostile text after each word, and alone.
 fn hostile_errors() -> Vec<String> {
-    let dir = example("crates/core/tests/messages");
+    let dir = example("crates/errors/tests/messages");
     let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(Result::ok)
@@ -228,10 +228,10 @@ fn pasted_errors_are_escaped_when_explained() {
     for e in hostile_errors() {
         let p = parse(&e);
         let x = explain(&p, &registry);
-        let text = why403_core::message::human(&p, &x);
+        let text = why403_errors::human(&p, &x);
         assert_clean(&format!("explain {e:?}"), &text, false);
         shown += usize::from(text.contains(ESCAPED_MARK));
-        let value = why403_core::message::json(&p, &x);
+        let value = why403_errors::json(&p, &x);
         let j = json_text(&value);
         assert_clean(&format!("explain --format json {e:?}"), &j, false);
         assert_eq!(serde_json::from_str::<Value>(&j).ok(), Some(value));

@@ -15,7 +15,7 @@ const TYPED: &str = "An error occurred (AccessDenied) when calling the PutObject
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/tests/messages")
+        .join("../errors/tests/messages")
         .join(name)
 }
 

@@ -96,7 +96,7 @@ fn a_full_standard_output_is_an_error_message() {
 /// `--help`, with the line limit.
 #[test]
 fn threads_are_bounded_and_limits_documented() {
-    let max = why403_core::batch::MAX_THREADS;
+    let max = why403_policy::batch::MAX_THREADS;
     let out = why403(&["eval", "--threads", "100000", "-"])
         .output()
         .unwrap();
@@ -113,7 +113,7 @@ fn threads_are_bounded_and_limits_documented() {
         .assert()
         .success();
     let help = text(&why403(&["eval", "--help"]).output().unwrap().stdout);
-    let mib = why403_core::batch::MAX_LINE_BYTES >> 20;
+    let mib = why403_policy::batch::MAX_LINE_BYTES >> 20;
     assert!(
         help.contains(&format!("1 to {max}"))
             && help.contains(&format!("at most {max} threads"))

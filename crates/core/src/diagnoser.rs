@@ -6,7 +6,9 @@
 use crate::client::{Client, apply as apply_client};
 use crate::evidence::Evidence;
 use crate::finding::{Diagnosis, diagnose};
-use crate::message::{Parsed, constrain, notes_finding};
+use std::sync::Arc;
+
+use crate::finding::{Confidence, Finding, Role, RuleRef};
 use crate::rule::Registry;
 use crate::upload::UploadRequest;
 
@@ -41,7 +43,7 @@ use crate::upload::UploadRequest;
 pub struct Diagnoser<'r> {
     registry: &'r Registry,
     client: Option<(Client, Option<u64>)>,
-    error: Option<Parsed>,
+    error: Option<Arc<dyn Observed>>,
     notes: Vec<String>,
 }
 
@@ -64,10 +66,11 @@ impl<'r> Diagnoser<'r> {
         self
     }
 
-    /// The error AWS answered, parsed with [`crate::message::parse`]: the diagnosis is held
-    /// against it (a contradiction with the evidence is an observation; agreement is noted).
-    pub fn error(mut self, parsed: Parsed) -> Self {
-        self.error = Some(parsed);
+    /// The error AWS answered (in the `why403-errors` crate, `why403_errors::parse`'s result
+    /// is one): the diagnosis is held against it (a contradiction with the evidence is an
+    /// observation; agreement is noted).
+    pub fn error(mut self, observed: impl Observed + 'static) -> Self {
+        self.error = Some(Arc::new(observed));
         self
     }
 
@@ -92,11 +95,46 @@ impl<'r> Diagnoser<'r> {
         }
         let mut d = diagnose(request, evidence, self.registry);
         if let Some(p) = &self.error {
-            notes.extend(constrain(p, &mut d, self.registry));
+            notes.extend(p.constrain(&mut d, self.registry));
         }
         if let Some(f) = notes_finding(notes) {
             d.push(f);
         }
         d
     }
+}
+
+/// Something observed about the refusal besides the evidence, such as the error message AWS
+/// answered, that a diagnosis is held against. Core knows no error format: the
+/// `why403-errors` crate implements this for a parsed message.
+pub trait Observed: std::fmt::Debug + Send + Sync {
+    /// Adds a finding to `diagnosis` for each contradiction between the observation and what
+    /// the evidence shows, and returns notes saying what the observation agrees with.
+    fn constrain(&self, diagnosis: &mut Diagnosis, registry: &Registry) -> Vec<String>;
+}
+
+/// The id (scope `builtin`) of the finding that carries notes about how the input was read
+/// (what the message agrees with, what was taken from it, client assumptions).
+pub const INPUT_NOTES: &str = "input-notes";
+
+/// A finding that carries notes, or `None` when there are none.
+pub fn notes_finding(notes: Vec<String>) -> Option<Finding> {
+    if notes.is_empty() {
+        return None;
+    }
+    Some(Finding {
+        rule: RuleRef {
+            scope: "builtin".into(),
+            id: INPUT_NOTES.into(),
+        },
+        role: Role::Observation,
+        confidence: Confidence::Confirmed,
+        message: "how the input was read: the notes below".to_owned(),
+        check: None,
+        labels: Vec::new(),
+        fix: None,
+        missing: Vec::new(),
+        notes,
+        claims: Vec::new(),
+    })
 }

@@ -2,25 +2,20 @@
 //! rules and diagnosis. No I/O, no async runtime, no AWS SDK.
 
 pub mod analysis;
-pub mod batch;
+// The policy language and evaluator live in `why403-policy`; core re-exports them so that
+// `why403_core::policy`, `why403_core::eval`... stay the paths rules and embedders use.
+pub use why403_policy::{condition, context, eval, json, pattern, policy};
 pub mod client;
-pub mod condition;
-pub mod context;
 mod diagnoser;
-pub mod eval;
 pub mod evidence;
 pub mod finding;
-pub mod json;
-pub mod message;
-pub mod pattern;
-pub mod policy;
 pub mod render;
 pub mod rule;
 pub mod upload;
 
 pub use analysis::Verdict;
 pub use context::RequestContext;
-pub use diagnoser::Diagnoser;
+pub use diagnoser::{Diagnoser, INPUT_NOTES, Observed, notes_finding};
 pub use eval::{Decision, Evaluation, Layer, PolicySet, Request, RequestPrincipal};
 pub use evidence::{Evidence, EvidenceBuilder};
 pub use finding::Diagnosis;

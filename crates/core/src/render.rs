@@ -15,11 +15,13 @@ mod plain;
 mod snippet;
 mod style;
 
+pub use crate::outln;
 pub use human::{HumanOptions, human};
 pub use json::{SCHEMA_ID, json};
-pub(crate) use out::{Out, outln};
+pub use out::Out;
 pub use out::{escape, json_text, needs_escape};
 pub use plain::plain_findings;
+pub use style::Style;
 
 use crate::analysis::{Check, CheckOutcome, Missing, Verdict};
 use crate::eval::{Decision, Layer, RequestPrincipal, StatementRef};

@@ -133,12 +133,13 @@ fn needs_escape_in_json(c: char) -> bool {
 /// `write!`); the only raw control characters are the line breaks of [`Out::newline`] and, when
 /// colour is on, the escape codes of [`Out::styled`].
 #[derive(Debug)]
-pub(crate) struct Out {
+pub struct Out {
     buf: String,
     color: bool,
 }
 
 impl Out {
+    /// An empty text, coloured with ANSI escape codes when `color` is true.
     pub fn new(color: bool) -> Out {
         Out {
             buf: String::new(),
@@ -195,13 +196,14 @@ impl fmt::Write for Out {
     }
 }
 
-/// `writeln!` for an [`Out`]: the formatted text escaped, then a line break.
+/// `writeln!` for an [`Out`](crate::render::Out): the formatted text escaped, then a line
+/// break.
+#[macro_export]
 macro_rules! outln {
     ($out:expr, $($arg:tt)*) => {
         $out.fmt_line(format_args!($($arg)*))
     };
 }
-pub(crate) use outln;
 
 #[cfg(test)]
 mod tests {

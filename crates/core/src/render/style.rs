@@ -3,7 +3,7 @@
 
 /// A text style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Style {
+pub enum Style {
     /// Denials, causes, primary carets.
     Error,
     /// Contributing findings, indeterminate results, what could not be read.

@@ -45,7 +45,7 @@ fn situations() -> Vec<PathBuf> {
 /// Every scenario file the project keeps: situations, rule cases, examples.
 fn all_scenarios() -> Vec<PathBuf> {
     let mut files = situations();
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = workspace().join("crates/rules");
     for e in std::fs::read_dir(rules)
         .expect("crates/rules is readable")
         .flatten()

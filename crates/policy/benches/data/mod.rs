@@ -1,7 +1,7 @@
 //! The benchmark's data set, shared by the criterion bench (`benches/eval.rs`) and the
 //! instruction-count loop (`examples/eval_loop.rs`).
 
-use why403_core::{Policy, PolicyKind, PolicySet, Request, RequestContext, RequestPrincipal};
+use why403_policy::{Policy, PolicyKind, PolicySet, Request, RequestContext, RequestPrincipal};
 
 const ACCOUNT: &str = "111122223333";
 pub const BUCKET: &str = "acme-payments-data";

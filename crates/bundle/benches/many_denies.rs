@@ -8,7 +8,7 @@
 //!
 //! `cargo bench -p why403-rules --bench many_denies`; the output sizes are printed first.
 
-#[path = "many_denies_data.rs"]
+#[path = "../tests/data/many_denies.rs"]
 mod data;
 
 use data::Denies;

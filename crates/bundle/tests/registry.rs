@@ -4,10 +4,10 @@
 //! an upload needs so that each missing one is reported exactly once.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn rules_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn rules_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules")
 }
 
 /// The rule crate directories under `crates/rules/`.
@@ -48,8 +48,8 @@ fn every_rule_crate_is_linked_and_registered_once() {
     let unlinked: Vec<_> = dirs.difference(&registered).collect();
     assert!(
         unlinked.is_empty(),
-        "rule crates not linked into the bundle (add `use why403_rule_<id> as _;` to crates/rules/lib.rs \
-         and the dependency to crates/rules/Cargo.toml): {unlinked:?}"
+        "rule crates not linked into the bundle (add `use why403_rule_<id> as _;` to crates/bundle/src/lib.rs \
+         and the dependency to crates/bundle/Cargo.toml): {unlinked:?}"
     );
 }
 
@@ -78,7 +78,8 @@ fn rules_are_sorted_and_unique() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(ids, sorted);
-    let lib = std::fs::read_to_string(rules_dir().join("lib.rs")).expect("lib.rs");
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
+        .expect("src/lib.rs");
     let uses: Vec<&str> = lib
         .lines()
         .filter(|l| l.starts_with("use why403_rule_"))
@@ -87,7 +88,7 @@ fn rules_are_sorted_and_unique() {
     sorted_uses.sort_unstable();
     assert_eq!(
         uses, sorted_uses,
-        "keep the `use why403_rule_... as _;` lines of crates/rules/lib.rs sorted"
+        "keep the `use why403_rule_... as _;` lines of crates/bundle/src/lib.rs sorted"
     );
 }
 
@@ -252,5 +253,37 @@ fn every_published_crate_has_its_metadata() {
                 m.display()
             );
         }
+    }
+}
+
+/// The crate map keeps rules away from what they do not use: no rule crate, nor core (which
+/// every rule depends on), depends on the pasted-error parser (`why403-errors`) or turns on
+/// the batch reader of `why403-policy` (its `batch` feature). `cargo tree -p
+/// why403-rule-<id> -e normal` shows the same.
+#[test]
+fn rules_depend_on_neither_the_error_parser_nor_the_batch_reader() {
+    let root = rules_dir().join("../..");
+    let mut manifests: Vec<PathBuf> = crate_dirs()
+        .iter()
+        .map(|d| rules_dir().join(d).join("Cargo.toml"))
+        .collect();
+    manifests.push(root.join("crates/core/Cargo.toml"));
+    manifests.push(root.join("crates/policy/Cargo.toml"));
+    for m in manifests {
+        let text = std::fs::read_to_string(&m).unwrap_or_else(|e| panic!("{}: {e}", m.display()));
+        let deps = text
+            .split("\n[")
+            .filter(|table| table.starts_with("dependencies]"))
+            .collect::<String>();
+        assert!(
+            !deps.contains("why403-errors"),
+            "{} depends on why403-errors",
+            m.display()
+        );
+        assert!(
+            !deps.contains("batch"),
+            "{} turns on the batch reader",
+            m.display()
+        );
     }
 }

@@ -8,8 +8,8 @@ use super::errors::{Direct, direct, explains_code};
 use super::evidence::evidence;
 use super::rules::{RuleHint, hints};
 use super::{Parsed, PolicyType, Special};
-use crate::policy::AwsPrincipal;
-use crate::rule::Registry;
+use why403_core::policy::AwsPrincipal;
+use why403_core::rule::Registry;
 
 /// What kind of error the text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

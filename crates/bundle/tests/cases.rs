@@ -16,7 +16,10 @@ fn every_rule_fires_on_its_fires_cases_and_stays_silent_on_its_clear_cases() {
         if only.as_deref().is_some_and(|o| o != id) {
             continue;
         }
-        let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join(id).join("tests");
+        let tests = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../rules")
+            .join(id)
+            .join("tests");
         failures.extend(why403_fixtures_source::testkit::run_cases(id, &tests));
         ran += 1;
     }

@@ -4,7 +4,7 @@
 
 use super::explain::{EvidenceStep, shell_quote};
 use super::{Parsed, PolicyType, Special};
-use crate::policy::AwsPrincipal;
+use why403_core::policy::AwsPrincipal;
 
 fn step(
     what: impl Into<String>,

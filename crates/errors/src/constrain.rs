@@ -4,21 +4,17 @@
 //! is flagged as a `builtin/error-contradiction` finding: the evidence is then usually stale
 //! or incomplete.
 
-use crate::analysis::{Check, CheckOutcome, Verdict};
-use crate::eval::{Decision, Layer};
-use crate::finding::{Confidence, Diagnosis, Finding, Role, RuleRef, layer_words};
-use crate::upload::UploadRequest;
+use why403_core::analysis::{Check, CheckOutcome, Verdict};
+use why403_core::eval::{Decision, Layer};
+use why403_core::finding::{Confidence, Diagnosis, Finding, Role, RuleRef, layer_words};
+use why403_core::upload::UploadRequest;
 
 use super::rules::{RuleStatus, hints};
 use super::{Parsed, PolicyType};
-use crate::rule::Registry;
+use why403_core::rule::Registry;
 
 /// The id (scope `builtin`) of a finding that says the message contradicts the evidence.
 pub const ERROR_CONTRADICTION: &str = "error-contradiction";
-
-/// The id (scope `builtin`) of the finding that carries notes about how the input was read
-/// (what the message agrees with, what was taken from it, client assumptions).
-pub const INPUT_NOTES: &str = "input-notes";
 
 /// Fills what the request leaves empty (caller, bucket, key) from the message, and returns
 /// one note per field filled.
@@ -60,28 +56,6 @@ pub fn constrain(p: &Parsed, d: &mut Diagnosis, registry: &Registry) -> Vec<Stri
         d.push(contradiction(message, check));
     }
     notes
-}
-
-/// A finding that carries notes, or `None` when there are none.
-pub fn notes_finding(notes: Vec<String>) -> Option<Finding> {
-    if notes.is_empty() {
-        return None;
-    }
-    Some(Finding {
-        rule: RuleRef {
-            scope: "builtin".into(),
-            id: INPUT_NOTES.into(),
-        },
-        role: Role::Observation,
-        confidence: Confidence::Confirmed,
-        message: "how the input was read: the notes below".to_owned(),
-        check: None,
-        labels: Vec::new(),
-        fix: None,
-        missing: Vec::new(),
-        notes,
-        claims: Vec::new(),
-    })
 }
 
 fn contradiction(message: String, check: Option<String>) -> Finding {
@@ -357,5 +331,11 @@ fn rules(p: &Parsed, d: &Diagnosis, registry: &Registry, out: &mut Out, notes: &
                 f.check.clone(),
             )),
         }
+    }
+}
+
+impl why403_core::Observed for Parsed {
+    fn constrain(&self, diagnosis: &mut Diagnosis, registry: &Registry) -> Vec<String> {
+        constrain(self, diagnosis, registry)
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json as j};
 use super::explain::{Explanation, Kind};
 use super::rules::RuleStatus;
 use super::{Envelope, Parsed};
-use crate::render::{Out, outln};
+use why403_core::render::{Out, outln};
 
 /// The `schema` field of the JSON rendering.
 pub const SCHEMA_ID: &str = "why403.explanation/v1";

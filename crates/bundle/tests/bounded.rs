@@ -4,7 +4,7 @@
 //! decides) says what analysing again says. The time is measured by the `many_denies`
 //! benchmark, not here.
 
-#[path = "many_denies_data.rs"]
+#[path = "data/many_denies.rs"]
 mod data;
 
 use data::Denies;

@@ -160,7 +160,7 @@ fn an_unknown_access_denied_message_is_said_to_be_unknown() {
         "An error occurred (AccessDenied) when calling the PutObject operation: Something new",
     );
     assert_eq!(p.unrecognised.as_deref(), Some("Something new"));
-    let x = super::explain(&p, &crate::rule::Registry::default());
+    let x = super::explain(&p, &why403_core::rule::Registry::default());
     assert_eq!(x.kind, super::Kind::AccessDenied);
     assert_eq!(
         x.headline,
@@ -177,33 +177,42 @@ fn an_unknown_access_denied_message_is_said_to_be_unknown() {
 /// an explicit deny in a resource-based policy points to it.
 struct OrgRule;
 
-static ORG_META: crate::rule::RuleMeta = crate::rule::RuleMeta {
+static ORG_META: why403_core::rule::RuleMeta = why403_core::rule::RuleMeta {
     scope: "acme",
     id: "bucket-policy-tag-guard",
-    layer: crate::rule::RuleLayer::BucketPolicy,
+    layer: why403_core::rule::RuleLayer::BucketPolicy,
     summary: "the bucket policy's tag guard denies the upload",
     refines: &[],
-    service: crate::rule::Service::S3,
+    service: why403_core::rule::Service::S3,
     actions: &[],
-    messages: &[crate::rule::explains::explicit(PolicyType::ResourceBased)],
+    messages: &[why403_core::rule::explains::explicit(
+        PolicyType::ResourceBased,
+    )],
     docs: "",
     source_file: file!(),
     source_line: line!(),
 };
 
-impl crate::rule::Declared for OrgRule {
-    fn meta(&self) -> &'static crate::rule::RuleMeta {
+impl why403_core::rule::Declared for OrgRule {
+    fn meta(&self) -> &'static why403_core::rule::RuleMeta {
         &ORG_META
     }
 }
 
-impl crate::rule::Rule for OrgRule {
-    fn check(&self, _: &crate::rule::RuleContext<'_>, _: &mut crate::rule::Emitter<'_>) {}
+impl why403_core::rule::Rule for OrgRule {
+    fn check(
+        &self,
+        _: &why403_core::rule::RuleContext<'_>,
+        _: &mut why403_core::rule::Emitter<'_>,
+    ) {
+    }
 }
 
 #[test]
 fn explain_speaks_of_the_rules_of_the_registry_with_their_scope() {
-    let registry = crate::rule::Registry::from_rules([&OrgRule as &dyn crate::rule::Rule]).unwrap();
+    let registry =
+        why403_core::rule::Registry::from_rules([&OrgRule as &dyn why403_core::rule::Rule])
+            .unwrap();
     let explicit = parse(
         "An error occurred (AccessDenied) when calling the PutObject operation: User: arn:aws:iam::111122223333:user/a is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" with an explicit deny in a resource-based policy",
     );
@@ -223,6 +232,6 @@ fn explain_speaks_of_the_rules_of_the_registry_with_their_scope() {
     assert_eq!(x.rules.len(), 1, "{:?}", x.rules);
     assert_eq!(x.rules[0].status, super::RuleStatus::RuledOut);
     // Without the rule, nothing is said.
-    let none = super::explain(&explicit, &crate::rule::Registry::default());
+    let none = super::explain(&explicit, &why403_core::rule::Registry::default());
     assert!(none.rules.is_empty());
 }

@@ -1,4 +1,4 @@
-//! The message corpus: every file under crates/core/tests/messages/ is a pasted error, and its
+//! The message corpus: every file under crates/errors/tests/messages/ is a pasted error, and its
 //! `<name>.expect.json` sidecar lists the fields `message::parse` must give (a `null` means the
 //! field must be absent) and, under `explain`, what `message::explain` must say. Also checks
 //! that every explanation follows the message conventions, and that no input makes the parser
@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::Value;
-use why403_core::message::{Explanation, Kind, RuleStatus, explain, human, json, parse};
+use why403_errors::{Explanation, Kind, RuleStatus, explain, human, json, parse};
 
 fn corpus() -> Vec<(PathBuf, PathBuf)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/messages");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/messages");
     let mut out: Vec<(PathBuf, PathBuf)> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(Result::ok)

@@ -173,7 +173,6 @@ pub fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// Converts a byte offset into a 1-based line and column (columns count characters).
 /// The lines of the last shared text asked about, and the last column counted in it.
 struct LineIndex {
     /// Held, so that a text the index answers for cannot have been freed and another allocated
@@ -209,14 +208,14 @@ fn with_index<R>(text: &Arc<str>, f: impl FnOnce(&LineIndex) -> R) -> R {
 }
 
 /// The byte offsets where the lines of a shared text start.
-pub(crate) fn line_starts(text: &Arc<str>) -> Rc<[usize]> {
+pub fn line_starts(text: &Arc<str>) -> Rc<[usize]> {
     with_index(text, |index| index.starts.clone())
 }
 
 /// [`line_col`] for a shared text: its lines are found once, and a column on the line of the
 /// last answer, further on, is counted from there (labels come in order, and a policy can be
 /// one long line).
-pub(crate) fn line_col_shared(text: &Arc<str>, offset: usize) -> (usize, usize) {
+pub fn line_col_shared(text: &Arc<str>, offset: usize) -> (usize, usize) {
     let mut cut = offset.min(text.len());
     while !text.is_char_boundary(cut) {
         cut -= 1;

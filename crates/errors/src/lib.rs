@@ -2,9 +2,33 @@
 //! envelopes the AWS CLI, the SDKs, raw S3 responses and CloudTrail wrap it in, wrapped over
 //! lines or not, and [`explain`] says what it proves, which rules it points to or rules out,
 //! and what to do next. Non-authorization errors (bad keys, signatures, clocks, Regions, KMS
-//! key states) are explained directly with their fix.
+//! key states) are explained directly with their fix. A [`Parsed`] error given to
+//! `why403_core::Diagnoser::error` holds a diagnosis against what AWS answered.
 //!
-//! The forms recognised are listed in `docs/errors.md`; the grammar is docs/aws-model.md#error-messages.
+//! The forms recognised are listed in `docs/errors.md`; the grammar is
+//! docs/aws-model.md#error-messages.
+//!
+//! # Example: what a pasted error proves
+//!
+//! ```
+//! use why403_errors::{Kind, PolicyType, explain, parse};
+//!
+//! let pasted = "upload failed: ./q3.csv to s3://amzn-s3-demo-bucket/reports/q3.csv \
+//!     An error occurred (AccessDenied) when calling the PutObject operation: User: \
+//!     arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on \
+//!     resource: \"arn:aws:s3:::amzn-s3-demo-bucket/reports/q3.csv\" with an explicit deny \
+//!     in a resource-based policy";
+//! let p = parse(pasted);
+//! assert_eq!(p.action.as_deref(), Some("s3:PutObject"));
+//! assert_eq!(p.explicit, Some(true));
+//! assert_eq!(p.policy_type, Some(PolicyType::ResourceBased));
+//! assert_eq!(p.bucket.as_deref(), Some("amzn-s3-demo-bucket"));
+//!
+//! // With the built-in rules, the explanation names the rules this message points to.
+//! let x = explain(&p, &why403_rules::registry());
+//! assert_eq!(x.kind, Kind::AccessDenied);
+//! assert!(x.rules.iter().any(|r| r.id == "bucket-policy-explicit-deny"));
+//! ```
 
 mod constrain;
 mod envelope;
@@ -21,11 +45,12 @@ mod tests;
 
 use serde::Serialize;
 
-pub use crate::rule::explains::{PolicyType, Special};
-pub use constrain::{ERROR_CONTRADICTION, INPUT_NOTES, constrain, fill_request, notes_finding};
+pub use constrain::{ERROR_CONTRADICTION, constrain, fill_request};
 pub use explain::{EvidenceStep, Explanation, Kind, explain};
 pub use render::{SCHEMA_ID, human, json};
 pub use rules::{RuleHint, RuleStatus};
+pub use why403_core::rule::explains::{PolicyType, Special};
+pub use why403_core::{INPUT_NOTES, notes_finding};
 
 /// Input beyond this many bytes is not read as text (a CloudTrail file is still parsed as JSON
 /// whole): error messages are short, and the matcher is linear in the text per keyword.

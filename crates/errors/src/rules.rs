@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use super::Parsed;
-use crate::rule::explains::{Service, Trigger};
-use crate::rule::{Registry, RuleMeta};
+use why403_core::rule::explains::{Service, Trigger};
+use why403_core::rule::{Registry, RuleMeta};
 
 /// What a message says about a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

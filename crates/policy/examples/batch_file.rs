@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = std::fs::File::open(&path)?;
     let size = file.metadata()?.len();
     let start = std::time::Instant::now();
-    let stats = why403_core::batch::eval_stream(BufReader::new(file), std::io::sink(), threads)?;
+    let stats = why403_policy::batch::eval_stream(BufReader::new(file), std::io::sink(), threads)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{} requests ({} errors, {} policy sets) in {secs:.2} s: {:.0} requests/s, {:.0} MB/s, {threads} threads",

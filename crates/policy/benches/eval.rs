@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use data::{IDENTITY_SIZES, KMS_KEY, compile, put_request, texts};
-use why403_core::Decision;
+use why403_policy::Decision;
 
 fn benches(c: &mut Criterion) {
     let t = texts();

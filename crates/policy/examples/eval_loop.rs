@@ -31,7 +31,7 @@ fn main() {
         .collect();
     let by_action = traces
         .iter()
-        .filter(|t| matches!(t.result, why403_core::eval::Match::Miss(m) if m.element == why403_core::eval::Element::Action))
+        .filter(|t| matches!(t.result, why403_policy::eval::Match::Miss(m) if m.element == why403_policy::eval::Element::Action))
         .count();
     println!(
         "{} statements, {} rejected by Action, {} layers",

@@ -4,11 +4,11 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use why403_core::condition::Operator;
-use why403_core::context::RequestContext;
-use why403_core::json;
-use why403_core::pattern::{Glob, Template};
-use why403_core::policy::{Policy, PolicyKind};
+use why403_policy::condition::Operator;
+use why403_policy::context::RequestContext;
+use why403_policy::json;
+use why403_policy::pattern::{Glob, Template};
+use why403_policy::policy::{Policy, PolicyKind};
 
 /// Modest case counts keep the suite to a couple of seconds; failures are not persisted to
 /// `proptest-regressions/` (the shrunk case is printed instead).
@@ -390,6 +390,6 @@ proptest! {
             let p = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
             (p[0] == "arn").then_some(p)
         })();
-        prop_assert_eq!(why403_core::pattern::split_arn(&text), reference);
+        prop_assert_eq!(why403_policy::pattern::split_arn(&text), reference);
     }
 }
