@@ -20,6 +20,7 @@ mod input;
 mod live;
 mod output;
 mod rules;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -57,6 +58,9 @@ enum Command {
     Explain(explain::Args),
     /// List the rules, or print one rule's documentation.
     Rules(rules::Args),
+    /// A local web app: paste an error, drop a scenario, edit it and see the diagnosis
+    /// change. Listens on 127.0.0.1 and prints the URL with its secret token.
+    Serve(serve::Args),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -115,6 +119,7 @@ impl App {
             Command::Capture(args) => capture::run(&args),
             Command::Explain(args) => explain::run(&args),
             Command::Rules(args) => rules::run(&args),
+            Command::Serve(args) => serve::run(&args),
             Command::Completions { shell } => {
                 let mut text = Vec::new();
                 clap_complete::generate(shell, &mut self.command(), self.name, &mut text);
@@ -190,6 +195,7 @@ mod tests {
             "capture",
             "explain",
             "rules",
+            "serve",
             "completions",
             "man",
         ] {
