@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::eval::{Evaluation, PolicySet};
-pub use record::{CompiledPolicies, parse_policies};
+use record::{CompiledPolicies, parse_policies};
 use scan::LineError;
 
 /// Policies texts tried by direct comparison before a line is scanned.
@@ -36,6 +36,7 @@ pub struct BatchEvaluator {
     recent: Vec<(Box<str>, Arc<CompiledPolicies>)>,
     /// The last request's context, emptied: its buffers serve the next request.
     spare_context: crate::context::RequestContext,
+    /// What this evaluator has seen so far.
     pub stats: BatchStats,
     /// Tests only: no hints, so every member is scanned and the request read by serde (the
     /// differential test holds both ways equal).
@@ -45,8 +46,12 @@ pub struct BatchEvaluator {
 /// Counters for one run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BatchStats {
+    /// Lines read, blank lines not counted.
     pub lines: u64,
+    /// Lines that gave an error record instead of a result.
     pub errors: u64,
+    /// `policies` texts compiled: a text counts once per worker that compiles it, and again
+    /// after that worker's full cache was cleared.
     pub cache_misses: u64,
 }
 
@@ -59,6 +64,7 @@ impl BatchStats {
 }
 
 impl BatchEvaluator {
+    /// An evaluator with an empty cache and zero counts.
     pub fn new() -> Self {
         Self::default()
     }
@@ -223,7 +229,7 @@ impl BatchEvaluator {
 }
 
 /// Appends `s` as a JSON string literal.
-pub fn push_json_str(out: &mut String, s: &str) {
+fn push_json_str(out: &mut String, s: &str) {
     crate::json::write_string(s, out);
 }
 
@@ -316,10 +322,18 @@ pub enum StreamError {
          policies); the lines before it were evaluated, none from it on",
         MAX_LINE_BYTES >> 20
     )]
-    LineTooLong { line: u64 },
+    LineTooLong {
+        /// The 1-based number of the line.
+        line: u64,
+    },
     /// A thread could not be started; nothing was read.
     #[error("cannot start {what}: {source}")]
-    Spawn { what: String, source: io::Error },
+    Spawn {
+        /// The thread, in words (`the writer thread`, `worker thread 3 of 8`).
+        what: String,
+        /// The error from the operating system.
+        source: io::Error,
+    },
     /// A worker or the writer panicked (a bug).
     #[error("the {0} thread panicked")]
     Panicked(&'static str),

@@ -10,50 +10,87 @@ use crate::context::{ContextValue, RequestContext};
 use crate::json::Span;
 use crate::policy::Located;
 
-pub use value::{CondValue, parse_aws_date};
+pub use value::{CondValue, Number, TextValue, parse_aws_date};
 
 /// The operator family: decides how values are parsed and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
+    /// `String...` operators: text, with wildcards for `StringLike`.
     String,
+    /// `Numeric...` operators: integers kept exact, other numbers as `f64`.
     Numeric,
+    /// `Date...` operators: ISO 8601 dates and epoch seconds.
     Date,
+    /// `Bool`: `true` or `false`, in any case.
     Bool,
+    /// `BinaryEquals`: base64-encoded bytes.
     Binary,
+    /// `IpAddress` and `NotIpAddress`: addresses and CIDR blocks.
     Ip,
+    /// `Arn...` operators: ARNs matched part by part.
     Arn,
+    /// `Null`: whether the key is absent.
     Null,
 }
 
 /// A base operator (without `ForAllValues:`/`ForAnyValue:` or `IfExists`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BaseOp {
+    /// Exact, case-sensitive string match.
     StringEquals,
+    /// Negated [`BaseOp::StringEquals`].
     StringNotEquals,
+    /// String match ignoring case.
     StringEqualsIgnoreCase,
+    /// Negated [`BaseOp::StringEqualsIgnoreCase`].
     StringNotEqualsIgnoreCase,
+    /// Case-sensitive match with `*` and `?` wildcards.
     StringLike,
+    /// Negated [`BaseOp::StringLike`].
     StringNotLike,
+    /// The request number equals the policy number.
     NumericEquals,
+    /// Negated [`BaseOp::NumericEquals`].
     NumericNotEquals,
+    /// The request number is less than the policy number.
     NumericLessThan,
+    /// The request number is at most the policy number.
     NumericLessThanEquals,
+    /// The request number is greater than the policy number.
     NumericGreaterThan,
+    /// The request number is at least the policy number.
     NumericGreaterThanEquals,
+    /// The request date is the policy date.
     DateEquals,
+    /// Negated [`BaseOp::DateEquals`].
     DateNotEquals,
+    /// The request date is before the policy date.
     DateLessThan,
+    /// The request date is at or before the policy date.
     DateLessThanEquals,
+    /// The request date is after the policy date.
     DateGreaterThan,
+    /// The request date is at or after the policy date.
     DateGreaterThanEquals,
+    /// The request value is `true` or `false` (in any case) as the policy value says.
     Bool,
+    /// The request value's base64-decoded bytes equal the policy value's.
     BinaryEquals,
+    /// The request address is in the policy's CIDR block.
     IpAddress,
+    /// Negated [`BaseOp::IpAddress`].
     NotIpAddress,
+    /// Case-sensitive ARN match, each of the six parts separately, with the wildcards of
+    /// [`BaseOp::ArnLike`] (AWS gives the two the same semantics).
     ArnEquals,
+    /// Case-sensitive ARN match, each of the six parts separately, with `*` and `?`
+    /// wildcards that never cross one of the first five colons.
     ArnLike,
+    /// Negated [`BaseOp::ArnEquals`].
     ArnNotEquals,
+    /// Negated [`BaseOp::ArnLike`].
     ArnNotLike,
+    /// Tests presence: `true` holds when the key is absent (or empty), `false` when present.
     Null,
 }
 
@@ -91,6 +128,7 @@ const BASE_OPS: &[(&str, BaseOp)] = &[
 ];
 
 impl BaseOp {
+    /// The operator's name as written in policies, e.g. `StringNotLike`.
     pub fn name(self) -> &'static str {
         BASE_OPS
             .iter()
@@ -98,6 +136,7 @@ impl BaseOp {
             .map_or("?", |(n, _)| n)
     }
 
+    /// The family that decides how the operator's values are parsed and compared.
     pub fn family(self) -> Family {
         use BaseOp::*;
         match self {
@@ -148,15 +187,21 @@ impl BaseOp {
 /// `ForAllValues:` or `ForAnyValue:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetOp {
+    /// Every request value must satisfy the operator (true when the key is absent or empty).
     ForAllValues,
+    /// At least one request value must satisfy the operator (false when the key is absent or
+    /// empty).
     ForAnyValue,
 }
 
 /// A full condition operator as written in a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Operator {
+    /// The `ForAllValues:` or `ForAnyValue:` prefix, if any.
     pub set: Option<SetOp>,
+    /// The operator without prefix or suffix.
     pub base: BaseOp,
+    /// The `IfExists` suffix: the condition holds when the key is absent or empty.
     pub if_exists: bool,
 }
 
@@ -218,16 +263,24 @@ impl fmt::Display for Operator {
 /// One operator and key of a `Condition` block with its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
+    /// The operator.
     pub op: Operator,
+    /// Byte range of the operator's name (the member key) in the policy text.
     pub op_span: Span,
+    /// JSON pointer of the operator's block, e.g. `/Statement/0/Condition/StringEquals`.
     pub op_pointer: String,
     /// The key as written.
     pub key: String,
+    /// The key lower-cased, as the request context looks keys up.
     pub key_lower: String,
     /// [`crate::context::key_hash`] of `key_lower`.
-    pub key_hash: u64,
+    pub(crate) key_hash: u64,
+    /// Byte range of the key's name in the policy text.
     pub key_span: Span,
+    /// JSON pointer of the key's member, e.g. `/Statement/0/Condition/StringEquals/aws:SourceVpc`.
     pub key_pointer: String,
+    /// The values in document order (a single value is a list of one), compiled for the
+    /// operator's family.
     pub values: Vec<Located<CondValue>>,
 }
 
@@ -253,7 +306,9 @@ pub enum CondWhy {
 /// The result of one condition: true or false, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CondResult {
+    /// Whether the condition is true for the request.
     pub holds: bool,
+    /// What decided it.
     pub why: CondWhy,
 }
 

@@ -5,7 +5,7 @@ use hashbrown::HashTable;
 
 /// The hash of a lower-cased key name; compiled conditions store it so a lookup hashes
 /// nothing.
-pub fn key_hash(lower: &str) -> u64 {
+pub(crate) fn key_hash(lower: &str) -> u64 {
     crate::policy::key_hash(lower)
 }
 
@@ -14,6 +14,8 @@ pub fn key_hash(lower: &str) -> u64 {
 pub struct ContextValue {
     /// The key as it was given (for messages).
     pub name: String,
+    /// The values, in the order given; empty when the key was set without values (conditions
+    /// then treat it as absent).
     pub values: Vec<String>,
     /// True for multivalued keys (`ArrayOf...`, given as a JSON array), even with one value.
     pub multi: bool,
@@ -98,6 +100,7 @@ impl PartialEq for RequestContext {
 impl Eq for RequestContext {}
 
 impl RequestContext {
+    /// An empty context.
     pub fn new() -> Self {
         Self::default()
     }
@@ -228,6 +231,7 @@ impl RequestContext {
         self.insert(name, vec![value.into()], false);
     }
 
+    /// Removes a key (matched in any case) and returns its values, if it was set.
     pub fn remove(&mut self, name: &str) -> Option<ContextValue> {
         let lower = Lower::new(name);
         let i = self.index(lower.hash(), lower.bytes())?;
@@ -249,6 +253,7 @@ impl RequestContext {
         ))
     }
 
+    /// The values of a key, matched in any case; `None` when the key is not set.
     pub fn get(&self, name: &str) -> Option<&ContextValue> {
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
             self.get_lower(&name.to_ascii_lowercase())
@@ -263,7 +268,7 @@ impl RequestContext {
     }
 
     /// Lookup with a lower-case key and its [`key_hash`].
-    pub fn get_hashed(&self, hash: u64, lower: &str) -> Option<&ContextValue> {
+    pub(crate) fn get_hashed(&self, hash: u64, lower: &str) -> Option<&ContextValue> {
         self.find(hash, lower.as_bytes())
     }
 
@@ -277,10 +282,12 @@ impl RequestContext {
         self.live_entries().map(|e| &e.value)
     }
 
+    /// The number of keys set.
     pub fn len(&self) -> usize {
         self.live
     }
 
+    /// True when no key is set.
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }

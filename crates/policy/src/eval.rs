@@ -41,6 +41,8 @@ impl RequestPrincipal {
         }
     }
 
+    /// The caller's account id; `None` for anonymous and service callers, and for an AWS
+    /// principal in a form that names no account (a unique id or an unrecognised ARN).
     pub fn account(&self) -> Option<&str> {
         match self {
             RequestPrincipal::Aws(a) => a.account(),
@@ -62,6 +64,7 @@ impl RequestPrincipal {
         }
     }
 
+    /// True for an account's root user (given as the account id or its `:root` ARN).
     pub fn is_root(&self) -> bool {
         matches!(self, RequestPrincipal::Aws(AwsPrincipal::Account { .. }))
     }
@@ -70,6 +73,7 @@ impl RequestPrincipal {
 /// One request to authorize.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// Who makes the request.
     pub principal: RequestPrincipal,
     /// As given, e.g. `s3:PutObject`.
     pub action: String,
@@ -97,6 +101,8 @@ fn split_parts(arn: &str) -> Option<[(u32, u32); 6]> {
 }
 
 impl Request {
+    /// A request in the principal's own account, for an action that takes resources; set
+    /// [`Request::resource_account`] and [`Request::wildcard_only_action`] to say otherwise.
     pub fn new(
         principal: RequestPrincipal,
         action: &str,
@@ -126,6 +132,7 @@ impl Request {
         Some(p.map(|(a, b)| &self.resource[a as usize..b as usize]))
     }
 
+    /// The action lower-cased, e.g. `s3:putobject`.
     pub fn action_lower(&self) -> &str {
         &self.action_key.text
     }
@@ -147,13 +154,18 @@ impl Request {
 /// All policies that apply to one request, compiled.
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
+    /// The caller's identity-based policies (inline and managed, user, group and role).
     pub identity: Vec<Policy>,
+    /// The resource-based policy, if the resource has one.
     pub resource: Option<Policy>,
     /// One list per organization level, root first; empty means no SCPs apply.
     pub scp: Vec<Vec<Policy>>,
     /// Like `scp`, for resource control policies of the resource owner's organization.
     pub rcp: Vec<Vec<Policy>>,
+    /// The caller's permissions boundary; `None` when it has none (`Some` of an empty list
+    /// is a boundary that allows nothing).
     pub boundary: Option<Vec<Policy>>,
+    /// The session policy, if the session was made with one.
     pub session: Option<Policy>,
     /// The endpoint policies the request went through; each must allow.
     pub vpc_endpoint: Option<Vec<Policy>>,
@@ -167,12 +179,16 @@ pub struct PolicySet {
 /// The final decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decision {
+    /// Every layer that must allow does, and no statement denies.
     Allowed,
+    /// No statement denies, but some layer that must allow does not.
     ImplicitlyDenied,
+    /// A statement that applies denies (or Block Public Access refuses a public grant).
     ExplicitlyDenied,
 }
 
 impl Decision {
+    /// The decision's name, as JSON output writes it, e.g. `ImplicitlyDenied`.
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Allowed => "Allowed",
@@ -191,12 +207,19 @@ impl fmt::Display for Decision {
 /// A policy layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Layer {
+    /// Service control policies, one level per organization node.
     Scp,
+    /// Resource control policies, one level per organization node.
     Rcp,
+    /// VPC endpoint policies, one level per endpoint.
     VpcEndpoint,
+    /// The resource-based policy (and, for grants, the S3 ACL).
     Resource,
+    /// The caller's identity-based policies.
     Identity,
+    /// The permissions boundary.
     Boundary,
+    /// The session policy.
     Session,
     /// S3 Block Public Access (`RestrictPublicBuckets`).
     BlockPublicAccess,
@@ -211,6 +234,7 @@ impl Layer {
         matches!(self, Layer::Scp | Layer::Rcp | Layer::VpcEndpoint)
     }
 
+    /// The layer's name in snake case, as JSON output writes it, e.g. `vpc_endpoint`.
     pub fn as_str(self) -> &'static str {
         match self {
             Layer::Scp => "scp",
@@ -235,9 +259,13 @@ impl fmt::Display for Layer {
 /// Where a statement is: layer, level (SCP/RCP level or VPC endpoint index), policy, statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StatementRef {
+    /// The layer the statement's policy belongs to.
     pub layer: Layer,
+    /// The SCP or RCP level (0 for the root) or VPC endpoint index; 0 for other layers.
     pub level: u16,
+    /// Index of the policy in the layer's level (see [`PolicySet::layer_policies`]).
     pub policy: u16,
+    /// Index of the statement in [`Policy::statements`].
     pub statement: u16,
 }
 
@@ -255,6 +283,7 @@ pub enum Outcome {
 /// How the resource-based policy (or ACL) granted access; decides what else is needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Grant {
+    /// No grant.
     #[default]
     None,
     /// The account (root ARN or bare id): delegation only, identity policy still needed.
@@ -277,8 +306,11 @@ pub enum Grant {
 /// [`Evaluation`]: [`Evaluation::examined`] and [`Evaluation::statements`].
 #[derive(Debug, Clone)]
 pub struct LayerResult {
+    /// The layer.
     pub layer: Layer,
+    /// The SCP or RCP level or VPC endpoint index, as in [`StatementRef::level`].
     pub level: u16,
+    /// What the layer's statements decided.
     pub outcome: Outcome,
     /// An Allow statement applies (whatever the denies): the layer would allow were its
     /// denies removed.
@@ -301,8 +333,11 @@ impl LayerResult {
 /// One statement's result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StatementTrace {
+    /// Which statement.
     pub at: StatementRef,
+    /// The statement's `Effect`.
     pub effect: Effect,
+    /// Whether it applied, or the first element that did not match.
     pub result: Match,
     /// For resource-policy Allow statements that applied: how they grant.
     pub grant: Grant,
@@ -311,14 +346,20 @@ pub struct StatementTrace {
 /// A layer that refused the request without an explicit deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Blocked {
+    /// The layer that refused.
     pub layer: Layer,
+    /// The SCP or RCP level or VPC endpoint index; 0 for other layers.
     pub level: u16,
 }
 
 /// The result of an evaluation.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
+    /// Allowed, or denied explicitly or implicitly.
     pub decision: Decision,
+    /// Every layer evaluated, in this order: SCP levels (only for AWS principals), RCP
+    /// levels, VPC endpoints, resource, identity, boundary, session. Layers the policy set
+    /// does not have are left out; identity is always there.
     pub layers: Vec<LayerResult>,
     /// The statements whose `Action` matched, with their results, layer by layer; every
     /// other statement missed on `Action` (see [`Evaluation::statements`]).
@@ -340,6 +381,7 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The result of a layer's level (0 for layers without levels), if it was evaluated.
     pub fn layer(&self, layer: Layer, level: u16) -> Option<&LayerResult> {
         self.layers
             .iter()

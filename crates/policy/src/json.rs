@@ -13,17 +13,21 @@ use std::sync::Arc;
 /// A byte range in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
+    /// Offset of the first byte.
     pub start: u32,
+    /// Offset just past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// The span `start..end` of `usize` offsets, stored as `u32`.
     pub fn new(start: usize, end: usize) -> Self {
         Span {
             start: start as u32,
             end: end as u32,
         }
     }
+    /// The span as a range, for slicing the text.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -32,26 +36,37 @@ impl Span {
 /// A JSON value with its span.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// Byte range of the value in the parsed text, quotes and brackets included.
     pub span: Span,
+    /// The value.
     pub value: Json,
 }
 
 /// One member of an object, with the span of its key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
+    /// The member's name, unescaped.
     pub key: String,
+    /// Byte range of the name in the parsed text, quotes included.
     pub key_span: Span,
+    /// The member's value.
     pub value: Node,
 }
 
 /// The JSON data model; numbers keep their literal text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, as written.
     Number(NumberText),
+    /// A string, unescaped.
     String(String),
+    /// An array's items, in order.
     Array(Vec<Node>),
+    /// An object's members, in document order; a repeated name is kept, not merged.
     Object(Vec<Member>),
 }
 
@@ -68,7 +83,8 @@ enum NumberRepr {
 }
 
 impl NumberText {
-    pub fn new(text: &str) -> Self {
+    /// Keeps `text` (a JSON number literal).
+    pub(crate) fn new(text: &str) -> Self {
         let mut inline = [0u8; 22];
         match inline.get_mut(..text.len()) {
             Some(slot) => {
@@ -79,6 +95,7 @@ impl NumberText {
         }
     }
 
+    /// The number as written.
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // Copied from a `&str`, whole: always UTF-8.
@@ -132,8 +149,11 @@ impl Json {
 /// A syntax error: what was expected, at which byte offset, inside which value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonError {
+    /// Byte offset in the text where reading failed.
     pub offset: usize,
+    /// JSON pointer of the value being read; empty at the top level.
     pub pointer: String,
+    /// What was expected or found, in words.
     pub message: String,
 }
 
@@ -237,6 +257,8 @@ pub fn line_col_shared(text: &Arc<str>, offset: usize) -> (usize, usize) {
     })
 }
 
+/// 1-based line and column (in characters) of a byte offset in `text`; an offset past the
+/// end counts as the end, one inside a character as that character's start.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let mut cut = offset;

@@ -30,6 +30,8 @@
 //! # Ok::<(), why403_policy::PolicyError>(())
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 #[cfg(feature = "batch")]
 pub mod batch;
 pub mod condition;

@@ -8,7 +8,8 @@ use crate::context::RequestContext;
 
 /// One token of a compiled wildcard pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
+pub(crate) enum Tok {
+    /// Literal text.
     Lit(Box<str>),
     /// `*`: any run of characters, including none.
     Star,
@@ -56,7 +57,8 @@ impl Glob {
         g.finish()
     }
 
-    pub fn tokens(&self) -> &[Tok] {
+    /// The compiled tokens, consecutive stars merged.
+    pub(crate) fn tokens(&self) -> &[Tok] {
         &self.toks
     }
 
@@ -161,10 +163,9 @@ impl GlobBuilder {
     }
 }
 
-/// Byte equality without a library call for the short strings ARN parts and actions are.
+/// Byte equality without a `memcmp` call for short texts (ARN parts and actions): two
+/// overlapping loads cover 4 to 32 bytes.
 #[inline]
-/// Byte equality without a `memcmp` call for short texts: two overlapping loads cover 4 to
-/// 32 bytes.
 pub(crate) fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -188,7 +189,7 @@ fn char_len(text: &str, at: usize) -> usize {
 
 /// Whole-text wildcard match. Greedy with backtracking to the last star, which is exact for
 /// patterns made only of literals, `*` and `?`, and linear in practice.
-pub fn glob_match(toks: &[Tok], text: &str) -> bool {
+fn glob_match(toks: &[Tok], text: &str) -> bool {
     let (mut ti, mut si) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     loop {
@@ -228,8 +229,9 @@ pub fn glob_match(toks: &[Tok], text: &str) -> bool {
 
 /// An action, lower-cased, with its first bytes packed for quick rejection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionKey {
-    pub text: String,
+pub(crate) struct ActionKey {
+    /// The action, lower-cased.
+    pub(crate) text: String,
     head: u64,
     pub(crate) hash: u64,
     pub(crate) service_hash: u64,
@@ -237,7 +239,8 @@ pub struct ActionKey {
 }
 
 impl ActionKey {
-    pub fn new(action: &str) -> ActionKey {
+    /// The key of an action as a request names it (any case).
+    pub(crate) fn new(action: &str) -> ActionKey {
         let text = action.to_ascii_lowercase();
         let service = &text[..text.bytes().position(|c| c == b':').unwrap_or(text.len())];
         ActionKey {
@@ -250,7 +253,7 @@ impl ActionKey {
     }
 
     /// The service prefix (`s3` of `s3:putobject`).
-    pub fn service(&self) -> &str {
+    pub(crate) fn service(&self) -> &str {
         &self.text[..self.service_len as usize]
     }
 }
@@ -266,7 +269,7 @@ fn pack(b: &[u8]) -> u64 {
 /// A compiled action pattern: the literal prefix's first bytes are compared as one word, so
 /// most patterns reject an action without touching their text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionMatcher {
+pub(crate) struct ActionMatcher {
     head: u64,
     /// How many bytes of `head` are a literal prefix of the pattern (0 to 8).
     head_len: u8,
@@ -277,7 +280,7 @@ pub struct ActionMatcher {
 
 impl ActionMatcher {
     /// From a lower-cased action pattern.
-    pub fn new(glob: &Glob) -> ActionMatcher {
+    pub(crate) fn new(glob: &Glob) -> ActionMatcher {
         let (head, head_len) = match glob.tokens().first() {
             Some(Tok::Lit(l)) => (pack(l.as_bytes()), l.len().min(8) as u8),
             _ => (0, 0),
@@ -295,7 +298,8 @@ impl ActionMatcher {
         }
     }
 
-    pub fn matches(&self, key: &ActionKey) -> bool {
+    /// Whether the pattern matches the action.
+    pub(crate) fn matches(&self, key: &ActionKey) -> bool {
         if self.head_len > 0 {
             let n = self.head_len as usize;
             if key.text.len() < n {
@@ -321,15 +325,18 @@ impl ActionMatcher {
 
 /// A piece of a policy-variable template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
+enum Part {
     /// Text where `*` and `?` are wildcards (or literal, for operators without wildcards).
     Text(Box<str>),
     /// `${*}`, `${?}`, `${$}`: always the literal character.
     Escaped(char),
     /// `${key}` or `${key, 'default'}`; `key` is lower-cased for lookup.
     Var {
+        /// The key, lower-cased.
         key: Box<str>,
+        /// The default after the comma, without its quotes.
         default: Option<Box<str>>,
+        /// The variable as written, `${` to `}`.
         raw: Box<str>,
     },
 }
@@ -390,10 +397,7 @@ impl Template {
         Template { parts }
     }
 
-    pub fn parts(&self) -> &[Part] {
-        &self.parts
-    }
-
+    /// True when the text has a policy variable or a `${*}`, `${?}` or `${$}` escape.
     pub fn has_variables(&self) -> bool {
         self.parts.iter().any(|p| !matches!(p, Part::Text(_)))
     }
@@ -501,7 +505,7 @@ pub fn split_arn(arn: &str) -> Option<[&str; 6]> {
 }
 
 /// Splits a compiled pattern at its first five literal colons.
-pub fn split_glob_arn(glob: &Glob) -> Vec<Glob> {
+pub(crate) fn split_glob_arn(glob: &Glob) -> Vec<Glob> {
     let mut segs = vec![GlobBuilder::default()];
     for t in glob.tokens() {
         match t {
@@ -523,7 +527,7 @@ pub fn split_glob_arn(glob: &Glob) -> Vec<Glob> {
 /// Per-segment ARN match, as `ArnLike` and the `Resource` element do: a wildcard never
 /// crosses one of the first five colons. A pattern with fewer than six parts matches when its
 /// last part matches the rest of the ARN.
-pub fn arn_match(segments: &[Glob], arn: &str) -> bool {
+pub(crate) fn arn_match(segments: &[Glob], arn: &str) -> bool {
     let n = segments.len();
     if n == 0 {
         return arn.is_empty();

@@ -12,21 +12,31 @@ use crate::condition::Condition;
 use crate::json::Span;
 use crate::pattern::{Glob, Template};
 
-pub use parse::{parse_policy, url_decode};
+use parse::parse_policy;
+pub use parse::url_decode;
 pub use principal::{AwsPrincipal, PrincipalValue};
 
 /// What a policy document is attached to; decides which elements it may contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PolicyKind {
+    /// Attached to an IAM user, group or role (inline or managed).
     Identity,
+    /// Attached to a resource, such as an S3 bucket policy; names its principals.
     Resource,
+    /// An AWS Organizations service control policy, limiting the organization's principals.
     Scp,
+    /// An AWS Organizations resource control policy, limiting the organization's resources.
     Rcp,
+    /// A permissions boundary: the most an IAM user or role's identity policies can grant.
     Boundary,
+    /// A session policy passed when a role is assumed or a federated session is made.
     Session,
+    /// A VPC endpoint policy: what requests through the endpoint may do.
     VpcEndpoint,
+    /// A KMS key policy, the resource policy of a KMS key.
     KeyPolicy,
+    /// A role trust policy: who may assume the role.
     Trust,
 }
 
@@ -59,6 +69,7 @@ impl PolicyKind {
         )
     }
 
+    /// The kind in words for messages, e.g. `service control policy`.
     pub fn label(self) -> &'static str {
         match self {
             PolicyKind::Identity => "identity-based policy",
@@ -77,21 +88,28 @@ impl PolicyKind {
 /// The policy language version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// `"2012-10-17"`, the current language, with policy variables.
     V2012_10_17,
+    /// `"2008-10-17"`, the old language: `${...}` is literal text.
     V2008_10_17,
     /// No `Version` element: AWS uses the old language (no policy variables).
     Missing,
 }
 
 impl Version {
+    /// Whether `${...}` in `Resource` and condition values are policy variables (only under
+    /// 2012-10-17).
     pub fn allows_variables(self) -> bool {
         self == Version::V2012_10_17
     }
 }
 
+/// A statement's `Effect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Effect {
+    /// `"Allow"`: the statement grants what it matches.
     Allow,
+    /// `"Deny"`: the statement refuses what it matches, whatever else allows.
     Deny,
 }
 
@@ -107,10 +125,13 @@ impl fmt::Display for Effect {
 /// A value with where it stands in the policy text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
+    /// The value compiled for evaluation.
     pub value: T,
     /// The value as written (strings unquoted).
     pub raw: String,
+    /// Byte range of the value in [`Policy::text`], quotes included.
     pub span: Span,
+    /// JSON pointer of the value in the document, e.g. `/Statement/0/Action/1`.
     pub pointer: String,
 }
 
@@ -119,11 +140,15 @@ pub struct Located<T> {
 pub struct Policy {
     /// A name for messages: a file name, a policy ARN, "bucket policy".
     pub name: String,
+    /// What the policy is attached to; decided by the caller, not read from the text.
     pub kind: PolicyKind,
     /// The document text the spans refer to (URL-decoded if it came encoded).
     pub text: Arc<str>,
+    /// The `Version` element.
     pub version: Version,
+    /// The `Id` element, if present.
     pub id: Option<String>,
+    /// The statements in document order (one when `Statement` is a single object).
     pub statements: Vec<Statement>,
     /// Where the text stands in a file, when it came from one (for snippets with the file's
     /// own line numbers).
@@ -330,8 +355,9 @@ impl ActionIndex {
 pub struct Origin {
     /// The file, as the user named it.
     pub file: String,
-    /// 1-based line and column of the policy's first byte in the file.
+    /// 1-based line of the policy's first byte in the file.
     pub line: usize,
+    /// 1-based column (in characters) of the policy's first byte in the file.
     pub column: usize,
     /// JSON pointer of the policy inside the file.
     pub pointer: String,
@@ -339,20 +365,35 @@ pub struct Origin {
     /// the decoded string, so only the start position maps to the file.
     pub from_string: bool,
 }
+
+/// One statement of a policy, its elements compiled and located.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     /// Position in the `Statement` array (0 when `Statement` is a single object).
     pub index: usize,
+    /// The `Sid` element, if present (it may be empty).
     pub sid: Option<String>,
+    /// Byte range of the statement object in [`Policy::text`].
     pub span: Span,
+    /// JSON pointer of the statement, `/Statement/2` or `/Statement`.
     pub pointer: String,
+    /// The `Effect` element.
     pub effect: Effect,
+    /// Byte range of the `Effect` value.
     pub effect_span: Span,
+    /// `Principal` or `NotPrincipal`; `None` when the statement has neither: the policy kind
+    /// takes none (identity, SCP, boundary, session), or a VPC endpoint policy leaves it out
+    /// (every principal).
     pub principal: Option<PrincipalElement>,
+    /// `Action` or `NotAction`, which every statement has.
     pub action: ActionElement,
+    /// `Resource` or `NotResource`; `None` when the statement has neither (role trust
+    /// policies, and resource-based or endpoint policies, where it means the resource the
+    /// policy is attached to).
     pub resource: Option<ResourceElement>,
     /// One entry per operator and key, in document order.
     pub conditions: Vec<Condition>,
+    /// Byte range of the `Condition` object; `None` when the statement has none.
     pub condition_span: Option<Span>,
 }
 
@@ -369,29 +410,42 @@ impl Statement {
 /// `Principal` or `NotPrincipal`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrincipalElement {
+    /// True for `NotPrincipal`.
     pub negated: bool,
+    /// Byte range of the element's value (`"*"` or the object).
     pub span: Span,
+    /// JSON pointer of the element, e.g. `/Statement/0/Principal`.
     pub pointer: String,
+    /// Every principal named, in document order across the `AWS`, `Service`, `Federated`
+    /// and `CanonicalUser` members.
     pub items: Vec<Located<PrincipalValue>>,
 }
 
 /// `Action` or `NotAction`: patterns compiled lower-case (actions are case-insensitive).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionElement {
+    /// True for `NotAction`.
     pub negated: bool,
+    /// Byte range of the element's value (a string or an array).
     pub span: Span,
+    /// JSON pointer of the element, e.g. `/Statement/0/Action`.
     pub pointer: String,
+    /// The action patterns, lower-cased, in document order; `raw` keeps the case as written.
     pub items: Vec<Located<Glob>>,
     /// The same patterns in a compact form for the hot path (one per item, same order).
-    pub matchers: Vec<crate::pattern::ActionMatcher>,
+    pub(crate) matchers: Vec<crate::pattern::ActionMatcher>,
 }
 
 /// `Resource` or `NotResource`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceElement {
+    /// True for `NotResource`.
     pub negated: bool,
+    /// Byte range of the element's value (a string or an array).
     pub span: Span,
+    /// JSON pointer of the element, e.g. `/Statement/0/Resource`.
     pub pointer: String,
+    /// The resource patterns, in document order.
     pub items: Vec<Located<ResourcePattern>>,
 }
 
@@ -417,7 +471,8 @@ pub struct ArnPattern {
 }
 
 impl ArnPattern {
-    pub fn new(segs: Vec<Glob>) -> ArnPattern {
+    /// From the parts of an ARN pattern, as [`crate::pattern::split_glob_arn`] gives them.
+    pub(crate) fn new(segs: Vec<Glob>) -> ArnPattern {
         let head = (segs.len() == 6)
             .then(|| {
                 segs[..5]
@@ -461,10 +516,15 @@ impl std::ops::Deref for ArnPattern {
 pub struct PolicyError {
     /// The policy's name (file, ARN, or role in the request).
     pub name: String,
+    /// 1-based line of the error in the (URL-decoded) policy text.
     pub line: usize,
+    /// 1-based column, in characters, of the error in the (URL-decoded) policy text.
     pub column: usize,
+    /// Byte offset of the error in the (URL-decoded) policy text.
     pub offset: usize,
+    /// JSON pointer of the offending value or member; empty for the document itself.
     pub pointer: String,
+    /// What is wrong, in words.
     pub message: String,
 }
 

@@ -11,24 +11,20 @@ use crate::policy::{Policy, PolicyKind};
 
 /// A compiled `policies` object.
 #[derive(Debug)]
-pub struct CompiledPolicies {
-    pub set: PolicySet,
+pub(crate) struct CompiledPolicies {
+    /// The policies, with `restrict_public_buckets` false (a line's `settings` set it).
+    pub(crate) set: PolicySet,
 }
 
 /// A policy in the `policies` object that does not parse, located relative to that object.
 #[derive(Debug)]
-pub struct PoliciesError {
+pub(crate) struct PoliciesError {
     /// Byte offset inside the `policies` text.
     offset: usize,
     message: String,
 }
 
 impl PoliciesError {
-    /// The message with the line and column in the input file.
-    pub fn locate(self, line: &str, policies_start: usize) -> String {
-        self.at(policies_start).render(line)
-    }
-
     /// The error in the line that holds the `policies` text at `policies_start`.
     pub(crate) fn at(self, policies_start: usize) -> LineError {
         LineError::new(policies_start + self.offset, self.message)
@@ -64,7 +60,7 @@ struct RawPolicies<'a> {
 }
 
 /// Compiles the `policies` object of a record.
-pub fn parse_policies(text: &str) -> Result<CompiledPolicies, PoliciesError> {
+pub(crate) fn parse_policies(text: &str) -> Result<CompiledPolicies, PoliciesError> {
     let raw: RawPolicies<'_> = read_object(text, "/policies", false)?;
     let one = |r: &RawValue, pointer: String, kind: PolicyKind| -> Result<Policy, PoliciesError> {
         let body = r.get();

@@ -22,7 +22,7 @@ pub(crate) struct LineError {
 }
 
 impl LineError {
-    pub fn new(at: usize, message: impl Into<String>) -> Self {
+    pub(crate) fn new(at: usize, message: impl Into<String>) -> Self {
         LineError {
             at,
             message: message.into(),
@@ -30,13 +30,13 @@ impl LineError {
     }
 
     /// The same error in a text that holds this one at `base`.
-    pub fn shift(mut self, base: usize) -> Self {
+    pub(crate) fn shift(mut self, base: usize) -> Self {
         self.at += base;
         self
     }
 
     /// `column C: message`, the column counted in characters of `line`.
-    pub fn render(&self, line: &str) -> String {
+    pub(crate) fn render(&self, line: &str) -> String {
         format!("column {}: {}", col(line, self.at), self.message)
     }
 }

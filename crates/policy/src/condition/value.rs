@@ -18,16 +18,22 @@ pub enum CondValue {
     /// String and ARN operators (and `Bool` with a variable): a template, precompiled when
     /// it has no variables.
     Text(TextValue),
+    /// `Numeric...` operators: the number.
     Number(Number),
+    /// `Date...` operators: the instant, as parsed by [`parse_aws_date`].
     Date(Timestamp),
+    /// `Bool` without a variable: the value `true` or `false` (given in any case).
     Bool(bool),
+    /// `BinaryEquals`: the base64-decoded bytes.
     Binary(Vec<u8>),
+    /// `IpAddress` and `NotIpAddress`: the CIDR block; a bare address is a /32 or /128.
     Ip(IpNet),
     /// `Null`: true means "the key must be absent".
     Null(bool),
     /// A value the operator cannot use (for example `NumericLessThan: "ten"`): it matches no
     /// request value.
     Invalid {
+        /// Why the value is unusable, in words (quoting the value).
         why: String,
     },
 }
@@ -35,6 +41,8 @@ pub enum CondValue {
 /// A string or ARN value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextValue {
+    /// The value as a template: plain text, or with policy variables under Version
+    /// 2012-10-17.
     pub template: Template,
     glob: Option<Glob>,
     arn: Option<Vec<Glob>>,
@@ -42,7 +50,7 @@ pub struct TextValue {
 
 impl CondValue {
     /// Compiles one value for an operator; `variables` is true under Version 2012-10-17.
-    pub fn compile(base: BaseOp, raw: &str, variables: bool) -> CondValue {
+    pub(crate) fn compile(base: BaseOp, raw: &str, variables: bool) -> CondValue {
         match base.family() {
             Family::String | Family::Arn => {
                 let template = Template::parse(raw, variables);
@@ -114,7 +122,7 @@ impl CondValue {
     /// Whether the request value `v` matches this policy value under the positive form of
     /// `base`; `None` when they cannot be compared (a policy variable without a value, an
     /// invalid policy value, or a request value of the wrong type).
-    pub fn matches(&self, base: BaseOp, v: &str, ctx: &RequestContext) -> Option<bool> {
+    pub(crate) fn matches(&self, base: BaseOp, v: &str, ctx: &RequestContext) -> Option<bool> {
         use BaseOp::*;
         Some(match self {
             CondValue::Text(t) => match base {
@@ -189,12 +197,15 @@ impl CondValue {
 /// 2^53), others as `f64`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Number {
+    /// The number as an `f64` (always finite).
     pub value: f64,
+    /// The number exactly, when it is written as an integer that fits an `i128`.
     pub int: Option<i128>,
 }
 
 impl Number {
-    pub fn parse(s: &str) -> Option<Number> {
+    /// Parses a number; `None` if the text is not one or is not finite.
+    pub(crate) fn parse(s: &str) -> Option<Number> {
         let value = s.parse::<f64>().ok().filter(|v| v.is_finite())?;
         Some(Number {
             value,

@@ -10,8 +10,12 @@ use crate::policy::Statement;
 /// Where a miss points in the policy text, and what to say about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissExplanation {
+    /// Byte range in the policy text to mark: the `NotAction` or `NotResource` value that
+    /// excluded the request, else the element (or the condition's key) that failed.
     pub span: Span,
+    /// JSON pointer of the same place.
     pub pointer: String,
+    /// Why the statement did not apply, in one sentence.
     pub message: String,
 }
 

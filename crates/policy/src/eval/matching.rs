@@ -12,8 +12,11 @@ use crate::policy::{AwsPrincipal, Effect, Policy, PrincipalValue, ResourcePatter
 /// The statement element that decided a miss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Element {
+    /// `Action` or `NotAction`.
     Action,
+    /// `Resource` or `NotResource`.
     Resource,
+    /// `Principal` or `NotPrincipal`.
     Principal,
     /// The condition at this index of [`Statement::conditions`].
     Condition(u16),
@@ -38,14 +41,18 @@ pub enum MissWhy {
 /// The first element that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Miss {
+    /// The element, checked in the order `Action`, `Principal`, `Resource`, conditions.
     pub element: Element,
+    /// Why it did not match.
     pub why: MissWhy,
 }
 
 /// Whether a statement applies to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Match {
+    /// Every element matches: the statement's effect applies.
     Applies,
+    /// The first element that did not match.
     Miss(Miss),
 }
 

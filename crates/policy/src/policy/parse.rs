@@ -32,7 +32,11 @@ pub fn url_decode(text: &str) -> Option<String> {
 
 /// Parses a policy document. A document that starts with `%7B` (an encoded `{`) is
 /// URL-decoded first, and spans refer to the decoded text.
-pub fn parse_policy(name: &str, kind: PolicyKind, text: &str) -> Result<Policy, PolicyError> {
+pub(crate) fn parse_policy(
+    name: &str,
+    kind: PolicyKind,
+    text: &str,
+) -> Result<Policy, PolicyError> {
     let trimmed = text.trim_start();
     let decoded;
     let text = if trimmed

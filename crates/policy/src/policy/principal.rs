@@ -5,6 +5,7 @@
 pub enum PrincipalValue {
     /// `"*"` or `{"AWS": "*"}`: everyone, including anonymous callers.
     Any,
+    /// `{"AWS": "..."}` (or a bare ARN or account id): an account, IAM identity or session.
     Aws(AwsPrincipal),
     /// `{"Service": "..."}`.
     Service(String),
@@ -18,30 +19,51 @@ pub enum PrincipalValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AwsPrincipal {
     /// A bare account id or `arn:<partition>:iam::<account>:root`.
-    Account { account: String },
+    Account {
+        /// The account id, as given bare or in the root ARN.
+        account: String,
+    },
     /// `arn:<partition>:iam::<account>:user/<path/>name`.
-    User { arn: String, account: String },
+    User {
+        /// The user's ARN as written.
+        arn: String,
+        /// The account id from the ARN.
+        account: String,
+    },
     /// `arn:<partition>:iam::<account>:role/<path/>name`.
     Role {
+        /// The role's ARN as written, path included.
         arn: String,
+        /// The account id from the ARN.
         account: String,
+        /// The role name, without its path.
         name: String,
     },
     /// `arn:<partition>:sts::<account>:assumed-role/<role-name>/<session>`.
     AssumedRole {
+        /// The session's ARN as written.
         arn: String,
+        /// The account id from the ARN.
         account: String,
+        /// The name of the assumed role (a session ARN carries no role path).
         role_name: String,
+        /// The role session name.
         session: String,
     },
     /// `arn:<partition>:sts::<account>:federated-user/<name>`.
     FederatedUser {
+        /// The federated user's ARN as written.
         arn: String,
+        /// The account id from the ARN.
         account: String,
+        /// The federated user's name.
         name: String,
     },
     /// Anything else: a unique id (`AROA...`, left by a deleted role) or another ARN.
-    Other { value: String },
+    Other {
+        /// The value as written.
+        value: String,
+    },
 }
 
 impl AwsPrincipal {
