@@ -17,7 +17,7 @@ use why403_core::render::{HumanOptions, human, json, json_text};
 #[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario", "error", "error_file"]).multiple(true)))]
 pub struct Args {
     /// The upload to diagnose, read live from AWS with the credentials in the environment
-    /// (read-only calls).
+    /// (read-only calls; in builds with the `live` feature, the default).
     #[arg(value_name = "s3://BUCKET/KEY")]
     target: Option<String>,
     /// A scenario file instead: the upload and the evidence about it (see
