@@ -28,12 +28,10 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let got = crate::live::collect(&args.target, &args.live, false)?;
-    let description = args.description.clone().unwrap_or_else(|| {
-        format!(
-            "captured from AWS by why403 capture ({} calls)",
-            got.stats.calls
-        )
-    });
+    let description = args
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("captured from AWS by why403 capture ({} calls)", got.calls));
     let scenario = Scenario {
         description: Some(description),
         sources: Vec::new(),

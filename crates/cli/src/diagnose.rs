@@ -7,17 +7,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use why403_core::Diagnoser;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
 use why403_core::render::{HumanOptions, human, json, json_text};
+use why403_core::{Diagnoser, Source as _};
 use why403_errors::{fill_request, parse};
+use why403_fixtures_source::ScenarioFile;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario", "error", "error_file"]).multiple(true)))]
 pub struct Args {
     /// The upload to diagnose, read live from AWS with the credentials in the environment
-    /// (read-only calls).
+    /// (read-only calls; in builds with the `live` feature, the default).
     #[arg(value_name = "s3://BUCKET/KEY")]
     target: Option<String>,
     /// A scenario file instead: the upload and the evidence about it (see
@@ -139,14 +140,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     "`{flag}` is for reading from AWS (`diagnose s3://<bucket>/<key>`); a scenario file already holds the upload and its evidence"
                 );
             }
-            let scenario = why403_fixtures_source::load(path)
+            let (mut request, evidence) = ScenarioFile::new(path)
+                .read()
                 .with_context(|| format!("cannot diagnose `{}`", path.display()))?;
-            let mut request = scenario.request;
             if let Some(p) = &parsed {
                 // Only this diagnosis: the scenario file is not rewritten.
                 notes.extend(fill_request(p, &mut request));
             }
-            (request, scenario.evidence)
+            (request, evidence)
         }
         (None, None) => {
             anyhow::bail!("give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`")

@@ -11,6 +11,10 @@
 //!
 //! Every subcommand (`diagnose`, `explain`, `rules`, `capture`, `eval`) then sees the built-in
 //! rules and the organization's, each under its scope.
+//!
+//! The cargo feature `live` (on by default) links the live source, which reads from AWS through
+//! the AWS SDK: `diagnose s3://BUCKET/KEY` and `capture`. Without it no AWS SDK is built, and
+//! those commands say that the build has no live source (exit code 1, as for usage errors).
 
 mod capture;
 mod diagnose;
@@ -53,6 +57,7 @@ enum Command {
     /// verdict, the cause in its source, and a verified fix.
     Diagnose(diagnose::Args),
     /// Read the evidence about an upload from AWS and write it as a scenario file.
+    #[command(hide = !live::ENABLED)]
     Capture(capture::Args),
     /// Explain a pasted AWS error: what it proves, which rules it points to, the next step.
     Explain(explain::Args),
@@ -60,6 +65,7 @@ enum Command {
     Rules(rules::Args),
     /// A local web app: paste an error, drop a scenario, edit it and see the diagnosis
     /// change. Listens on 127.0.0.1 and prints the URL with its secret token.
+    #[command(hide = !serve::ENABLED)]
     Serve(serve::Args),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions {

@@ -1,15 +1,28 @@
 //! Reading an upload's evidence live from AWS, for `diagnose s3://...` and `capture`: the
 //! shared options, the `s3://bucket/key` target, the tokio runtime, the progress line on
 //! standard error and `--stats`.
+//!
+//! All of it but the options needs the `live` feature (the AWS SDK). Without it the options are
+//! still parsed, hidden from help, and reading says that this build has no live source.
 
-use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+#[cfg(feature = "live")]
+pub use aws::collect;
 
-use anyhow::{Context as _, bail};
-use why403_aws_source::{Collected, LiveOptions, Stats};
-use why403_core::upload::{Operation, UploadRequest};
+use why403_core::evidence::Evidence;
+use why403_core::upload::UploadRequest;
+
+/// Whether this build reads from AWS (the `live` feature).
+pub const ENABLED: bool = cfg!(feature = "live");
+
+/// What reading from AWS gave.
+#[derive(Debug)]
+pub struct Read {
+    /// The upload, with the caller, its credentials kind and the time filled in.
+    pub request: UploadRequest,
+    pub evidence: Evidence,
+    /// How many calls it took.
+    pub calls: usize,
+}
 
 /// Where and as whom to read, and the upload's own options.
 #[derive(Debug, Clone, clap::Args)]
@@ -17,34 +30,34 @@ pub struct LiveArgs {
     /// Diagnose this caller instead of the one whose credentials read: an IAM user
     /// (`arn:aws:iam::<account>:user/<name>`), an assumed-role session
     /// (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) or an account root.
-    #[arg(long, value_name = "ARN")]
+    #[arg(long, value_name = "ARN", hide = !ENABLED)]
     principal: Option<String>,
     /// A request header the upload sends, e.g. `x-amz-server-side-encryption:aws:kms`;
     /// repeat for several.
-    #[arg(long = "header", value_name = "NAME:VALUE")]
+    #[arg(long = "header", value_name = "NAME:VALUE", hide = !ENABLED)]
     headers: Vec<String>,
     /// The upload is a multipart upload (CreateMultipartUpload, UploadPart,
     /// CompleteMultipartUpload), not one PutObject.
-    #[arg(long)]
+    #[arg(long, hide = !ENABLED)]
     multipart: bool,
     /// The AWS profile to read with (default: `AWS_PROFILE`, then `default`).
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", hide = !ENABLED)]
     profile: Option<String>,
     /// A profile of the organization's management or delegated administrator account, to read
     /// SCPs and RCPs.
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", hide = !ENABLED)]
     org_profile: Option<String>,
     /// The Region for the first calls (bucket calls go to the bucket's Region).
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", hide = !ENABLED)]
     region: Option<String>,
     /// Send every call to this endpoint (a local emulator); `AWS_ENDPOINT_URL` also works.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", hide = !ENABLED)]
     endpoint_url: Option<String>,
     /// Seconds one AWS call may take, retries included [default: 30].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", hide = !ENABLED)]
     timeout: Option<u64>,
     /// Print how many calls and rounds of calls the reading took, on standard error.
-    #[arg(long)]
+    #[arg(long, hide = !ENABLED)]
     stats: bool,
 }
 
@@ -67,137 +80,167 @@ impl LiveArgs {
     }
 }
 
-/// Splits `s3://bucket/key`.
-pub fn parse_target(target: &str) -> anyhow::Result<(String, String)> {
-    let Some(rest) = target.strip_prefix("s3://") else {
-        bail!("expected `s3://<bucket>/<key>`, found `{target}`");
-    };
-    match rest.split_once('/') {
-        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-            Ok((bucket.to_owned(), key.to_owned()))
-        }
-        _ => bail!(
-            "expected `s3://<bucket>/<key>` with a bucket and an object key, found `{target}`"
-        ),
-    }
+/// Without the live source: every live command is refused with what to do instead.
+#[cfg(not(feature = "live"))]
+pub fn collect(target: &str, _args: &LiveArgs, _quiet: bool) -> anyhow::Result<Read> {
+    anyhow::bail!(
+        "this build of why403 has no live source (it was built without the cargo feature `live`), \
+         so it cannot read `{target}` from AWS; diagnose a scenario file with `--scenario <FILE>`, \
+         or install a build with the live source from a checkout of why403: \
+         `cargo install --path crates/cli --locked` (default features)"
+    )
 }
 
-/// The upload as the arguments describe it.
-pub fn request(target: &str, args: &LiveArgs) -> anyhow::Result<UploadRequest> {
-    let (bucket, key) = parse_target(target)?;
-    let mut req = UploadRequest::new(&bucket, &key);
-    for h in &args.headers {
-        let Some((name, value)) = h.split_once(':') else {
-            bail!("expected `--header NAME:VALUE`, found `{h}`");
+/// The live source proper: the target, the AWS SDK's options, the runtime, progress and stats.
+#[cfg(feature = "live")]
+mod aws {
+    use std::io::{IsTerminal, Write};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use anyhow::{Context as _, bail};
+    use why403_aws_source::{LiveOptions, Stats};
+    use why403_core::upload::{Operation, UploadRequest};
+
+    use super::{LiveArgs, Read};
+
+    /// Splits `s3://bucket/key`.
+    pub fn parse_target(target: &str) -> anyhow::Result<(String, String)> {
+        let Some(rest) = target.strip_prefix("s3://") else {
+            bail!("expected `s3://<bucket>/<key>`, found `{target}`");
         };
-        let name = name.trim().to_ascii_lowercase();
-        if name.is_empty() {
-            bail!("expected `--header NAME:VALUE` with a header name, found `{h}`");
-        }
-        if req.headers.contains_key(&name) {
-            bail!("header `{name}` is given twice (header names are case-insensitive)");
-        }
-        req.headers.insert(name, value.trim().to_owned());
-    }
-    if args.multipart {
-        req.operation = Operation::Multipart;
-    }
-    Ok(req)
-}
-
-fn options(args: &LiveArgs) -> LiveOptions {
-    LiveOptions {
-        profile: args.profile.clone(),
-        org_profile: args.org_profile.clone(),
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        principal: args.principal.clone(),
-        timeout: args.timeout.map(|t| Duration::from_secs(t.max(1))),
-    }
-}
-
-/// Reads the evidence about `target`. `quiet` hides the progress line (it is also hidden
-/// when standard error is not a terminal).
-pub fn collect(target: &str, args: &LiveArgs, quiet: bool) -> anyhow::Result<Collected> {
-    let req = request(target, args)?;
-    let opts = options(args);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let progress = Progress::new(!quiet && std::io::stderr().is_terminal());
-    let report = |call: &str| progress.show(call);
-    let got = runtime.block_on(why403_aws_source::collect(&opts, &req, &report));
-    progress.clear();
-    let got = got.with_context(|| format!("cannot read `{target}` from AWS"))?;
-    if args.stats {
-        print_stats(&got.stats);
-    }
-    Ok(got)
-}
-
-/// The one-line progress indicator: how many calls so far and the latest one.
-struct Progress {
-    on: bool,
-    calls: AtomicUsize,
-    line: Mutex<()>,
-}
-
-impl Progress {
-    fn new(on: bool) -> Progress {
-        Progress {
-            on,
-            calls: AtomicUsize::new(0),
-            line: Mutex::new(()),
+        match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                Ok((bucket.to_owned(), key.to_owned()))
+            }
+            _ => bail!(
+                "expected `s3://<bucket>/<key>` with a bucket and an object key, found `{target}`"
+            ),
         }
     }
 
-    fn show(&self, what: &str) {
-        if !self.on {
-            return;
+    /// The upload as the arguments describe it.
+    pub fn request(target: &str, args: &LiveArgs) -> anyhow::Result<UploadRequest> {
+        let (bucket, key) = parse_target(target)?;
+        let mut req = UploadRequest::new(&bucket, &key);
+        for h in &args.headers {
+            let Some((name, value)) = h.split_once(':') else {
+                bail!("expected `--header NAME:VALUE`, found `{h}`");
+            };
+            let name = name.trim().to_ascii_lowercase();
+            if name.is_empty() {
+                bail!("expected `--header NAME:VALUE` with a header name, found `{h}`");
+            }
+            if req.headers.contains_key(&name) {
+                bail!("header `{name}` is given twice (header names are case-insensitive)");
+            }
+            req.headers.insert(name, value.trim().to_owned());
         }
-        let n = if what.contains(':') {
-            self.calls.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            self.calls.load(Ordering::Relaxed)
-        };
-        let _guard = self.line.lock().unwrap_or_else(|e| e.into_inner());
-        let mut err = std::io::stderr().lock();
-        // `\r` and erase-line keep it on one line; errors writing progress do not matter.
-        let what = why403_core::render::escape(what);
-        let _ = write!(err, "\r\x1b[2Kreading from AWS: {n} calls, {what}");
-        let _ = err.flush();
+        if args.multipart {
+            req.operation = Operation::Multipart;
+        }
+        Ok(req)
     }
 
-    fn clear(&self) {
-        if self.on {
+    fn options(args: &LiveArgs) -> LiveOptions {
+        LiveOptions {
+            profile: args.profile.clone(),
+            org_profile: args.org_profile.clone(),
+            region: args.region.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            principal: args.principal.clone(),
+            timeout: args.timeout.map(|t| Duration::from_secs(t.max(1))),
+        }
+    }
+
+    /// Reads the evidence about `target`. `quiet` hides the progress line (it is also hidden
+    /// when standard error is not a terminal).
+    pub fn collect(target: &str, args: &LiveArgs, quiet: bool) -> anyhow::Result<Read> {
+        let req = request(target, args)?;
+        let opts = options(args);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let progress = Progress::new(!quiet && std::io::stderr().is_terminal());
+        let report = |call: &str| progress.show(call);
+        let got = runtime.block_on(why403_aws_source::collect(&opts, &req, &report));
+        progress.clear();
+        let got = got.with_context(|| format!("cannot read `{target}` from AWS"))?;
+        if args.stats {
+            print_stats(&got.stats);
+        }
+        Ok(Read {
+            request: got.request,
+            evidence: got.evidence,
+            calls: got.stats.calls,
+        })
+    }
+
+    /// The one-line progress indicator: how many calls so far and the latest one.
+    struct Progress {
+        on: bool,
+        calls: AtomicUsize,
+        line: Mutex<()>,
+    }
+
+    impl Progress {
+        fn new(on: bool) -> Progress {
+            Progress {
+                on,
+                calls: AtomicUsize::new(0),
+                line: Mutex::new(()),
+            }
+        }
+
+        fn show(&self, what: &str) {
+            if !self.on {
+                return;
+            }
+            let n = if what.contains(':') {
+                self.calls.fetch_add(1, Ordering::Relaxed) + 1
+            } else {
+                self.calls.load(Ordering::Relaxed)
+            };
+            let _guard = self.line.lock().unwrap_or_else(|e| e.into_inner());
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
+            // `\r` and erase-line keep it on one line; errors writing progress do not matter.
+            let what = why403_core::render::escape(what);
+            let _ = write!(err, "\r\x1b[2Kreading from AWS: {n} calls, {what}");
             let _ = err.flush();
         }
-    }
-}
 
-fn print_stats(s: &Stats) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "read {} calls in {} rounds, {:.2} s",
-        s.calls,
-        s.rounds,
-        s.elapsed.as_secs_f64()
-    );
-    let mut calls = s.per_call.clone();
-    calls.sort_by(|a, b| a.round.cmp(&b.round).then_with(|| a.api.cmp(&b.api)));
-    for c in &calls {
+        fn clear(&self) {
+            if self.on {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r\x1b[2K");
+                let _ = err.flush();
+            }
+        }
+    }
+
+    fn print_stats(s: &Stats) {
+        let mut err = std::io::stderr().lock();
         let _ = writeln!(
             err,
-            "  round {}  {:<44} {:<7} {:>6} ms",
-            c.round,
-            c.api,
-            format!("{:?}", c.outcome).to_ascii_lowercase(),
-            c.elapsed.as_millis()
+            "read {} calls in {} rounds, {:.2} s",
+            s.calls,
+            s.rounds,
+            s.elapsed.as_secs_f64()
         );
+        let mut calls = s.per_call.clone();
+        calls.sort_by(|a, b| a.round.cmp(&b.round).then_with(|| a.api.cmp(&b.api)));
+        for c in &calls {
+            let _ = writeln!(
+                err,
+                "  round {}  {:<44} {:<7} {:>6} ms",
+                c.round,
+                c.api,
+                format!("{:?}", c.outcome).to_ascii_lowercase(),
+                c.elapsed.as_millis()
+            );
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! `why403 diagnose s3://...` and `why403 capture` without AWS: argument errors, and a clear
 //! "no credentials" error (exit 1, no hang) when none are configured. Reading from a moto server
-//! is tested in live_moto.rs and crates/aws-source/tests/moto.rs.
+//! is tested in live_moto.rs and crates/aws-source/tests/moto.rs. Needs the `live` feature (on
+//! by default); offline.rs tests the build without it.
+
+#![cfg(feature = "live")]
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;

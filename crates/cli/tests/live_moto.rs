@@ -3,7 +3,10 @@
 //! `capture` then `diagnose --scenario` (plain and `--redact`) giving the same result, and
 //! `--stats`. Credentials come from profiles in a credentials file of the test's own, while
 //! the environment holds other (moto default account) keys: `--profile` must win, as in the
-//! AWS CLI. Skipped, with a notice, when `MOTO_ENDPOINT` is not set.
+//! AWS CLI. Skipped, with a notice, when `MOTO_ENDPOINT` is not set. Needs the `live` feature
+//! (on by default).
+
+#![cfg(feature = "live")]
 
 #[path = "../../../tests/moto/support.rs"]
 mod support;

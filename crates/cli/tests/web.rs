@@ -3,6 +3,8 @@
 //! pass when `chromedriver` is not installed (`.ci/run` installs it when it can); each saves
 //! screenshots under `target/web-screenshots/`.
 
+#![cfg(feature = "web")]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

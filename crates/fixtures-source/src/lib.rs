@@ -19,6 +19,34 @@
 //! assert!(s.evidence.bucket.policy.is_known());
 //! assert!(!s.evidence.bucket.acl.is_known());
 //! ```
+//!
+//! A scenario given as text, diagnosed with the built-in rules (`why403_rules::registry()`):
+//! the bucket policy refuses every upload without TLS, and the upload is sent without it.
+//!
+//! ```
+//! use why403_core::{Diagnoser, Verdict};
+//!
+//! let text = r#"{
+//!   "scenario": 1,
+//!   "request": {"principal": "arn:aws:iam::111122223333:user/alice",
+//!               "bucket": "amzn-s3-demo-bucket", "key": "report.csv",
+//!               "network": {"tls": false}},
+//!   "evidence": {
+//!     "bucket_policy": {"Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"TLSOnly\", \"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"s3:*\", \"Resource\": \"arn:aws:s3:::amzn-s3-demo-bucket/*\", \"Condition\": {\"Bool\": {\"aws:SecureTransport\": \"false\"}}}]}"}
+//!   }
+//! }"#;
+//! let s = why403_fixtures_source::parse("tls.json", text)?;
+//! let registry = why403_rules::registry();
+//! let d = Diagnoser::new(&registry).diagnose(s.request, s.evidence);
+//! // The rest of the evidence is unread, but an explicit deny it can see decides.
+//! assert_eq!(d.verdict, Verdict::Denied);
+//! assert_eq!(d.findings[0].rule.id, "bucket-policy-explicit-deny");
+//!
+//! // Bad input is a located error, never a panic.
+//! let e = why403_fixtures_source::parse("bad.json", r#"{"scenario": 1, "request": 3}"#);
+//! assert!(e.unwrap_err().to_string().starts_with("bad.json:1:"));
+//! # Ok::<(), why403_fixtures_source::ScenarioError>(())
+//! ```
 
 mod bucket;
 mod error;
@@ -33,8 +61,9 @@ mod request;
 pub mod testkit;
 mod write;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use why403_core::Source;
 use why403_core::evidence::Evidence;
 use why403_core::json;
 use why403_core::upload::UploadRequest;
@@ -198,4 +227,47 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         request,
         evidence,
     })
+}
+
+/// A scenario file as a [`Source`]: each [`read`](Source::read) reads the file as [`load`] does
+/// and gives its upload and evidence.
+///
+/// ```
+/// use why403_core::{Diagnoser, Source, Verdict};
+/// use why403_fixtures_source::ScenarioFile;
+///
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/scenarios/two-causes.json");
+/// let (request, evidence) = ScenarioFile::new(path).read()?;
+/// let registry = why403_rules::registry();
+/// let d = Diagnoser::new(&registry).diagnose(request, evidence);
+/// assert_eq!(d.verdict, Verdict::Denied);
+///
+/// // A file that is not there is an error, not a panic.
+/// assert!(ScenarioFile::new("no-such-scenario.json").read().is_err());
+/// # Ok::<(), why403_fixtures_source::ScenarioError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioFile {
+    path: PathBuf,
+}
+
+impl ScenarioFile {
+    /// The scenario file at `path` (read by [`Source::read`], not here).
+    pub fn new(path: impl Into<PathBuf>) -> ScenarioFile {
+        ScenarioFile { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Source for ScenarioFile {
+    type Error = ScenarioError;
+
+    fn read(&mut self) -> Result<(UploadRequest, Evidence), ScenarioError> {
+        let scenario = load(&self.path)?;
+        Ok((scenario.request, scenario.evidence))
+    }
 }
