@@ -24,7 +24,7 @@ use serde::Serialize;
 pub use crate::rule::explains::{PolicyType, Special};
 pub use constrain::{ERROR_CONTRADICTION, INPUT_NOTES, constrain, fill_request, notes_finding};
 pub use explain::{EvidenceStep, Explanation, Kind, explain};
-pub use render::{SCHEMA_ID, human, json};
+pub use render::{SCHEMA_ID, html, human, json};
 pub use rules::{RuleHint, RuleStatus};
 
 /// Input beyond this many bytes is not read as text (a CloudTrail file is still parsed as JSON
