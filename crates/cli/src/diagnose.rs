@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
-use why403_core::render::{HumanOptions, human, json, json_text};
+use why403_core::render::{HumanOptions, html, human, json, json_text};
 use why403_core::{Diagnoser, Source as _};
 use why403_errors::{fill_request, parse};
 use why403_fixtures_source::ScenarioFile;
@@ -41,7 +41,8 @@ pub struct Args {
     /// upload (which also needs `kms:Decrypt` on an SSE-KMS bucket).
     #[arg(long, value_name = "BYTES", requires = "client")]
     size: Option<u64>,
-    /// `human` for people, `json` for programs (schema `why403.diagnosis/v1`).
+    /// `human` for people, `json` for programs (schema `why403.diagnosis/v1`), `html` for a
+    /// browser (one self-contained page: no script, nothing loaded from the network).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// When to colour the human output; `auto` colours a terminal unless `NO_COLOR` is set.
@@ -53,6 +54,7 @@ pub struct Args {
 enum Format {
     Human,
     Json,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -174,6 +176,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             &HumanOptions::new(choice != anstream::ColorChoice::Never),
         ),
         Format::Json => json_text(&json(&d)),
+        Format::Html => html(&d),
     };
     let mut out = anstream::AutoStream::new(stdout.lock(), choice);
     crate::output::written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))?;

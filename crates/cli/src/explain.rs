@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use why403_core::render::json_text;
-use why403_errors::{explain, human, json, parse};
+use why403_errors::{explain, html, human, json, parse};
 
 use crate::input::read_error_text;
 
@@ -22,7 +22,8 @@ pub struct Args {
     /// the first 16 MiB are read.
     #[arg(long, value_name = "FILE")]
     error_file: Option<PathBuf>,
-    /// `human` for people, `json` for programs (schema `why403.explanation/v1`).
+    /// `human` for people, `json` for programs (schema `why403.explanation/v1`), `html` for a
+    /// browser (one self-contained page).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -31,6 +32,7 @@ pub struct Args {
 enum Format {
     Human,
     Json,
+    Html,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -40,6 +42,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let out = match args.format {
         Format::Human => human(&parsed, &x),
         Format::Json => json_text(&json(&parsed, &x)),
+        Format::Html => html(&parsed, &x),
     };
     crate::output::print(&out)?;
     Ok(if parsed.is_recognised() {

@@ -1,15 +1,16 @@
 //! Hostile input reaches no terminal raw: every string of a scenario (object keys, and the
 //! strings of policies given as JSON text, included), in turn, and pasted errors carry escape
 //! sequences, line breaks, bidirectional overrides and C1 controls; every rendering (human with
-//! colour on and off, plain, JSON) and every error message on standard error shows them
-//! escaped. Only the renderer's own line breaks and colour codes are raw, and JSON stays valid.
+//! colour on and off, plain, JSON, HTML) and every error message on standard error shows them
+//! escaped. Only the renderer's own line breaks and colour codes are raw, JSON stays valid and
+//! the HTML page well-formed.
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 use why403_core::finding::{Diagnosis, diagnose};
-use why403_core::render::{HumanOptions, human, json, json_text, plain_findings};
+use why403_core::render::{HumanOptions, html, human, json, json_text, plain_findings};
 use why403_errors::{explain, parse};
 
 /// Sets the window title, rings, clears the screen, forges a line, reverses the rest of the line,
@@ -70,6 +71,11 @@ fn check_renderings(what: &str, d: &Diagnosis) -> bool {
     let back: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{what}: the JSON output does not parse: {e}\n{text}"));
     assert_eq!(back, value, "{what}: the JSON output changed a value");
+    let page = html(d);
+    assert_clean(&format!("{what} (html)"), &page, false);
+    if let Err(e) = roxmltree::Document::parse(&page) {
+        panic!("{what}: the HTML output is not well-formed: {e}\n{page}");
+    }
     plain_human.contains(ESCAPED_MARK)
 }
 
@@ -235,6 +241,11 @@ fn pasted_errors_are_escaped_when_explained() {
         let j = json_text(&value);
         assert_clean(&format!("explain --format json {e:?}"), &j, false);
         assert_eq!(serde_json::from_str::<Value>(&j).ok(), Some(value));
+        let page = why403_errors::html(&p, &x);
+        assert_clean(&format!("explain --format html {e:?}"), &page, false);
+        if let Err(err) = roxmltree::Document::parse(&page) {
+            panic!("explain --format html {e:?}: not well-formed: {err}\n{page}");
+        }
     }
     assert!(shown > 100, "{shown}");
 }

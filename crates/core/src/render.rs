@@ -1,21 +1,27 @@
 //! Renderers of a [`Diagnosis`]: [`human`] for a person at a terminal (verdict and cause first,
 //! then compiler-style snippets of the policies, fixes and what could not be read), [`json`]
 //! for programs (the versioned schema in `schema/report.schema.json`, described in
-//! `docs/output-format.md`), and [`plain_findings`], a stable plain text for snapshot tests.
+//! `docs/output-format.md`), [`html`] for a browser (one self-contained page, with the
+//! evaluation path of each check drawn by [`path_svg`]), and [`plain_findings`], a stable plain
+//! text for snapshot tests.
 //!
 //! Renderers only read a diagnosis: no I/O, and no terminal detection (the caller decides
 //! whether to colour). Every value in a diagnosis may come from hostile input: the human and
 //! plain renderings write only through [`Out`], which escapes what a terminal would act on,
-//! and [`json_text`] writes JSON with the same characters as `\u` escapes (see [`escape`]).
+//! and [`json_text`] writes JSON with the same characters as `\u` escapes (see [`escape`]); the
+//! HTML page escapes markup characters too ([`html_escape`]).
 
+mod html;
 mod human;
 mod json;
 mod out;
+pub mod path_svg;
 mod plain;
 mod snippet;
 mod style;
 
 pub use crate::outln;
+pub use html::{Page, escape as html_escape, html};
 pub use human::{HumanOptions, human};
 pub use json::{SCHEMA_ID, json};
 pub use out::Out;

@@ -47,7 +47,7 @@ use serde::Serialize;
 
 pub use constrain::{ERROR_CONTRADICTION, constrain, fill_request};
 pub use explain::{EvidenceStep, Explanation, Kind, explain};
-pub use render::{SCHEMA_ID, human, json};
+pub use render::{SCHEMA_ID, html, human, json};
 pub use rules::{RuleHint, RuleStatus};
 pub use why403_core::rule::explains::{PolicyType, Special};
 pub use why403_core::{INPUT_NOTES, notes_finding};

@@ -1,6 +1,7 @@
 //! Renderings of an explained error: [`human`] for a person (headline first, then what the
-//! message proves, the cause and fix or the rules, and the next step) and [`json`] for
-//! programs (schema `why403.explanation/v1`, described in docs/errors.md).
+//! message proves, the cause and fix or the rules, and the next step), [`html`], the same as
+//! one self-contained HTML page, and [`json`] for programs (schema `why403.explanation/v1`,
+//! described in docs/errors.md).
 
 use std::fmt::Write as _;
 
@@ -9,7 +10,7 @@ use serde_json::{Value, json as j};
 use super::explain::{Explanation, Kind};
 use super::rules::RuleStatus;
 use super::{Envelope, Parsed};
-use why403_core::render::{Out, outln};
+use why403_core::render::{Out, Page, outln};
 
 /// The `schema` field of the JSON rendering.
 pub const SCHEMA_ID: &str = "why403.explanation/v1";
@@ -18,26 +19,9 @@ pub const SCHEMA_ID: &str = "why403.explanation/v1";
 pub fn human(p: &Parsed, x: &Explanation) -> String {
     // Everything goes through `Out`, which escapes what came from the pasted text.
     let mut out = Out::new(false);
-    let label = match x.kind {
-        Kind::AccessDenied => "access denied",
-        Kind::NotAuthorization => "not authorization",
-        Kind::Unexplained => "unexplained",
-        Kind::Unrecognised => "not recognised",
-    };
+    let label = kind_label(x.kind);
     outln!(out, "{label}: {}", x.headline);
-    let mut from = Vec::new();
-    if p.envelope != Envelope::Unknown {
-        from.push(p.envelope.describe().to_owned());
-    }
-    if let Some(c) = &p.code {
-        from.push(format!("code `{c}`"));
-    }
-    if let Some(s) = p.http_status {
-        from.push(format!("HTTP {s}"));
-    }
-    if let Some(r) = &p.request_id {
-        from.push(format!("request id `{r}`"));
-    }
+    let from = sources(p);
     if !from.is_empty() {
         outln!(out, "  from: {}", from.join(", "));
     }
@@ -94,8 +78,8 @@ pub fn human(p: &Parsed, x: &Explanation) -> String {
     out.finish()
 }
 
-/// The rules grouped by what the message says about them and why.
-fn rules(out: &mut Out, x: &Explanation) {
+/// The rules grouped by what the message says about them and why: status, why, `scope/id`s.
+fn rule_groups(x: &Explanation) -> Vec<(&'static str, &str, Vec<String>)> {
     let mut groups: Vec<(RuleStatus, &str, Vec<String>)> = Vec::new();
     for r in &x.rules {
         let at = match groups.iter().position(|g| g.0 == r.status && g.1 == r.why) {
@@ -107,17 +91,152 @@ fn rules(out: &mut Out, x: &Explanation) {
         };
         groups[at].2.push(format!("{}/{}", r.scope, r.id));
     }
-    for (status, why, ids) in groups {
-        let status = match status {
-            RuleStatus::RuledIn => "ruled in",
-            RuleStatus::Possible => "possible",
-            RuleStatus::RuledOut => "ruled out",
-        };
+    groups
+        .into_iter()
+        .map(|(status, why, ids)| {
+            let status = match status {
+                RuleStatus::RuledIn => "ruled in",
+                RuleStatus::Possible => "possible",
+                RuleStatus::RuledOut => "ruled out",
+            };
+            (status, why, ids)
+        })
+        .collect()
+}
+
+/// The rules grouped by what the message says about them and why.
+fn rules(out: &mut Out, x: &Explanation) {
+    for (status, why, ids) in rule_groups(x) {
         outln!(out, "  {status}: {why}");
         for id in ids {
             outln!(out, "    {id}");
         }
     }
+}
+
+fn kind_label(k: Kind) -> &'static str {
+    match k {
+        Kind::AccessDenied => "access denied",
+        Kind::NotAuthorization => "not authorization",
+        Kind::Unexplained => "unexplained",
+        Kind::Unrecognised => "not recognised",
+    }
+}
+
+/// Where the message came from: envelope, code, HTTP status, request id.
+fn sources(p: &Parsed) -> Vec<String> {
+    let mut from = Vec::new();
+    if p.envelope != Envelope::Unknown {
+        from.push(p.envelope.describe().to_owned());
+    }
+    if let Some(c) = &p.code {
+        from.push(format!("code `{c}`"));
+    }
+    if let Some(s) = p.http_status {
+        from.push(format!("HTTP {s}"));
+    }
+    if let Some(r) = &p.request_id {
+        from.push(format!("request id `{r}`"));
+    }
+    from
+}
+
+/// Renders as one self-contained HTML page (inline CSS, no script, no external reference),
+/// every value from the pasted text escaped.
+pub fn html(p: &Parsed, x: &Explanation) -> String {
+    let label = kind_label(x.kind);
+    let mut page = Page::new(&format!("why403 explain: {label}"));
+    let class = match x.kind {
+        Kind::AccessDenied => "verdict denied",
+        Kind::NotAuthorization | Kind::Unexplained => "verdict indeterminate",
+        Kind::Unrecognised => "verdict",
+    };
+    page.open("header", class)
+        .open("p", "badge")
+        .text(label)
+        .close("p")
+        .el("h1", "", &x.headline);
+    let from = sources(p);
+    if !from.is_empty() {
+        page.el("p", "", &format!("from: {}", from.join(", ")));
+    }
+    page.close("header");
+    if !x.proves.is_empty() {
+        page.open_id("section", "proves")
+            .el("h2", "", "What the message proves")
+            .open("ul", "");
+        for f in &x.proves {
+            page.el("li", "", f);
+        }
+        page.close("ul").close("section");
+    }
+    if x.cause.is_some() || x.fix.is_some() {
+        page.open_id("section", "cause")
+            .el("h2", "", "Cause")
+            .open("dl", "facts");
+        if let Some(c) = &x.cause {
+            page.kv("cause", c);
+        }
+        if let Some(f) = &x.fix {
+            page.kv("fix", f);
+        }
+        page.close("dl").close("section");
+    }
+    if !x.rules.is_empty() {
+        page.open_id("section", "rules").el("h2", "", "Rules");
+        for (status, why, ids) in rule_groups(x) {
+            page.el("h3", "", &format!("{status}: {why}"))
+                .open("ul", "");
+            for id in ids {
+                page.el("li", "", &format!("`{id}`"));
+            }
+            page.close("ul");
+        }
+        page.close("section");
+    }
+    if x.command.is_some() || !x.evidence.is_empty() {
+        page.open_id("section", "next").el("h2", "", "Next step");
+        if let Some(c) = &x.command {
+            page.open("pre", "").text(c).close("pre");
+        }
+        if !x.evidence.is_empty() {
+            page.el(
+                "p",
+                "",
+                if x.command.is_some() {
+                    "or read the evidence yourself:"
+                } else {
+                    "read the evidence:"
+                },
+            )
+            .open("table", "")
+            .raw("<tr><th>evidence</th><th>command</th><th>IAM actions it needs</th><th>note</th></tr>\n");
+            for e in &x.evidence {
+                let needs: Vec<String> = e.needs.iter().map(|n| format!("`{n}`")).collect();
+                page.raw("<tr><td>").prose(&e.what).raw("</td><td>");
+                if let Some(c) = &e.command {
+                    page.raw("<code>").text(c).raw("</code>");
+                }
+                page.raw("</td><td>")
+                    .prose(&needs.join(", "))
+                    .raw("</td><td>")
+                    .prose(e.note.as_deref().unwrap_or(""))
+                    .raw("</td></tr>\n");
+            }
+            page.close("table");
+        }
+        page.close("section");
+    }
+    if !x.notes.is_empty() {
+        page.open_id("section", "notes")
+            .el("h2", "", "Notes")
+            .open("ul", "");
+        for n in &x.notes {
+            page.el("li", "", n);
+        }
+        page.close("ul").close("section");
+    }
+    page.finish()
 }
 
 /// Renders for programs: the parsed fields and the explanation (each rule with its scope and

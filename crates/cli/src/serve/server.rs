@@ -18,7 +18,7 @@ use serde_json::json;
 use why403_core::Diagnoser;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
-use why403_core::render::{HumanOptions, human, json as diagnosis_json, verdict_word};
+use why403_core::render::{HumanOptions, html, human, json as diagnosis_json, verdict_word};
 
 /// The page, with `{{NONCE}}` where the per-start script nonce goes.
 const PAGE: &str = include_str!("page.html");
@@ -342,6 +342,7 @@ fn diagnose_answer(name: &str, text: &str, client: Option<Client>) -> serde_json
         "verdict": verdict_word(&d.verdict),
         "denied": matches!(d.verdict, Verdict::Denied),
         "human": human(&d, &HumanOptions::new(false)),
+        "report": html(&d),
         "diagnosis": diagnosis_json(&d),
         "micros": micros,
     })

@@ -172,7 +172,7 @@ fn note<'o>(out: &'o mut Out, pad: &str, label: &str, style: Style) -> &'o mut O
 }
 
 /// The labels of a finding grouped by document, the group with the primary label first.
-fn groups(labels: &[Label]) -> Vec<Vec<&Label>> {
+pub(super) fn groups(labels: &[Label]) -> Vec<Vec<&Label>> {
     let mut groups: Vec<Vec<&Label>> = Vec::new();
     for l in labels {
         match groups.iter_mut().find(|g| same_document(g[0], l)) {
@@ -192,7 +192,7 @@ fn same_document(a: &Label, b: &Label) -> bool {
 
 /// One row of a snippet.
 #[derive(Debug)]
-enum Row {
+pub(super) enum Row {
     Line {
         number: usize,
         text: String,
@@ -208,14 +208,14 @@ enum Row {
 
 /// A snippet of one document: where it is, and its rows.
 #[derive(Debug)]
-struct Block {
-    location: String,
-    rows: Vec<Row>,
-    note: Option<String>,
+pub(super) struct Block {
+    pub(super) location: String,
+    pub(super) rows: Vec<Row>,
+    pub(super) note: Option<String>,
 }
 
 impl Block {
-    fn new(labels: &[&Label]) -> Block {
+    pub(super) fn new(labels: &[&Label]) -> Block {
         let anchor = labels
             .iter()
             .copied()

@@ -47,7 +47,7 @@ pub fn needs_escape(c: char) -> bool {
 }
 
 /// Appends `c` in its escaped form.
-fn push_escape(out: &mut String, c: char) {
+pub(crate) fn push_escape(out: &mut String, c: char) {
     use fmt::Write as _;
     let _ = match c {
         '\n' => out.write_str("\\n"),
