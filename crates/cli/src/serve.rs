@@ -24,15 +24,32 @@ pub struct Args {
     /// The port [default: one the system picks].
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     port: u16,
+    /// Let the page diagnose `s3://bucket/key` read live from AWS, with the credentials in the
+    /// environment and the options below (read-only calls, as `diagnose`).
+    #[arg(long)]
+    live: bool,
+    #[command(flatten)]
+    live_args: crate::live::LiveArgs,
 }
 
 /// Serves until Ctrl-C; without the web app, says so.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     #[cfg(feature = "web")]
-    return server::run(args.listen, args.port);
+    {
+        if !args.live
+            && let Some(flag) = args.live_args.first_given()
+        {
+            anyhow::bail!("`{flag}` is for the live mode: add `--live`");
+        }
+        server::run(
+            args.listen,
+            args.port,
+            args.live.then(|| args.live_args.clone()),
+        )
+    }
     #[cfg(not(feature = "web"))]
     {
-        let _ = (args.listen, args.port);
+        let _ = (args.listen, args.port, args.live, &args.live_args);
         anyhow::bail!(
             "this build of why403 has no web app (it was built without the cargo feature `web`); \
              install one from a checkout of why403: `cargo install --path crates/cli --locked` \

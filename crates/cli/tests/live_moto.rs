@@ -10,6 +10,10 @@
 
 #[path = "../../../tests/moto/support.rs"]
 mod support;
+// The live test uses the server and the client, not the page.
+#[cfg(feature = "web")]
+#[expect(dead_code)]
+mod serve_support;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -354,4 +358,41 @@ fn principal_diagnoses_someone_else_with_the_environment_credentials() {
         report["findings"][0]["rule"],
         "builtin/identity-policy-missing-put-object"
     );
+}
+
+/// `why403 serve --live`: the page's live mode reads a world from moto and diagnoses it as
+/// `diagnose` does.
+#[cfg(feature = "web")]
+#[test]
+fn serve_live_reads_and_diagnoses_from_the_page() {
+    let Some(s) = shared("serve_live_reads_and_diagnoses_from_the_page") else {
+        return;
+    };
+    let name = "bucket-policy";
+    let w = world(s, name);
+    let cmd = why403(s);
+    let mut cmd = std::process::Command::new(cmd.get_program());
+    for (k, v) in why403(s).get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.arg("serve").arg("--live").args(live_args(s, name));
+    let server = serve_support::Server::start_with(cmd);
+    let (status, body) = serve_support::http(
+        server.addr,
+        "POST",
+        "/api/live",
+        &[("X-Why403-Token", server.token.as_str())],
+        target(w).as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["verdict"], w["expect"]["verdict"], "{v}");
+    // Without the token, nothing is read.
+    let (status, _) =
+        serve_support::http(server.addr, "POST", "/api/live", &[], target(w).as_bytes());
+    assert_eq!(status, 403);
 }

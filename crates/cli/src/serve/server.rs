@@ -16,6 +16,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use why403_core::Diagnoser;
+
+use crate::live::LiveArgs;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
 use why403_core::render::{HumanOptions, html, human, json as diagnosis_json, verdict_word};
@@ -37,9 +39,12 @@ struct Guard {
     nonce: String,
     /// `host:port` forms a request's Host header may take.
     hosts: Vec<String>,
+    /// With `--live`: the options of live reading (credentials come from the environment and
+    /// never reach the page).
+    live: Option<LiveArgs>,
 }
 
-pub fn run(listen: Option<IpAddr>, port: u16) -> anyhow::Result<ExitCode> {
+pub fn run(listen: Option<IpAddr>, port: u16, live: Option<LiveArgs>) -> anyhow::Result<ExitCode> {
     let ip = listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     if !ip.is_loopback() {
         eprintln!(
@@ -51,10 +56,10 @@ pub fn run(listen: Option<IpAddr>, port: u16) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
-    runtime.block_on(serve(SocketAddr::new(ip, port)))
+    runtime.block_on(serve(SocketAddr::new(ip, port), live))
 }
 
-async fn serve(addr: SocketAddr) -> anyhow::Result<ExitCode> {
+async fn serve(addr: SocketAddr, live: Option<LiveArgs>) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -65,6 +70,7 @@ async fn serve(addr: SocketAddr) -> anyhow::Result<ExitCode> {
         token: random_hex()?,
         nonce: random_hex()?,
         hosts: host_names(bound),
+        live,
     });
     let url = format!("http://{}/?token={}", display_host(bound), guard.token);
     crate::output::print(&format!(
@@ -84,6 +90,7 @@ fn app(guard: Arc<Guard>) -> Router {
         .route("/", get(page))
         .route("/api/explain", post(explain))
         .route("/api/diagnose", post(diagnose))
+        .route("/api/live", post(live))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(guard)
@@ -216,7 +223,9 @@ async fn page(
     if let Err(r) = guard.check(&headers, q.token.as_deref()) {
         return harden(r.into_response(), API_CSP);
     }
-    let body = PAGE.replace("{{NONCE}}", &guard.nonce);
+    let body = PAGE
+        .replace("{{NONCE}}", &guard.nonce)
+        .replace("{{LIVE}}", if guard.live.is_some() { "" } else { "hidden" });
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{}'; style-src 'unsafe-inline'; connect-src 'self'; \
          img-src data:; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -323,6 +332,65 @@ async fn diagnose(
     harden(answered(answer), API_CSP)
 }
 
+/// `POST /api/live` with `s3://bucket/key` as the body: the upload read live from AWS and
+/// diagnosed, when the server was started with `--live`.
+async fn live(State(guard): State<Arc<Guard>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = guard.check(&headers, token_header(&headers)) {
+        return harden(r.into_response(), API_CSP);
+    }
+    let Some(args) = guard.live.clone() else {
+        return harden(
+            refuse(
+                StatusCode::NOT_FOUND,
+                "the live mode is off: start the server with `why403 serve --live`",
+            ),
+            API_CSP,
+        );
+    };
+    let target = match body_text(&body, "the target") {
+        Ok(t) => t.trim().to_owned(),
+        Err(r) => return harden(r.into_response(), API_CSP),
+    };
+    // The live source runs its own runtime: a plain thread, outside this one.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let answer = match crate::live::collect(&target, &args, true) {
+            Ok(read) => answer(
+                Diagnoser::new(&why403_rules::registry()).diagnose(read.request, read.evidence),
+                start,
+            ),
+            // The message names the call that failed; never a credential.
+            Err(e) => json!({ "ok": false, "error": format!("{e:#}") }),
+        };
+        let _ = tx.send(answer);
+    });
+    let answer = rx.await.map_err(|_| ());
+    harden(
+        match answer {
+            Ok(v) => axum::Json(v).into_response(),
+            Err(()) => refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the live reading failed inside why403",
+            ),
+        },
+        API_CSP,
+    )
+}
+
+/// The answer for a diagnosis that took since `start`.
+fn answer(d: why403_core::Diagnosis, start: Instant) -> serde_json::Value {
+    json!({
+        "ok": true,
+        "verdict": verdict_word(&d.verdict),
+        "denied": matches!(d.verdict, Verdict::Denied),
+        "human": human(&d, &HumanOptions::new(false)),
+        "report": html(&d),
+        "diagnosis": diagnosis_json(&d),
+        "micros": start.elapsed().as_micros() as u64,
+    })
+}
+
 /// The diagnosis of a scenario given as text, or where the text is wrong.
 fn diagnose_answer(name: &str, text: &str, client: Option<Client>) -> serde_json::Value {
     let start = Instant::now();
@@ -335,17 +403,10 @@ fn diagnose_answer(name: &str, text: &str, client: Option<Client>) -> serde_json
     if let Some(c) = client {
         diagnoser = diagnoser.client(c, None);
     }
-    let d = diagnoser.diagnose(scenario.request, scenario.evidence);
-    let micros = start.elapsed().as_micros() as u64;
-    json!({
-        "ok": true,
-        "verdict": verdict_word(&d.verdict),
-        "denied": matches!(d.verdict, Verdict::Denied),
-        "human": human(&d, &HumanOptions::new(false)),
-        "report": html(&d),
-        "diagnosis": diagnosis_json(&d),
-        "micros": micros,
-    })
+    answer(
+        diagnoser.diagnose(scenario.request, scenario.evidence),
+        start,
+    )
 }
 
 #[cfg(test)]
@@ -357,6 +418,7 @@ mod tests {
             token: "0123456789abcdef0123456789abcdef".into(),
             nonce: "n".into(),
             hosts: host_names(SocketAddr::from(([127, 0, 0, 1], 4403))),
+            live: None,
         }
     }
 
