@@ -5,6 +5,7 @@ mod bench;
 mod benchdiag;
 mod benchgen;
 mod benchlimits;
+mod benchweb;
 mod check;
 mod conformance;
 mod docs;
@@ -54,6 +55,12 @@ commands:
       the peer engine's corpus when it is next to the checkout. Exits 1 if it cannot run, if
       the repository's corpus disagrees, or if --min N is given and fewer than N records of
       the last corpus agree.
+
+  bench-web [--runs N]
+      Build why403 (release), start `why403 serve`, and report the page's size (target under
+      150 KB) and the what-if round trip (an edited scenario sent, the diagnosis, text and
+      HTML report received) over N (default 50) runs for each examples/scenarios/*.json,
+      against the 20 ms target. Exits 1 if a target is missed.
 
   bench-limits
       Hostile input at the limits (docs/eval-format.md, docs/scenario-format.md): time and
@@ -204,6 +211,18 @@ fn run() -> anyhow::Result<ExitCode> {
                 bail!("--runs and --iterations must be at least 1");
             }
             benchdiag::run(&opts)
+        }
+        Some("bench-web") => {
+            let mut runs = 50;
+            let mut it = rest.into_iter();
+            while let Some(a) = it.next() {
+                match a.to_str() {
+                    Some("--runs") => runs = parse_number(it.next(), "--runs")?.max(1) as usize,
+                    Some("-h" | "--help") => return help(),
+                    _ => bail!("unknown argument `{}` for bench-web", a.to_string_lossy()),
+                }
+            }
+            benchweb::run(runs)
         }
         Some("bench-limits") => {
             let mut case = None;

@@ -426,7 +426,8 @@ fn finding(p: &mut Page, f: &Finding) {
                 ))
                 .raw("</summary><pre>");
             for c in &fix.changes {
-                p.text(&super::json::change(c).to_string()).raw("\n");
+                p.text(&sorted_keys(super::json::change(c)).to_string())
+                    .raw("\n");
             }
             p.raw("</pre></details></dd>\n");
         }
@@ -612,6 +613,27 @@ fn outcome_symbol(c: &Check) -> &'static str {
     }
 }
 
+/// `v` with the members of every object in key order, whichever order serde_json's maps keep
+/// (its `preserve_order` feature, which another crate of a build may turn on, keeps insertion
+/// order): the page is the same in every build.
+fn sorted_keys(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut members: Vec<(String, Value)> = m.into_iter().collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted_keys).collect()),
+        v => v,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,5 +662,16 @@ mod tests {
         let mut p = Page { buf: String::new() };
         p.prose("one ` alone");
         assert_eq!(p.buf, "one ` alone");
+    }
+
+    #[test]
+    fn structured_changes_are_written_in_key_order_in_every_build() {
+        let v = sorted_keys(
+            serde_json::json!({"type": "set_header", "name": "n", "value": {"b": 1, "a": 2}}),
+        );
+        assert_eq!(
+            v.to_string(),
+            r#"{"name":"n","type":"set_header","value":{"a":2,"b":1}}"#
+        );
     }
 }
