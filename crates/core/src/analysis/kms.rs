@@ -97,7 +97,7 @@ fn aws_managed_key_policy(account: &str, region: &str) -> Policy {
 }
 
 /// The KMS checks of the upload (empty when it does not use SSE-KMS).
-pub fn checks(
+pub(crate) fn checks(
     req: &UploadRequest,
     ev: &Evidence,
     principal: &RequestPrincipal,

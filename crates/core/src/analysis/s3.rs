@@ -14,7 +14,7 @@ use crate::policy::PolicyKind;
 use crate::upload::{Operation, UploadRequest};
 
 /// The S3 actions an upload needs, with the reason for each.
-pub fn actions_needed(req: &UploadRequest) -> Vec<(&'static str, String)> {
+pub(crate) fn actions_needed(req: &UploadRequest) -> Vec<(&'static str, String)> {
     let mut out = vec![(
         "s3:PutObject",
         match req.operation {
@@ -298,7 +298,7 @@ pub(crate) fn rcp_levels(
 }
 
 /// One S3 action's check.
-pub fn check(
+pub(crate) fn check(
     req: &UploadRequest,
     ev: &Evidence,
     principal: &RequestPrincipal,

@@ -59,7 +59,7 @@ pub(crate) fn push_escape(out: &mut String, c: char) {
 }
 
 /// Appends `s` with every character of [`needs_escape`] in its visible escaped form.
-pub fn push_escaped(out: &mut String, s: &str) {
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
     let mut rest = s;
     while let Some(at) = rest.find(needs_escape) {
         out.push_str(&rest[..at]);
