@@ -23,8 +23,12 @@ pub enum KeyChoice {
     None,
     /// SSE-KMS with this key id, ARN or alias (`None`: the AWS managed key `aws/s3`).
     Kms {
+        /// The key id, ARN or alias as given; `None`: the AWS managed key `aws/s3`.
         key: Option<String>,
+        /// `true` when the request headers chose it, `false` when the bucket's default
+        /// encryption did.
         from_header: bool,
+        /// Dual-layer SSE-KMS (`aws:kms:dsse`).
         dsse: bool,
     },
     /// Unknown: no encryption header and the bucket's default encryption is unreadable.
