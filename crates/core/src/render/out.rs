@@ -176,12 +176,14 @@ impl Out {
         self.text(s).newline()
     }
 
-    /// Writes formatted text, escaped, and ends the line (what [`outln!`] expands to).
+    /// Writes formatted text, escaped, and ends the line (what [`outln!`](crate::outln)
+    /// expands to).
     pub fn fmt_line(&mut self, args: fmt::Arguments<'_>) -> &mut Out {
         let _ = fmt::Write::write_fmt(self, args);
         self.newline()
     }
 
+    /// The text written.
     pub fn finish(self) -> String {
         self.buf
     }
