@@ -40,6 +40,7 @@ pub struct Missing {
     pub kind: crate::evidence::EvidenceKind,
     /// What it is in words, e.g. "bucket policy".
     pub what: String,
+    /// Why it could not be read, and the IAM actions that would read it.
     pub unavailable: Unavailable,
 }
 
@@ -125,7 +126,9 @@ pub struct Block {
 /// How a check came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckOutcome {
+    /// The policies allow the action and nothing outside them refuses it.
     Allowed,
+    /// Refused for certain, by a policy or by a block.
     Denied,
     /// Unreadable evidence could decide it either way.
     Indeterminate,
@@ -134,6 +137,7 @@ pub enum CheckOutcome {
 /// One authorization the upload needs.
 #[derive(Debug, Clone)]
 pub struct Check {
+    /// Whether S3 or KMS decides it.
     pub kind: CheckKind,
     /// The action, e.g. `s3:PutObject` or `kms:GenerateDataKey`.
     pub action: String,
@@ -142,7 +146,10 @@ pub struct Check {
     /// The policies evaluated. Unreadable layers are filled with a stand-in (see `synthetic`)
     /// at their most permissive, so that what this evaluation denies is denied for certain.
     pub set: PolicySet,
+    /// The authorization request evaluated: principal, action, resource ARN and context.
     pub request: Request,
+    /// The evaluation of `request` against `set`: decision, deciding statements, and why
+    /// the other statements did not apply.
     pub eval: Evaluation,
     /// The decision with every unreadable layer at its most restrictive, when there are any.
     pub worst: Option<Decision>,
@@ -154,6 +161,7 @@ pub struct Check {
     pub blocks: Vec<Block>,
     /// A KMS grant that allows the action although the policies do not.
     pub kms_grant: Option<String>,
+    /// How the check came out, combining `eval`, `worst`, `blocks` and `kms_grant`.
     pub outcome: CheckOutcome,
 }
 
@@ -176,9 +184,16 @@ impl Check {
 /// The overall verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// Every check allows the upload.
     Allowed,
+    /// At least one check denies the upload for certain.
     Denied,
-    Indeterminate { missing: Vec<Missing> },
+    /// Unreadable evidence decides it: no check denies for certain, and at least one is
+    /// indeterminate, or the caller is unknown.
+    Indeterminate {
+        /// The unreadable evidence that matters.
+        missing: Vec<Missing>,
+    },
 }
 
 impl fmt::Display for Verdict {
@@ -194,13 +209,20 @@ impl fmt::Display for Verdict {
 /// The analysis of one upload.
 #[derive(Debug, Clone)]
 pub struct Analysis {
+    /// The upload analysed.
     pub request: UploadRequest,
+    /// The evidence it was analysed with.
     pub evidence: Evidence,
+    /// The principal the request is evaluated as; `None` when the caller is unknown, and then
+    /// there are no checks.
     pub principal: Option<RequestPrincipal>,
+    /// The request context (the `aws:` and `s3:` condition keys) of the S3 checks.
     pub context: RequestContext,
+    /// One check per action the upload needs: the S3 actions first, then the KMS actions.
     pub checks: Vec<Check>,
     /// Evidence without which nothing could be evaluated (no caller).
     pub missing: Vec<Missing>,
+    /// The verdict over all checks.
     pub verdict: Verdict,
 }
 

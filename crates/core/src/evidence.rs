@@ -38,6 +38,7 @@ impl<T> Slot<T> {
         })
     }
 
+    /// The value, when read.
     pub fn get(&self) -> Option<&T> {
         match self {
             Slot::Collected(v) => Some(v),
@@ -45,6 +46,7 @@ impl<T> Slot<T> {
         }
     }
 
+    /// The value, mutably, when read.
     pub fn get_mut(&mut self) -> Option<&mut T> {
         match self {
             Slot::Collected(v) => Some(v),
@@ -57,6 +59,7 @@ impl<T> Slot<T> {
         !matches!(self, Slot::Unavailable(_))
     }
 
+    /// Why the fact could not be read, when it could not.
     pub fn unavailable(&self) -> Option<&Unavailable> {
         match self {
             Slot::Unavailable(u) => Some(u),
@@ -78,15 +81,22 @@ impl<T> Slot<T> {
 /// What `sts get-caller-identity` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
+    /// The caller's account id (12 digits), taken from its ARN.
     pub account: String,
+    /// The caller's ARN: a user, the root user, or an assumed-role session
+    /// (`arn:aws:sts::<account>:assumed-role/<role>/<session>`).
     pub arn: String,
+    /// The `UserId` STS returns: `AIDA...` for a user, `AROA...:<session>` for a role session,
+    /// the account id for the root user.
     pub user_id: String,
 }
 
 /// The kind of IAM identity behind the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityKind {
+    /// An IAM user.
     User,
+    /// An IAM role (the caller is a session of it).
     Role,
 }
 
@@ -94,26 +104,38 @@ pub enum IdentityKind {
 /// `iam get-account-authorization-details` or the per-entity calls).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identity {
+    /// Whether it is a user or a role.
     pub kind: IdentityKind,
     /// The user or role ARN, with its path.
     pub arn: String,
+    /// The user or role name, without its path.
     pub name: String,
+    /// The IAM path, `/` by default, otherwise `/a/b/`.
     pub path: String,
     /// The unique id (`AIDA...` or `AROA...`).
     pub id: String,
+    /// The user's or role's IAM tags; they become the `aws:PrincipalTag/<key>` condition keys.
     pub tags: BTreeMap<String, String>,
     /// Inline, attached managed and (for users) group policies.
     pub policies: Vec<Policy>,
+    /// The names of the IAM groups a user belongs to (empty for a role); their policies are
+    /// in `policies`.
     pub groups: Vec<String>,
+    /// The permissions boundary, `None` when the user or role has none.
     pub boundary: Option<Policy>,
 }
 
 /// Block Public Access settings (bucket or account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PublicAccessBlock {
+    /// `BlockPublicAcls`: S3 refuses requests that set a public ACL.
     pub block_public_acls: bool,
+    /// `IgnorePublicAcls`: S3 ignores public ACLs on the bucket and its objects.
     pub ignore_public_acls: bool,
+    /// `BlockPublicPolicy`: S3 refuses a bucket policy that grants public access.
     pub block_public_policy: bool,
+    /// `RestrictPublicBuckets`: only AWS service principals and the bucket owner's account
+    /// get access a public bucket policy grants.
     pub restrict_public_buckets: bool,
 }
 
@@ -132,9 +154,13 @@ impl PublicAccessBlock {
 /// One of the four Block Public Access settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PublicAccessSetting {
+    /// `BlockPublicAcls`.
     BlockPublicAcls,
+    /// `IgnorePublicAcls`.
     IgnorePublicAcls,
+    /// `BlockPublicPolicy`.
     BlockPublicPolicy,
+    /// `RestrictPublicBuckets`.
     RestrictPublicBuckets,
 }
 
@@ -183,6 +209,7 @@ pub enum PublicAccessLevel {
 }
 
 impl PublicAccessLevel {
+    /// The level in one lower-case word: `bucket` or `account`.
     pub fn as_str(self) -> &'static str {
         match self {
             PublicAccessLevel::Bucket => "bucket",
@@ -194,12 +221,18 @@ impl PublicAccessLevel {
 /// S3 Object Ownership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectOwnership {
+    /// `BucketOwnerEnforced`: ACLs are disabled; S3 refuses a request that sets an ACL other
+    /// than `bucket-owner-full-control`, and the bucket owner owns every object.
     BucketOwnerEnforced,
+    /// `BucketOwnerPreferred`: ACLs apply; the bucket owner owns objects uploaded with the
+    /// `bucket-owner-full-control` ACL.
     BucketOwnerPreferred,
+    /// `ObjectWriter`: ACLs apply; the uploading account owns the object.
     ObjectWriter,
 }
 
 impl ObjectOwnership {
+    /// The setting as AWS names it, e.g. `BucketOwnerEnforced`.
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
@@ -212,14 +245,21 @@ impl ObjectOwnership {
 /// An ACL grantee.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Grantee {
+    /// An account or user by canonical user id.
     CanonicalUser {
+        /// The canonical user id (64 hex digits).
         id: String,
+        /// The display name S3 returns with it, when it does.
         display_name: Option<String>,
     },
+    /// A predefined group, e.g. [`ALL_USERS`] or [`AUTHENTICATED_USERS`].
     Group {
+        /// The group's URI.
         uri: String,
     },
+    /// An account by the email address of its root user.
     Email {
+        /// The email address.
         address: String,
     },
 }
@@ -227,14 +267,21 @@ pub enum Grantee {
 /// An ACL permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AclPermission {
+    /// `READ`: list the bucket's objects.
     Read,
+    /// `WRITE`: create, overwrite and delete objects in the bucket.
     Write,
+    /// `READ_ACP`: read the ACL.
     ReadAcp,
+    /// `WRITE_ACP`: write the ACL.
     WriteAcp,
+    /// `FULL_CONTROL`: all four permissions.
     FullControl,
 }
 
 impl AclPermission {
+    /// The permission S3 names `s` (`READ`, `WRITE`, `READ_ACP`, `WRITE_ACP`, `FULL_CONTROL`);
+    /// `None` for any other text.
     pub fn parse(s: &str) -> Option<AclPermission> {
         Some(match s {
             "READ" => AclPermission::Read,
@@ -246,6 +293,7 @@ impl AclPermission {
         })
     }
 
+    /// The permission as S3 names it, e.g. `WRITE_ACP`.
     pub fn as_str(self) -> &'static str {
         match self {
             AclPermission::Read => "READ",
@@ -265,19 +313,26 @@ impl AclPermission {
 /// One ACL grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AclGrant {
+    /// Who the grant is to.
     pub grantee: Grantee,
+    /// What it grants.
     pub permission: AclPermission,
 }
 
 /// What `s3api get-bucket-acl` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acl {
+    /// The canonical user id of the bucket owner.
     pub owner_id: String,
+    /// The owner's display name, when S3 returns one.
     pub owner_display_name: Option<String>,
+    /// The grants, in the order S3 lists them.
     pub grants: Vec<AclGrant>,
 }
 
+/// The URI of the ACL group `AllUsers`: anyone, signed or not.
 pub const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
+/// The URI of the ACL group `AuthenticatedUsers`: any signed request from any AWS account.
 pub const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 
 /// The bucket's default encryption (`s3api get-bucket-encryption`).
@@ -287,6 +342,7 @@ pub struct Encryption {
     pub algorithm: String,
     /// Key id, ARN or alias as configured.
     pub kms_key_id: Option<String>,
+    /// Whether S3 Bucket Keys are on for SSE-KMS (`BucketKeyEnabled`).
     pub bucket_key_enabled: bool,
     /// `BlockedEncryptionTypes`, e.g. `SSE-C`.
     pub blocked_encryption_types: Vec<String>,
@@ -295,9 +351,13 @@ pub struct Encryption {
 /// A KMS key (`kms describe-key`, `get-key-policy`, `list-grants`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KmsKey {
+    /// The key ARN.
     pub arn: String,
+    /// The key id (a UUID, or `mrk-...` for a multi-Region key).
     pub key_id: String,
+    /// The account that owns the key.
     pub account: String,
+    /// The key's Region.
     pub region: String,
     /// `Enabled`, `Disabled`, `PendingDeletion`, ...
     pub state: String,
@@ -307,19 +367,28 @@ pub struct KmsKey {
     pub spec: String,
     /// `ENCRYPT_DECRYPT`, `SIGN_VERIFY`, `GENERATE_VERIFY_MAC`.
     pub usage: String,
+    /// The key policy (`kms get-key-policy`).
     pub policy: Slot<Policy>,
+    /// The key's grants (`kms list-grants`).
     pub grants: Slot<Vec<KmsGrant>>,
 }
 
 /// A KMS grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmsGrant {
+    /// The grant id.
     pub grant_id: String,
+    /// The grant's name, when it has one.
     pub name: Option<String>,
+    /// The principal the grant gives permissions to (an ARN, or `arn:aws:iam::<account>:root`
+    /// for an account).
     pub grantee_principal: String,
+    /// The KMS operations the grant allows, e.g. `GenerateDataKey`, `Decrypt`.
     pub operations: Vec<String>,
     /// `EncryptionContextEquals` / `EncryptionContextSubset` constraints.
     pub context_equals: BTreeMap<String, String>,
+    /// The `EncryptionContextSubset` constraint: pairs the request's encryption context must
+    /// include.
     pub context_subset: BTreeMap<String, String>,
 }
 
@@ -328,7 +397,9 @@ pub struct KmsGrant {
 pub struct OrgLevel {
     /// `r-...`, `ou-...`, or the account id.
     pub target_id: String,
+    /// The root's, OU's or account's name, when known.
     pub name: Option<String>,
+    /// The policies of the type (SCPs or RCPs) attached directly to this level.
     pub policies: Vec<Policy>,
 }
 
@@ -366,6 +437,7 @@ pub struct RootPolicyType {
 pub struct OrgRoot {
     /// `r-...`.
     pub id: String,
+    /// The root's name, when known.
     pub name: Option<String>,
     /// The policy types enabled on the root, or being enabled or disabled: a policy type
     /// applies in an organization only when it is enabled on its root.
@@ -393,7 +465,9 @@ impl OrgRoot {
 /// administrator account, its root and the policies along the account's path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
+    /// The organization id (`o-...`), the value of `aws:PrincipalOrgID` and `aws:ResourceOrgID`.
     pub id: String,
+    /// The management account's id.
     pub management_account: String,
     /// The root with the policy types enabled on it (`ListRoots`); `Unavailable` when it
     /// could not be read, which alone makes nothing indeterminate.
@@ -429,13 +503,21 @@ impl Organization {
 /// The bucket's configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketEvidence {
+    /// The bucket name.
     pub name: String,
+    /// The bucket's Region (`s3api get-bucket-location`).
     pub region: Slot<String>,
+    /// The account that owns the bucket.
     pub owner_account: Slot<String>,
+    /// The bucket policy (`s3api get-bucket-policy`); `Absent` when the bucket has none.
     pub policy: Slot<Policy>,
+    /// The bucket ACL (`s3api get-bucket-acl`).
     pub acl: Slot<Acl>,
+    /// The default encryption (`s3api get-bucket-encryption`).
     pub encryption: Slot<Encryption>,
+    /// The Object Ownership setting (`s3api get-bucket-ownership-controls`).
     pub ownership: Slot<ObjectOwnership>,
+    /// The bucket's Block Public Access settings; `Absent` when none are set.
     pub public_access_block: Slot<PublicAccessBlock>,
     /// `Requester` or `BucketOwner`.
     pub request_payer: Slot<String>,
@@ -444,12 +526,15 @@ pub struct BucketEvidence {
 /// Everything a diagnosis may use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
+    /// Who sent the request (`sts get-caller-identity`).
     pub caller: Slot<Caller>,
     /// The caller's IAM user or role (not applicable to the root user).
     pub identity: Slot<Identity>,
     /// The session policy passed when the credentials were issued (never readable live).
     pub session_policy: Slot<Policy>,
+    /// The target bucket's configuration.
     pub bucket: BucketEvidence,
+    /// The Block Public Access settings of the bucket owner's account.
     pub account_public_access_block: Slot<PublicAccessBlock>,
     /// The key the upload would use (from the header or the bucket's default encryption).
     pub kms_key: Slot<KmsKey>,
@@ -497,19 +582,33 @@ impl Evidence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum EvidenceKind {
+    /// [`Evidence::caller`].
     Caller,
+    /// [`Evidence::identity`].
     Identity,
+    /// [`Evidence::session_policy`].
     SessionPolicy,
+    /// The bucket's owner account ([`BucketEvidence::owner_account`]).
     BucketOwner,
+    /// [`BucketEvidence::policy`].
     BucketPolicy,
+    /// [`BucketEvidence::acl`].
     BucketAcl,
+    /// The bucket's default encryption ([`BucketEvidence::encryption`]).
     BucketEncryption,
+    /// The bucket's Object Ownership ([`BucketEvidence::ownership`]).
     BucketOwnership,
+    /// The bucket's Block Public Access settings.
     BucketPublicAccessBlock,
+    /// The bucket owner account's Block Public Access settings.
     AccountPublicAccessBlock,
+    /// The KMS key the upload uses ([`Evidence::kms_key`]).
     KmsKey,
+    /// The caller's organization ([`Evidence::caller_org`]).
     CallerOrganization,
+    /// The bucket owner's organization ([`Evidence::bucket_org`]).
     BucketOrganization,
+    /// [`Evidence::vpc_endpoint_policy`].
     VpcEndpointPolicy,
     /// The bucket's Requester Pays setting.
     BucketRequestPayment,

@@ -20,7 +20,10 @@ pub use apply::ApplyError;
 /// `scope/id` of a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RuleRef {
+    /// The scope the rule is registered in: `builtin` for the rules shipped with why403,
+    /// otherwise the name its crate declares.
     pub scope: String,
+    /// The rule's id within its scope, e.g. `bucket-policy-explicit-deny`.
     pub id: String,
 }
 
@@ -61,10 +64,13 @@ pub struct Label {
     pub text: Arc<str>,
     /// Where the document stands in a file, if it came from one.
     pub origin: Option<Origin>,
+    /// The byte range of the element in `text`.
     pub span: Span,
+    /// The JSON pointer of the element in the document, e.g. `/Statement/0/Condition`.
     pub pointer: String,
     /// The main place of the finding (one per finding).
     pub primary: bool,
+    /// What this place shows, in the message conventions of [`Finding::message`].
     pub message: String,
 }
 
@@ -87,44 +93,69 @@ impl Label {
 pub enum Change {
     /// Attach a new inline policy to the caller's user or role.
     AddIdentityPolicy {
+        /// The inline policy's name.
         name: String,
+        /// The policy document.
         document: serde_json::Value,
     },
     /// Add a statement to a policy.
     AddStatement {
+        /// The policy to add it to.
         target: PolicyTarget,
+        /// The statement, as JSON.
         statement: serde_json::Value,
     },
     /// Delete a statement from a policy.
     RemoveStatement {
+        /// The policy to delete it from.
         target: PolicyTarget,
+        /// The statement's 0-based index in the policy's `Statement` array.
         statement: usize,
     },
     /// Replace a statement of a policy.
     ReplaceStatement {
+        /// The policy whose statement it replaces.
         target: PolicyTarget,
+        /// The statement's 0-based index in the policy's `Statement` array.
         statement: usize,
+        /// The new statement, as JSON.
         with: serde_json::Value,
     },
     /// Send a request header (replacing any value).
-    SetHeader { name: String, value: String },
+    SetHeader {
+        /// The header name, e.g. `x-amz-server-side-encryption`.
+        name: String,
+        /// The value to send.
+        value: String,
+    },
     /// Stop sending a request header.
-    RemoveHeader { name: String },
+    RemoveHeader {
+        /// The header name.
+        name: String,
+    },
     /// Add a grant to the bucket ACL.
     AddAclGrant {
+        /// The grantee's canonical user id.
         canonical_id: String,
+        /// The permission granted.
         permission: AclPermission,
     },
     /// Attach a new SCP at a level of the caller's organization path (root first).
     AttachScp {
+        /// The level's index on the caller's organization path, root first.
         level: usize,
+        /// The SCP's name.
         name: String,
+        /// The SCP document.
         document: serde_json::Value,
     },
     /// Attach a new RCP at a level of the resource owner's organization path (root first).
     AttachRcp {
+        /// The level's index on the resource owner's organization path, root first.
         level: usize,
+        /// The RCP's name.
         name: String,
+        /// The RCP document.
         document: serde_json::Value,
     },
     /// Send the request over HTTPS.
@@ -132,12 +163,19 @@ pub enum Change {
     /// Set the `Version` element of a policy (e.g. to `2012-10-17`, which policy variables
     /// need).
     SetPolicyVersion {
+        /// The policy to change.
         target: PolicyTarget,
+        /// The new `Version` value.
         version: String,
     },
     /// Create the caller's role or federated-user session again with this session tag
     /// (`aws:PrincipalTag/<key>`); sessions cannot be tagged after they are created.
-    SetSessionTag { key: String, value: String },
+    SetSessionTag {
+        /// The tag key.
+        key: String,
+        /// The tag value.
+        value: String,
+    },
     /// Enable the upload's KMS key (`aws kms enable-key`); a key pending deletion cannot be
     /// enabled before its deletion is cancelled.
     EnableKmsKey,
@@ -155,14 +193,19 @@ pub enum Change {
     /// copy of the current key's policy when `None` (a multi-Region replica, or a new key set
     /// up like the current one); it has no grants.
     UseKmsKey {
+        /// The new key's ARN.
         arn: String,
+        /// The new key's key policy; `None` copies the current key's policy.
         key_policy: Option<serde_json::Value>,
     },
     /// Turn a Block Public Access setting on or off at the bucket or the bucket owner's
     /// account level.
     SetPublicAccessBlock {
+        /// Whether the bucket's or the account's setting changes.
         level: PublicAccessLevel,
+        /// The setting to change.
         setting: PublicAccessSetting,
+        /// `true` turns it on, `false` off.
         enabled: bool,
     },
 }
@@ -173,19 +216,29 @@ pub enum Change {
 pub enum PolicyTarget {
     /// The caller's identity policy at this index.
     Identity(usize),
+    /// The caller's permissions boundary.
     Boundary,
+    /// The session policy.
     Session,
+    /// The bucket policy.
     BucketPolicy,
+    /// The key policy of the upload's KMS key.
     KeyPolicy,
     /// An SCP: organization level (root first) and index within the level.
     Scp {
+        /// The level, root first.
         level: usize,
+        /// The policy's index within the level.
         index: usize,
     },
+    /// An RCP: organization level (root first) and index within the level.
     Rcp {
+        /// The level, root first.
         level: usize,
+        /// The policy's index within the level.
         index: usize,
     },
+    /// The VPC endpoint policy.
     VpcEndpoint,
 }
 
@@ -195,18 +248,31 @@ pub enum Verification {
     /// Applied alone, the upload is allowed.
     Resolves,
     /// Applied alone, the upload is still refused by these.
-    StillDenied { by: Vec<String> },
+    StillDenied {
+        /// What still refuses it, in words, one entry per refusal.
+        by: Vec<String>,
+    },
     /// Applied alone, the result depends on evidence that could not be read.
-    Indeterminate { missing: Vec<String> },
+    Indeterminate {
+        /// The evidence that could not be read, in words.
+        missing: Vec<String>,
+    },
     /// Not verified, and why.
-    NotChecked { why: String },
+    NotChecked {
+        /// Why, in words.
+        why: String,
+    },
 }
 
 /// A fix: one imperative sentence and the changes that implement it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fix {
+    /// The fix in one imperative sentence, in the message conventions of
+    /// [`Finding::message`].
     pub description: String,
+    /// The changes that implement it, applied in order.
     pub changes: Vec<Change>,
+    /// Whether applying `changes` alone was shown to let the upload through.
     pub verified: Verification,
     /// What the fix allows beyond the refused request (other objects, buckets, actions or
     /// principals), in words; empty when it allows nothing more.
@@ -214,6 +280,7 @@ pub struct Fix {
 }
 
 impl Fix {
+    /// A fix not verified yet (the diagnosis verifies it) that widens nothing.
     pub fn new(description: impl Into<String>, changes: Vec<Change>) -> Fix {
         Fix {
             description: description.into(),
@@ -232,7 +299,12 @@ pub enum Refusal {
     /// A statement that explicitly denies.
     Statement(StatementRef),
     /// A layer (or one level of it) that refuses for want of an Allow.
-    NoAllow { layer: Layer, level: u16 },
+    NoAllow {
+        /// The layer.
+        layer: Layer,
+        /// The SCP or RCP level or VPC endpoint index, as in [`StatementRef::level`].
+        level: u16,
+    },
     /// A refusal by S3 or KMS outside policy evaluation.
     Block(BlockCode),
     /// Evidence that could not be read and could refuse.
@@ -244,7 +316,9 @@ pub enum Refusal {
 /// What a finding explains: one refused check (its action) and what refuses it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Claim {
+    /// The check's action, e.g. `s3:PutObject`.
     pub check: String,
+    /// What refuses it.
     pub by: Refusal,
 }
 
@@ -260,17 +334,23 @@ impl Claim {
 /// What a rule found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
+    /// The rule that found it.
     pub rule: RuleRef,
+    /// What the finding is to the refusal.
     pub role: Role,
+    /// How sure it is.
     pub confidence: Confidence,
     /// Lower-case first word, no final period, AWS values in backticks.
     pub message: String,
     /// The action whose check this finding explains, e.g. `s3:PutObject`.
     pub check: Option<String>,
+    /// The places in policy documents that show it; one of them is primary.
     pub labels: Vec<Label>,
+    /// The fix, when the rule knows one.
     pub fix: Option<Fix>,
     /// Unreadable evidence that would confirm or rule out the finding.
     pub missing: Vec<Missing>,
+    /// Further remarks, one per entry, in the message conventions.
     pub notes: Vec<String>,
     /// The refusals the finding explains; the diagnosis keeps one explanation per refusal.
     pub claims: Vec<Claim>,
@@ -314,6 +394,7 @@ impl Finding {
 /// A finding that a more specific one explains, kept so that nothing is silently lost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Superseded {
+    /// The finding set aside.
     pub finding: Finding,
     /// The rule whose finding explains the same refusal.
     pub by: RuleRef,
@@ -324,19 +405,24 @@ pub struct Superseded {
 /// A rule that was not run, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// The rule.
     pub rule: RuleRef,
+    /// The kinds of evidence it needs that could not be read ([`EvidenceKind`] names).
     pub missing: Vec<String>,
 }
 
 /// The result of a diagnosis.
 #[derive(Debug, Clone)]
 pub struct Diagnosis {
+    /// Whether the upload is allowed, denied, or depends on unread evidence.
     pub verdict: Verdict,
     /// In the order [`Diagnosis::push`] keeps.
     pub findings: Vec<Finding>,
     /// Findings that a more specific finding explains.
     pub superseded: Vec<Superseded>,
+    /// Rules not run because evidence they need could not be read.
     pub skipped: Vec<Skipped>,
+    /// The analysis the findings come from: the request, the evidence and every check.
     pub analysis: Analysis,
 }
 

@@ -54,6 +54,8 @@
 //! # Ok::<(), PolicyError>(())
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod analysis;
 // The policy language and evaluator live in `why403-policy`; core re-exports them so that
 // `why403_core::policy`, `why403_core::eval`... stay the paths rules and embedders use.

@@ -51,10 +51,12 @@ pub struct RuleMeta {
     pub docs: &'static str,
     /// The file and line that declared it.
     pub source_file: &'static str,
+    /// The line in `source_file`, 1-based.
     pub source_line: u32,
 }
 
 impl RuleMeta {
+    /// The rule's `scope/id`.
     pub fn rule_ref(&self) -> RuleRef {
         RuleRef {
             scope: self.scope.to_owned(),
@@ -88,6 +90,8 @@ impl RuleMeta {
 
 /// Implemented by `declare_rule!`.
 pub trait Declared {
+    /// The rule's declaration: id, scope, summary, the evidence and messages it concerns,
+    /// its docs and where it was declared.
     fn meta(&self) -> &'static RuleMeta;
 }
 
@@ -108,6 +112,7 @@ pub trait Rule: Declared + Send + Sync + 'static {
 /// A registered rule.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleEntry {
+    /// The rule (`declare_rule!` submits one entry per rule to `inventory`).
     pub rule: &'static dyn Rule,
 }
 
@@ -155,6 +160,7 @@ impl Registry {
         Ok(Registry { rules })
     }
 
+    /// The rules, sorted by scope and id.
     pub fn rules(&self) -> &[&'static dyn Rule] {
         &self.rules
     }
@@ -208,6 +214,7 @@ impl Registry {
 /// What a rule sees.
 #[derive(Debug)]
 pub struct RuleContext<'a> {
+    /// The analysis of the upload: request, evidence, checks and verdict.
     pub analysis: &'a Analysis,
 }
 
@@ -448,7 +455,7 @@ macro_rules! declare_rule {
 #[derive(Debug)]
 pub struct DenyWording {
     /// The start of the finding's message, naming the statement, e.g. "explicit deny in
-    /// statement `S` of <policy>"; " denies `<action>`" (every action the statement denies) is
+    /// statement `S` of \<policy>"; " denies `<action>`" (every action the statement denies) is
     /// added.
     pub subject: String,
     /// The text under the statement's `Effect`.
@@ -755,7 +762,7 @@ pub fn emit_unread_kms_key(cx: &RuleContext<'_>, out: &mut Emitter<'_>, says: &s
 }
 
 /// [`emit_explicit_deny`] for every statement of `layer` that explicitly denies one of the
-/// upload's checks, with the common message ("explicit deny in statement `S` of <policy>
+/// upload's checks, with the common message ("explicit deny in statement `S` of \<policy>
 /// denies `<action>`"), `effect_label` under the statement's `Effect`, and
 /// `fallback(at, policy, statement)` as the fix when no request header would make a condition
 /// false. The identity, boundary, session and VPC endpoint rules differ only in these.
@@ -788,7 +795,7 @@ pub fn emit_layer_denies(
 
 /// For every check that a level of `layer` (a permissions boundary, session policy or VPC
 /// endpoint policy: layers that must allow) refuses for want of an Allow, also alongside an
-/// explicit deny elsewhere, a finding "<name> does not allow `<action>`" that labels the Allow
+/// explicit deny elsewhere, a finding "\<name> does not allow `<action>`" that labels the Allow
 /// statements whose `Action` matched with why each missed, carries the check's missing evidence
 /// (`Likely` when there is any), and lets `finish(finding, check, name, resource)` add the
 /// rule's own notes and fix; `name` names the level's policy and `resource` is what the fix

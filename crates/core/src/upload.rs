@@ -14,6 +14,7 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The operation in words: `PutObject` or `multipart upload`.
     pub fn as_str(self) -> &'static str {
         match self {
             Operation::PutObject => "PutObject",
@@ -66,7 +67,10 @@ impl Default for Network {
 /// An explicit condition key value that overrides what why403 derives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextOverride {
+    /// The key's values, as policy conditions compare them (text).
     pub values: Vec<String>,
+    /// Whether the key is multivalued (compared with `ForAnyValue`/`ForAllValues`), even
+    /// with one value.
     pub multi: bool,
 }
 
@@ -77,16 +81,21 @@ pub struct UploadRequest {
     /// takes it from the evidence (`sts get-caller-identity`) or means anonymous with
     /// [`Credentials::Anonymous`].
     pub principal: Option<String>,
+    /// The bucket name.
     pub bucket: String,
+    /// The object key.
     pub key: String,
+    /// A single `PutObject` or a multipart upload.
     pub operation: Operation,
     /// Request headers, names lower-case (`x-amz-acl`, `x-amz-server-side-encryption`, ...).
     pub headers: BTreeMap<String, String>,
+    /// Where the request came from: source IP, VPC endpoint, HTTPS.
     pub network: Network,
     /// ISO 8601 time of the request; `None` means now.
     pub time: Option<String>,
     /// The Region the request was sent to; `None` means the bucket's Region.
     pub region: Option<String>,
+    /// The kind of credentials that signed it.
     pub credentials: Credentials,
     /// Session tags passed when the credentials were issued.
     pub session_tags: BTreeMap<String, String>,
@@ -110,6 +119,9 @@ impl UploadRequest {
         }
     }
 
+    /// An upload of `key` to `bucket` with everything else at its default: a single `PutObject`
+    /// signed with long-term credentials, no headers, over HTTPS from no particular network,
+    /// the caller taken from the evidence.
     pub fn new(bucket: &str, key: &str) -> Self {
         UploadRequest {
             bucket: bucket.to_owned(),
@@ -118,6 +130,7 @@ impl UploadRequest {
         }
     }
 
+    /// The value of request header `name`, in any case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
@@ -148,6 +161,7 @@ impl UploadRequest {
             .filter(|dir| !dir.is_empty())
     }
 
+    /// The bucket ARN.
     pub fn bucket_arn(&self) -> String {
         format!("arn:aws:s3:::{}", self.bucket)
     }

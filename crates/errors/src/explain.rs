@@ -45,6 +45,7 @@ pub struct EvidenceStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Explanation {
+    /// Which kind of error this is, and so which of the fields below are filled.
     pub kind: Kind,
     /// The error in one sentence.
     pub headline: String,
@@ -63,6 +64,8 @@ pub struct Explanation {
     pub command: Option<String>,
     /// The evidence to read to confirm the cause.
     pub evidence: Vec<EvidenceStep>,
+    /// Caveats on what the message can show (one policy type named when several refuse,
+    /// older message wordings, directory buckets, `HEAD` requests) and any text not recognised.
     pub notes: Vec<String>,
 }
 

@@ -30,6 +30,8 @@
 //! assert!(x.rules.iter().any(|r| r.id == "bucket-policy-explicit-deny"));
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod constrain;
 mod envelope;
 mod errors;
@@ -153,7 +155,10 @@ pub struct Details {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Parsed {
+    /// The wrapper the message came in (`Unknown` when none was recognised).
     pub envelope: Envelope,
+    /// The HTTP status code the envelope states (`StatusCode: 403`, `Status Code: 403`, an
+    /// HTTP status line), or the code itself when it is three digits.
     pub http_status: Option<u16>,
     /// The AWS error code, e.g. `AccessDenied`; for an envelope without one, the code only
     /// one known message has (`The provided token has expired` is `ExpiredToken`).
@@ -170,16 +175,29 @@ pub struct Parsed {
     pub resource: Option<String>,
     /// `with an explicit deny` (true) or `because no ... allows` (false).
     pub explicit: Option<bool>,
+    /// The policy type a typed message names (`... in a resource-based policy`).
     pub policy_type: Option<PolicyType>,
     /// The ARN that ends a 2026 message: the policy that denied.
     pub policy_arn: Option<String>,
+    /// The special reason a message gives instead of a policy type (Block Public Access,
+    /// blocked SSE-C, a KMS key not found or not allowed).
     pub special: Option<Special>,
+    /// The ID AWS gave the request (`RequestID:`, `<RequestId>`, `Request ID:`, CloudTrail
+    /// `requestID`).
     pub request_id: Option<String>,
+    /// S3's extended request ID (`<HostId>`, `HostID:`, `host id:`, `S3 Extended Request ID:`,
+    /// CloudTrail `x-amz-id-2`).
     pub host_id: Option<String>,
     /// IAM Access Troubleshooter authorization id (`... authorization id: <id>`).
     pub authorization_id: Option<String>,
+    /// The bucket: from the envelope (`s3://bucket/key`, `<BucketName>`, CloudTrail
+    /// `requestParameters`) or else from the S3 resource ARN of the message.
     pub bucket: Option<String>,
+    /// The object key, from the same places as `bucket`; empty when the resource ARN names
+    /// the bucket alone.
     pub key: Option<String>,
+    /// Facts only some errors carry (presigned URL expiry, Regions, clocks, KMS key, CloudTrail
+    /// fields).
     pub details: Details,
     /// What was recognised, in order: `envelope`, `code`, `principal`, `reason`...
     pub recognised: Vec<&'static str>,

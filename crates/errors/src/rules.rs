@@ -26,7 +26,9 @@ pub enum RuleStatus {
 pub struct RuleHint {
     /// The rule's scope (`builtin` for the rules shipped with why403).
     pub scope: &'static str,
+    /// The rule's id, e.g. `bucket-policy-explicit-deny`.
     pub id: &'static str,
+    /// Whether the message rules the rule's cause in, leaves it possible, or rules it out.
     pub status: RuleStatus,
     /// Why, in one lower-case sentence.
     pub why: String,

@@ -23,8 +23,12 @@ pub enum KeyChoice {
     None,
     /// SSE-KMS with this key id, ARN or alias (`None`: the AWS managed key `aws/s3`).
     Kms {
+        /// The key id, ARN or alias as given; `None`: the AWS managed key `aws/s3`.
         key: Option<String>,
+        /// `true` when the request headers chose it, `false` when the bucket's default
+        /// encryption did.
         from_header: bool,
+        /// Dual-layer SSE-KMS (`aws:kms:dsse`).
         dsse: bool,
     },
     /// Unknown: no encryption header and the bucket's default encryption is unreadable.
@@ -97,7 +101,7 @@ fn aws_managed_key_policy(account: &str, region: &str) -> Policy {
 }
 
 /// The KMS checks of the upload (empty when it does not use SSE-KMS).
-pub fn checks(
+pub(crate) fn checks(
     req: &UploadRequest,
     ev: &Evidence,
     principal: &RequestPrincipal,

@@ -14,7 +14,7 @@ use crate::policy::PolicyKind;
 use crate::upload::{Operation, UploadRequest};
 
 /// The S3 actions an upload needs, with the reason for each.
-pub fn actions_needed(req: &UploadRequest) -> Vec<(&'static str, String)> {
+pub(crate) fn actions_needed(req: &UploadRequest) -> Vec<(&'static str, String)> {
     let mut out = vec![(
         "s3:PutObject",
         match req.operation {
@@ -298,7 +298,7 @@ pub(crate) fn rcp_levels(
 }
 
 /// One S3 action's check.
-pub fn check(
+pub(crate) fn check(
     req: &UploadRequest,
     ev: &Evidence,
     principal: &RequestPrincipal,
@@ -518,12 +518,14 @@ fn blocks(
     out
 }
 
-/// What the unreadable bucket settings that would refuse this request if set are called in
-/// [`Missing`](super::Missing): Object Ownership (ACL headers), Requester Pays (an anonymous
-/// caller, or another account's caller without `x-amz-request-payer`), default encryption
-/// (SSE-C uploads).
+/// [`Missing::what`](super::Missing::what) of an unread Object Ownership setting, which would
+/// refuse the request's ACL headers if ACLs are disabled.
 pub const OWNERSHIP_UNREAD: &str = "the bucket's Object Ownership setting";
+/// [`Missing::what`](super::Missing::what) of an unread Requester Pays setting, which would
+/// refuse an anonymous caller, or another account's caller without `x-amz-request-payer`.
 pub const REQUEST_PAYMENT_UNREAD: &str = "the bucket's Requester Pays setting";
+/// [`Missing::what`](super::Missing::what) of an unread default encryption, which would
+/// refuse an SSE-C upload if it blocks SSE-C.
 pub const ENCRYPTION_UNREAD_FOR_SSE_C: &str =
     "the bucket's default encryption (whether it blocks SSE-C)";
 

@@ -11,10 +11,13 @@ use crate::upload::UploadRequest;
 #[non_exhaustive]
 pub enum ApplyError {
     #[error("the {0} is not known, so the change cannot be applied")]
+    /// The evidence the change edits (named) could not be read.
     Unknown(&'static str),
     #[error("statement {0} does not exist")]
+    /// The policy has no statement at this 0-based index.
     NoStatement(usize),
     #[error("the changed policy is invalid: {0}")]
+    /// The edited policy does not parse; the parser's message.
     Invalid(String),
     /// AWS would refuse the change in this state, e.g. enabling a key pending deletion.
     #[error("{0}")]

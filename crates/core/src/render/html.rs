@@ -82,7 +82,7 @@ details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}footer{margin-top:
 @media print{body{max-width:none;font-size:11pt}pre{white-space:pre-wrap}article,figure{break-inside:avoid}}";
 
 /// An HTML page being written. Text goes in only escaped ([`Page::text`], [`Page::prose`] and
-/// attribute values); markup is `&'static str`, and the one exception, [`Page::svg`], takes
+/// attribute values); markup is `&'static str`, and the one exception, `Page::svg`, takes
 /// what [`path_svg`] built, which escapes every value itself.
 #[derive(Debug)]
 pub struct Page {
@@ -157,6 +157,7 @@ impl Page {
         self
     }
 
+    /// Closes the element `tag` and ends the line.
     pub fn close(&mut self, tag: &'static str) -> &mut Page {
         self.buf.push_str("</");
         self.buf.push_str(tag);

@@ -59,7 +59,7 @@ pub(crate) fn push_escape(out: &mut String, c: char) {
 }
 
 /// Appends `s` with every character of [`needs_escape`] in its visible escaped form.
-pub fn push_escaped(out: &mut String, s: &str) {
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
     let mut rest = s;
     while let Some(at) = rest.find(needs_escape) {
         out.push_str(&rest[..at]);
@@ -176,12 +176,14 @@ impl Out {
         self.text(s).newline()
     }
 
-    /// Writes formatted text, escaped, and ends the line (what [`outln!`] expands to).
+    /// Writes formatted text, escaped, and ends the line (what [`outln!`](crate::outln)
+    /// expands to).
     pub fn fmt_line(&mut self, args: fmt::Arguments<'_>) -> &mut Out {
         let _ = fmt::Write::write_fmt(self, args);
         self.newline()
     }
 
+    /// The text written.
     pub fn finish(self) -> String {
         self.buf
     }

@@ -96,6 +96,7 @@ impl StepState {
 pub struct Step {
     /// The layer, e.g. `bucket policy`, `SCPs at ou-a1b2-f6g7h8i9 (Workloads)`.
     pub name: String,
+    /// What the layer did for the check.
     pub state: StepState,
     /// Why, in one sentence (statements, settings, what could not be read).
     pub detail: String,

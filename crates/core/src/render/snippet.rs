@@ -28,7 +28,7 @@ pub(crate) struct Source<'a> {
 
 impl<'a> Source<'a> {
     #[cfg(test)]
-    pub fn new(text: &'a str, origin: Option<&Origin>) -> Source<'a> {
+    pub(crate) fn new(text: &'a str, origin: Option<&Origin>) -> Source<'a> {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -36,7 +36,7 @@ impl<'a> Source<'a> {
     }
 
     /// A shared document text, its lines found once for every label on it.
-    pub fn shared(text: &'a Arc<str>, origin: Option<&Origin>) -> Source<'a> {
+    pub(crate) fn shared(text: &'a Arc<str>, origin: Option<&Origin>) -> Source<'a> {
         Source::with_starts(text, crate::json::line_starts(text), origin)
     }
 
@@ -63,13 +63,13 @@ impl<'a> Source<'a> {
     }
 
     /// 0-based index of the line holding a byte offset.
-    pub fn line_of(&self, offset: usize) -> usize {
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
         let o = self.clamp(offset);
         self.starts.partition_point(|&s| s <= o).saturating_sub(1)
     }
 
     /// The 0-based lines of a span's first and last character.
-    pub fn lines_of(&self, span: Span) -> (usize, usize) {
+    pub(crate) fn lines_of(&self, span: Span) -> (usize, usize) {
         let (s, e) = (span.start as usize, span.end as usize);
         let first = self.line_of(s);
         let last = if e > s { self.line_of(e - 1) } else { first };
@@ -79,7 +79,7 @@ impl<'a> Source<'a> {
     /// A line's text as shown, without its line break: tabs become spaces so that columns stay
     /// aligned, and the other characters [`needs_escape`](super::out::needs_escape) names are
     /// escaped (the columns of [`Source::column`] and [`Source::mark`] count them escaped).
-    pub fn line(&self, idx: usize) -> String {
+    pub(crate) fn line(&self, idx: usize) -> String {
         let start = self.starts.get(idx).copied().unwrap_or(self.text.len());
         let end = self
             .starts
@@ -95,12 +95,12 @@ impl<'a> Source<'a> {
     }
 
     /// The number shown for a line.
-    pub fn number(&self, idx: usize) -> usize {
+    pub(crate) fn number(&self, idx: usize) -> usize {
         self.first_number + idx
     }
 
     /// The 0-based display column of a byte offset in its line.
-    pub fn column(&self, offset: usize) -> usize {
+    pub(crate) fn column(&self, offset: usize) -> usize {
         let o = self.clamp(offset);
         let idx = self.line_of(o);
         let start = self.starts[idx];
@@ -110,7 +110,7 @@ impl<'a> Source<'a> {
 
     /// Where a span's mark goes on its first line: display column and width (at least 1; a
     /// span over several lines is marked to the end of its first line).
-    pub fn mark(&self, span: Span) -> (usize, usize) {
+    pub(crate) fn mark(&self, span: Span) -> (usize, usize) {
         let start = self.clamp(span.start as usize);
         let end = self.clamp(span.end as usize).max(start);
         let idx = self.line_of(start);
@@ -124,7 +124,7 @@ impl<'a> Source<'a> {
     }
 
     /// The exact text under a span.
-    pub fn text_of(&self, span: Span) -> &'a str {
+    pub(crate) fn text_of(&self, span: Span) -> &'a str {
         self.text.get(span.range()).unwrap_or("")
     }
 
@@ -140,14 +140,14 @@ impl<'a> Source<'a> {
     }
 
     /// Whether a line is too long to escape and measure whole for each snippet (see [`Cut`]).
-    pub fn is_long(&self, idx: usize) -> bool {
+    pub(crate) fn is_long(&self, idx: usize) -> bool {
         let (start, end) = self.line_range(idx);
         end - start > LONG_LINE
     }
 
     /// A long line cut around the byte offset `focus` before it is escaped and measured, so that
     /// the work per snippet does not grow with the line.
-    pub fn cut(&self, idx: usize, focus: Option<usize>) -> Cut {
+    pub(crate) fn cut(&self, idx: usize, focus: Option<usize>) -> Cut {
         let (start, end) = self.line_range(idx);
         let focus = focus.map_or(start, |f| self.clamp(f).clamp(start, end));
         let from = self.clamp(focus.saturating_sub(LEAD).max(start));
@@ -180,7 +180,7 @@ const LONG_LINE: usize = 4 * MAX_WIDTH;
 /// The shown part of a long line: its text, and the byte range of the line it shows.
 #[derive(Debug)]
 pub(crate) struct Cut {
-    pub text: String,
+    pub(crate) text: String,
     from: usize,
     to: usize,
     /// Columns before the first byte shown (an ellipsis, or the first line's padding).
@@ -189,7 +189,7 @@ pub(crate) struct Cut {
 
 impl Cut {
     /// Where a span's mark lands in the shown text: column and width (at least 1).
-    pub fn place(&self, src: &Source<'_>, span: Span) -> (usize, usize) {
+    pub(crate) fn place(&self, src: &Source<'_>, span: Span) -> (usize, usize) {
         let start = src.clamp(span.start as usize).clamp(self.from, self.to);
         let end = src.clamp(span.end as usize).clamp(start, self.to);
         let column = self.shift + width(&src.text[self.from..start]);
@@ -206,7 +206,7 @@ fn width(s: &str) -> usize {
 /// `focus` (a display column), with `...` where it was cut.
 #[derive(Debug)]
 pub(crate) struct Window {
-    pub text: String,
+    pub(crate) text: String,
     /// The first display column shown.
     first: usize,
     /// Columns taken by a leading ellipsis.
@@ -216,7 +216,7 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    pub fn new(line: &str, focus: Option<usize>) -> Window {
+    pub(crate) fn new(line: &str, focus: Option<usize>) -> Window {
         let len = line.chars().count();
         if len <= MAX_WIDTH {
             return Window {
@@ -247,7 +247,7 @@ impl Window {
     }
 
     /// Where a mark at `column` of `width` columns lands in the shown text.
-    pub fn place(&self, column: usize, width: usize) -> (usize, usize) {
+    pub(crate) fn place(&self, column: usize, width: usize) -> (usize, usize) {
         let col = column.clamp(self.first, self.last);
         let end = (column + width).clamp(col, self.last);
         (col - self.first + self.shift, (end - col).max(1))

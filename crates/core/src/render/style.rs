@@ -14,6 +14,7 @@ pub enum Style {
     Good,
     /// The line-number gutter and secondary marks.
     Gutter,
+    /// Headings and the cause sentence.
     Bold,
 }
 

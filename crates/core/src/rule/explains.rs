@@ -10,13 +10,21 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyType {
+    /// `identity-based policy`: the caller's IAM policies.
     IdentityBased,
+    /// `resource-based policy`: the bucket policy, or the KMS key policy.
     ResourceBased,
+    /// `permissions boundary`.
     PermissionsBoundary,
+    /// `session policy`: the policy passed when the session was created.
     SessionPolicy,
+    /// `service control policy`.
     Scp,
+    /// `resource control policy`.
     Rcp,
+    /// `VPC endpoint policy`.
     VpcEndpoint,
+    /// `role trust policy`: a refused `sts:AssumeRole`, not the upload itself.
     RoleTrust,
 }
 
@@ -68,7 +76,9 @@ impl Special {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Service {
+    /// S3 actions (`s3:...`).
     S3,
+    /// KMS actions (`kms:...`), which S3 performs with the caller's credentials.
     Kms,
     /// Any service's actions (identity, boundary, session, VPC endpoint and SCP rules).
     Any,
@@ -80,7 +90,9 @@ pub enum Service {
 pub enum Trigger {
     /// A typed message with this policy type; `explicit: None` matches both reasons.
     Deny {
+        /// The policy type the message names.
         policy: PolicyType,
+        /// `Some(true)`: `with an explicit deny`; `Some(false)`: `because no ... allows`.
         explicit: Option<bool>,
     },
     /// A special reason.

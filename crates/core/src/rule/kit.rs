@@ -189,10 +189,15 @@ impl<'a> RuleContext<'a> {
 /// policy makes apply (see [`RuleContext::repairs`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Repair<'a> {
+    /// The refused check the statement missed.
     pub check: &'a Check,
+    /// Where the statement is: layer, level, policy and statement index.
     pub at: StatementRef,
+    /// The element it missed on, and why.
     pub miss: Miss,
+    /// The policy the statement belongs to.
     pub policy: &'a Policy,
+    /// The statement.
     pub statement: &'a Statement,
 }
 
@@ -239,17 +244,24 @@ pub enum NearMiss<'a> {
     /// Its `Resource` does not cover the request's resource; naming the upload's folder
     /// (`bucket/dir/*`, or the key for KMS) would make it apply.
     Resource {
+        /// Where the statement is.
         at: StatementRef,
+        /// The policy the statement belongs to.
         policy: &'a Policy,
+        /// The statement.
         statement: &'a Statement,
         /// What to add to the `Resource`.
         add: &'a str,
     },
     /// Its condition on one key does not hold, and nothing else keeps it from applying.
     Condition {
+        /// Where the statement is.
         at: StatementRef,
+        /// The policy the statement belongs to.
         policy: &'a Policy,
+        /// The statement.
         statement: &'a Statement,
+        /// The condition that does not hold.
         condition: &'a crate::condition::Condition,
     },
 }
@@ -356,7 +368,7 @@ pub struct KmsKeyRefusal {
     /// The block the analysis gives for this setting.
     pub code: BlockCode,
     /// The `describe-key` fields that show it (`KeyState`, `KeySpec`, `KeyUsage`), each with
-    /// the label text, labelled when [`KmsKeyRefusal::shows`] says the field is at fault.
+    /// the label text, labelled when `KmsKeyRefusal::shows` says the field is at fault.
     pub fields: &'static [(&'static str, &'static str)],
     /// Completes "the KMS key `<arn>` ..." when the key could not be described (e.g. "may
     /// be disabled: its state could not be read"); `None` when another rule already says
@@ -483,7 +495,7 @@ pub fn near_miss_labels(
         .collect()
 }
 
-/// The fix "remove or narrow statement `S` of <policy>" for the statement at `at`, with the
+/// The fix "remove or narrow statement `S` of \<policy>" for the statement at `at`, with the
 /// change that removes it (none for a policy no fix can edit).
 pub fn remove_statement_fix(at: StatementRef, policy: &Policy, st: &Statement) -> Fix {
     Fix::new(
