@@ -46,6 +46,7 @@ impl Api {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CallOutcome {
+    /// The call answered with the configuration.
     Ok,
     /// AWS answered that the configuration does not exist (`NoSuchBucketPolicy`).
     Absent,
@@ -63,6 +64,7 @@ pub struct CallStat {
     /// The sequential round the call belongs to: 1 for calls that depend on nothing, n + 1
     /// for calls that needed the answer of a call of round n.
     pub round: u32,
+    /// How the call ended.
     pub outcome: CallOutcome,
     /// Wall time including the SDK's retries.
     pub elapsed: Duration,
@@ -82,7 +84,7 @@ pub(crate) struct Failure {
 
 impl Failure {
     /// A failure found after the call succeeded (a document that does not parse, ...).
-    pub fn invalid(api: Api, what: impl std::fmt::Display) -> Failure {
+    pub(crate) fn invalid(api: Api, what: impl std::fmt::Display) -> Failure {
         Failure {
             outcome: CallOutcome::Failed,
             code: None,
@@ -91,7 +93,7 @@ impl Failure {
         }
     }
 
-    pub fn unavailable(&self) -> Unavailable {
+    pub(crate) fn unavailable(&self) -> Unavailable {
         Unavailable {
             reason: self.reason.clone(),
             needs: vec![self.action.to_owned()],
@@ -99,7 +101,7 @@ impl Failure {
     }
 
     /// `Absent` for absent configuration, `Unavailable` otherwise.
-    pub fn slot<T>(&self) -> Slot<T> {
+    pub(crate) fn slot<T>(&self) -> Slot<T> {
         match self.outcome {
             CallOutcome::Absent => Slot::Absent,
             _ => Slot::Unavailable(self.unavailable()),
@@ -131,19 +133,25 @@ impl std::fmt::Debug for Tracker<'_> {
 }
 
 impl<'a> Tracker<'a> {
-    pub fn new(progress: &'a (dyn Fn(&str) + Sync)) -> Tracker<'a> {
+    pub(crate) fn new(progress: &'a (dyn Fn(&str) + Sync)) -> Tracker<'a> {
         Tracker {
             calls: Mutex::new(Vec::new()),
             progress,
         }
     }
 
-    pub fn progress(&self, text: &str) {
+    pub(crate) fn progress(&self, text: &str) {
         (self.progress)(text);
     }
 
     /// Records a call made without [`Tracker::call`].
-    pub fn record_call(&self, api: Api, round: u32, outcome: CallOutcome, elapsed: Duration) {
+    pub(crate) fn record_call(
+        &self,
+        api: Api,
+        round: u32,
+        outcome: CallOutcome,
+        elapsed: Duration,
+    ) {
         let stat = CallStat {
             api: api.name(),
             round,
@@ -155,13 +163,19 @@ impl<'a> Tracker<'a> {
         calls.push(stat);
     }
 
-    pub fn into_calls(self) -> Vec<CallStat> {
+    pub(crate) fn into_calls(self) -> Vec<CallStat> {
         self.calls.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs one SDK call in `round`. `absent` lists the error codes that mean "not
     /// configured".
-    pub async fn call<T, E, F>(&self, round: u32, api: Api, absent: &[&str], fut: F) -> Read<T>
+    pub(crate) async fn call<T, E, F>(
+        &self,
+        round: u32,
+        api: Api,
+        absent: &[&str],
+        fut: F,
+    ) -> Read<T>
     where
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + Error + Send + Sync + 'static,

@@ -44,10 +44,15 @@ const MAX_ATTEMPTS: u32 = 4;
 /// and the key's Region as needed, keeping everything else (credentials, endpoint, mocks).
 #[derive(Debug, Clone)]
 pub struct Clients {
+    /// STS, for `GetCallerIdentity`.
     pub sts: aws_sdk_sts::Client,
+    /// IAM, for the caller's policies and boundary.
     pub iam: aws_sdk_iam::Client,
+    /// S3, for the bucket's settings (re-targeted to the bucket's Region).
     pub s3: aws_sdk_s3::Client,
+    /// S3 Control, for the account's Block Public Access.
     pub s3control: aws_sdk_s3control::Client,
+    /// KMS, for the key, its policy and grants (re-targeted to the key's Region).
     pub kms: aws_sdk_kms::Client,
     /// Organizations with the caller's credentials (`DescribeOrganization` works from any
     /// member account).
@@ -319,13 +324,13 @@ fn escaped(s: &str) -> String {
 /// The most a response body may hold, in bytes: a policy is at most tens of KB (a KMS key
 /// policy 32 KB, a bucket policy 20 KB, IAM and organization policies 10 KB or less), and
 /// every other answer this crate reads is a short list or one description.
-pub const MAX_RESPONSE: usize = 4 << 20;
+pub(crate) const MAX_RESPONSE: usize = 4 << 20;
 /// The most a page of `GetAccountAuthorizationDetails` may hold: up to 1000 users, groups,
 /// roles and managed policies with every version of each document.
-pub const MAX_AUTHORIZATION_DETAILS: usize = 64 << 20;
+pub(crate) const MAX_AUTHORIZATION_DETAILS: usize = 64 << 20;
 
 /// The limit on the response body of `operation`.
-pub fn response_limit(operation: &str) -> usize {
+pub(crate) fn response_limit(operation: &str) -> usize {
     if operation == "GetAccountAuthorizationDetails" {
         MAX_AUTHORIZATION_DETAILS
     } else {

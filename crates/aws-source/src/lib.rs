@@ -20,6 +20,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod bucket;
 mod call;
 mod collect;
@@ -71,7 +73,10 @@ pub struct Collected {
     /// The upload with its principal (the caller, or `--principal`), credentials kind and time
     /// filled in.
     pub request: UploadRequest,
+    /// Everything read about the upload; a read that failed is an unavailable slot naming the
+    /// call and the IAM action it needs.
     pub evidence: Evidence,
+    /// What the reading cost.
     pub stats: Stats,
 }
 
@@ -79,9 +84,11 @@ pub struct Collected {
 /// another.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
+    /// The AWS API calls made, retries not counted.
     pub calls: usize,
     /// The longest chain of calls where each needed the answer of the one before.
     pub rounds: u32,
+    /// Wall time of the whole collection.
     pub elapsed: Duration,
     /// Every call, in the order they finished.
     pub per_call: Vec<CallStat>,
@@ -91,37 +98,70 @@ pub struct Stats {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CollectError {
+    /// No credential source of the SDK's chain gave credentials.
     #[error(
         "no AWS credentials found: set AWS_PROFILE (or pass --profile), set AWS_ACCESS_KEY_ID and \
          AWS_SECRET_ACCESS_KEY, or run `aws sso login` for an SSO profile"
     )]
     NoCredentials,
+    /// A credential source failed (a profile that does not exist, an expired SSO token...).
     #[error("cannot load AWS credentials{}: {message}", profile_suffix(.profile))]
     Credentials {
+        /// The profile asked for, if any.
         profile: Option<String>,
+        /// What the SDK said.
         message: String,
     },
+    /// The credential chain did not answer in time (usually the EC2 instance metadata
+    /// service, outside EC2).
     #[error(
         "no AWS credentials after {secs} s{}: the last source tried may be the EC2 instance \
          metadata service; set AWS_EC2_METADATA_DISABLED=true outside EC2, or configure credentials",
         profile_suffix(.profile)
     )]
-    CredentialsTimeout { profile: Option<String>, secs: u64 },
+    CredentialsTimeout {
+        /// The profile asked for, if any.
+        profile: Option<String>,
+        /// How long the chain was given.
+        secs: u64,
+    },
+    /// STS refused the credentials (`InvalidClientTokenId`, `ExpiredToken`,
+    /// `SignatureDoesNotMatch`...).
     #[error("AWS rejected the credentials: {message}")]
-    InvalidCredentials { message: String },
+    InvalidCredentials {
+        /// STS's error.
+        message: String,
+    },
+    /// No answer from the endpoint (DNS, connection, TLS, timeout).
     #[error("cannot reach AWS: {message}")]
-    Endpoint { message: String },
+    Endpoint {
+        /// What failed.
+        message: String,
+    },
     /// The endpoint answered, but not with anything AWS answers (a body over the limit, a
     /// response that does not parse).
     #[error("the endpoint's answer cannot be used: {message}")]
-    Response { message: String },
+    Response {
+        /// What is wrong with the answer.
+        message: String,
+    },
+    /// The bucket does not exist: nothing about it can be read, and the upload's error is
+    /// not an access denial.
     #[error(
         "bucket `{bucket}` does not exist (HeadBucket answered 404): an upload to it fails with \
          NoSuchBucket, not AccessDenied"
     )]
-    NoSuchBucket { bucket: String },
+    NoSuchBucket {
+        /// The bucket's name.
+        bucket: String,
+    },
+    /// `--principal` cannot be diagnosed (not an ARN of a user, a role session or a root, or
+    /// of another account than the credentials can read).
     #[error("{message}")]
-    Principal { message: String },
+    Principal {
+        /// Why, and what to give instead.
+        message: String,
+    },
 }
 
 fn profile_suffix(p: &Option<String>) -> String {

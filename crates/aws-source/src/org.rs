@@ -74,7 +74,7 @@ impl OrgView {
     /// The organization of `account`, given the credentials' account. An account's own
     /// `DescribeOrganization` says whether it is in an organization
     /// (`AWSOrganizationsNotInUseException`: in none); it says nothing of another account.
-    pub fn of(&self, account: &str, creds_account: &str) -> OrgOf<'_> {
+    pub(crate) fn of(&self, account: &str, creds_account: &str) -> OrgOf<'_> {
         let admin = self.admin.as_ref().and_then(|a| a.as_ref().ok());
         if account == creds_account {
             return match (&self.own, admin) {

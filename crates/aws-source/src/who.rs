@@ -28,7 +28,7 @@ pub(crate) enum Who {
 
 impl Who {
     /// Classifies a caller ARN; the error says what is expected.
-    pub fn parse(arn: &str) -> Result<Who, String> {
+    pub(crate) fn parse(arn: &str) -> Result<Who, String> {
         Ok(match AwsPrincipal::parse(arn) {
             AwsPrincipal::Account { account } if arn.starts_with("arn:") => Who::Root { account },
             AwsPrincipal::User { arn, account } => {
@@ -62,7 +62,7 @@ impl Who {
         })
     }
 
-    pub fn account(&self) -> &str {
+    pub(crate) fn account(&self) -> &str {
         match self {
             Who::Root { account }
             | Who::User { account, .. }
@@ -71,7 +71,7 @@ impl Who {
         }
     }
 
-    pub fn arn(&self) -> String {
+    pub(crate) fn arn(&self) -> String {
         match self {
             Who::Root { account } => format!("arn:aws:iam::{account}:root"),
             Who::User { arn, .. } | Who::Session { arn, .. } | Who::Federated { arn, .. } => {
@@ -81,7 +81,7 @@ impl Who {
     }
 
     /// Whether the credentials come from an STS session that may carry a session policy.
-    pub fn has_session(&self) -> bool {
+    pub(crate) fn has_session(&self) -> bool {
         matches!(self, Who::Session { .. } | Who::Federated { .. })
     }
 }

@@ -1,6 +1,8 @@
 //! The rule bundle: links every built-in rule crate so that its rules register, and gives the
 //! registry of all of them. Keep the `use` lines sorted; `cargo xtask new-rule` adds them.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use why403_rule_block_public_acls_rejects_public_acl as _;
 use why403_rule_bucket_acl_missing_write as _;
 use why403_rule_bucket_owner_full_control_required as _;

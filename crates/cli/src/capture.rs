@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use why403_fixtures_source::{Scenario, write_scenario};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The upload to read, as `s3://<bucket>/<key>`.
     #[arg(value_name = "s3://BUCKET/KEY")]
     target: String,
@@ -26,7 +26,7 @@ pub struct Args {
     live: crate::live::LiveArgs,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let got = crate::live::collect(&args.target, &args.live, false)?;
     let description = args
         .description

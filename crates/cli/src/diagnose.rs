@@ -16,7 +16,7 @@ use why403_fixtures_source::ScenarioFile;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["target", "scenario", "error", "error_file"]).multiple(true)))]
-pub struct Args {
+pub(crate) struct Args {
     /// The upload to diagnose, read live from AWS with the credentials in the environment
     /// (read-only calls; in builds with the `live` feature, the default).
     #[arg(value_name = "s3://BUCKET/KEY")]
@@ -88,7 +88,7 @@ enum When {
 const DENIED: u8 = 2;
 const INDETERMINATE: u8 = 3;
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let parsed = error_text(args)?.map(|t| parse(&t));
     if let Some(p) = &parsed
         && !p.is_recognised()

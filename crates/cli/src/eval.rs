@@ -14,7 +14,7 @@ use why403_policy::batch::{MAX_LINE_BYTES, MAX_THREADS, StreamError, eval_stream
      after the lines before it); at most {MAX_THREADS} threads. See docs/eval-format.md.",
     MAX_LINE_BYTES >> 20
 ))]
-pub struct Args {
+pub(crate) struct Args {
     /// The input file; `-` or nothing reads standard input.
     file: Option<PathBuf>,
     /// Worker threads, 1 to 64 (default: all cores, at most 64).
@@ -25,7 +25,7 @@ pub struct Args {
     stats: bool,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (input, name): (Box<dyn Read + Send>, String) = match &args.file {
         Some(p) if p.as_os_str() != "-" => (
             Box::new(File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?),

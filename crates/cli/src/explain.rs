@@ -13,7 +13,7 @@ use why403_errors::{explain, html, human, json, parse};
 use crate::input::read_error_text;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The error as pasted, in quotes; `-` reads standard input, as does nothing when
     /// standard input is not a terminal.
     #[arg(value_name = "TEXT", conflicts_with = "error_file")]
@@ -35,7 +35,7 @@ enum Format {
     Html,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let text = input(args)?;
     let parsed = parse(&text);
     let x = explain(&parsed, &why403_rules::registry());

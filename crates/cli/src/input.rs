@@ -4,12 +4,12 @@
 use std::io::{self, Read};
 
 /// Input larger than this is cut (error messages are short; CloudTrail files can be large).
-pub const MAX_ERROR_INPUT: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_ERROR_INPUT: u64 = 16 * 1024 * 1024;
 
 /// Reads up to [`MAX_ERROR_INPUT`] bytes of `what` (a file name or "standard input"); invalid
 /// UTF-8 is replaced, not refused (an error message is read for its words). Says on standard
 /// error when the rest was left unread.
-pub fn read_error_text(r: impl Read, what: &str) -> io::Result<String> {
+pub(crate) fn read_error_text(r: impl Read, what: &str) -> io::Result<String> {
     let mut bytes = Vec::new();
     r.take(MAX_ERROR_INPUT + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_ERROR_INPUT {

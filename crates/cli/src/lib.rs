@@ -16,6 +16,8 @@
 //! the AWS SDK: `diagnose s3://BUCKET/KEY` and `capture`. Without it no AWS SDK is built, and
 //! those commands say that the build has no live source (exit code 1, as for usage errors).
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod capture;
 mod diagnose;
 mod eval;

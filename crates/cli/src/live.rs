@@ -6,17 +6,17 @@
 //! still parsed, hidden from help, and reading says that this build has no live source.
 
 #[cfg(feature = "live")]
-pub use aws::collect;
+pub(crate) use aws::collect;
 
 use why403_core::evidence::Evidence;
 use why403_core::upload::UploadRequest;
 
 /// Whether this build reads from AWS (the `live` feature).
-pub const ENABLED: bool = cfg!(feature = "live");
+pub(crate) const ENABLED: bool = cfg!(feature = "live");
 
 /// What reading from AWS gave.
 #[derive(Debug)]
-pub struct Read {
+pub(crate) struct Read {
     /// The upload, with the caller, its credentials kind and the time filled in.
     pub request: UploadRequest,
     pub evidence: Evidence,
@@ -26,7 +26,7 @@ pub struct Read {
 
 /// Where and as whom to read, and the upload's own options.
 #[derive(Debug, Clone, clap::Args)]
-pub struct LiveArgs {
+pub(crate) struct LiveArgs {
     /// Diagnose this caller instead of the one whose credentials read: an IAM user
     /// (`arn:aws:iam::<account>:user/<name>`), an assumed-role session
     /// (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) or an account root.
@@ -63,7 +63,7 @@ pub struct LiveArgs {
 
 impl LiveArgs {
     /// The first option given that only reading from AWS uses.
-    pub fn first_given(&self) -> Option<&'static str> {
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
         [
             (self.principal.is_some(), "--principal"),
             (!self.headers.is_empty(), "--header"),
@@ -82,7 +82,7 @@ impl LiveArgs {
 
 /// Without the live source: every live command is refused with what to do instead.
 #[cfg(not(feature = "live"))]
-pub fn collect(target: &str, _args: &LiveArgs, _quiet: bool) -> anyhow::Result<Read> {
+pub(crate) fn collect(target: &str, _args: &LiveArgs, _quiet: bool) -> anyhow::Result<Read> {
     anyhow::bail!(
         "this build of why403 has no live source (it was built without the cargo feature `live`), \
          so it cannot read `{target}` from AWS; diagnose a scenario file with `--scenario <FILE>`, \
@@ -106,7 +106,7 @@ mod aws {
     use super::{LiveArgs, Read};
 
     /// Splits `s3://bucket/key`.
-    pub fn parse_target(target: &str) -> anyhow::Result<(String, String)> {
+    pub(crate) fn parse_target(target: &str) -> anyhow::Result<(String, String)> {
         let Some(rest) = target.strip_prefix("s3://") else {
             bail!("expected `s3://<bucket>/<key>`, found `{target}`");
         };
@@ -121,7 +121,7 @@ mod aws {
     }
 
     /// The upload as the arguments describe it.
-    pub fn request(target: &str, args: &LiveArgs) -> anyhow::Result<UploadRequest> {
+    pub(crate) fn request(target: &str, args: &LiveArgs) -> anyhow::Result<UploadRequest> {
         let (bucket, key) = parse_target(target)?;
         let mut req = UploadRequest::new(&bucket, &key);
         for h in &args.headers {
@@ -156,7 +156,7 @@ mod aws {
 
     /// Reads the evidence about `target`. `quiet` hides the progress line (it is also hidden
     /// when standard error is not a terminal).
-    pub fn collect(target: &str, args: &LiveArgs, quiet: bool) -> anyhow::Result<Read> {
+    pub(crate) fn collect(target: &str, args: &LiveArgs, quiet: bool) -> anyhow::Result<Read> {
         let req = request(target, args)?;
         let opts = options(args);
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -6,13 +6,13 @@ use anyhow::bail;
 use why403_core::rule::RuleMeta;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A rule id (`bucket-policy-explicit-deny` or `builtin/bucket-policy-explicit-deny`);
     /// without it, every rule is listed.
     id: Option<String>,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let registry = why403_rules::registry();
     let Some(id) = &args.id else {
         let mut metas: Vec<&RuleMeta> = registry.rules().iter().map(|r| r.meta()).collect();

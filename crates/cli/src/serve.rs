@@ -16,7 +16,7 @@ use std::process::ExitCode;
 mod server;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The address to listen on. Without it the server listens on 127.0.0.1 only; another
     /// address (one other machines can reach) must be given here explicitly.
     #[arg(long, value_name = "ADDR")]
@@ -33,7 +33,7 @@ pub struct Args {
 }
 
 /// Serves until Ctrl-C; without the web app, says so.
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     #[cfg(feature = "web")]
     {
         if !args.live
@@ -59,4 +59,4 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Whether this build has the web app.
-pub const ENABLED: bool = cfg!(feature = "web");
+pub(crate) const ENABLED: bool = cfg!(feature = "web");

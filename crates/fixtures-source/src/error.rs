@@ -10,8 +10,9 @@ use why403_core::PolicyError;
 pub struct Location {
     /// The file, as the caller named it.
     pub file: String,
-    /// 1-based line and column (columns count characters).
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, counted in characters.
     pub column: usize,
     /// Byte offset in the file.
     pub offset: usize,
@@ -36,37 +37,65 @@ pub enum ScenarioError {
     /// The file could not be opened or read.
     #[error("{file}: cannot read the scenario file: {source}")]
     Read {
+        /// The file, as the caller named it.
         file: String,
+        /// What the operating system answered.
         #[source]
         source: std::io::Error,
     },
     /// The file is in another encoding (UTF-16).
     #[error("{file}: {message}")]
-    Encoding { file: String, message: String },
+    Encoding {
+        /// The file, as the caller named it.
+        file: String,
+        /// Which encoding was found, and what to do.
+        message: String,
+    },
     /// The file is not UTF-8 text: `at` is the first invalid byte.
     #[error("{at}: the file is not UTF-8 text (byte 0x{byte:02X}); save it as UTF-8")]
-    NotUtf8 { at: Location, byte: u8 },
+    NotUtf8 {
+        /// Where the first invalid byte is.
+        at: Location,
+        /// Its value.
+        byte: u8,
+    },
     /// The file is larger than [`MAX_SCENARIO_BYTES`](crate::MAX_SCENARIO_BYTES).
     #[error(
         "{file}: the file is larger than {} MiB, the limit of a scenario file (of \
          `account_authorization_details`, the caller's entries are enough)",
         crate::MAX_SCENARIO_BYTES >> 20
     )]
-    TooLarge { file: String },
+    TooLarge {
+        /// The file, as the caller named it.
+        file: String,
+    },
     /// The text is not JSON.
     #[error("{at}: not valid JSON: {message}")]
-    Syntax { at: Location, message: String },
+    Syntax {
+        /// Where the JSON breaks.
+        at: Location,
+        /// What was expected there.
+        message: String,
+    },
     /// The JSON does not have the scenario's shape: a missing or unknown field, a wrong type,
     /// an unexpected value, or evidence that contradicts the request.
     #[error("{at}: {message}")]
-    Shape { at: Location, message: String },
+    Shape {
+        /// The value that does not fit.
+        at: Location,
+        /// What is wrong with it and what the format expects.
+        message: String,
+    },
     /// A policy document in the scenario is invalid. When the document was a JSON string
     /// (`in_string`), `at` is the string in the file and the policy error is located inside
     /// the decoded string; otherwise `at` is the offending element in the file itself.
     #[error("{at}: invalid policy: {}", policy_detail(error, *in_string))]
     Policy {
+        /// The policy in the file (the JSON string, or the offending element).
         at: Location,
+        /// Whether the policy was a JSON string, decoded before it was read.
         in_string: bool,
+        /// The policy language's error, located in the policy's own text.
         error: Box<PolicyError>,
     },
 }

@@ -48,6 +48,8 @@
 //! # Ok::<(), why403_fixtures_source::ScenarioError>(())
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod bucket;
 mod error;
 mod evidence;
@@ -92,12 +94,16 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
 /// A scenario: the upload and everything known about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
+    /// The file's `description`: the situation in a sentence or two, when it has one.
     pub description: Option<String>,
     /// Where the situation comes from (AWS documentation pages, articles), as written.
     pub sources: Vec<String>,
     /// What the diagnosis is expected to say, for scenario files kept as tests.
     pub expect: Option<Expectation>,
+    /// The refused upload (`request` in the file).
     pub request: UploadRequest,
+    /// What is known about it (`evidence` in the file): every section not given is absent,
+    /// or unavailable where the file says so.
     pub evidence: Evidence,
 }
 

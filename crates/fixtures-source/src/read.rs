@@ -18,7 +18,7 @@ pub(crate) struct Reader<'t> {
 }
 
 impl Reader<'_> {
-    pub fn loc(&self, offset: usize, pointer: &str) -> Location {
+    pub(crate) fn loc(&self, offset: usize, pointer: &str) -> Location {
         let (line, column) = json::line_col(self.text, offset);
         Location {
             file: self.file.to_owned(),
@@ -30,7 +30,12 @@ impl Reader<'_> {
     }
 
     /// A shape error; a value the message quotes is cut to a readable length.
-    pub fn shape(&self, offset: usize, pointer: &str, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn shape(
+        &self,
+        offset: usize,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError::Shape {
             at: self.loc(offset, pointer),
             message: json::cut_long_values(&message.into()).into_owned(),
@@ -51,14 +56,14 @@ pub(crate) fn child(ptr: &str, key: &str) -> String {
 }
 
 impl<'a> Val<'a> {
-    pub fn root(node: &'a Node) -> Self {
+    pub(crate) fn root(node: &'a Node) -> Self {
         Val {
             node,
             ptr: String::new(),
         }
     }
 
-    pub fn err(&self, r: &Reader<'_>, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn err(&self, r: &Reader<'_>, message: impl Into<String>) -> ScenarioError {
         r.shape(self.node.span.start as usize, &self.ptr, message)
     }
 
@@ -69,11 +74,11 @@ impl<'a> Val<'a> {
         )
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(self.node.value, Json::Null)
     }
 
-    pub fn obj(&self, r: &Reader<'_>) -> R<Obj<'a>> {
+    pub(crate) fn obj(&self, r: &Reader<'_>) -> R<Obj<'a>> {
         let Json::Object(members) = &self.node.value else {
             return Err(self.expected(r, "an object"));
         };
@@ -91,7 +96,7 @@ impl<'a> Val<'a> {
         })
     }
 
-    pub fn str(&self, r: &Reader<'_>) -> R<&'a str> {
+    pub(crate) fn str(&self, r: &Reader<'_>) -> R<&'a str> {
         match &self.node.value {
             Json::String(s) => Ok(s),
             _ => Err(self.expected(r, "a string")),
@@ -99,7 +104,7 @@ impl<'a> Val<'a> {
     }
 
     /// A string that must not be empty.
-    pub fn nonempty(&self, r: &Reader<'_>) -> R<&'a str> {
+    pub(crate) fn nonempty(&self, r: &Reader<'_>) -> R<&'a str> {
         let s = self.str(r)?;
         if s.trim().is_empty() {
             return Err(self.err(r, "expected a non-empty string"));
@@ -107,14 +112,14 @@ impl<'a> Val<'a> {
         Ok(s)
     }
 
-    pub fn bool(&self, r: &Reader<'_>) -> R<bool> {
+    pub(crate) fn bool(&self, r: &Reader<'_>) -> R<bool> {
         match self.node.value {
             Json::Bool(b) => Ok(b),
             _ => Err(self.expected(r, "`true` or `false`")),
         }
     }
 
-    pub fn arr(&self, r: &Reader<'_>) -> R<Vec<Val<'a>>> {
+    pub(crate) fn arr(&self, r: &Reader<'_>) -> R<Vec<Val<'a>>> {
         match &self.node.value {
             Json::Array(items) => Ok(items
                 .iter()
@@ -128,7 +133,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    pub fn strings(&self, r: &Reader<'_>) -> R<Vec<String>> {
+    pub(crate) fn strings(&self, r: &Reader<'_>) -> R<Vec<String>> {
         self.arr(r)?
             .iter()
             .map(|v| v.str(r).map(str::to_owned))
@@ -137,7 +142,7 @@ impl<'a> Val<'a> {
 
     /// A condition-key value as AWS compares it: strings as they are, numbers as written,
     /// booleans as `true`/`false`.
-    pub fn scalar(&self, r: &Reader<'_>) -> R<String> {
+    pub(crate) fn scalar(&self, r: &Reader<'_>) -> R<String> {
         match &self.node.value {
             Json::String(s) => Ok(s.clone()),
             Json::Number(n) => Ok(n.to_string()),
@@ -147,7 +152,7 @@ impl<'a> Val<'a> {
     }
 
     /// A 12-digit AWS account id.
-    pub fn account(&self, r: &Reader<'_>) -> R<&'a str> {
+    pub(crate) fn account(&self, r: &Reader<'_>) -> R<&'a str> {
         let s = self.str(r)?;
         if !is_account(s) {
             return Err(self.err(
@@ -161,7 +166,7 @@ impl<'a> Val<'a> {
     /// A policy document, as a JSON object or as a JSON string holding the document (raw or
     /// URL-encoded). Spans of an object policy are relative to its own text, which is the
     /// exact slice of the file, so `origin` maps every span back to the file.
-    pub fn policy(&self, r: &Reader<'_>, name: &str, kind: PolicyKind) -> R<Policy> {
+    pub(crate) fn policy(&self, r: &Reader<'_>, name: &str, kind: PolicyKind) -> R<Policy> {
         let start = self.node.span.start as usize;
         let (line, column) = json::line_col(r.text, start);
         let origin = |from_string| Origin {
@@ -222,11 +227,11 @@ pub(crate) struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
-    pub fn err(&self, r: &Reader<'_>, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn err(&self, r: &Reader<'_>, message: impl Into<String>) -> ScenarioError {
         self.val.err(r, message)
     }
 
-    pub fn get(&self, key: &str) -> Option<Val<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Val<'a>> {
         self.members.iter().find(|m| m.key == key).map(|m| Val {
             node: &m.value,
             ptr: child(&self.val.ptr, key),
@@ -234,32 +239,32 @@ impl<'a> Obj<'a> {
     }
 
     /// A member that is present and not `null`.
-    pub fn opt(&self, key: &str) -> Option<Val<'a>> {
+    pub(crate) fn opt(&self, key: &str) -> Option<Val<'a>> {
         self.get(key).filter(|v| !v.is_null())
     }
 
-    pub fn req(&self, r: &Reader<'_>, key: &str) -> R<Val<'a>> {
+    pub(crate) fn req(&self, r: &Reader<'_>, key: &str) -> R<Val<'a>> {
         self.opt(key)
             .ok_or_else(|| self.err(r, format!("missing required field `{key}`")))
     }
 
-    pub fn str(&self, r: &Reader<'_>, key: &str) -> R<&'a str> {
+    pub(crate) fn str(&self, r: &Reader<'_>, key: &str) -> R<&'a str> {
         self.req(r, key)?.str(r)
     }
 
-    pub fn opt_str(&self, r: &Reader<'_>, key: &str) -> R<Option<&'a str>> {
+    pub(crate) fn opt_str(&self, r: &Reader<'_>, key: &str) -> R<Option<&'a str>> {
         self.opt(key).map(|v| v.str(r)).transpose()
     }
 
-    pub fn opt_bool(&self, r: &Reader<'_>, key: &str) -> R<Option<bool>> {
+    pub(crate) fn opt_bool(&self, r: &Reader<'_>, key: &str) -> R<Option<bool>> {
         self.opt(key).map(|v| v.bool(r)).transpose()
     }
 
-    pub fn opt_obj(&self, r: &Reader<'_>, key: &str) -> R<Option<Obj<'a>>> {
+    pub(crate) fn opt_obj(&self, r: &Reader<'_>, key: &str) -> R<Option<Obj<'a>>> {
         self.opt(key).map(|v| v.obj(r)).transpose()
     }
 
-    pub fn opt_arr(&self, r: &Reader<'_>, key: &str) -> R<Vec<Val<'a>>> {
+    pub(crate) fn opt_arr(&self, r: &Reader<'_>, key: &str) -> R<Vec<Val<'a>>> {
         Ok(self
             .opt(key)
             .map(|v| v.arr(r))
@@ -268,7 +273,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Every member, in document order.
-    pub fn members(&self) -> impl Iterator<Item = (&'a str, Val<'a>)> + '_ {
+    pub(crate) fn members(&self) -> impl Iterator<Item = (&'a str, Val<'a>)> + '_ {
         self.members.iter().map(|m| {
             (
                 m.key.as_str(),
@@ -281,7 +286,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Rejects members not in `allowed`, suggesting the closest allowed name.
-    pub fn only(&self, r: &Reader<'_>, allowed: &[&str]) -> R<()> {
+    pub(crate) fn only(&self, r: &Reader<'_>, allowed: &[&str]) -> R<()> {
         for m in self.members {
             if allowed.contains(&m.key.as_str()) {
                 continue;
@@ -371,7 +376,12 @@ pub(crate) fn missing(needs: &[&str]) -> Unavailable {
 impl<'a> Section<'a> {
     /// Reads member `key` of `parent` as an evidence section. `needs` are the IAM actions
     /// that would read it, the default for `$unavailable` without `needs`.
-    pub fn read(r: &Reader<'_>, parent: &Obj<'a>, key: &str, needs: &[&str]) -> R<Section<'a>> {
+    pub(crate) fn read(
+        r: &Reader<'_>,
+        parent: &Obj<'a>,
+        key: &str,
+        needs: &[&str],
+    ) -> R<Section<'a>> {
         let Some(v) = parent.get(key) else {
             return Ok(Section::Missing);
         };
@@ -434,7 +444,7 @@ impl<'a> Section<'a> {
     }
 
     /// Converts the section into a slot, reading a given value with `f`.
-    pub fn slot<T>(
+    pub(crate) fn slot<T>(
         self,
         r: &Reader<'_>,
         key: &str,
@@ -455,12 +465,12 @@ impl<'a> Section<'a> {
         }
     }
 
-    pub fn is_missing(&self) -> bool {
+    pub(crate) fn is_missing(&self) -> bool {
         matches!(self, Section::Missing)
     }
 
     /// The value, for error locations.
-    pub fn val(&self) -> Option<&Val<'a>> {
+    pub(crate) fn val(&self) -> Option<&Val<'a>> {
         match self {
             Section::Given(v) | Section::Absent(v) => Some(v),
             Section::Unavailable(_) | Section::Missing => None,

@@ -49,7 +49,7 @@ pub(crate) enum Who {
 }
 
 impl Who {
-    pub fn account(&self) -> Option<&str> {
+    pub(crate) fn account(&self) -> Option<&str> {
         match self {
             Who::Anonymous => None,
             Who::Root { account }
@@ -60,7 +60,7 @@ impl Who {
     }
 
     /// Whether the credentials come from an STS session that may carry a session policy.
-    pub fn has_session(&self) -> bool {
+    pub(crate) fn has_session(&self) -> bool {
         matches!(self, Who::Session { .. } | Who::FederatedUser { .. })
     }
 }

@@ -44,7 +44,11 @@ struct Guard {
     live: Option<LiveArgs>,
 }
 
-pub fn run(listen: Option<IpAddr>, port: u16, live: Option<LiveArgs>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(
+    listen: Option<IpAddr>,
+    port: u16,
+    live: Option<LiveArgs>,
+) -> anyhow::Result<ExitCode> {
     let ip = listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     if !ip.is_loopback() {
         eprintln!(
