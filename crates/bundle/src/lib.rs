@@ -1,5 +1,15 @@
 //! The rule bundle: links every built-in rule crate so that its rules register, and gives the
 //! registry of all of them. Keep the `use` lines sorted; `cargo xtask new-rule` adds them.
+//!
+//! ```
+//! let registry = why403_rules::registry();
+//! let ids: Vec<&str> = registry.rules().iter().map(|r| r.meta().id).collect();
+//! assert!(ids.contains(&"bucket-policy-explicit-deny"));
+//! assert!(ids.contains(&"kms-key-policy-missing-generate-data-key"));
+//! // The built-in rules are in scope `builtin`; an organization's rules have their own.
+//! let scp = registry.rules().iter().find(|r| r.meta().id == "scp-denies-s3").unwrap();
+//! assert_eq!(scp.meta().scope, "builtin");
+//! ```
 
 #![warn(missing_docs, unreachable_pub)]
 
