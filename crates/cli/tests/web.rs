@@ -333,6 +333,40 @@ fn the_page_explains_diagnoses_and_answers_what_if_in_a_real_browser() {
         b.text("verdict") == "denied" && b.text("problem").is_empty()
     });
 
+    // One section at a time: the bucket policy, decoded from its JSON string, edited in place.
+    b.run(
+        "const s = document.getElementById('section'); s.value = 'evidence.bucket_policy'; s.dispatchEvent(new Event('change'));",
+        json!([]),
+    );
+    let part = b.run("return document.getElementById('part').value;", json!([]));
+    let part = part.as_str().unwrap_or_default();
+    assert!(
+        part.contains("\"Effect\": \"Deny\""),
+        "the policy is shown decoded: {part}"
+    );
+    let allow_all = part.replace("\"Effect\": \"Deny\"", "\"Effect\": \"Allow\"");
+    b.paste("part", &allow_all);
+    b.wait("the section what-if verdict", |b| {
+        b.text("verdict") == "allowed"
+    });
+    let edited: Value = serde_json::from_str(
+        b.run(
+            "return document.getElementById('scenario').value;",
+            json!([]),
+        )
+        .as_str()
+        .unwrap(),
+    )
+    .unwrap();
+    let policy = edited["evidence"]["bucket_policy"]["Policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        policy.contains("\"Effect\":\"Allow\""),
+        "written back as a JSON string: {policy}"
+    );
+    b.screenshot("section-what-if");
+
     // From the page, a request without the token is refused.
     let status = b.cmd(
         "POST",
