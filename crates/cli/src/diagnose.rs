@@ -58,7 +58,7 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ClientArg {
+pub(crate) enum ClientArg {
     /// The S3 console.
     Console,
     /// `aws s3 cp` (and `mv`, `sync`).

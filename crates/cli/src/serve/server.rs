@@ -9,18 +9,20 @@ use std::time::Instant;
 use anyhow::Context as _;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
-use why403_core::Diagnoser;
-
-use crate::live::LiveArgs;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
 use why403_core::render::{HumanOptions, html, human, json as diagnosis_json, verdict_word};
+use why403_core::{Diagnoser, Registry};
+
+use crate::diagnose::ClientArg;
+use crate::live::LiveArgs;
 
 /// The page, with `{{NONCE}}` where the per-start script nonce goes.
 const PAGE: &str = include_str!("page.html");
@@ -32,7 +34,8 @@ const MAX_BODY: usize = 16 * 1024 * 1024 + 1024;
 /// The header that carries the token on API calls.
 const TOKEN_HEADER: &str = "x-why403-token";
 
-/// What every handler needs: the token and the names the server answers to.
+/// What every request needs: the token and the names the server answers to, checked by
+/// [`guarded`], and the rules, linked once for every diagnosis.
 #[derive(Debug)]
 struct Guard {
     token: String,
@@ -42,6 +45,8 @@ struct Guard {
     /// With `--live`: the options of live reading (credentials come from the environment and
     /// never reach the page).
     live: Option<LiveArgs>,
+    /// Every rule linked into the program.
+    registry: Registry,
 }
 
 pub(crate) fn run(
@@ -75,6 +80,7 @@ async fn serve(addr: SocketAddr, live: Option<LiveArgs>) -> anyhow::Result<ExitC
         nonce: random_hex()?,
         hosts: host_names(bound),
         live,
+        registry: why403_rules::registry(),
     });
     let url = format!("http://{}/?token={}", display_host(bound), guard.token);
     crate::output::print(&format!(
@@ -97,7 +103,27 @@ fn app(guard: Arc<Guard>) -> Router {
         .route("/api/live", post(live))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(guard.clone(), guarded))
         .with_state(guard)
+}
+
+/// Every request passes here before its route: the Host, Origin and token checks (the page
+/// takes the token from its URL, every other request from `X-Why403-Token`); and every
+/// answer, refusals included, leaves with the hardening headers.
+async fn guarded(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
+    let checked = if req.uri().path() == "/" {
+        let token = Query::<PageQuery>::try_from_uri(req.uri())
+            .ok()
+            .and_then(|q| q.0.token);
+        guard.check(req.headers(), token.as_deref())
+    } else {
+        guard.check(req.headers(), token_header(req.headers()))
+    };
+    let answer = match checked {
+        Ok(()) => next.run(req).await,
+        Err(r) => r.into_response(),
+    };
+    harden(answer)
 }
 
 /// 32 hexadecimal digits from the system's random source.
@@ -195,8 +221,8 @@ fn token_header(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The headers of every page and answer: no caching, no referrer (the URL holds the token),
-/// no framing by other pages.
-fn harden(mut r: Response, csp: &str) -> Response {
+/// no framing by other pages, and [`API_CSP`] unless the answer has a policy of its own.
+fn harden(mut r: Response) -> Response {
     let h = r.headers_mut();
     for (name, value) in [
         (header::CACHE_CONTROL, "no-store"),
@@ -206,8 +232,11 @@ fn harden(mut r: Response, csp: &str) -> Response {
     ] {
         h.insert(name, HeaderValue::from_static(value));
     }
-    if let Ok(v) = HeaderValue::from_str(csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_CSP),
+        );
     }
     r
 }
@@ -219,14 +248,7 @@ struct PageQuery {
     token: Option<String>,
 }
 
-async fn page(
-    State(guard): State<Arc<Guard>>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    if let Err(r) = guard.check(&headers, q.token.as_deref()) {
-        return harden(r.into_response(), API_CSP);
-    }
+async fn page(State(guard): State<Arc<Guard>>) -> Response {
     let body = PAGE
         .replace("{{NONCE}}", &guard.nonce)
         .replace("{{LIVE}}", if guard.live.is_some() { "" } else { "hidden" });
@@ -235,17 +257,18 @@ async fn page(
          img-src data:; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         guard.nonce
     );
-    harden(
-        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
-        &csp,
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, csp),
+        ],
+        body,
     )
+        .into_response()
 }
 
-async fn not_found(State(guard): State<Arc<Guard>>, headers: HeaderMap) -> Response {
-    if let Err(r) = guard.check(&headers, token_header(&headers)) {
-        return harden(r.into_response(), API_CSP);
-    }
-    harden(refuse(StatusCode::NOT_FOUND, "no such page"), API_CSP)
+async fn not_found() -> Response {
+    refuse(StatusCode::NOT_FOUND, "no such page")
 }
 
 /// The body as text: invalid UTF-8 is refused with where it starts.
@@ -261,21 +284,18 @@ fn body_text(body: &Bytes, what: &str) -> Result<String, Refused> {
     })
 }
 
-async fn explain(State(guard): State<Arc<Guard>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = guard.check(&headers, token_header(&headers)) {
-        return harden(r.into_response(), API_CSP);
-    }
+async fn explain(State(guard): State<Arc<Guard>>, body: Bytes) -> Response {
     let text = match body_text(&body, "the error") {
         Ok(t) => t,
-        Err(r) => return harden(r.into_response(), API_CSP),
+        Err(r) => return r.into_response(),
     };
-    let answer = tokio::task::spawn_blocking(move || explain_answer(&text)).await;
-    harden(answered(answer), API_CSP)
+    let answer = tokio::task::spawn_blocking(move || explain_answer(&text, &guard.registry)).await;
+    answered(answer)
 }
 
-fn explain_answer(text: &str) -> serde_json::Value {
+fn explain_answer(text: &str, registry: &Registry) -> serde_json::Value {
     let parsed = why403_errors::parse(text);
-    let x = why403_errors::explain(&parsed, &why403_rules::registry());
+    let x = why403_errors::explain(&parsed, registry);
     json!({
         "ok": true,
         "recognised": parsed.is_recognised(),
@@ -305,63 +325,54 @@ struct DiagnoseQuery {
 
 async fn diagnose(
     State(guard): State<Arc<Guard>>,
-    headers: HeaderMap,
     Query(q): Query<DiagnoseQuery>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guard.check(&headers, token_header(&headers)) {
-        return harden(r.into_response(), API_CSP);
-    }
     let text = match body_text(&body, "the scenario") {
         Ok(t) => t,
-        Err(r) => return harden(r.into_response(), API_CSP),
+        Err(r) => return r.into_response(),
     };
+    // The names of `diagnose --client`.
     let client = match q.client.as_deref() {
         None | Some("") => None,
-        Some("console") => Some(Client::Console),
-        Some("cli") => Some(Client::Cli),
-        Some("sdk") => Some(Client::Sdk),
-        Some(other) => {
-            return harden(
-                refuse(
+        Some(name) => match <ClientArg as clap::ValueEnum>::from_str(name, false) {
+            Ok(c) => Some(Client::from(c)),
+            Err(_) => {
+                return refuse(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    &format!("unknown client `{other}` (console, cli or sdk)"),
-                ),
-                API_CSP,
-            );
-        }
+                    &format!("unknown client `{name}` (console, cli or sdk)"),
+                );
+            }
+        },
     };
     let name = q.name.unwrap_or_else(|| "scenario.json".to_owned());
-    let answer = tokio::task::spawn_blocking(move || diagnose_answer(&name, &text, client)).await;
-    harden(answered(answer), API_CSP)
+    let answer =
+        tokio::task::spawn_blocking(move || diagnose_answer(&name, &text, client, &guard.registry))
+            .await;
+    answered(answer)
 }
 
 /// `POST /api/live` with `s3://bucket/key` as the body: the upload read live from AWS and
 /// diagnosed, when the server was started with `--live`.
-async fn live(State(guard): State<Arc<Guard>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = guard.check(&headers, token_header(&headers)) {
-        return harden(r.into_response(), API_CSP);
-    }
-    let Some(args) = guard.live.clone() else {
-        return harden(
-            refuse(
-                StatusCode::NOT_FOUND,
-                "the live mode is off: start the server with `why403 serve --live`",
-            ),
-            API_CSP,
+async fn live(State(guard): State<Arc<Guard>>, body: Bytes) -> Response {
+    if guard.live.is_none() {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "the live mode is off: start the server with `why403 serve --live`",
         );
-    };
+    }
     let target = match body_text(&body, "the target") {
         Ok(t) => t.trim().to_owned(),
-        Err(r) => return harden(r.into_response(), API_CSP),
+        Err(r) => return r.into_response(),
     };
     // The live source runs its own runtime: a plain thread, outside this one.
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
+        let Some(args) = &guard.live else { return };
         let start = Instant::now();
-        let answer = match crate::live::collect(&target, &args, true) {
+        let answer = match crate::live::collect(&target, args, true) {
             Ok(read) => answer(
-                Diagnoser::new(&why403_rules::registry()).diagnose(read.request, read.evidence),
+                Diagnoser::new(&guard.registry).diagnose(read.request, read.evidence),
                 start,
             ),
             // The message names the call that failed; never a credential.
@@ -369,17 +380,13 @@ async fn live(State(guard): State<Arc<Guard>>, headers: HeaderMap, body: Bytes) 
         };
         let _ = tx.send(answer);
     });
-    let answer = rx.await.map_err(|_| ());
-    harden(
-        match answer {
-            Ok(v) => axum::Json(v).into_response(),
-            Err(()) => refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the live reading failed inside why403",
-            ),
-        },
-        API_CSP,
-    )
+    match rx.await {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(_) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the live reading failed inside why403",
+        ),
+    }
 }
 
 /// The answer for a diagnosis that took since `start`.
@@ -396,14 +403,18 @@ fn answer(d: why403_core::Diagnosis, start: Instant) -> serde_json::Value {
 }
 
 /// The diagnosis of a scenario given as text, or where the text is wrong.
-fn diagnose_answer(name: &str, text: &str, client: Option<Client>) -> serde_json::Value {
+fn diagnose_answer(
+    name: &str,
+    text: &str,
+    client: Option<Client>,
+    registry: &Registry,
+) -> serde_json::Value {
     let start = Instant::now();
     let scenario = match why403_fixtures_source::parse(name, text) {
         Ok(s) => s,
         Err(e) => return json!({ "ok": false, "error": e.to_string() }),
     };
-    let registry = why403_rules::registry();
-    let mut diagnoser = Diagnoser::new(&registry);
+    let mut diagnoser = Diagnoser::new(registry);
     if let Some(c) = client {
         diagnoser = diagnoser.client(c, None);
     }
@@ -423,6 +434,7 @@ mod tests {
             nonce: "n".into(),
             hosts: host_names(SocketAddr::from(([127, 0, 0, 1], 4403))),
             live: None,
+            registry: Registry::default(),
         }
     }
 
@@ -519,7 +531,7 @@ mod tests {
 
     #[test]
     fn a_bad_scenario_says_where() {
-        let v = diagnose_answer("s.json", "{\n  \"request\": [}", None);
+        let v = diagnose_answer("s.json", "{\n  \"request\": [}", None, &Registry::default());
         assert_eq!(v["ok"], false);
         let e = v["error"].as_str().unwrap();
         assert!(e.contains("s.json:2:"), "{e}");
