@@ -4,14 +4,18 @@
 //! 20 ms target; and the bytes the page and each answer weigh, against the 150 KB target for
 //! the page. The browser's own work (drawing the report) is not included.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 
 use crate::util;
+
+// The client of the web tests.
+#[path = "../../crates/cli/tests/serve_support/http.rs"]
+mod http;
 
 /// The round-trip target of issue 14, in milliseconds.
 const TARGET_MS: f64 = 20.0;
@@ -121,7 +125,7 @@ pub fn run(runs: usize) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// One request on a connection of its own; the status and the body (read by its length).
+/// One request with the token; the status and the body.
 fn request(
     addr: SocketAddr,
     method: &str,
@@ -129,41 +133,6 @@ fn request(
     token: &str,
     body: &[u8],
 ) -> anyhow::Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(addr).context("connecting to the server")?;
-    s.set_nodelay(true)?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nX-Why403-Token: {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    let mut r = BufReader::new(s);
-    let mut status = String::new();
-    r.read_line(&mut status)?;
-    let code = status
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .with_context(|| format!("no status in `{}`", status.trim()))?;
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse::<usize>().ok();
-        }
-    }
-    let mut out = Vec::new();
-    match length {
-        Some(n) => {
-            out.resize(n, 0);
-            r.read_exact(&mut out)?;
-        }
-        None => {
-            r.read_to_end(&mut out)?;
-        }
-    }
-    Ok((code, out))
+    http::request(addr, method, path, &[("X-Why403-Token", token)], body)
+        .with_context(|| format!("{method} {path} on {addr}"))
 }
