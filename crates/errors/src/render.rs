@@ -161,15 +161,7 @@ pub fn html(p: &Parsed, x: &Explanation) -> String {
         page.el("p", "", &format!("from: {}", from.join(", ")));
     }
     page.close("header");
-    if !x.proves.is_empty() {
-        page.open_id("section", "proves")
-            .el("h2", "", "What the message proves")
-            .open("ul", "");
-        for f in &x.proves {
-            page.el("li", "", f);
-        }
-        page.close("ul").close("section");
-    }
+    page.list_section("proves", "What the message proves", &x.proves);
     if x.cause.is_some() || x.fix.is_some() {
         page.open_id("section", "cause")
             .el("h2", "", "Cause")
@@ -227,15 +219,7 @@ pub fn html(p: &Parsed, x: &Explanation) -> String {
         }
         page.close("section");
     }
-    if !x.notes.is_empty() {
-        page.open_id("section", "notes")
-            .el("h2", "", "Notes")
-            .open("ul", "");
-        for n in &x.notes {
-            page.el("li", "", n);
-        }
-        page.close("ul").close("section");
-    }
+    page.list_section("notes", "Notes", &x.notes);
     page.finish()
 }
 

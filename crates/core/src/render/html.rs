@@ -172,6 +172,27 @@ impl Page {
         self.close(tag)
     }
 
+    /// A `<section>` with this id and heading and a list of sentences, one `<li>` each;
+    /// nothing when there are none.
+    pub fn list_section<S: AsRef<str>>(
+        &mut self,
+        id: &str,
+        title: &str,
+        items: impl IntoIterator<Item = S>,
+    ) -> &mut Page {
+        let mut items = items.into_iter().peekable();
+        if items.peek().is_none() {
+            return self;
+        }
+        self.open_id("section", id)
+            .el("h2", "", title)
+            .open("ul", "");
+        for item in items {
+            self.el("li", "", item.as_ref());
+        }
+        self.close("ul").close("section")
+    }
+
     /// A `<dt>`/`<dd>` pair; the value is a sentence.
     pub fn kv(&mut self, key: &'static str, value: &str) -> &mut Page {
         self.raw("<dt>")
@@ -257,19 +278,13 @@ pub fn html(d: &Diagnosis) -> String {
         }
         p.close("details").close("section");
     }
-    if !d.skipped.is_empty() {
-        p.open_id("section", "skipped")
-            .el("h2", "", "Rules not run (evidence missing)")
-            .open("ul", "");
-        for s in &d.skipped {
-            p.el(
-                "li",
-                "",
-                &format!("`{}`: needs {}", s.rule, s.missing.join(", ")),
-            );
-        }
-        p.close("ul").close("section");
-    }
+    p.list_section(
+        "skipped",
+        "Rules not run (evidence missing)",
+        d.skipped
+            .iter()
+            .map(|s| format!("`{}`: needs {}", s.rule, s.missing.join(", "))),
+    );
     p.finish()
 }
 
