@@ -116,7 +116,7 @@ pub(crate) async fn own_canonical_id(tr: &Tracker<'_>, c: &Clients, round: u32) 
 }
 
 /// The bucket's configuration reads.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct BucketReads {
     pub policy: Read<Policy>,
     pub acl: Read<Acl>,

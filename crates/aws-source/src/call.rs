@@ -120,10 +120,13 @@ pub(crate) fn slot<T>(r: Read<T>) -> Slot<T> {
     }
 }
 
-/// Counts calls and reports progress. Shared by every concurrent read of one collection.
+/// Counts calls and reports progress. Shared by every concurrent read of one collection; a
+/// collection made through a [`Session`](crate::Session) also adds each call to the
+/// session's list.
 pub(crate) struct Tracker<'a> {
     calls: Mutex<Vec<CallStat>>,
     progress: &'a (dyn Fn(&str) + Sync),
+    session: Option<&'a Mutex<Vec<CallStat>>>,
 }
 
 impl std::fmt::Debug for Tracker<'_> {
@@ -133,10 +136,15 @@ impl std::fmt::Debug for Tracker<'_> {
 }
 
 impl<'a> Tracker<'a> {
-    pub(crate) fn new(progress: &'a (dyn Fn(&str) + Sync)) -> Tracker<'a> {
+    /// A tracker whose calls are also added to `session`'s list as they finish.
+    pub(crate) fn new(
+        progress: &'a (dyn Fn(&str) + Sync),
+        session: Option<&'a Mutex<Vec<CallStat>>>,
+    ) -> Tracker<'a> {
         Tracker {
             calls: Mutex::new(Vec::new()),
             progress,
+            session,
         }
     }
 
@@ -159,6 +167,10 @@ impl<'a> Tracker<'a> {
             elapsed,
         };
         // A poisoned lock only means another read panicked; the list is still usable.
+        if let Some(session) = self.session {
+            let mut all = session.lock().unwrap_or_else(|e| e.into_inner());
+            all.push(stat.clone());
+        }
         let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
         calls.push(stat);
     }

@@ -16,19 +16,25 @@ use why403_core::upload::{Credentials, UploadRequest};
 
 use crate::call::{Api, CallOutcome, Tracker, classify, slot};
 use crate::config::Clients;
+use crate::session::{Session, once};
 use crate::who::Who;
 use crate::{CollectError, Collected, Stats, bucket, identity, kms, org};
 
 const OWNER_NEEDS: &[&str] = &["s3:GetBucketAcl", "s3:ListAllMyBuckets"];
 
+/// One collection through `s`: every read goes through the session's cache (see
+/// [`crate::Session`]), so it is made here only if no collection of the session made it or is
+/// making it.
 pub(crate) async fn run(
-    c: &Clients,
+    s: &Session,
     target: &UploadRequest,
     principal: Option<&str>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Collected, CollectError> {
     let start = Instant::now();
-    let tr = Tracker::new(progress);
+    let c = s.clients();
+    let cache = &s.cache;
+    let tr = Tracker::new(progress, Some(s.calls()));
     let given = principal
         .map(|p| Who::parse(p).map_err(|message| CollectError::Principal { message }))
         .transpose()?;
@@ -40,14 +46,24 @@ pub(crate) async fn run(
     // at once instead of waiting for the other reads to time out too, one after the other.
     let others = async {
         Ok(tokio::join!(
-            Box::pin(bucket::region(&tr, c, name, 1)),
-            Box::pin(org::describe(&tr, c, 1)),
-            Box::pin(org::root(&tr, c, 1)),
-            Box::pin(bucket::own_canonical_id(&tr, c, 1)),
+            Box::pin(
+                cache
+                    .region
+                    .get(name.to_owned(), Box::pin(bucket::region(&tr, c, name, 1)))
+            ),
+            Box::pin(once(&cache.org_view, Box::pin(org::describe(&tr, c, 1)))),
+            Box::pin(once(&cache.root, Box::pin(org::root(&tr, c, 1)))),
+            Box::pin(once(
+                &cache.canonical,
+                Box::pin(bucket::own_canonical_id(&tr, c, 1))
+            )),
         ))
     };
-    let (me, (region, org_info, root, own_canonical)) =
-        futures_util::future::try_join(Box::pin(caller(&tr, c, 1)), Box::pin(others)).await?;
+    let (me, (region, org_info, root, own_canonical)) = futures_util::future::try_join(
+        Box::pin(once(&cache.caller, Box::pin(caller(&tr, c, 1)))),
+        Box::pin(others),
+    )
+    .await?;
     let region = region?;
     let who = match given {
         Some(w) => w,
@@ -64,15 +80,14 @@ pub(crate) async fn run(
         match kms::from_headers(target) {
             Some(used) => {
                 tokio::join!(
-                    Box::pin(bucket::read(&tr, c, name, bucket_region, 2)),
-                    Box::pin(kms::read(&tr, c, used, bucket_region, 2))
+                    Box::pin(bucket_reads(s, &tr, name, bucket_region)),
+                    Box::pin(key(s, &tr, used, bucket_region, 2))
                 )
             }
             None => {
-                let b = Box::pin(bucket::read(&tr, c, name, bucket_region, 2)).await;
+                let b = Box::pin(bucket_reads(s, &tr, name, bucket_region)).await;
                 let enc = slot(b.encryption.clone());
-                let key =
-                    Box::pin(kms::read(&tr, c, kms::from_default(&enc), bucket_region, 3)).await;
+                let key = Box::pin(key(s, &tr, kms::from_default(&enc), bucket_region, 3)).await;
                 (b, key)
             }
         }
@@ -80,7 +95,7 @@ pub(crate) async fn run(
     let caller_org = async {
         match org_info.of(who.account(), &me.account) {
             org::OrgOf::Read { info, member } => {
-                let got = org::organization(&tr, c, info, who.account(), member, &root, 2);
+                let got = org_path(s, &tr, info, who.account(), member, &root, 2);
                 match Box::pin(got).await {
                     Ok(o) => Slot::Collected(o),
                     Err(u) => Slot::Unavailable(Unavailable {
@@ -99,9 +114,15 @@ pub(crate) async fn run(
         }
     };
     let (identity, (b, kms_key), account_pab, caller_org) = tokio::join!(
-        Box::pin(identity::read(&tr, c, &who, &me.account, 2)),
+        Box::pin(cache.identity.get(
+            who.identity_key(),
+            Box::pin(identity::read(&tr, c, &who, &me.account, 2))
+        )),
         Box::pin(bucket_and_key),
-        Box::pin(bucket::account_public_access_block(&tr, c, &me.account, 2)),
+        Box::pin(cache.account_pab.get(
+            me.account.clone(),
+            Box::pin(bucket::account_public_access_block(&tr, c, &me.account, 2))
+        )),
         Box::pin(caller_org),
     );
 
@@ -129,7 +150,7 @@ pub(crate) async fn run(
         Some(o) => match org_info.of(o, &me.account) {
             // Only the credentials' organizations can be read; the owner may be in one.
             org::OrgOf::Read { info, member } => {
-                match Box::pin(org::organization(&tr, c, info, o, member, &root, 3)).await {
+                match Box::pin(org_path(s, &tr, info, o, member, &root, 3)).await {
                     Ok(got) => Slot::Collected(got),
                     Err(u) => Slot::Unavailable(Unavailable {
                         reason: format!(
@@ -209,6 +230,66 @@ pub(crate) async fn run(
         evidence,
         stats,
     })
+}
+
+/// The bucket's configuration reads, once per session. The bucket's Region, which they are
+/// read in, is itself read once per session, so the bucket's name is the whole key.
+async fn bucket_reads(
+    s: &Session,
+    tr: &Tracker<'_>,
+    name: &str,
+    bucket_region: Option<&str>,
+) -> bucket::BucketReads {
+    let read = Box::pin(bucket::read(tr, s.clients(), name, bucket_region, 2));
+    s.cache.bucket.get(name.to_owned(), read).await
+}
+
+/// The KMS key the upload uses, once per session for each key and Region it is read in.
+async fn key(
+    s: &Session,
+    tr: &Tracker<'_>,
+    used: kms::KeyUse,
+    bucket_region: Option<&str>,
+    round: u32,
+) -> Slot<why403_core::evidence::KmsKey> {
+    let kms::KeyUse::Kms(configured) = &used else {
+        // No key, or unknown: nothing to read.
+        return Box::pin(kms::read(tr, s.clients(), used, bucket_region, round)).await;
+    };
+    let at = (
+        configured.clone(),
+        kms::region(configured.as_deref(), bucket_region).map(str::to_owned),
+    );
+    let read = Box::pin(kms::read(
+        tr,
+        s.clients(),
+        used.clone(),
+        bucket_region,
+        round,
+    ));
+    s.cache.keys.get(at, read).await
+}
+
+/// The organization path of `account`, once per session for each account.
+async fn org_path(
+    s: &Session,
+    tr: &Tracker<'_>,
+    info: &org::OrgInfo,
+    account: &str,
+    member: bool,
+    root: &crate::call::Read<org::RootRead>,
+    round: u32,
+) -> Result<why403_core::evidence::Organization, Unavailable> {
+    let read = Box::pin(org::organization(
+        tr,
+        s.clients(),
+        info,
+        account,
+        member,
+        root,
+        round,
+    ));
+    s.cache.org_path.get(account.to_owned(), read).await
 }
 
 /// The credentials' caller. Failing here means nothing else can be read either.

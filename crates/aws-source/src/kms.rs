@@ -78,6 +78,15 @@ fn is_key_id(key: &str) -> bool {
     !key.starts_with("alias/")
 }
 
+/// The Region the key is read in: the one its ARN names, else the bucket's.
+pub(crate) fn region<'a>(
+    configured: Option<&'a str>,
+    bucket_region: Option<&'a str>,
+) -> Option<&'a str> {
+    let key = configured.unwrap_or(AWS_S3_ALIAS);
+    split_arn(key).map(|p| p[3]).or(bucket_region)
+}
+
 /// Reads the key. `bucket_region` is where S3 looks the key up unless its ARN names another.
 pub(crate) async fn read(
     tr: &Tracker<'_>,
@@ -92,8 +101,7 @@ pub(crate) async fn read(
         KeyUse::Kms(k) => k,
     };
     let key = configured.as_deref().unwrap_or(AWS_S3_ALIAS);
-    let region = split_arn(key).map(|p| p[3]).or(bucket_region);
-    let kms = match region {
+    let kms = match region(configured.as_deref(), bucket_region) {
         Some(r) => c.kms_in(r),
         None => c.kms.clone(),
     };

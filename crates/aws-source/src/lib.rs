@@ -19,6 +19,10 @@
 //! println!("{} calls in {} rounds", got.stats.calls, got.stats.rounds);
 //! # Ok(()) }
 //! ```
+//!
+//! To diagnose many uploads in one process, collect through one [`Session`]: each distinct
+//! read (a bucket's configuration, a principal's identity, a KMS key, an account's
+//! organization path...) is then made once and shared by every collection that needs it.
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -29,6 +33,7 @@ mod config;
 mod identity;
 mod kms;
 mod org;
+mod session;
 mod who;
 
 use std::time::Duration;
@@ -38,6 +43,7 @@ use why403_core::upload::UploadRequest;
 
 pub use call::{Api, CallOutcome, CallStat};
 pub use config::{Clients, load_config};
+pub use session::Session;
 
 /// Where and as whom to read.
 #[derive(Debug, Clone, Default)]
@@ -94,8 +100,15 @@ pub struct Stats {
     pub per_call: Vec<CallStat>,
 }
 
+impl Stats {
+    /// How many calls were made to `api` (`s3:GetBucketPolicy`).
+    pub fn count(&self, api: &str) -> usize {
+        self.per_call.iter().filter(|c| c.api == api).count()
+    }
+}
+
 /// A failure that leaves nothing to read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CollectError {
     /// No credential source of the SDK's chain gave credentials.
@@ -179,19 +192,22 @@ pub async fn collect(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Collected, CollectError> {
     progress("loading credentials");
-    let clients = Clients::load(opts).await?;
+    let session = Session::load(opts).await?;
     let principal = opts.principal.as_deref().or(target.principal.as_deref());
-    collect::run(&clients, target, principal, progress).await
+    session.collect(target, principal, progress).await
 }
 
-/// [`collect`] with clients made elsewhere (tests inject mocked clients here).
+/// [`collect`] with clients made elsewhere (tests inject mocked clients here). Each call is a
+/// session of its own; to diagnose many uploads, make one [`Session`] and collect through it.
 pub async fn collect_with(
     clients: &Clients,
     target: &UploadRequest,
     principal: Option<&str>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Collected, CollectError> {
-    collect::run(clients, target, principal, progress).await
+    Session::new(clients.clone())
+        .collect(target, principal, progress)
+        .await
 }
 
 /// Every AWS operation this crate can call, as `service:Operation`. All are reads; a test

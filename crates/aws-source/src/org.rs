@@ -52,7 +52,7 @@ pub(crate) struct OrgInfo {
 
 /// What `DescribeOrganization` answered with the credentials' own account and, with
 /// `--org-profile`, with the organization credentials.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct OrgView {
     own: Read<OrgInfo>,
     admin: Option<Read<OrgInfo>>,

@@ -80,6 +80,17 @@ impl Who {
         }
     }
 
+    /// What its IAM identity is read by: a user by its ARN, an assumed-role session by its
+    /// role (every session of a role has the role's policies), others by their ARN.
+    pub(crate) fn identity_key(&self) -> String {
+        match self {
+            Who::Session {
+                account, role_name, ..
+            } => format!("role {account} {role_name}"),
+            _ => self.arn(),
+        }
+    }
+
     /// Whether the credentials come from an STS session that may carry a session policy.
     pub(crate) fn has_session(&self) -> bool {
         matches!(self, Who::Session { .. } | Who::Federated { .. })

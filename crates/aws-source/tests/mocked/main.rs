@@ -1,10 +1,11 @@
 //! The collector against mocked AWS clients (aws-smithy-mocks): what each kind of answer
 //! becomes in the evidence (absent configuration, a denial with the action that would read it,
 //! a retried throttle, a timeout, a malformed response), the KMS key and organization reads,
-//! and the number of calls and rounds.
+//! the number of calls and rounds, and the reads a session shares between collections.
 
 mod identity;
 mod kms_org;
 mod org_types;
 mod s3;
+mod session;
 mod world;

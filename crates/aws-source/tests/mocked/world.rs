@@ -82,6 +82,8 @@ pub(crate) struct World {
     /// Rules of the organization credentials (`--org-profile`), when there are any.
     pub(crate) org_admin: Option<Vec<Rule>>,
     pub(crate) never_kms: bool,
+    /// When set, every S3 answer waits for a permit of this semaphore (see [`Gated`]).
+    pub(crate) s3_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 impl World {
@@ -120,7 +122,7 @@ impl World {
         self
     }
 
-    fn clients(&self) -> Clients {
+    pub(crate) fn clients(&self) -> Clients {
         fn refs(v: &[Rule]) -> Vec<&Rule> {
             v.iter().collect()
         }
@@ -136,10 +138,25 @@ impl World {
         } else {
             client!(aws_sdk_kms, refs(&self.kms))
         };
+        let mut s3 = client!(aws_sdk_s3, refs(&self.s3), retry_s3);
+        if let Some(gate) = &self.s3_gate {
+            let gated = Gated {
+                inner: aws_smithy_mocks::create_mock_http_client(),
+                gate: std::sync::Arc::clone(gate),
+            };
+            s3 = aws_sdk_s3::Client::from_conf(
+                s3.config()
+                    .to_builder()
+                    .http_client(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
+                        gated,
+                    ))
+                    .build(),
+            );
+        }
         Clients {
             sts: client!(aws_sdk_sts, refs(&self.sts)),
             iam: client!(aws_sdk_iam, refs(&self.iam)),
-            s3: client!(aws_sdk_s3, refs(&self.s3), retry_s3),
+            s3,
             s3control: client!(aws_sdk_s3control, refs(&self.s3c)),
             kms,
             organizations: client!(aws_sdk_organizations, refs(&self.org)),
@@ -148,6 +165,47 @@ impl World {
                 .as_ref()
                 .map(|rules| client!(aws_sdk_organizations, refs(rules))),
         }
+    }
+}
+
+/// The mock HTTP client, answering only once a permit of `gate` is available: a test holds
+/// the answers back to keep reads in flight.
+#[derive(Debug)]
+pub(crate) struct Gated {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    gate: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for Gated {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(GatedConnector {
+            inner: self.inner.http_connector(settings, components),
+            gate: std::sync::Arc::clone(&self.gate),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct GatedConnector {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    gate: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for GatedConnector {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let gate = std::sync::Arc::clone(&self.gate);
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::new(async move {
+            let _permit = gate.acquire().await;
+            inner.call(request).await
+        })
     }
 }
 
