@@ -27,6 +27,7 @@ mod live;
 mod output;
 mod rules;
 mod serve;
+mod triage;
 
 use std::process::ExitCode;
 
@@ -63,6 +64,9 @@ enum Command {
     Capture(capture::Args),
     /// Explain a pasted AWS error: what it proves, which rules it points to, the next step.
     Explain(explain::Args),
+    /// Triage many refusals at once: read CloudTrail events or S3 server access logs, group
+    /// the refused uploads by caller, bucket, prefix and cause, and diagnose each group.
+    Triage(triage::Args),
     /// List the rules, or print one rule's documentation.
     Rules(rules::Args),
     /// A local web app: paste an error, drop a scenario, edit it and see the diagnosis
@@ -126,6 +130,7 @@ impl App {
             Command::Diagnose(args) => diagnose::run(&args),
             Command::Capture(args) => capture::run(&args),
             Command::Explain(args) => explain::run(&args),
+            Command::Triage(args) => triage::run(&args),
             Command::Rules(args) => rules::run(&args),
             Command::Serve(args) => serve::run(&args),
             Command::Completions { shell } => {
@@ -202,6 +207,7 @@ mod tests {
             "diagnose",
             "capture",
             "explain",
+            "triage",
             "rules",
             "serve",
             "completions",

@@ -6,7 +6,7 @@
 //! still parsed, hidden from help, and reading says that this build has no live source.
 
 #[cfg(feature = "live")]
-pub(crate) use aws::collect;
+pub(crate) use aws::{collect, triage};
 
 use why403_core::evidence::Evidence;
 use why403_core::upload::UploadRequest;
@@ -62,6 +62,23 @@ pub(crate) struct LiveArgs {
 }
 
 impl LiveArgs {
+    /// `--stats`.
+    pub(crate) fn stats(&self) -> bool {
+        self.stats
+    }
+
+    /// The first option given that describes one upload (not for `triage`, whose records
+    /// describe each).
+    pub(crate) fn first_given_per_upload(&self) -> Option<&'static str> {
+        [
+            (self.principal.is_some(), "--principal"),
+            (!self.headers.is_empty(), "--header"),
+            (self.multipart, "--multipart"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
+
     /// The first option given that only reading from AWS uses.
     pub(crate) fn first_given(&self) -> Option<&'static str> {
         [
@@ -78,6 +95,22 @@ impl LiveArgs {
         .into_iter()
         .find_map(|(given, name)| given.then_some(name))
     }
+}
+
+/// Without the live source: `triage --live` is refused with what to do instead.
+#[cfg(not(feature = "live"))]
+pub(crate) fn triage(
+    _groups: &[why403_triage::Group],
+    _args: &LiveArgs,
+    _concurrency: usize,
+    _stats: bool,
+    _registry: &why403_core::rule::Registry,
+) -> anyhow::Result<Vec<why403_triage::Outcome>> {
+    anyhow::bail!(
+        "this build of why403 has no live source (it was built without the cargo feature `live`), \
+         so `triage --live` cannot read from AWS; diagnose the groups from capture files with \
+         `--scenarios DIR`, or from the records alone without either option"
+    )
 }
 
 /// Without the live source: every live command is refused with what to do instead.
@@ -159,11 +192,7 @@ mod aws {
     pub(crate) fn collect(target: &str, args: &LiveArgs, quiet: bool) -> anyhow::Result<Read> {
         let req = request(target, args)?;
         let opts = options(args);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
+        let runtime = runtime()?;
         let progress = Progress::new(!quiet && std::io::stderr().is_terminal());
         let report = |call: &str| progress.show(call);
         let got = runtime.block_on(why403_aws_source::collect(&opts, &req, &report));
@@ -177,6 +206,100 @@ mod aws {
             evidence: got.evidence,
             calls: got.stats.calls,
         })
+    }
+
+    fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+    }
+
+    /// Reads the evidence of every diagnosable group in one session (each distinct read once,
+    /// `concurrency` groups at a time) and diagnoses each; a group whose reading fails is
+    /// explained from its records, saying why.
+    pub(crate) fn triage(
+        groups: &[why403_triage::Group],
+        args: &LiveArgs,
+        concurrency: usize,
+        stats: bool,
+        registry: &why403_core::rule::Registry,
+    ) -> anyhow::Result<Vec<why403_triage::Outcome>> {
+        use why403_triage::{Basis, diagnosable, diagnose_request, explain, request_of};
+        let opts = options(args);
+        let runtime = runtime()?;
+        let progress = Progress::new(std::io::stderr().is_terminal());
+        let report = |call: &str| progress.show(call);
+        // Groups read live: uploads by a named caller (an anonymous or canonical-id caller
+        // has no principal to read).
+        let live: Vec<(usize, UploadRequest, Vec<String>)> = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| diagnosable(g) && g.latest.caller.arn.is_some())
+            .map(|(i, g)| {
+                let (req, notes) = request_of(&g.latest);
+                (i, req, notes)
+            })
+            .collect();
+        let (results, session_stats) = runtime.block_on(async {
+            let session = why403_aws_source::Session::load(&opts)
+                .await
+                .context("cannot read from AWS")?;
+            let got = session
+                .collect_many(
+                    live.iter().map(|(_, r, _)| (r, r.principal.as_deref())),
+                    concurrency,
+                    &report,
+                )
+                .await;
+            anyhow::Ok((got, session.stats()))
+        })?;
+        progress.clear();
+        if stats {
+            eprintln!(
+                "triage: {} groups read live ({} diagnosable by a named caller)",
+                live.len(),
+                groups.iter().filter(|g| diagnosable(g)).count()
+            );
+            print_stats(&session_stats);
+        }
+        let mut out: Vec<Option<why403_triage::Outcome>> = vec![None; groups.len()];
+        for ((i, req, notes), got) in live.into_iter().zip(results) {
+            let g = &groups[i];
+            out[i] = Some(match got {
+                Ok(c) => diagnose_request(g, req, c.evidence, Basis::Live, notes, registry),
+                Err(e) => {
+                    let (mut o, _) = explain(g, registry);
+                    o.notes.retain(|n| !n.starts_with("no evidence was read"));
+                    o.notes.push(format!(
+                        "cannot read `s3://{}/{}` from AWS: {}; explained from the records alone",
+                        req.bucket,
+                        req.key,
+                        why403_core::render::escape(&e.to_string())
+                    ));
+                    o
+                }
+            });
+        }
+        Ok(out
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| {
+                o.unwrap_or_else(|| {
+                    let g = &groups[i];
+                    let (mut o, _) = explain(g, registry);
+                    if diagnosable(g) {
+                        o.notes.retain(|n| !n.starts_with("no evidence was read"));
+                        o.notes.push(
+                            "the caller is anonymous or named only by a canonical id: nothing to read live for it; explained from the records alone"
+                                .to_owned(),
+                        );
+                    }
+                    o
+                })
+            })
+            .collect())
     }
 
     /// The one-line progress indicator: how many calls so far and the latest one.

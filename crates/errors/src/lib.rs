@@ -85,6 +85,8 @@ pub enum Envelope {
     CloudTrail,
     /// The message alone (`User: ... is not authorized ...`, `Access Denied`), or `Code: Msg`.
     Bare,
+    /// An S3 server access log line: the error code and HTTP status, without a message.
+    AccessLog,
     /// Nothing recognised.
     #[default]
     Unknown,
@@ -103,6 +105,7 @@ impl Envelope {
             Envelope::S3Xml => "an S3 XML error response",
             Envelope::CloudTrail => "a CloudTrail event",
             Envelope::Bare => "the message alone",
+            Envelope::AccessLog => "an S3 server access log line",
             Envelope::Unknown => "nothing recognised",
         }
     }
@@ -226,6 +229,17 @@ impl Parsed {
             return true;
         }
         false
+    }
+}
+
+/// The HTTP status S3 answers `code` with, for the error codes why403 explains (and every
+/// `KMS.` code); `None` for a code it does not know (`SlowDown`, `NoSuchUpload`...). Log
+/// triage selects the refusals it can explain with this.
+pub fn status_of_code(code: &str) -> Option<u16> {
+    if errors::is_known_code(code) {
+        errors::status_of(code)
+    } else {
+        None
     }
 }
 
