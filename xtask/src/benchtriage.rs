@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use flate2::Compression;
@@ -1109,6 +1109,15 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
         summaries.push(s);
     }
 
+    let seen: Vec<f64> = runs.iter().filter_map(|r| r.seen_peak_mb).collect();
+    if !seen.is_empty() {
+        let s = Summary::of(seen);
+        println!(
+            "  {:<12} {:>10.1} {:>10.1} {:>10.1}  (VmHWM seen by xtask, to check the line's)",
+            "peak MB seen", s.min, s.median, s.max
+        );
+    }
+
     let target_secs = TARGET_SECS_PER_MILLION * c.records as f64 / 1e6;
     let wall = summaries[0].median;
     let peak = summaries[3].max;
@@ -1270,31 +1279,53 @@ struct Run {
     /// Wall time measured here (s), process start to exit.
     wall: f64,
     stats: TriageStats,
+    /// The process's peak resident memory (MB) as last seen here in `/proc` (`VmHWM`, read
+    /// every few milliseconds), to check the statistics line's; `None` where `/proc` is not.
+    seen_peak_mb: Option<f64>,
     /// The statistics line as printed.
     line: String,
     out: PathBuf,
 }
 
-/// Times `why403 triage DIR --format jsonl --stats > OUT` and reads its statistics line.
+/// Times `why403 triage DIR --format jsonl --stats > OUT 2> OUT.stderr` and reads its
+/// statistics line.
 fn measure(exe: &Path, data: &Path, out: &Path) -> anyhow::Result<Run> {
     let stdout = File::create(out).with_context(|| format!("cannot create `{}`", out.display()))?;
+    // Standard error goes to a file, not a pipe: nothing reads it while the child runs.
+    let err_path = out.with_extension("stderr");
+    let stderr_file = File::create(&err_path)
+        .with_context(|| format!("cannot create `{}`", err_path.display()))?;
     let started = Instant::now();
-    let output = Command::new(exe)
+    let mut child = Command::new(exe)
         .arg("triage")
         .arg(data)
         .args(["--format", "jsonl", "--stats"])
         .stdin(Stdio::null())
         .stdout(stdout)
-        .stderr(Stdio::piped())
-        .output()
+        .stderr(stderr_file)
+        .spawn()
         .with_context(|| format!("cannot run `{}`", exe.display()))?;
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut seen_peak_kb = None;
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for why403")? {
+            break status;
+        }
+        if let Some(kb) = fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| vm_hwm_kb(&s))
+        {
+            seen_peak_kb = Some(kb);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
     let wall = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
+    let stderr = fs::read_to_string(&err_path)
+        .with_context(|| format!("cannot read `{}`", err_path.display()))?;
+    if !status.success() {
         bail!(
-            "`why403 triage {} --format jsonl --stats` failed ({}); its standard error was:\n{}",
+            "`why403 triage {} --format jsonl --stats` failed ({status}); its standard error was:\n{}",
             data.display(),
-            output.status,
             stderr.trim_end()
         );
     }
@@ -1313,9 +1344,21 @@ fn measure(exe: &Path, data: &Path, out: &Path) -> anyhow::Result<Run> {
     Ok(Run {
         wall,
         stats,
+        seen_peak_mb: seen_peak_kb.map(|kb| kb as f64 / 1024.0),
         line: line.to_owned(),
         out: out.to_path_buf(),
     })
+}
+
+/// The `VmHWM` (peak resident set, kB) of a `/proc/PID/status` text.
+fn vm_hwm_kb(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// What `why403 triage --stats` reports on standard error:
@@ -1499,6 +1542,62 @@ mod tests {
         let e = parse_stats(&LINE.replace("(1523456789 bytes)", "(1.5e9x bytes)"))
             .expect_err("not a count");
         assert!(e.to_string().contains("bytes"), "{e}");
+    }
+
+    #[test]
+    fn peak_is_read_from_proc_status() {
+        let status =
+            "Name:\twhy403\nVmPeak:\t  912344 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  1024 kB\n";
+        assert_eq!(vm_hwm_kb(status), Some(204_800));
+        assert_eq!(vm_hwm_kb("Name:\tzombie\n"), None);
+    }
+
+    /// The harness against stand-ins for why403: one with `triage`, one without.
+    #[cfg(unix)]
+    #[test]
+    fn harness_runs_triage_and_fails_clearly_without_it() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("xtask-triage-fake-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        let script = |name: &str, body: &str| {
+            let path = dir.join(name);
+            fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+            path
+        };
+        let with = script(
+            "with",
+            &format!("echo '{{\"group\":1}}'; echo 'warning: noise' >&2; echo '{LINE}' >&2"),
+        );
+        let without = script(
+            "without",
+            "echo \"error: unrecognized subcommand '$1'\" >&2; exit 2",
+        );
+        let garbled = script("garbled", "echo 'triage: read many records' >&2");
+
+        require_triage(&with).expect("has triage");
+        let e = require_triage(&without).expect_err("no triage");
+        assert!(format!("{e:#}").contains("no `triage` subcommand"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("unrecognized subcommand 'triage'"),
+            "{e:#}"
+        );
+
+        let out = dir.join("run-1.jsonl");
+        let run = measure(&with, &dir, &out).expect("measured");
+        assert_eq!(run.stats, parse_stats(LINE).expect("line"));
+        assert_eq!(run.line, LINE);
+        assert_eq!(fs::read_to_string(&out).expect("stdout"), "{\"group\":1}\n");
+        assert!(run.wall > 0.0);
+        let e = measure(&garbled, &dir, &out).expect_err("garbled");
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("standard error was:\ntriage: read many records"),
+            "{msg}"
+        );
+        let e = measure(&without, &dir, &out).expect_err("failed");
+        assert!(format!("{e:#}").contains("exit status: 2"), "{e:#}");
+        fs::remove_dir_all(&dir).expect("clean up");
     }
 
     /// Generates `records` in memory: the files' paths and contents.
