@@ -5,6 +5,7 @@ mod bench;
 mod benchdiag;
 mod benchgen;
 mod benchlimits;
+mod benchtriage;
 mod benchweb;
 mod check;
 mod conformance;
@@ -75,6 +76,18 @@ commands:
       target/bench/eval-bench.jsonl (reused if it exists with the same N), build why403
       (release), time `why403 eval FILE --stats` three times with all cores and three times with
       --threads 1, and print requests/s and MB/s. The file is deleted afterwards unless --keep.
+
+  bench-triage [--records N] [--gzip] [--keep] [--runs R] [--strict]
+      Generate a day of N (default 1000000, about 1.9 GB) CloudTrail records into
+      target/bench/triage as CloudTrail delivers them to S3 (AWSLogs/ACCOUNT/CloudTrail/REGION/
+      2026/12/05/*.json, *.json.gz with --gzip; at most 1000 records a file; reused if there
+      with the same N and mode): about 75% S3 data events that succeeded, 5% management events
+      of other services, 20% refused uploads from 40 callers over 20 buckets, in a few hundred
+      (caller, bucket, prefix, code) groups. Build why403 (release), run `why403 triage DIR
+      --format jsonl --stats` R (default 3) times (output in target/bench/triage-out), and
+      report the wall time, records/s, MB/s and peak memory (min, median, max) against the
+      targets of issue 15 (15 s per 1000000 records, 300 MB), PASS or FAIL. Exits 1 on a FAIL
+      only with --strict. The input and outputs are deleted afterwards unless --keep.
 ";
 
 fn main() -> ExitCode {
@@ -239,6 +252,37 @@ fn run() -> anyhow::Result<ExitCode> {
                 }
             }
             benchlimits::run(case.as_deref())
+        }
+        Some("bench-triage") => {
+            let mut opts = benchtriage::Options {
+                records: benchtriage::DEFAULT_RECORDS,
+                gzip: false,
+                keep: false,
+                runs: benchtriage::DEFAULT_RUNS,
+                strict: false,
+            };
+            let mut it = rest.into_iter();
+            while let Some(a) = it.next() {
+                match a.to_str() {
+                    Some("--records") => opts.records = parse_number(it.next(), "--records")?,
+                    Some("--runs") => {
+                        opts.runs = usize::try_from(parse_number(it.next(), "--runs")?)
+                            .context("--runs is too large")?;
+                    }
+                    Some("--gzip") => opts.gzip = true,
+                    Some("--keep") => opts.keep = true,
+                    Some("--strict") => opts.strict = true,
+                    Some("-h" | "--help") => return help(),
+                    _ => bail!(
+                        "unknown argument `{}` for bench-triage",
+                        a.to_string_lossy()
+                    ),
+                }
+            }
+            if opts.records == 0 || opts.runs == 0 {
+                bail!("--records and --runs must be at least 1");
+            }
+            benchtriage::run(&opts)
         }
         Some("-h" | "--help" | "help") => help(),
         _ => {
