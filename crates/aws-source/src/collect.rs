@@ -40,27 +40,25 @@ pub(crate) async fn run(
         .transpose()?;
     let name = target.bucket.as_str();
 
-    // The branches are boxed: joined unboxed, their futures nest into one that overflows a
-    // thread's stack in debug builds. Without the caller nothing else can be read: its
+    // The reads are boxed (the cache's cells take them boxed): joined unboxed, their futures
+    // nest into one that overflows a thread's stack in debug builds. Without the caller nothing else can be read: its
     // failure (an endpoint that does not answer, within one call's time) ends the collection
     // at once instead of waiting for the other reads to time out too, one after the other.
     let others = async {
         Ok(tokio::join!(
-            Box::pin(
-                cache
-                    .region
-                    .get(name.to_owned(), Box::pin(bucket::region(&tr, c, name, 1)))
-            ),
-            Box::pin(once(&cache.org_view, Box::pin(org::describe(&tr, c, 1)))),
-            Box::pin(once(&cache.root, Box::pin(org::root(&tr, c, 1)))),
-            Box::pin(once(
+            cache
+                .region
+                .get(name.to_owned(), Box::pin(bucket::region(&tr, c, name, 1))),
+            once(&cache.org_view, Box::pin(org::describe(&tr, c, 1))),
+            once(&cache.root, Box::pin(org::root(&tr, c, 1))),
+            once(
                 &cache.canonical,
                 Box::pin(bucket::own_canonical_id(&tr, c, 1))
-            )),
+            ),
         ))
     };
     let (me, (region, org_info, root, own_canonical)) = futures_util::future::try_join(
-        Box::pin(once(&cache.caller, Box::pin(caller(&tr, c, 1)))),
+        once(&cache.caller, Box::pin(caller(&tr, c, 1))),
         Box::pin(others),
     )
     .await?;
@@ -114,15 +112,15 @@ pub(crate) async fn run(
         }
     };
     let (identity, (b, kms_key), account_pab, caller_org) = tokio::join!(
-        Box::pin(cache.identity.get(
+        cache.identity.get(
             who.identity_key(),
             Box::pin(identity::read(&tr, c, &who, &me.account, 2))
-        )),
+        ),
         Box::pin(bucket_and_key),
-        Box::pin(cache.account_pab.get(
+        cache.account_pab.get(
             me.account.clone(),
             Box::pin(bucket::account_public_access_block(&tr, c, &me.account, 2))
-        )),
+        ),
         Box::pin(caller_org),
     );
 

@@ -8,7 +8,9 @@
 //!   agrees with moto's answer to the real PutObject, and unknown keys or bad signatures are
 //!   refused by both;
 //! - a reader that may read S3 but not IAM, KMS or Organizations gets an indeterminate or
-//!   partially confirmed diagnosis that names the permissions it lacks.
+//!   partially confirmed diagnosis that names the permissions it lacks;
+//! - many uploads collected through one session read the bucket once, with the evidence a
+//!   collection of its own reads, and a bucket that does not exist fails only its collection.
 //!
 //! Skipped, with a notice, when `MOTO_ENDPOINT` is not set.
 
@@ -22,7 +24,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use serde_json::Value;
 use support::{endpoint, same_modulo_redaction, say, seed, tag, text};
-use why403_aws_source::{Clients, CollectError, Collected, collect_with};
+use why403_aws_source::{Clients, CollectError, Collected, Session, collect_with};
 use why403_core::analysis::Verdict;
 use why403_core::evidence::{IdentityKind, Slot};
 use why403_core::finding::{Confidence, Diagnosis, Role, Verification, diagnose};
@@ -677,4 +679,50 @@ fn a_partial_reader_names_the_permissions_it_lacks() {
         "moto (enforcing): a reader without IAM, KMS and Organizations reads gets an indeterminate \
          diagnosis naming them, and a confirmed bucket-policy deny",
     );
+}
+
+/// Six uploads to one bucket and one to a bucket that does not exist, collected through one
+/// session three at a time: the session reads what one collection reads, plus the missing
+/// bucket's `HeadBucket`; each upload has the evidence a collection of its own reads.
+#[test]
+fn a_session_reads_a_bucket_once_for_many_uploads_live() {
+    let Some(s) = shared("a_session_reads_a_bucket_once_for_many_uploads_live") else {
+        return;
+    };
+    let w = &s.worlds["worlds"]["bucket-policy"];
+    let clients = Clients::from_sdk(&sdk_as(&s.endpoint, &w["uploader"]), None);
+    let bucket = text(w, "/bucket");
+    let missing = format!("{bucket}-missing");
+    let mut uploads: Vec<UploadRequest> = (0..6)
+        .map(|i| UploadRequest::new(bucket, &format!("{}-{i}", text(w, "/key"))))
+        .collect();
+    uploads.insert(3, UploadRequest::new(&missing, "report.csv"));
+    let rt = runtime();
+    let alone = rt
+        .block_on(collect_with(&clients, &uploads[0], None, &|_| {}))
+        .unwrap_or_else(|e| panic!("collection failed: {e}"));
+    let session = Session::new(clients);
+    let got = rt.block_on(session.collect_many(uploads.iter().map(|u| (u, None)), 3, &|_| {}));
+    for (got, u) in got.iter().zip(&uploads) {
+        if u.bucket == missing {
+            assert!(
+                matches!(got, Err(CollectError::NoSuchBucket { bucket }) if *bucket == missing),
+                "{got:?}"
+            );
+            continue;
+        }
+        let got = got.as_ref().unwrap_or_else(|e| panic!("{}: {e}", u.key));
+        assert_eq!(got.evidence, alone.evidence, "{}", u.key);
+        assert_eq!(got.request.key, u.key);
+    }
+    let total = session.stats();
+    assert_eq!(total.count("s3:HeadBucket"), 2, "{:#?}", total.per_call);
+    for api in [
+        "sts:GetCallerIdentity",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketAcl",
+    ] {
+        assert_eq!(total.count(api), 1, "{api}: {:#?}", total.per_call);
+    }
+    assert_eq!(total.calls, alone.stats.calls + 1, "{:#?}", total.per_call);
 }
