@@ -315,7 +315,29 @@ def w_partial(ctx: Ctx) -> dict:
             "kms_key_arn": key["Arn"], "uploader": uploader, "reader": reader}
 
 
-BUILDERS = {"identity": w_identity, "kms": w_kms, "bucket-policy": w_bucket_policy, "acl": w_acl,
+def w_triage(ctx: Ctx) -> dict:
+    """Twenty buckets and five uploaders of different fates: `why403 triage --live` diagnoses
+    the hundred (uploader, bucket) groups of a day of refusals in one session."""
+    iam, s3 = ctx.m.client("iam"), ctx.m.client("s3")
+    buckets = [ctx.name(f"tri{i:02d}") for i in range(20)]
+    for b in buckets:
+        s3.create_bucket(Bucket=b)
+    objects = [f"arn:aws:s3:::{b}/*" for b in buckets]
+    users = {
+        "allowed": make_user(iam, ctx.name("tr-ok"), inline={"p": doc(allow("s3:PutObject", objects))}),
+        "bucket-arn-only": make_user(iam, ctx.name("tr-arn"), inline={"p": doc(
+            allow("s3:PutObject", [f"arn:aws:s3:::{b}" for b in buckets]))}),
+        "no-policy": make_user(iam, ctx.name("tr-none")),
+        "explicit-deny": make_user(iam, ctx.name("tr-deny"), inline={"p": doc(
+            allow("s3:*", "*"), {"Effect": "Deny", "Action": "s3:PutObject", "Resource": objects})}),
+        "other-bucket": make_user(iam, ctx.name("tr-other"), inline={"p": doc(
+            allow("s3:PutObject", f"arn:aws:s3:::{ctx.name('elsewhere')}/*"))}),
+    }
+    # The uploader whose credentials read (any keys read while moto does not enforce).
+    return {"buckets": buckets, "account": DEFAULT_ACCOUNT, "users": users, "uploader": users["allowed"]}
+
+
+BUILDERS = {"triage": w_triage, "identity": w_identity, "kms": w_kms, "bucket-policy": w_bucket_policy, "acl": w_acl,
             "scp": w_scp, "allowed": w_allowed, "truth": w_truth, "partial": w_partial}
 
 

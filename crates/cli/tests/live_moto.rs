@@ -23,6 +23,16 @@ use serde_json::Value;
 use support::{endpoint, same_modulo_redaction, say, seed, tag, text};
 
 const WORLDS: &[&str] = &["identity", "kms", "bucket-policy", "acl", "scp", "allowed"];
+/// The worlds seeded: the documented causes and `triage`'s twenty buckets.
+const SEEDED: &[&str] = &[
+    "identity",
+    "kms",
+    "bucket-policy",
+    "acl",
+    "scp",
+    "allowed",
+    "triage",
+];
 
 struct Shared {
     endpoint: String,
@@ -35,14 +45,14 @@ fn shared(test: &str) -> Option<&'static Shared> {
     let endpoint = endpoint(test)?;
     Some(SHARED.get_or_init(|| {
         let tag = tag();
-        let worlds = seed(&endpoint, &tag, WORLDS, false);
+        let worlds = seed(&endpoint, &tag, SEEDED, false);
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("live-moto-{tag}"));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         // One profile per world's uploader, and `mgmt` for the organization's management
         // account (moto's default account takes any key while enforcement is off).
         let mut creds =
             String::from("[mgmt]\naws_access_key_id = testing\naws_secret_access_key = testing\n");
-        for name in WORLDS {
+        for name in SEEDED {
             let u = &worlds["worlds"][*name]["uploader"];
             creds.push_str(&format!(
                 "\n[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
@@ -324,6 +334,131 @@ fn stats_report_the_calls_and_at_most_four_rounds() {
             "moto: `diagnose --stats` on `{name}`: {calls} calls in {rounds} rounds"
         ));
     }
+}
+
+/// The calls of a `--stats` listing, by API: `s3:GetBucketPolicy` → how many.
+fn calls_by_api(stderr: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for l in stderr.lines().filter(|l| l.starts_with("  round ")) {
+        let api = l.split_whitespace().nth(2).unwrap_or_default();
+        *out.entry(api.to_owned()).or_default() += 1;
+    }
+    out
+}
+
+#[test]
+fn triage_live_reads_each_bucket_and_principal_once_for_a_hundred_groups() {
+    let Some(s) = shared("triage_live_reads_each_bucket_and_principal_once_for_a_hundred_groups")
+    else {
+        return;
+    };
+    let w = world(s, "triage");
+    let buckets: Vec<&str> = w["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    let users = w["users"].as_object().unwrap();
+    // A day of CloudTrail records: each uploader refused twice in each bucket, 100 groups.
+    let mut records = Vec::new();
+    for (bi, b) in buckets.iter().enumerate() {
+        for (ui, (_, u)) in users.iter().enumerate() {
+            for n in 0..2 {
+                records.push(serde_json::json!({
+                    "eventVersion": "1.10", "eventSource": "s3.amazonaws.com",
+                    "eventName": "PutObject", "awsRegion": "us-east-1",
+                    "eventTime": format!("2026-12-05T{:02}:{:02}:{n:02}Z", bi, ui),
+                    "errorCode": "AccessDenied", "errorMessage": "Access Denied",
+                    "eventID": format!("{bi:08x}-{ui:04x}-4000-8000-{n:012x}"),
+                    "sourceIPAddress": "203.0.113.7", "userAgent": "[aws-cli/2.22.0]",
+                    "userIdentity": {"type": "IAMUser", "arn": text(u, "/arn"),
+                        "accountId": text(w, "/account"), "accessKeyId": text(u, "/access_key_id")},
+                    "requestParameters": {"bucketName": b, "key": format!("uploads/r{n}.csv")},
+                }));
+            }
+        }
+    }
+    // Runs `triage --live --stats` on `records`: the groups and standard error.
+    let triage = |records: &[Value], name: &str| -> (Vec<Value>, String) {
+        let file = s.dir.join(name);
+        std::fs::write(&file, serde_json::json!({ "Records": records }).to_string()).unwrap();
+        let mut args = vec![
+            "triage".to_owned(),
+            file.display().to_string(),
+            "--live".to_owned(),
+            "--stats".to_owned(),
+            "--format".to_owned(),
+            "jsonl".to_owned(),
+        ];
+        args.extend(live_args(s, "triage"));
+        let out = why403(s).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let groups = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (groups, stderr)
+    };
+    // One group first: the reads of one (bucket, caller).
+    let (_, one) = triage(&records[..2], "triage-one.json");
+    let one = calls_by_api(&one);
+    let (groups, stderr) = triage(&records, "triage-day.json");
+    assert_eq!(groups.len(), 100, "{stderr}");
+    // Each group diagnosed live, with the uploader's own fate.
+    for g in &groups {
+        let d = &g["diagnosis"];
+        assert_eq!(d["basis"], "live", "{g}");
+        let user = users
+            .iter()
+            .find(|(_, u)| g["caller"]["key"] == text(u, "/arn"))
+            .map(|(name, _)| name.as_str())
+            .unwrap();
+        let expect = match user {
+            "allowed" => ("allowed", None),
+            "bucket-arn-only" => ("denied", Some("identity-policy-missing-put-object")),
+            "explicit-deny" => ("denied", Some("identity-policy-explicit-deny")),
+            _ => ("denied", None),
+        };
+        assert_eq!(d["verdict"], expect.0, "{user}: {g}");
+        if let Some(rule) = expect.1 {
+            assert_eq!(d["causes"][0], rule, "{user}: {g}");
+            assert_eq!(d["verified"], "yes", "{user}: {g}");
+        }
+    }
+    // Each distinct read once: a bucket's reads once per bucket, a caller's once per caller,
+    // the caller's identity, organization and account reads once in all.
+    let (calls, rounds) = calls_and_rounds(&stderr);
+    let by_api = calls_by_api(&stderr);
+    assert_eq!(
+        by_api.keys().collect::<Vec<_>>(),
+        one.keys().collect::<Vec<_>>(),
+        "{stderr}"
+    );
+    for (api, n) in &by_api {
+        let per = if api.starts_with("s3:") && api != "s3:ListBuckets" {
+            buckets.len()
+        } else if api.starts_with("iam:") {
+            users.len()
+        } else {
+            1
+        };
+        assert_eq!(
+            *n,
+            one[api] * per,
+            "{api} (one group: {}):\n{stderr}",
+            one[api]
+        );
+    }
+    assert!(rounds <= 4, "{stderr}");
+    say(&format!(
+        "moto: `triage --live` of {} groups over {} buckets and {} callers: {calls} calls in {rounds} rounds",
+        groups.len(),
+        buckets.len(),
+        users.len()
+    ));
 }
 
 #[test]
