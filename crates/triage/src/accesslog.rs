@@ -244,7 +244,7 @@ fn time(s: &str) -> Option<String> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ]
     .iter()
-    .position(|m| *m == &stamp[3..6])? as i64
+    .position(|m| Some(*m) == stamp.get(3..6))? as i64
         + 1;
     let year = num(7..11)?;
     let (h, mi, se) = (num(12..14)?, num(15..17)?, num(18..20)?);

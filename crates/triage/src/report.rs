@@ -80,10 +80,9 @@ pub fn caller_words(g: &Group) -> String {
 
 fn short_time(t: &str) -> String {
     // 2026-12-05T10:00:00Z → 2026-12-05 10:00
-    if t.len() >= 16 && t.as_bytes()[10] == b'T' {
-        format!("{} {}", &t[..10], &t[11..16])
-    } else {
-        t.to_owned()
+    match (t.get(..10), t.get(10..11), t.get(11..16)) {
+        (Some(day), Some("T"), Some(hm)) => format!("{day} {hm}"),
+        _ => t.to_owned(),
     }
 }
 

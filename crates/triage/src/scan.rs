@@ -42,7 +42,9 @@ pub(crate) type Sink<'s> = dyn FnMut(&[u8], u64) + 's;
 
 pub(crate) struct Splitter<R> {
     r: R,
+    /// Input read and not yet dropped is `buf[..end]`; the rest is room to read into.
     buf: Vec<u8>,
+    end: usize,
     /// The first byte still needed; bytes before it may be dropped.
     keep: usize,
     pos: usize,
@@ -59,7 +61,8 @@ impl<R: Read> Splitter<R> {
     pub(crate) fn new(r: R) -> Self {
         Splitter {
             r,
-            buf: Vec::with_capacity(CHUNK),
+            buf: Vec::new(),
+            end: 0,
             keep: 0,
             pos: 0,
             eof: false,
@@ -73,6 +76,7 @@ impl<R: Read> Splitter<R> {
     pub(crate) fn with_head(r: R, head: Vec<u8>) -> Self {
         let mut s = Splitter::new(r);
         s.bytes = head.len() as u64;
+        s.end = head.len();
         s.buf = head;
         s
     }
@@ -82,24 +86,25 @@ impl<R: Read> Splitter<R> {
         if self.eof {
             return Ok(false);
         }
-        if self.keep > 0 && self.keep >= self.buf.len() / 2 {
-            self.buf.drain(..self.keep);
+        if self.keep > 0 && self.keep >= self.end / 2 {
+            self.buf.copy_within(self.keep..self.end, 0);
+            self.end -= self.keep;
             self.pos -= self.keep;
             self.keep = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
+        // Room to read into, made (and zeroed) only when it runs low: a reader that gives a
+        // few bytes at a time costs no more than one that fills the room.
+        if self.buf.len() - self.end < CHUNK / 4 {
+            self.buf.resize(self.end + CHUNK, 0);
+        }
         let n = loop {
-            match self.r.read(&mut self.buf[old..]) {
+            match self.r.read(&mut self.buf[self.end..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        self.buf.truncate(old + n);
+        self.end += n;
         self.bytes += n as u64;
         if n == 0 {
             self.eof = true;
@@ -109,7 +114,7 @@ impl<R: Read> Splitter<R> {
 
     /// The byte at `pos + rel`, reading more when needed; `None` at the end of input.
     fn byte_at(&mut self, rel: usize) -> io::Result<Option<u8>> {
-        while self.pos + rel >= self.buf.len() {
+        while self.pos + rel >= self.end {
             if !self.fill()? {
                 return Ok(None);
             }
@@ -189,10 +194,10 @@ impl<R: Read> Splitter<R> {
     fn string_len(&mut self, from: usize) -> Result<usize, ScanError> {
         let mut rel = from + 1;
         loop {
-            if self.pos + rel >= self.buf.len() && !self.fill()? {
+            if self.pos + rel >= self.end && !self.fill()? {
                 return Err(self.syntax("the input ends inside a string"));
             }
-            let hay = &self.buf[self.pos + rel..];
+            let hay = &self.buf[self.pos + rel..self.end];
             match memchr::memchr2(b'"', b'\\', hay) {
                 Some(i) if hay[i] == b'"' => return Ok(rel + i + 1 - from),
                 Some(i) => {
@@ -209,7 +214,7 @@ impl<R: Read> Splitter<R> {
         let mut depth = 0usize;
         let mut rel = 0;
         loop {
-            if self.pos + rel >= self.buf.len() && !self.fill()? {
+            if self.pos + rel >= self.end && !self.fill()? {
                 return Err(self.syntax("the input ends inside an object or array"));
             }
             if rel > MAX_ELEMENT {
