@@ -65,8 +65,9 @@ struct Event<'a> {
     vpc_endpoint: S<'a>,
     #[serde(rename = "recipientAccountId", borrow, default)]
     recipient: S<'a>,
+    /// Parsed only for an upload call (most records are not).
     #[serde(rename = "userIdentity", borrow, default)]
-    user_identity: Option<Identity<'a>>,
+    user_identity: Option<&'a RawValue>,
     #[serde(rename = "requestParameters", borrow, default)]
     request_parameters: Option<&'a RawValue>,
     #[serde(rename = "additionalEventData", borrow, default)]
@@ -171,8 +172,12 @@ fn from_event(ev: Event<'_>, format: Format) -> Result<Item, Bad> {
         // An error triage does not explain (NoSuchUpload, SlowDown, InternalError...).
         return Ok(Item::Other);
     }
-    let params = request_parameters(ev.request_parameters)?;
-    let id = ev.user_identity.unwrap_or_default();
+    let id: Identity<'_> = match ev.user_identity {
+        Some(raw) => serde_json::from_str::<Option<Identity<'_>>>(raw.get())
+            .map_err(Bad::Json)?
+            .unwrap_or_default(),
+        None => Identity::default(),
+    };
     let session = id.session.unwrap_or_default();
     let caller = Caller {
         arn: id.arn.map(Cow::into_owned),
@@ -188,13 +193,40 @@ fn from_event(ev: Event<'_>, format: Format) -> Result<Item, Bad> {
             .and_then(|a| a.mfa.map(|m| m.eq_ignore_ascii_case("true"))),
         invoked_by: id.invoked_by.map(Cow::into_owned),
     };
+    let time = ev.event_time.map(Cow::into_owned).unwrap_or_default();
+    if code.is_none() {
+        // An allowed upload is only counted: its caller, bucket, key and time.
+        let (bucket, key) = bucket_and_key(ev.request_parameters)?;
+        return Ok(Item::Upload(Box::new(Record {
+            format,
+            id: RecordId::Text("".into()),
+            call,
+            time,
+            caller,
+            bucket,
+            key,
+            code: None,
+            http_status: None,
+            message: None,
+            region: None,
+            source_ip: None,
+            vpc_endpoint: None,
+            tls: None,
+            user_agent: None,
+            presigned: false,
+            access_point: None,
+            headers: BTreeMap::new(),
+            recipient_account: None,
+            acl_required: false,
+        })));
+    }
+    let params = request_parameters(ev.request_parameters)?;
     let additional = additional(ev.additional)?;
     let access_point = access_point(ev.resources)?;
     let tls = match ev.tls_details {
         Some(t) => Some(tls_version(t)?.is_some()),
         None => None,
     };
-    let time = ev.event_time.map(Cow::into_owned).unwrap_or_default();
     Ok(Item::Upload(Box::new(Record {
         format,
         id: ev
@@ -220,6 +252,27 @@ fn from_event(ev: Event<'_>, format: Format) -> Result<Item, Bad> {
         recipient_account: ev.recipient.map(Cow::into_owned),
         acl_required: false,
     })))
+}
+
+/// Only the bucket and key of `requestParameters`.
+fn bucket_and_key(raw: Option<&RawValue>) -> Result<(String, String), Bad> {
+    #[derive(Deserialize)]
+    struct P<'a> {
+        #[serde(rename = "bucketName", borrow, default)]
+        bucket: S<'a>,
+        #[serde(borrow, default)]
+        key: S<'a>,
+    }
+    let Some(raw) = raw else {
+        return Ok((String::new(), String::new()));
+    };
+    let p: Option<P<'_>> = serde_json::from_str(raw.get()).map_err(Bad::Json)?;
+    Ok(p.map_or_else(Default::default, |p| {
+        (
+            p.bucket.map(Cow::into_owned).unwrap_or_default(),
+            p.key.map(Cow::into_owned).unwrap_or_default(),
+        )
+    }))
 }
 
 #[derive(Default)]
