@@ -1322,7 +1322,9 @@ fn measure(exe: &Path, data: &Path, out: &Path) -> anyhow::Result<Run> {
     let wall = started.elapsed().as_secs_f64();
     let stderr = fs::read_to_string(&err_path)
         .with_context(|| format!("cannot read `{}`", err_path.display()))?;
-    if !status.success() {
+    // 0: nothing left; 2: refusals remain (the generated day has them). Anything else (1, an
+    // error; 4 or 6, skipped input) is a failure of the run.
+    if !matches!(status.code(), Some(0 | 2)) {
         bail!(
             "`why403 triage {} --format jsonl --stats` failed ({status}); its standard error was:\n{}",
             data.display(),
