@@ -148,7 +148,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .map(|(group, outcome)| {
             let suppressed = suppressions
                 .iter()
-                .find(|s| s.matches(&group, &outcome.causes))
+                .find(|s| {
+                    let settled = outcome.basis != Basis::Records || outcome.causes.len() == 1;
+                    s.matches(&group, &outcome.causes, settled)
+                })
                 .cloned();
             Row {
                 group,
@@ -167,6 +170,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Format::Jsonl => why403_triage::jsonl(&report),
         Format::Html => why403_triage::html(&report),
     };
+    if args.format != Format::Table
+        && let Some(w) = why403_triage::no_data_events(&report.counts)
+    {
+        eprintln!("why403: warning: {w}");
+    }
     if args.format != Format::Table && !report.problems.is_empty() {
         // The table lists them; other formats keep standard output for the program.
         let mut err = io::stderr().lock();

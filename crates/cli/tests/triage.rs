@@ -389,3 +389,147 @@ fn options_for_one_upload_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("add `--live`"));
 }
+
+/// One CloudTrail record of a refused upload, with `patch` merged into it.
+fn refused(patch: Value) -> Value {
+    let mut r = serde_json::json!({
+        "eventVersion": "1.10", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+        "eventTime": "2026-12-05T10:00:00Z", "awsRegion": "us-east-1",
+        "errorCode": "AccessDenied", "errorMessage": "Access Denied",
+        "eventID": "3038ebd2-c98a-4c65-9b6e-e22506292313", "requestID": "EXAMPLE8B9C0D1E2F",
+        "sourceIPAddress": "203.0.113.7", "userAgent": "[aws-cli/2.22.0]",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice",
+            "accountId": "111122223333"},
+        "requestParameters": {"bucketName": "amzn-s3-demo-bucket", "key": "reports/q3.csv"},
+        "tlsDetails": {"tlsVersion": "TLSv1.3"}
+    });
+    if let (Some(m), Some(p)) = (r.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    r
+}
+
+fn triage_records(records: &[Value], extra: &[&str]) -> (i32, Vec<Value>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("records.json");
+    std::fs::write(&file, serde_json::json!({ "Records": records }).to_string()).unwrap();
+    let mut args: Vec<&std::ffi::OsStr> = vec![os(&file)];
+    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+    jsonl(&args)
+}
+
+#[test]
+fn callers_without_an_arn_are_not_anonymous() {
+    // Another account's caller, as the bucket owner's trail records it: no ARN.
+    let other = refused(serde_json::json!({"userIdentity": {"type": "AWSAccount",
+        "principalId": "AIDACKCEVSQ6C2EXAMPLE", "accountId": "444455556666"}}));
+    let anon = refused(serde_json::json!({"userIdentity": {"type": "AWSAccount",
+        "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}, "eventID": "4038ebd2-c98a-4c65-9b6e-e22506292313"}));
+    let (_, groups, err) = triage_records(&[other, anon], &[]);
+    let keys: Vec<&str> = groups
+        .iter()
+        .map(|g| g["caller"]["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"account:444455556666") && keys.contains(&"anonymous"),
+        "{keys:?} {err}"
+    );
+    let acct = groups
+        .iter()
+        .find(|g| g["caller"]["key"] == "account:444455556666")
+        .unwrap();
+    assert!(
+        acct["diagnosis"]["notes"]
+            .to_string()
+            .contains("no principal to diagnose"),
+        "{acct}"
+    );
+}
+
+#[test]
+fn what_a_record_does_not_say_is_not_assumed_silently() {
+    // tlsDetails without a version: TLS unknown, said so. The request ID is CloudTrail's
+    // requestID, not its eventID.
+    let r = refused(
+        serde_json::json!({"tlsDetails": {"cipherSuite": "TLS_AES_128_GCM_SHA256"},
+        "eventName": "CopyObject"}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo("examples/scenarios/identity-missing-put-object.json"),
+        dir.path().join("alice.json"),
+    )
+    .unwrap();
+    let (_, groups, err) = triage_records(&[r], &["--scenarios", dir.path().to_str().unwrap()]);
+    let notes = groups[0]["diagnosis"]["notes"].to_string();
+    assert!(
+        notes.contains("does not say whether the request used TLS"),
+        "{notes} {err}"
+    );
+    assert!(notes.contains("a copy also reads its source"), "{notes}");
+    // An EventBridge event from another partition's wording is still read.
+    let eb = serde_json::json!({"version": "0", "detail-type": "Amazon API Call via CloudTrail",
+        "source": "aws.s3", "detail": refused(serde_json::json!({}))});
+    let file = dir.path().join("eb.json");
+    std::fs::write(&file, eb.to_string()).unwrap();
+    let (code, groups, err) = jsonl(&[os(&file)]);
+    assert_eq!((code, groups.len()), (2, 1), "{err}");
+    // CloudTrail records that are all management events: a warning that uploads cannot be
+    // there.
+    let (code, groups, err) = jsonl(&[os(&data("cloudtrail/lookup-events.json"))]);
+    assert_eq!((code, groups.len()), (0, 0));
+    assert!(err.contains("management events only"), "{err}");
+}
+
+#[test]
+fn a_rule_suppresses_only_a_settled_cause() {
+    // From the message alone the explicit deny has several candidate rules: `rule=` names
+    // one of them, and does not suppress the group.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("expected.txt");
+    std::fs::write(&file, "rule=bucket-policy-explicit-deny\n").unwrap();
+    let (_, groups, _) = jsonl(&[
+        os(&data("cloudtrail/records.json")),
+        "--suppress".as_ref(),
+        os(&file),
+    ]);
+    let c1 = find(&groups, UPLOADER, "uploads/", "explicit deny");
+    assert!(c1["suppressed"].is_null(), "{c1}");
+    // One session of a role is refused with the role to use instead.
+    std::fs::write(
+        &file,
+        "caller=arn:aws:sts::111122223333:assumed-role/ReportUploader/alice\n",
+    )
+    .unwrap();
+    let out = table(&[
+        os(&data("cloudtrail/records.json")),
+        "--suppress".as_ref(),
+        os(&file),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("role/ReportUploader"));
+}
+
+#[test]
+fn lake_keys_with_commas_and_brackets_are_kept() {
+    let row = |key: &str, time: &str| {
+        serde_json::json!([{"eventTime": time}, {"eventName": "PutObject"},
+            {"userIdentity": "{type=IAMUser, arn=arn:aws:iam::111122223333:user/alice, accountid=111122223333}"},
+            {"requestParameters": format!("{{bucketName=amzn-s3-demo-bucket, Host=amzn-s3-demo-bucket.s3.amazonaws.com, key={key}}}")},
+            {"errorCode": "AccessDenied"}, {"eventID": "5d1f8a7e-0c3b-4d5e-9f6a-1b2c3d4e5f60"}])
+    };
+    let out = serde_json::json!({"QueryStatus": "FINISHED", "QueryResultRows": [
+        row("reports/Q1, final.csv", "2026-03-02 09:15:27.000"),
+        row("reports/[draft].csv", "2026-03-02 09:16:27.000")]});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lake.json");
+    std::fs::write(&file, out.to_string()).unwrap();
+    let (code, groups, err) = jsonl(&[os(&file)]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(groups.len(), 1, "{err}");
+    assert_eq!(groups[0]["count"], 2);
+    assert_eq!(groups[0]["latest"]["key"], "reports/[draft].csv");
+    assert_eq!(groups[0]["first_seen"], "2026-03-02T09:15:27Z");
+}

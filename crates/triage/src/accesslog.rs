@@ -56,13 +56,15 @@ fn fields(line: &str) -> Result<Vec<&str>, &'static str> {
                 i = end + 1;
             }
             b'"' => {
-                // The closing quote is the one followed by a space or the end of the line.
+                // The closing quote is one not escaped (`\"`) and followed by a space or the
+                // end of the line.
                 let mut j = i + 1;
                 let end = loop {
                     match line[j..].find('"') {
                         Some(k) => {
                             let at = j + k;
-                            if at + 1 == b.len() || b[at + 1] == b' ' {
+                            let escaped = at > 0 && b[at - 1] == b'\\';
+                            if !escaped && (at + 1 == b.len() || b[at + 1] == b' ') {
                                 break at;
                             }
                             j = at + 1;
@@ -123,9 +125,18 @@ pub(crate) fn line(line: &str) -> Result<Line, String> {
         }
         return Ok(Line::Other);
     };
+    // Field 20, when there, is the signature version: anything else means a quoted field was
+    // split wrongly and every later field is in the wrong place.
+    if let Some(sig) = f.get(19)
+        && !matches!(*sig, "SigV2" | "SigV4" | "-")
+    {
+        return Err(format!(
+            "field 20 is `{sig}` where the signature version (`SigV4`, `SigV2` or `-`) belongs: the fields are shifted"
+        ));
+    }
     let key = opt(f[7]).map(decode).unwrap_or_default();
-    if call == Call::PutObjectAcl && key.is_empty() {
-        // The bucket's ACL, not an object's.
+    if key.is_empty() {
+        // The bucket's ACL or tags (`PUT /?acl`, `PUT /?tagging`), not an object's.
         return Ok(Line::Other);
     }
     let status: u16 = f[9]
@@ -158,6 +169,7 @@ pub(crate) fn line(line: &str) -> Result<Line, String> {
     Ok(Line::Upload(Box::new(Record {
         format: Format::AccessLog,
         id: RecordId::new(f[5]),
+        request_id: Some(f[5].to_owned()),
         call,
         time,
         caller,
@@ -211,23 +223,41 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
-/// The Region in an S3 host name (`bucket.s3.us-west-1.amazonaws.com`,
-/// `s3.dualstack.eu-west-1.amazonaws.com`, `s3-us-west-2.amazonaws.com`).
+/// The Region in an S3 host name: the label after `s3`, `s3-fips`, `s3-accesspoint` (and
+/// `dualstack`), or the legacy `s3-REGION` label (`bucket.s3.us-west-1.amazonaws.com`,
+/// `s3.dualstack.eu-west-1.amazonaws.com`, `s3-us-west-2.amazonaws.com`). The bucket's own
+/// name, which comes first and may look like a Region, is never read as one.
 fn region_of_host(host: &str) -> Option<String> {
-    host.split(['.', ':'])
-        .map(|p| p.strip_prefix("s3-").unwrap_or(p))
-        .find(|p| is_region(p))
-        .map(str::to_owned)
+    let host = host.split(':').next()?;
+    let labels: Vec<&str> = host.split('.').collect();
+    let at = labels.iter().position(|l| {
+        matches!(
+            *l,
+            "s3" | "s3-fips" | "s3-accesspoint" | "s3-accesspoint-fips"
+        ) || l.strip_prefix("s3-").is_some_and(is_region)
+    })?;
+    if let Some(r) = labels[at].strip_prefix("s3-").filter(|r| is_region(r)) {
+        return Some(r.to_owned());
+    }
+    labels[at + 1..]
+        .iter()
+        .find(|l| **l != "dualstack")
+        .filter(|l| is_region(l))
+        .map(|l| (*l).to_owned())
 }
 
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-iso-east-1`...
 fn is_region(p: &str) -> bool {
     let parts: Vec<&str> = p.split('-').collect();
     parts.len() >= 3
+        && parts.len() <= 4
         && parts[0].len() == 2
-        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_lowercase()))
         && parts
             .last()
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `[06/Feb/2019:00:00:38 +0000]` as ISO 8601 UTC (`2019-02-06T00:00:38Z`).
@@ -347,12 +377,41 @@ mod tests {
     }
 
     #[test]
+    fn quoted_fields_with_escaped_quotes_and_shifted_fields() {
+        let ua = "\"aws-cli/2.22.0 md/awscrt#0.23.4\"";
+        let q = LINE.replace(ua, r#""Mozilla/5.0 \"x\" (Windows)""#);
+        let Ok(Line::Upload(r)) = line(&q) else {
+            panic!("not read: {q}")
+        };
+        assert_eq!(
+            r.user_agent.as_deref(),
+            Some(r#"Mozilla/5.0 \"x\" (Windows)"#)
+        );
+        assert_eq!(r.region.as_deref(), Some("us-west-1"));
+        // An unescaped quote inside shifts the fields: refused, not misread.
+        let shifted = LINE.replace(ua, r#""Mozilla/5.0 "x" (Windows)""#);
+        assert!(line(&shifted).unwrap_err().contains("shifted"));
+        // A bucket's tags are not an object's.
+        let tags = LINE.replace(
+            "REST.PUT.OBJECT reports/q3%20final.csv",
+            "REST.PUT.TAGGING -",
+        );
+        assert!(matches!(line(&tags), Ok(Line::Other)));
+    }
+
+    #[test]
     fn regions_from_hosts() {
         for (h, r) in [
             ("b.s3.us-west-1.amazonaws.com", Some("us-west-1")),
             ("s3.dualstack.eu-west-1.amazonaws.com", Some("eu-west-1")),
             ("s3-us-gov-west-1.amazonaws.com", Some("us-gov-west-1")),
             ("b.s3.amazonaws.com", None),
+            ("ab-data-2024.s3.us-west-1.amazonaws.com", Some("us-west-1")),
+            ("ab-data-2.s3.amazonaws.com", None),
+            (
+                "my-ap-111122223333.s3-accesspoint.eu-west-1.amazonaws.com",
+                Some("eu-west-1"),
+            ),
         ] {
             assert_eq!(region_of_host(h).as_deref(), r, "{h}");
         }

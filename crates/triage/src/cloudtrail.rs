@@ -17,8 +17,9 @@ use crate::record::{Call, Caller, Format, Record, RecordId};
 pub(crate) enum Item {
     /// An upload call to S3, refused (with a code) or allowed.
     Upload(Box<Record>),
-    /// A record of another call, or a refusal with a code triage does not explain.
-    Other,
+    /// A record of another call, or a refusal with a code triage does not explain; `true`
+    /// when it is an S3 object-level (data) event.
+    Other(bool),
 }
 
 /// Why an element is not a record.
@@ -55,6 +56,10 @@ struct Event<'a> {
     event_time: S<'a>,
     #[serde(rename = "eventID", borrow, default)]
     event_id: S<'a>,
+    #[serde(rename = "requestID", borrow, default)]
+    request_id: S<'a>,
+    #[serde(rename = "eventCategory", borrow, default)]
+    category: S<'a>,
     #[serde(rename = "awsRegion", borrow, default)]
     aws_region: S<'a>,
     #[serde(rename = "sourceIPAddress", borrow, default)]
@@ -96,6 +101,8 @@ struct Identity<'a> {
     access_key_id: S<'a>,
     #[serde(rename = "invokedBy", borrow, default)]
     invoked_by: S<'a>,
+    #[serde(rename = "accountId", borrow, default)]
+    account_id: S<'a>,
     #[serde(rename = "sessionContext", borrow, default)]
     session: Option<SessionContext<'a>>,
 }
@@ -136,8 +143,13 @@ pub(crate) fn element(bytes: &[u8]) -> Result<Item, Bad> {
     if let Some(detail) = ev.detail
         && ev.detail_type.is_some()
     {
-        if ev.detail_type.as_deref() != Some("AWS API Call via CloudTrail") {
-            return Ok(Item::Other);
+        // `AWS API Call via CloudTrail` (some partitions name the service differently).
+        if !ev
+            .detail_type
+            .as_deref()
+            .is_some_and(|t| t.ends_with("API Call via CloudTrail"))
+        {
+            return Ok(Item::Other(false));
         }
         return record(detail.get().as_bytes(), Format::EventBridge);
     }
@@ -161,16 +173,18 @@ fn record(bytes: &[u8], format: Format) -> Result<Item, Bad> {
 
 fn from_event(ev: Event<'_>, format: Format) -> Result<Item, Bad> {
     if ev.event_source.as_deref() != Some("s3.amazonaws.com") {
-        return Ok(Item::Other);
+        return Ok(Item::Other(false));
     }
-    let Some(call) = ev.event_name.as_deref().and_then(Call::from_event_name) else {
-        return Ok(Item::Other);
+    let call = ev.event_name.as_deref().and_then(Call::from_event_name);
+    let data = call.is_some() || ev.category.as_deref() == Some("Data");
+    let Some(call) = call else {
+        return Ok(Item::Other(data));
     };
     let code = ev.error_code.as_deref().map(str::to_owned);
     let http_status = code.as_deref().and_then(why403_errors::status_of_code);
     if code.is_some() && http_status.is_none() {
         // An error triage does not explain (NoSuchUpload, SlowDown, InternalError...).
-        return Ok(Item::Other);
+        return Ok(Item::Other(true));
     }
     let id: Identity<'_> = match ev.user_identity {
         Some(raw) => serde_json::from_str::<Option<Identity<'_>>>(raw.get())
@@ -192,14 +206,19 @@ fn from_event(ev: Event<'_>, format: Format) -> Result<Item, Bad> {
             .attributes
             .and_then(|a| a.mfa.map(|m| m.eq_ignore_ascii_case("true"))),
         invoked_by: id.invoked_by.map(Cow::into_owned),
+        account_id: id.account_id.map(Cow::into_owned),
     };
     let time = ev.event_time.map(Cow::into_owned).unwrap_or_default();
     if code.is_none() {
         // An allowed upload is only counted: its caller, bucket, key and time.
         let (bucket, key) = bucket_and_key(ev.request_parameters)?;
+        if bucket.is_empty() {
+            return Ok(Item::Other(true));
+        }
         return Ok(Item::Upload(Box::new(Record {
             format,
             id: RecordId::Text("".into()),
+            request_id: None,
             call,
             time,
             caller,
@@ -221,10 +240,17 @@ fn from_event(ev: Event<'_>, format: Format) -> Result<Item, Bad> {
         })));
     }
     let params = request_parameters(ev.request_parameters)?;
+    if params.bucket.is_empty() {
+        return Err(Bad::NotARecord(
+            "a refused upload without a bucket (`requestParameters.bucketName`)",
+        ));
+    }
     let additional = additional(ev.additional)?;
     let access_point = access_point(ev.resources)?;
+    // `tlsDetails` with a version: HTTPS. Without one, or without `tlsDetails`: not known
+    // (older records have none).
     let tls = match ev.tls_details {
-        Some(t) => Some(tls_version(t)?.is_some()),
+        Some(t) => tls_version(t)?.map(|_| true),
         None => None,
     };
     Ok(Item::Upload(Box::new(Record {
@@ -232,7 +258,9 @@ fn from_event(ev: Event<'_>, format: Format) -> Result<Item, Bad> {
         id: ev
             .event_id
             .as_deref()
+            .or(ev.request_id.as_deref())
             .map_or_else(|| RecordId::Text("".into()), RecordId::new),
+        request_id: ev.request_id.map(Cow::into_owned),
         call,
         time,
         caller,
@@ -393,6 +421,22 @@ fn lake_row(bytes: &[u8]) -> Result<Item, Bad> {
             ev.insert(k, v);
         }
     }
+    // Scalar paths a query may select instead of the structs (`userIdentity.arn`,
+    // `requestParameters['bucketName']`), named by their last part.
+    for (alias, parent, field) in [
+        ("arn", "userIdentity", "arn"),
+        ("bucketName", "requestParameters", "bucketName"),
+        ("key", "requestParameters", "key"),
+    ] {
+        if let Some(v) = ev.remove(alias) {
+            let p = ev
+                .entry(parent.to_owned())
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let Some(m) = p.as_object_mut() {
+                m.entry(field.to_owned()).or_insert(v);
+            }
+        }
+    }
     if !ev.contains_key("eventName") && !ev.contains_key("eventSource") {
         return Err(Bad::NotARecord(
             "a result row without `eventName` or `eventSource` (select them in the query)",
@@ -451,6 +495,7 @@ const FIELDS: &[&str] = &[
     "bucketName",
     "key",
     "tlsVersion",
+    "accountId",
     "AuthenticationMethod",
     "ARN",
 ];
@@ -504,7 +549,7 @@ pub(crate) fn lake_value(s: &str) -> serde_json::Value {
             s: t.as_bytes(),
             i: 0,
         };
-        if let Some(v) = p.value(0)
+        if let Some(v) = p.value(0, false)
             && p.i == t.len()
         {
             return v;
@@ -513,13 +558,24 @@ pub(crate) fn lake_value(s: &str) -> serde_json::Value {
     serde_json::Value::String(s.to_owned())
 }
 
+/// Whether `s` starts with `name=` (a map entry's name: letters, digits, `_`, `-`, `$`, `:`).
+fn next_is_name(s: &[u8]) -> bool {
+    let n = s
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'$' | b':'))
+        .count();
+    n > 0 && s.get(n) == Some(&b'=')
+}
+
 struct LakeParser<'a> {
     s: &'a [u8],
     i: usize,
 }
 
 impl LakeParser<'_> {
-    fn value(&mut self, depth: u8) -> Option<serde_json::Value> {
+    /// A value; `in_map` when it is a map's value (a scalar there runs up to `, name=` or the
+    /// map's end, so that text with `, `, `]` or `}` in it, such as an object key, is kept).
+    fn value(&mut self, depth: u8, in_map: bool) -> Option<serde_json::Value> {
         if depth > 16 {
             return None;
         }
@@ -540,7 +596,7 @@ impl LakeParser<'_> {
                         .trim()
                         .to_owned();
                     self.i += 1;
-                    let v = self.value(depth + 1)?;
+                    let v = self.value(depth + 1, true)?;
                     m.insert(key, v);
                     match self.s.get(self.i)? {
                         b'}' => {
@@ -565,7 +621,7 @@ impl LakeParser<'_> {
                     return Some(a.into());
                 }
                 loop {
-                    a.push(self.value(depth + 1)?);
+                    a.push(self.value(depth + 1, false)?);
                     match self.s.get(self.i)? {
                         b']' => {
                             self.i += 1;
@@ -582,13 +638,16 @@ impl LakeParser<'_> {
                 }
             }
             _ => {
-                // A scalar: up to `, ` or the closing bracket of its container.
+                // A scalar: up to the separator before the next entry, or a closing bracket
+                // that ends its container (followed by the end, `,`, `}` or `]`).
                 let start = self.i;
                 while let Some(&b) = self.s.get(self.i) {
-                    if b == b'}'
-                        || b == b']'
-                        || (b == b',' && self.s.get(self.i + 1) == Some(&b' '))
-                    {
+                    let closes = (b == b'}' || b == b']')
+                        && matches!(self.s.get(self.i + 1), None | Some(b',' | b'}' | b']'));
+                    let separates = b == b','
+                        && self.s.get(self.i + 1) == Some(&b' ')
+                        && (!in_map || next_is_name(&self.s[self.i + 2..]));
+                    if closes || separates {
                         break;
                     }
                     self.i += 1;
@@ -684,15 +743,15 @@ mod tests {
     fn other_records_and_bad_ones_are_told_apart() {
         assert!(matches!(
             element(br#"{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole"}"#),
-            Ok(Item::Other)
+            Ok(Item::Other(_))
         ));
         assert!(matches!(
             element(br#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","errorCode":"AccessDenied"}"#),
-            Ok(Item::Other)
+            Ok(Item::Other(_))
         ));
         assert!(matches!(
             element(br#"{"eventSource":"s3.amazonaws.com","eventName":"PutObject","errorCode":"SlowDown"}"#),
-            Ok(Item::Other)
+            Ok(Item::Other(_))
         ));
         assert!(matches!(
             element(br#"{"hello":1}"#),

@@ -60,6 +60,8 @@ pub struct Group {
     pub sessions: BTreeSet<String>,
     /// How many more session names there were.
     pub more_sessions: u64,
+    /// Hashes of the names past the first 50, to count them once (at most 100,000 kept).
+    more_seen: rustc_hash::FxHashSet<u64>,
     /// Records per call.
     pub calls: BTreeMap<Call, u64>,
     /// Records per client (from the user agent).
@@ -68,8 +70,10 @@ pub struct Group {
     pub formats: BTreeMap<Format, u64>,
     /// Every record's id, with the index of the input it came from.
     pub ids: Vec<(u32, RecordId)>,
-    /// The latest record: the request diagnosed.
+    /// The latest record: the request diagnosed (of records at the same time, the one of the
+    /// last input, then the greatest id: the same whatever the order threads read in).
     pub latest: Record,
+    latest_input: u32,
     /// Allowed calls of the same caller, bucket, prefix and kind: how many, and the last time.
     pub allowed: Option<(u64, String)>,
     /// Other groups of the same caller, bucket, prefix and kind (other codes or proofs): the
@@ -88,6 +92,11 @@ pub struct Counts {
     pub selected: u64,
     /// Allowed upload calls seen.
     pub allowed: u64,
+    /// CloudTrail records of S3 object-level (data) events, selected or not: none in a
+    /// CloudTrail input means the trail does not log them (uploads cannot be there).
+    pub s3_data_events: u64,
+    /// CloudTrail records read (of any service).
+    pub cloudtrail_records: u64,
     /// Problems: records, lines or files skipped.
     pub skipped: u64,
 }
@@ -198,6 +207,8 @@ impl Triage {
         self.counts.bytes += c.bytes;
         self.counts.selected += c.selected;
         self.counts.allowed += c.allowed;
+        self.counts.s3_data_events += c.s3_data_events;
+        self.counts.cloudtrail_records += c.cloudtrail_records;
         self.counts.skipped += c.skipped;
         for p in other.problems {
             if self.problems.len() < MAX_PROBLEMS {
@@ -273,11 +284,13 @@ impl Group {
             last_seen: r.time.clone(),
             sessions: BTreeSet::new(),
             more_sessions: 0,
+            more_seen: Default::default(),
             calls: BTreeMap::new(),
             clients: BTreeMap::new(),
             formats: BTreeMap::new(),
             ids: Vec::new(),
             latest: r.clone(),
+            latest_input: input,
             allowed: None,
             siblings: Vec::new(),
         };
@@ -293,7 +306,7 @@ impl Group {
             if self.sessions.len() < MAX_SESSIONS {
                 self.sessions.insert(s.to_owned());
             } else {
-                self.more_sessions += 1;
+                self.count_more(s);
             }
         }
         *self.calls.entry(r.call).or_default() += 1;
@@ -303,9 +316,12 @@ impl Group {
             self.first_seen.clone_from(&r.time);
         }
         self.ids.push((input, r.id.clone()));
-        if r.time >= self.last_seen {
+        if r.time > self.last_seen
+            || (r.time == self.last_seen && later(&r, input, &self.latest, self.latest_input))
+        {
             self.last_seen.clone_from(&r.time);
             self.latest = r;
+            self.latest_input = input;
         }
     }
 
@@ -315,10 +331,14 @@ impl Group {
             if self.sessions.len() < MAX_SESSIONS {
                 self.sessions.insert(s);
             } else if !self.sessions.contains(&s) {
+                self.count_more(&s);
+            }
+        }
+        for h in other.more_seen {
+            if self.more_seen.len() < 100_000 && self.more_seen.insert(h) {
                 self.more_sessions += 1;
             }
         }
-        self.more_sessions += other.more_sessions;
         for (k, n) in other.calls {
             *self.calls.entry(k).or_default() += n;
         }
@@ -332,9 +352,27 @@ impl Group {
             self.first_seen = other.first_seen;
         }
         self.ids.extend(other.ids);
-        if other.last_seen > self.last_seen {
+        if other.last_seen > self.last_seen
+            || (other.last_seen == self.last_seen
+                && later(
+                    &other.latest,
+                    other.latest_input,
+                    &self.latest,
+                    self.latest_input,
+                ))
+        {
             self.last_seen = other.last_seen;
             self.latest = other.latest;
+            self.latest_input = other.latest_input;
+        }
+    }
+
+    fn count_more(&mut self, s: &str) {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        s.hash(&mut h);
+        if self.more_seen.len() < 100_000 && self.more_seen.insert(h.finish()) {
+            self.more_sessions += 1;
         }
     }
 
@@ -359,6 +397,11 @@ impl Group {
             .max_by_key(|(_, n)| **n)
             .map_or(ClientKind::Other, |(c, _)| *c)
     }
+}
+
+/// Whether record `a` (of input `ia`) comes after `b` (of `ib`) at the same time.
+fn later(a: &Record, ia: u32, b: &Record, ib: u32) -> bool {
+    (ia, &a.id) > (ib, &b.id)
 }
 
 /// What a message proves, in words, for grouping: the action, the kind of denial, the policy
@@ -398,6 +441,7 @@ mod tests {
         Record {
             format: Format::CloudTrail,
             id: RecordId::new(&format!("{session}-{time}")),
+            request_id: None,
             call: Call::PutObject,
             time: time.into(),
             caller: Caller {

@@ -46,6 +46,7 @@ pub use model::{
 pub use read::{Input, Problem, Progress, expand, read_all, read_one, read_stream};
 pub use record::{CALLS, Call, CallKind, Caller, ClientKind, Format, Record, RecordId, prefix_of};
 pub use report::{
-    Report, Row, SCHEMA_ID, caller_words, disagreements, html, json_row, jsonl, table,
+    Report, Row, SCHEMA_ID, caller_words, disagreements, html, json_row, jsonl, no_data_events,
+    table,
 };
 pub use suppress::{SuppressError, Suppression, glob, parse as parse_suppress};

@@ -32,13 +32,37 @@ pub fn request_of(r: &Record) -> (UploadRequest, Vec<String>) {
         );
     }
     req.headers = r.headers.clone();
-    req.network.source_ip = r
+    // A public address is `aws:SourceIp`; a private one is the address inside a VPC, which
+    // reaches S3 through a VPC endpoint (`aws:VpcSourceIp`).
+    match r
         .source_ip
-        .clone()
-        .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
+        .as_deref()
+        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+    {
+        Some(ip) if is_private(ip) => {
+            req.network.vpc_source_ip = Some(ip.to_string());
+            if r.vpc_endpoint.is_none() {
+                notes.push(format!(
+                    "the caller's address `{ip}` is private: the request came through a VPC endpoint the record does not name, so `aws:SourceVpce` is not known"
+                ));
+            }
+        }
+        Some(ip) => req.network.source_ip = Some(ip.to_string()),
+        None => {}
+    }
     req.network.vpc_endpoint = r.vpc_endpoint.clone();
-    if let Some(tls) = r.tls {
-        req.network.tls = tls;
+    match r.tls {
+        Some(tls) => req.network.tls = tls,
+        None => notes.push(
+            "the record does not say whether the request used TLS: HTTPS is assumed (`aws:SecureTransport` is `true`)"
+                .to_owned(),
+        ),
+    }
+    if r.format == Format::AccessLog {
+        notes.push(
+            "S3 server access logs do not record request headers, MFA or the VPC endpoint: the request is diagnosed without headers and, for a session, without MFA, so a cause or fix that depends on them is an assumption"
+                .to_owned(),
+        );
     }
     if !r.time.is_empty() {
         req.time = Some(r.time.clone());
@@ -48,9 +72,23 @@ pub fn request_of(r: &Record) -> (UploadRequest, Vec<String>) {
     (req, notes)
 }
 
+/// RFC 1918, shared (RFC 6598), link-local and unique-local addresses.
+fn is_private(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || v4.is_link_local() || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments()[0];
+            (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
+        }
+    }
+}
+
 fn credentials(r: &Record) -> Credentials {
     let c = &r.caller;
-    if c.arn.is_none() && c.canonical_id.is_none() {
+    if c.is_anonymous() {
         return Credentials::Anonymous;
     }
     let temporary = c.kind.as_deref().is_some_and(|k| {
@@ -107,7 +145,7 @@ pub fn parsed_of(r: &Record) -> Parsed {
     p.key = Some(r.key.clone());
     note(&mut p, "bucket");
     note(&mut p, "key");
-    p.request_id = Some(r.id.to_string());
+    p.request_id = r.request_id.clone();
     p.details.vpc_endpoint_id = r.vpc_endpoint.clone();
     p.details.aws_region = r.region.clone();
     p.details.source_ip = r.source_ip.clone();
@@ -121,6 +159,7 @@ pub fn parsed_of(r: &Record) -> Parsed {
 /// explained from their records, since the diagnosis models uploads only.
 pub fn diagnosable(g: &Group) -> bool {
     g.key.kind == CallKind::Upload
+        && (g.latest.caller.arn.is_some() || g.latest.caller.is_anonymous())
 }
 
 /// The client a user agent names, as the diagnosis models it.
@@ -169,7 +208,8 @@ pub struct Outcome {
     /// The fix in one sentence.
     pub fix: Option<String>,
     /// Whether the fix was verified by re-evaluation: `yes`, `no`, `indeterminate`, or
-    /// `not checked`; `-` without evidence.
+    /// `not checked`; `assumed` when it was, but on facts the records do not give (access
+    /// logs record no headers); `-` without evidence.
     pub verified: String,
     /// Unreadable evidence that decides, with the IAM action that would read it.
     pub missing: Vec<String>,
@@ -235,13 +275,20 @@ pub fn diagnose_request(
                 .collect(),
         ),
     };
-    let mut out_notes = Vec::new();
+    let access_log = g.latest.format == Format::AccessLog;
+    let mut out_notes = notes;
     if verdict == "allowed" {
         out_notes.push(
             "the evidence allows this upload now: the cause was fixed after the records, or the request differed in something the records do not show"
                 .to_owned(),
         );
     }
+    // What access logs do not record was assumed: the fix is verified under that assumption.
+    let verified = if access_log && verified == "yes" {
+        "assumed"
+    } else {
+        verified
+    };
     Outcome {
         basis,
         verdict: verdict.to_owned(),
@@ -280,10 +327,15 @@ pub fn explain(g: &Group, registry: &Registry) -> (Outcome, Explanation) {
         .map(|r| rule_name(r.scope, r.id))
         .collect();
     let mut notes = Vec::new();
-    if !diagnosable(g) {
+    if g.key.kind != CallKind::Upload {
         notes.push(format!(
             "{} calls are explained from their records: why403 diagnoses uploads (PutObject, multipart uploads, copies) from evidence, not object settings",
             g.latest.call.as_str()
+        ));
+    } else if !diagnosable(g) {
+        notes.push(format!(
+            "the record names the caller only as `{}` (CloudTrail does not give the bucket owner the ARN of another account's caller): there is no principal to diagnose, so it is explained from its records",
+            g.key.caller
         ));
     } else if x.cause.is_none() {
         notes.push(

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::group::{Options, Triage};
+use crate::record::RecordId;
 use crate::scan::{ScanError, Splitter};
 use crate::{accesslog, cloudtrail};
 
@@ -201,12 +202,15 @@ fn read_plain(
         None => t.problem(name.to_owned(), "is empty".to_owned()),
         Some(b'{' | b'[' | 0xEF) => json(r, head, name, index, t, progress, gz),
         Some(_) => {
-            let first_line = head
+            let mut first = head
                 .split(|&b| b == b'\n')
-                .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-                .unwrap_or_default();
-            let first_line = String::from_utf8_lossy(first_line);
-            if accesslog::looks_like(first_line.trim_end_matches('\r')) {
+                .filter(|l| !l.iter().all(u8::is_ascii_whitespace));
+            let first_line = String::from_utf8_lossy(first.next().unwrap_or_default()).into_owned();
+            // The first line may be the broken one: any of the first few recognised will do.
+            let recognised = std::iter::once(first_line.as_bytes())
+                .chain(first.take(4))
+                .any(|l| accesslog::looks_like(String::from_utf8_lossy(l).trim_end_matches('\r')));
+            if recognised {
                 lines(io::Cursor::new(head).chain(r), name, index, t, progress, gz);
             } else {
                 t.problem(
@@ -249,8 +253,18 @@ fn json(
             t.counts.records += 1;
             progress.records.fetch_add(1, Ordering::Relaxed);
             match cloudtrail::element(bytes) {
-                Ok(cloudtrail::Item::Upload(rec)) => t.add(*rec, index),
-                Ok(cloudtrail::Item::Other) => {}
+                Ok(cloudtrail::Item::Upload(mut rec)) => {
+                    t.counts.cloudtrail_records += 1;
+                    t.counts.s3_data_events += 1;
+                    if rec.id == RecordId::Text("".into()) {
+                        rec.id = RecordId::Text(format!("{name}:{line}").into());
+                    }
+                    t.add(*rec, index);
+                }
+                Ok(cloudtrail::Item::Other(data)) => {
+                    t.counts.cloudtrail_records += 1;
+                    t.counts.s3_data_events += u64::from(data);
+                }
                 Err(cloudtrail::Bad::Json(e)) => {
                     let line = line + e.line() as u64 - 1;
                     t.problem(
@@ -296,13 +310,26 @@ fn lines(r: impl Read, name: &str, index: u32, t: &mut Triage, progress: &Progre
     let mut buf = Vec::with_capacity(1024);
     let mut line_no = 0u64;
     let mut bytes = 0u64;
+    let mut file_bytes = 0u64;
     loop {
         buf.clear();
-        match r.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
+        match read_line(&mut r, &mut buf) {
+            Ok((0, _)) => break,
+            Ok((n, too_long)) => {
                 bytes += n as u64;
+                file_bytes += n as u64;
                 line_no += 1;
+                if too_long {
+                    t.counts.records += 1;
+                    t.problem(
+                        format!("{name}:{line_no}"),
+                        format!(
+                            "a line longer than {} KiB: not an access log line",
+                            MAX_LINE >> 10
+                        ),
+                    );
+                    continue;
+                }
                 let text = String::from_utf8_lossy(&buf);
                 let text = text.trim_end_matches(['\n', '\r']);
                 if text.trim().is_empty() {
@@ -328,7 +355,7 @@ fn lines(r: impl Read, name: &str, index: u32, t: &mut Triage, progress: &Progre
             Err(e) => {
                 t.problem(
                     format!("{name}:{}", line_no + 1),
-                    read_error(&e, gz, t.counts.bytes + bytes),
+                    read_error(&e, gz, file_bytes),
                 );
                 break;
             }
@@ -339,6 +366,43 @@ fn lines(r: impl Read, name: &str, index: u32, t: &mut Triage, progress: &Progre
     progress
         .groups
         .fetch_max(t.group_count(), Ordering::Relaxed);
+}
+
+/// The longest access log line read; a longer one is skipped (real lines are under 4 KiB).
+const MAX_LINE: usize = 1024 * 1024;
+
+/// Reads one line (its `\n` included) into `buf`, keeping at most [`MAX_LINE`] bytes: the
+/// bytes read, and whether the line was longer (the rest of it is skipped).
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<(usize, bool)> {
+    let mut n = 0;
+    let mut too_long = false;
+    loop {
+        let (done, used) = {
+            let avail = match r.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                return Ok((n, too_long));
+            }
+            let (done, used) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (true, i + 1),
+                None => (false, avail.len()),
+            };
+            if buf.len() + used <= MAX_LINE {
+                buf.extend_from_slice(&avail[..used]);
+            } else {
+                too_long = true;
+            }
+            (done, used)
+        };
+        r.consume(used);
+        n += used;
+        if done {
+            return Ok((n, too_long));
+        }
+    }
 }
 
 /// The start of a text for messages: at most 80 characters.

@@ -212,8 +212,8 @@ impl ClientKind {
     }
 }
 
-/// A record's id: CloudTrail's `eventID`, an access log's request ID, or where the record was
-/// (`file:line`) when it has none. Stored compactly: a triage keeps every id of every group.
+/// A record's id: CloudTrail's `eventID` (or its `requestID` when it has none), an access
+/// log's request ID, or where the record was (`file:line`) when it has neither. Stored compactly: a triage keeps every id of every group.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordId {
     /// A UUID (`eventID`), as its 128 bits.
@@ -288,6 +288,9 @@ pub struct Caller {
     pub mfa: Option<bool>,
     /// The service that called on the caller's behalf (`invokedBy`).
     pub invoked_by: Option<String>,
+    /// `userIdentity.accountId`: for an `AWSAccount` caller (another account's principal, as
+    /// the bucket owner's trail records it, without an ARN), the only name it has.
+    pub account_id: Option<String>,
 }
 
 impl Caller {
@@ -304,9 +307,23 @@ impl Caller {
         rest.split_once('/').map(|(_, s)| s)
     }
 
+    /// Whether the record names no caller at all: an unsigned request (no ARN, no canonical
+    /// id, no account; or CloudTrail's `ANONYMOUS_PRINCIPAL`).
+    pub fn is_anonymous(&self) -> bool {
+        self.arn.is_none()
+            && self.canonical_id.is_none()
+            && self
+                .account_id
+                .as_deref()
+                .is_none_or(|a| a == "ANONYMOUS_PRINCIPAL")
+            && self.invoked_by.is_none()
+    }
+
     /// What groups callers: one key for every session of a role
     /// (`arn:aws:iam::111122223333:role/Name`, the path left out since access logs do not
-    /// give it), the ARN for anyone else, the canonical id, or `anonymous`.
+    /// give it), the ARN for anyone else, the canonical id, `account:ID` for a principal of
+    /// another account that the record does not name, `service:NAME` for an AWS service, or
+    /// `anonymous`.
     pub fn group_key(&self) -> String {
         if let Some(arn) = &self.arn {
             if let Some((head, rest)) = arn.split_once(":assumed-role/") {
@@ -320,7 +337,20 @@ impl Caller {
         if let Some(id) = &self.canonical_id {
             return format!("canonical-user:{id}");
         }
-        "anonymous".to_owned()
+        if self.is_anonymous() {
+            return "anonymous".to_owned();
+        }
+        if let Some(a) = self
+            .account_id
+            .as_deref()
+            .filter(|a| *a != "ANONYMOUS_PRINCIPAL")
+        {
+            return format!("account:{a}");
+        }
+        match &self.invoked_by {
+            Some(s) => format!("service:{s}"),
+            None => "anonymous".to_owned(),
+        }
     }
 }
 
@@ -332,6 +362,9 @@ pub struct Record {
     pub format: Format,
     /// Its id.
     pub id: RecordId,
+    /// The request ID AWS gave the call (CloudTrail `requestID`; an access log's request ID
+    /// is its `id`).
+    pub request_id: Option<String>,
     /// The call.
     pub call: Call,
     /// When, as ISO 8601 UTC (`2026-12-05T10:00:00Z`): comparable as text.

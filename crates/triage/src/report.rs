@@ -134,6 +134,9 @@ pub fn table(r: &Report) -> String {
             n => format!(", {n} skipped (below)"),
         }
     );
+    if let Some(w) = no_data_events(c) {
+        let _ = writeln!(out, "warning: {w}");
+    }
     if open.is_empty() {
         let _ = writeln!(out, "nothing left to look at");
     } else {
@@ -215,6 +218,25 @@ pub fn table(r: &Report) -> String {
     out
 }
 
+/// A warning when CloudTrail records were read but none was an S3 object-level event: the
+/// input cannot hold uploads.
+pub fn no_data_events(c: &Counts) -> Option<String> {
+    (c.cloudtrail_records > 0 && c.s3_data_events == 0).then(|| {
+        format!(
+            "none of the {} CloudTrail records is an S3 object-level (data) event: uploads are logged only by a trail or event data store that records S3 data events, and `aws cloudtrail lookup-events` returns management events only",
+            c.cloudtrail_records
+        )
+    })
+}
+
+fn basis_words(b: &crate::model::Basis) -> String {
+    match b {
+        crate::model::Basis::Live => "read live".to_owned(),
+        crate::model::Basis::Scenario(f) => format!("scenario {f}"),
+        crate::model::Basis::Records => "the records alone".to_owned(),
+    }
+}
+
 fn details(out: &mut String, n: usize, row: &Row) {
     let g = &row.group;
     let o = &row.outcome;
@@ -238,12 +260,7 @@ fn details(out: &mut String, n: usize, row: &Row) {
     if !g.key.proves.is_empty() {
         let _ = writeln!(out, "   the message proves: {}", escape(&g.key.proves));
     }
-    let basis = match &o.basis {
-        crate::model::Basis::Live => "read live".to_owned(),
-        crate::model::Basis::Scenario(f) => format!("scenario {f}"),
-        crate::model::Basis::Records => "the records alone".to_owned(),
-    };
-    let _ = writeln!(out, "   {} ({})", o.verdict, escape(&basis));
+    let _ = writeln!(out, "   {} ({})", o.verdict, escape(&basis_words(&o.basis)));
     if let Some(m) = &o.message {
         let _ = writeln!(out, "   cause: {}", escape(m));
     }
@@ -373,6 +390,9 @@ pub fn html(r: &Report) -> String {
             c.skipped
         ),
     );
+    if let Some(w) = no_data_events(c) {
+        p.el("p", "", &format!("Warning: {w}."));
+    }
     p.open("table", "");
     p.raw("<thead><tr><th>#</th><th>count</th><th>first seen</th><th>last seen</th><th>caller</th><th>bucket/prefix</th><th>code</th><th>cause</th><th>fix</th><th>verified</th></tr></thead>\n<tbody>\n");
     for (i, row) in r.open().enumerate() {
@@ -423,7 +443,10 @@ pub fn html(r: &Report) -> String {
         if !g.key.proves.is_empty() {
             p.kv("the message proves", &g.key.proves);
         }
-        p.kv("verdict", &o.verdict);
+        p.kv(
+            "verdict",
+            &format!("{} ({})", o.verdict, basis_words(&o.basis)),
+        );
         if let Some(m) = &o.message {
             p.kv("cause", m);
         }

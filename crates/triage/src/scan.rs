@@ -197,6 +197,12 @@ impl<R: Read> Splitter<R> {
             if self.pos + rel >= self.end && !self.fill()? {
                 return Err(self.syntax("the input ends inside a string"));
             }
+            if rel - from > MAX_ELEMENT {
+                return Err(self.syntax(format!(
+                    "a string longer than {} MiB: not a log record",
+                    MAX_ELEMENT >> 20
+                )));
+            }
             let hay = &self.buf[self.pos + rel..self.end];
             match memchr::memchr2(b'"', b'\\', hay) {
                 Some(i) if hay[i] == b'"' => return Ok(rel + i + 1 - from),

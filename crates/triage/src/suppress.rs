@@ -108,6 +108,16 @@ pub fn parse(text: &str) -> Result<Vec<Suppression>, SuppressError> {
             if slot.is_some() {
                 return Err(err(format!("`{field}` is given twice")));
             }
+            if field == "caller"
+                && let Some((head, rest)) = value.split_once(":assumed-role/")
+                && let Some((role, _)) = rest.split_once('/')
+            {
+                // Groups hold every session of a role: one session cannot be told apart.
+                let account = head.rsplit(':').next().unwrap_or_default();
+                return Err(err(format!(
+                    "`{value}` is one session of a role; groups hold all the sessions of a role: use the role, `caller=arn:aws:iam::{account}:role/{role}`"
+                )));
+            }
             *slot = Some(value.to_owned());
         }
         out.push(s);
@@ -117,8 +127,9 @@ pub fn parse(text: &str) -> Result<Vec<Suppression>, SuppressError> {
 
 impl Suppression {
     /// Whether the group matches every field given; `causes` are the rules its diagnosis
-    /// names.
-    pub fn matches(&self, g: &Group, causes: &[String]) -> bool {
+    /// names. A `rule` matches only a cause the diagnosis settled: one rule, or rules from
+    /// evidence, not several candidates of a message read alone (`single` false).
+    pub fn matches(&self, g: &Group, causes: &[String], single: bool) -> bool {
         let k = &g.key;
         self.caller.as_deref().is_none_or(|c| caller_matches(c, g))
             && self.bucket.as_deref().is_none_or(|b| glob(b, &k.bucket))
@@ -131,9 +142,10 @@ impl Suppression {
             })
             && self.code.as_deref().is_none_or(|c| glob(c, &k.code))
             && self.rule.as_deref().is_none_or(|r| {
-                causes
-                    .iter()
-                    .any(|c| glob(r, c) || c.rsplit('/').next().is_some_and(|id| glob(r, id)))
+                single
+                    && causes
+                        .iter()
+                        .any(|c| glob(r, c) || c.rsplit('/').next().is_some_and(|id| glob(r, id)))
             })
     }
 }
@@ -142,10 +154,12 @@ fn caller_matches(pattern: &str, g: &Group) -> bool {
     if glob(pattern, &g.key.caller) {
         return true;
     }
-    // A session ARN, or the role ARN with its path (CloudTrail gives it).
-    let latest = &g.latest.caller;
-    latest.arn.as_deref().is_some_and(|a| glob(pattern, a))
-        || latest.role_arn.as_deref().is_some_and(|a| glob(pattern, a))
+    // The role ARN with its path (CloudTrail gives it; groups leave the path out).
+    g.latest
+        .caller
+        .role_arn
+        .as_deref()
+        .is_some_and(|a| glob(pattern, a))
 }
 
 /// `*` matches any text (including none); everything else matches itself.
@@ -197,6 +211,8 @@ mod tests {
         assert_eq!((e.line, e.column), (1, 1));
         let e = parse("bucket=a bucket=b").unwrap_err();
         assert!(e.message.contains("twice"));
+        let e = parse("caller=arn:aws:sts::111122223333:assumed-role/R/alice").unwrap_err();
+        assert!(e.message.contains("role/R"), "{e}");
         assert!(parse("justaword").is_err());
     }
 

@@ -123,3 +123,31 @@ fn records_split_across_reads_are_read_the_same() {
         }
     }
 }
+
+#[test]
+fn huge_strings_and_lines_are_reported_not_held() {
+    // A JSON string past the 32 MiB a record may take.
+    let mut big = b"{\"Records\":[{\"eventName\":\"".to_vec();
+    big.resize(big.len() + 33 * 1024 * 1024, b'a');
+    big.extend_from_slice(b"\"}]}");
+    let t = read(&big);
+    assert_eq!(t.counts.skipped, 1);
+    assert!(
+        t.problems[0].what.contains("longer than 32 MiB"),
+        "{:?}",
+        t.problems
+    );
+    // An access log line past 1 MiB is skipped; the lines around it are read.
+    let clean = fixture("access-logs/new-format.log");
+    let first = clean.split(|&b| b == b'\n').next().unwrap();
+    let mut log = first.to_vec();
+    log.push(b'\n');
+    log.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
+    log.push(b'\n');
+    log.extend_from_slice(first);
+    log.push(b'\n');
+    let t = read(&log);
+    assert_eq!(t.counts.selected, 2, "{:?}", t.problems);
+    assert_eq!(t.problems.len(), 1);
+    assert_eq!(t.problems[0].place, "input:2");
+}
