@@ -9,6 +9,8 @@
 #![cfg(feature = "live")]
 
 #[path = "../../../tests/moto/support.rs"]
+// The redaction comparison is for the capture tests.
+#[expect(dead_code)]
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
