@@ -198,3 +198,67 @@ fn one_refusal_one_cause_and_nothing_indeterminate_unnamed() {
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
+
+/// Fix safety over every scenario the project keeps: each fix was evaluated on probes around
+/// the upload (other objects, prefixes and buckets, the buckets the policies name, other S3
+/// actions, other principals, other accounts, anonymous callers); what it allows beyond the
+/// refused upload is in `widens`, in one of three forms. Settings that open a bucket (Block
+/// Public Access off, an ACL grant) always say so. Prints the figures.
+#[test]
+fn every_fix_says_what_it_allows_beyond_the_upload() {
+    use std::collections::BTreeMap;
+    use why403_core::finding::Change;
+    let (mut fixes, mut widened) = (0usize, 0usize);
+    let mut by_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for path in all_scenarios() {
+        let (_, d) = run(&path);
+        for f in &d.findings {
+            let Some(fix) = &f.fix else { continue };
+            fixes += 1;
+            let e = by_rule.entry(f.rule.id.clone()).or_default();
+            e.0 += 1;
+            if !fix.widens.is_empty() {
+                widened += 1;
+                e.1 += 1;
+            }
+            for w in &fix.widens {
+                assert!(
+                    w.starts_with("also allows ")
+                        || w.starts_with("turns off ")
+                        || w.starts_with("grants "),
+                    "{}: {}: `{w}`",
+                    path.display(),
+                    f.rule
+                );
+            }
+            let opens = fix.changes.iter().any(|c| {
+                matches!(
+                    c,
+                    Change::SetPublicAccessBlock { enabled: false, .. }
+                        | Change::AddAclGrant { .. }
+                )
+            });
+            assert!(
+                !opens || !fix.widens.is_empty(),
+                "{}: {}",
+                path.display(),
+                f.rule
+            );
+        }
+    }
+    assert!(fixes > 100, "{fixes} fixes");
+    let list: Vec<String> = by_rule
+        .iter()
+        .filter(|(_, (_, w))| *w > 0)
+        .map(|(r, (n, w))| format!("{r} {w}/{n}"))
+        .collect();
+    let mut err = std::io::stderr().lock();
+    let _ = std::io::Write::write_all(
+        &mut err,
+        format!(
+            "fix safety: {widened} of {fixes} fixes widen (say what they allow beyond the upload): {}\n",
+            list.join(", ")
+        )
+        .as_bytes(),
+    );
+}

@@ -62,7 +62,50 @@ fn edited_layer(c: &Change) -> Option<Edited> {
     })
 }
 
-fn probes(req: &UploadRequest, kind: CheckKind, base: &Request, resource_side: bool) -> Vec<Probe> {
+/// Buckets other than `own` that the policies of `sets` name by a literal name (at most 3):
+/// a fix may open them too.
+fn named_buckets<'a>(
+    sets: impl IntoIterator<Item = &'a crate::eval::PolicySet>,
+    own: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for set in sets {
+        let policies = set
+            .identity
+            .iter()
+            .chain(&set.resource)
+            .chain(set.scp.iter().flatten())
+            .chain(set.rcp.iter().flatten())
+            .chain(set.boundary.iter().flatten())
+            .chain(&set.session)
+            .chain(set.vpc_endpoint.iter().flatten());
+        for p in policies {
+            for st in &p.statements {
+                let Some(r) = &st.resource else { continue };
+                for item in &r.items {
+                    let Some(rest) = item.raw.strip_prefix("arn:aws:s3:::") else {
+                        continue;
+                    };
+                    let name = rest.split('/').next().unwrap_or_default();
+                    let literal =
+                        !name.is_empty() && !name.contains(['*', '?', '$']) && name != own;
+                    if literal && out.len() < 3 && !out.iter().any(|b| b == name) {
+                        out.push(name.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn probes(
+    req: &UploadRequest,
+    kind: CheckKind,
+    base: &Request,
+    resource_side: bool,
+    named: &[String],
+) -> Vec<Probe> {
     let mut out = Vec::new();
     let with = |principal: RequestPrincipal, action: &str, resource: &str| {
         let mut r = Request::new(principal, action, resource, base.context.clone());
@@ -97,6 +140,16 @@ fn probes(req: &UploadRequest, kind: CheckKind, base: &Request, resource_side: b
             ),
             words: format!("`{}` on objects of other buckets", base.action),
         });
+        for b in named {
+            out.push(Probe {
+                request: with(
+                    base.principal.clone(),
+                    &base.action,
+                    &format!("arn:aws:s3:::{b}/why403-probe-object"),
+                ),
+                words: format!("`{}` on objects of bucket `{b}`", base.action),
+            });
+        }
         for other in ["s3:DeleteObject", "s3:GetObject"] {
             if !other.eq_ignore_ascii_case(&base.action) {
                 out.push(Probe {
@@ -193,7 +246,14 @@ pub(super) fn widens(before: &Analysis, after: &Analysis, changes: &[Change]) ->
             let Some(now) = after.checks.iter().find(|x| x.action == check.action) else {
                 continue;
             };
-            for probe in probes(&before.request, check.kind, &check.request, resource_side) {
+            let named = named_buckets([&check.set, &now.set], &before.request.bucket);
+            for probe in probes(
+                &before.request,
+                check.kind,
+                &check.request,
+                resource_side,
+                &named,
+            ) {
                 let was = layer_allows(&check.set.evaluate(&probe.request), e.layer, e.level);
                 let is = layer_allows(&now.set.evaluate(&probe.request), e.layer, e.level);
                 if is && !was {
@@ -219,7 +279,7 @@ mod tests {
             RequestContext::new(),
         );
         base.resource_account = owner.map(str::to_owned);
-        probes(&req, CheckKind::S3, &base, true)
+        probes(&req, CheckKind::S3, &base, true, &[])
             .into_iter()
             .map(|p| p.words)
             .collect()
@@ -249,6 +309,48 @@ mod tests {
         assert!(
             w.iter()
                 .any(|x| x.contains("other objects under `reports/`"))
+        );
+    }
+
+    #[test]
+    fn buckets_the_policies_name_are_probed() {
+        let policy = crate::policy::Policy::parse(
+            "inline policy p",
+            crate::policy::PolicyKind::Identity,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject",
+                "Resource":["arn:aws:s3:::amzn-s3-demo-bucket/*","arn:aws:s3:::amzn-s3-demo-logs/*",
+                "arn:aws:s3:::amzn-s3-demo-*/x","*"]}]}"#,
+        )
+        .unwrap();
+        let set = crate::eval::PolicySet {
+            identity: vec![policy],
+            ..Default::default()
+        };
+        assert_eq!(
+            named_buckets([&set], "amzn-s3-demo-bucket"),
+            vec!["amzn-s3-demo-logs".to_owned()]
+        );
+        let req = UploadRequest::new("amzn-s3-demo-bucket", "reports/q3.csv");
+        let alice = RequestPrincipal::parse(Some("arn:aws:iam::111122223333:user/alice"));
+        let base = Request::new(
+            alice,
+            "s3:PutObject",
+            &req.object_arn(),
+            RequestContext::new(),
+        );
+        let words: Vec<String> = probes(
+            &req,
+            CheckKind::S3,
+            &base,
+            false,
+            &["amzn-s3-demo-logs".into()],
+        )
+        .into_iter()
+        .map(|p| p.words)
+        .collect();
+        assert!(
+            words.contains(&"`s3:PutObject` on objects of bucket `amzn-s3-demo-logs`".to_owned()),
+            "{words:?}"
         );
     }
 }
