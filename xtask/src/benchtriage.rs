@@ -1573,7 +1573,8 @@ mod tests {
         );
         let without = script(
             "without",
-            "echo \"error: unrecognized subcommand '$1'\" >&2; exit 2",
+            // why403 exits 1 on a usage error (clap's own 2 means "denied" there).
+            "echo \"error: unrecognized subcommand '$1'\" >&2; exit 1",
         );
         let garbled = script("garbled", "echo 'triage: read many records' >&2");
 
@@ -1598,7 +1599,7 @@ mod tests {
             "{msg}"
         );
         let e = measure(&without, &dir, &out).expect_err("failed");
-        assert!(format!("{e:#}").contains("exit status: 2"), "{e:#}");
+        assert!(format!("{e:#}").contains("exit status: 1"), "{e:#}");
         fs::remove_dir_all(&dir).expect("clean up");
     }
 
