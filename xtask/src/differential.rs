@@ -8,8 +8,8 @@
 //! classes by the feature left in them, and `target/differential/report.md` lists the classes
 //! with one minimised case each (also in `target/differential/minimised.jsonl`).
 //!
-//! Each class is triaged in docs/conformance.md ("Differential testing"); `--strict` fails
-//! when a class is not named there.
+//! Classes fall into triage groups (`GROUPS`), each triaged in docs/conformance.md
+//! ("Differential testing"); `--strict` fails when a class is in no triaged group.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -89,7 +89,9 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let end = opts.start + opts.cases;
     while next < end {
         let n = BATCH.min(end - next);
-        let cases: Vec<Value> = (next..next + n).map(|i| diffgen::case(opts.seed, i)).collect();
+        let cases: Vec<Value> = (next..next + n)
+            .map(|i| diffgen::case(opts.seed, i))
+            .collect();
         let (ours, peer) = engines.run(&cases, "batch")?;
         for ((case, o), p) in cases.into_iter().zip(ours).zip(peer) {
             stats.cases += 1;
@@ -158,7 +160,10 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let triage = fs::read_to_string(root.join("docs").join("conformance.md")).unwrap_or_default();
     let untriaged: Vec<&String> = classes
         .keys()
-        .filter(|k| !triage.contains(&format!("`{k}`")))
+        .filter(|k| {
+            let g = group_of(k);
+            g == "other" || !triage.contains(&format!("`{g}`"))
+        })
         .collect();
 
     let report = render_report(&opts, &stats, &classes, &untriaged, run_time, min_time);
@@ -185,10 +190,24 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     for ((o, p), n) in &stats.pairs {
         println!("  {n:>8}  ours={o}  peer={p}");
     }
-    println!("classes ({} minimised in {:.1} s):", classes.values().map(Vec::len).sum::<usize>(), min_time.as_secs_f64());
+    println!(
+        "classes ({} minimised in {:.1} s):",
+        classes.values().map(Vec::len).sum::<usize>(),
+        min_time.as_secs_f64()
+    );
+    let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
     for (k, v) in &classes {
-        let mark = if untriaged.contains(&k) { "  (not triaged)" } else { "" };
-        println!("  {:>5}  {k}{mark}", v.len());
+        *groups.entry(group_of(k)).or_default() += v.len();
+        let mark = if untriaged.contains(&k) {
+            "  (not triaged)"
+        } else {
+            ""
+        };
+        println!("  {:>5}  [{}] {k}{mark}", v.len(), group_of(k));
+    }
+    println!("groups:");
+    for (g, n) in &groups {
+        println!("  {n:>5}  {g}");
     }
     println!("report: {}", out_dir.join("report.md").display());
     if opts.strict && !untriaged.is_empty() {
@@ -513,11 +532,7 @@ fn reductions(case: &Value) -> Vec<Value> {
     if let Some(Value::Object(ctx)) = case.pointer("/request/context") {
         for key in ctx.keys() {
             remove_member(case, "/request/context", key, &mut out);
-            remove_each(
-                case,
-                &format!("/request/context/{}", escape(key)),
-                &mut out,
-            );
+            remove_each(case, &format!("/request/context/{}", escape(key)), &mut out);
         }
     }
     out
@@ -635,7 +650,11 @@ fn classify(case: &Value, pair: &(String, String)) -> String {
         }
     }
     let (ours, peer) = pair;
-    let version = if old_version { " (2008-10-17 or no Version)" } else { "" };
+    let version = if old_version {
+        " (2008-10-17 or no Version)"
+    } else {
+        ""
+    };
     let caller = caller_kind(case);
     let join = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>().join(" + ");
     let feature = if !conds.is_empty() {
@@ -644,9 +663,12 @@ fn classify(case: &Value, pair: &(String, String)) -> String {
         format!("NotPrincipal {} (caller {caller})", join(principals))
     } else if !vars.is_empty() {
         format!("variable {}", join(vars))
+    } else if question_mark_in_resource(case) {
+        "a `?` in Resource or NotResource".to_owned()
     } else if caller.starts_with("root") {
         "caller is an account root user".to_owned()
-    } else if caller.starts_with("federated-user") && principals.iter().any(|p| p.contains("user")) {
+    } else if caller.starts_with("federated-user") && principals.iter().any(|p| p.contains("user"))
+    {
         "federated user session and an IAM user principal".to_owned()
     } else {
         let principal = if principals.is_empty() {
@@ -660,6 +682,62 @@ fn classify(case: &Value, pair: &(String, String)) -> String {
         )
     };
     format!("ours={ours} peer={peer}: {feature}{version}")
+}
+
+/// Whether a statement's `Resource` or `NotResource` has a `?` wildcard.
+fn question_mark_in_resource(case: &Value) -> bool {
+    policy_pointers(case).iter().any(|ptr| {
+        let doc = case.pointer(ptr).unwrap_or(&Value::Null);
+        doc["Statement"].as_array().into_iter().flatten().any(|s| {
+            let mut strings = Vec::new();
+            collect_strings(s.get("Resource"), &mut strings);
+            collect_strings(s.get("NotResource"), &mut strings);
+            strings
+                .iter()
+                .any(|t| t.contains('?') && !t.contains("${?}"))
+        })
+    })
+}
+
+/// The triage groups of disagreement classes, in the order they are tried; each is triaged
+/// under its name in docs/conformance.md ("Differential testing"). `other` is not triaged.
+const GROUPS: &[(&str, &[&str])] = &[
+    ("peer-rejects-input", &["peer=error"]),
+    ("we-reject-input", &["ours=error"]),
+    ("root-user", &["caller is an account root user"]),
+    ("notprincipal-deny", &[": NotPrincipal"]),
+    (
+        "foranyvalue-ifexists-missing-key",
+        &[
+            "ForAnyValue IfExists on a missing key",
+            "ForAnyValue IfExists on an empty",
+        ],
+    ),
+    ("empty-multivalued-key", &["on an empty multivalued key"]),
+    (
+        "single-valued-operator-multivalued-key",
+        &["on a multivalued key"],
+    ),
+    (
+        "unresolved-variable-in-condition",
+        &["with a policy variable"],
+    ),
+    ("date-epoch-and-iso", &["condition Date"]),
+    ("ip-ranges", &["condition Ip"]),
+    ("numeric-non-number", &["condition Numeric"]),
+    ("variable-in-resource", &["variable "]),
+    ("question-mark-in-resource", &["a `?` in Resource"]),
+    ("federated-user-principal", &["federated user session"]),
+    ("block-public-access", &["+bpa"]),
+    ("session-policy-and-resource-grant", &["resource+session"]),
+];
+
+/// The triage group of a class (`other` when none fits).
+fn group_of(class: &str) -> &'static str {
+    GROUPS
+        .iter()
+        .find(|(_, needles)| needles.iter().any(|n| class.contains(n)))
+        .map_or("other", |(g, _)| g)
 }
 
 /// A condition in general terms: `Ip negated, ForAnyValue, IfExists on a missing key`.
@@ -712,7 +790,10 @@ fn error_kind(e: &str) -> String {
     // The peer's validation messages: the first `"message"`.
     if let Some(i) = e.find("\"message\":\"") {
         let rest = &e[i + 11..];
-        let end = rest.find("\"}").or_else(|| rest.find('"')).unwrap_or(rest.len());
+        let end = rest
+            .find("\"}")
+            .or_else(|| rest.find('"'))
+            .unwrap_or(rest.len());
         return rest[..end].replace("\\\"", "'");
     }
     // Ours: `line N: column M: `/pointer`: message`.
@@ -724,7 +805,7 @@ fn error_kind(e: &str) -> String {
             '"' | '`' => {
                 quoted = !quoted;
                 if quoted {
-                    out.push_str("…");
+                    out.push('…');
                 }
             }
             _ if quoted => {}
@@ -752,7 +833,10 @@ fn key_trait(case: &Value, key: &str) -> &'static str {
 }
 
 fn is_full_access(s: &Value) -> bool {
-    s["Effect"] == "Allow" && s["Action"] == "*" && s["Resource"] == "*" && s.get("Condition").is_none()
+    s["Effect"] == "Allow"
+        && s["Action"] == "*"
+        && s["Resource"] == "*"
+        && s.get("Condition").is_none()
 }
 
 fn collect_strings<'a>(v: Option<&'a Value>, out: &mut Vec<&'a str>) {
@@ -815,7 +899,15 @@ fn principal_form(p: &Value) -> String {
 fn non_empty_layers(case: &Value) -> Vec<&'static str> {
     let p = &case["policies"];
     let mut out = Vec::new();
-    for layer in ["identity", "resource", "scp", "rcp", "boundary", "session", "vpc_endpoint"] {
+    for layer in [
+        "identity",
+        "resource",
+        "scp",
+        "rcp",
+        "boundary",
+        "session",
+        "vpc_endpoint",
+    ] {
         let present = match &p[layer] {
             Value::Null => false,
             Value::Array(a) => !a.is_empty(),
@@ -878,7 +970,10 @@ fn render_report(
     min_time: std::time::Duration,
 ) -> String {
     let mut r = String::new();
-    let _ = writeln!(r, "# Differential run: why403 eval vs {PEER_PACKAGE} {PEER_VERSION}\n");
+    let _ = writeln!(
+        r,
+        "# Differential run: why403 eval vs {PEER_PACKAGE} {PEER_VERSION}\n"
+    );
     let _ = writeln!(
         r,
         "- cases: {} (seed {}, indices {}..{})\n- time: {:.1} s for both engines ({:.0} cases/s); minimising: {:.1} s\n- agree: {}\n- disagree: {}\n- not comparable (the peer dropped context keys): {}\n",
@@ -893,7 +988,10 @@ fn render_report(
         stats.disagree,
         stats.skipped
     );
-    let _ = writeln!(r, "## Disagreements by decisions\n\n| ours | peer | cases |\n| --- | --- | --- |");
+    let _ = writeln!(
+        r,
+        "## Disagreements by decisions\n\n| ours | peer | cases |\n| --- | --- | --- |"
+    );
     for ((o, p), n) in &stats.pairs {
         let _ = writeln!(r, "| {o} | {p} | {n} |");
     }
@@ -901,13 +999,32 @@ fn render_report(
         r,
         "\n## Classes\n\nUp to {KEEP_PER_PAIR} disagreements per pair of decisions were minimised; the count is of minimised cases. Triage: docs/conformance.md, \"Differential testing\".\n"
     );
+    let mut groups: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (class, cases) in classes {
+        let e = groups.entry(group_of(class)).or_default();
+        e.0 += 1;
+        e.1 += cases.len();
+    }
+    let _ = writeln!(
+        r,
+        "| group (docs/conformance.md) | classes | minimised cases |\n| --- | --- | --- |"
+    );
+    for (g, (c, n)) in &groups {
+        let _ = writeln!(r, "| `{g}` | {c} | {n} |");
+    }
+    let _ = writeln!(r);
     for (class, cases) in classes {
         let mark = if untriaged.contains(&class) {
             " (not triaged)"
         } else {
             ""
         };
-        let _ = writeln!(r, "### `{class}`{mark}\n\n{} minimised cases; the smallest:\n", cases.len());
+        let _ = writeln!(
+            r,
+            "### `{class}`{mark}\n\nGroup `{}`; {} minimised cases; the smallest:\n",
+            group_of(class),
+            cases.len()
+        );
         let c = smallest(cases);
         let _ = writeln!(
             r,

@@ -93,14 +93,25 @@ const KEYS: &[(&str, KeyType, &[&str])] = &[
         &["203.0.113.7", "10.1.2.3", "2001:db8::1", "198.51.100.20"],
     ),
     ("aws:username", KeyType::Str, &["alice", "bob", "Alice"]),
-    ("aws:PrincipalTag/team", KeyType::Str, &["red", "blue", "Red"]),
+    (
+        "aws:PrincipalTag/team",
+        KeyType::Str,
+        &["red", "blue", "Red"],
+    ),
     ("aws:RequestTag/env", KeyType::Str, &["prod", "dev", "Prod"]),
-    ("aws:PrincipalOrgID", KeyType::Str, &["o-a1b2c3d4e5", "o-zz9"]),
+    (
+        "aws:PrincipalOrgID",
+        KeyType::Str,
+        &["o-a1b2c3d4e5", "o-zz9"],
+    ),
     ("aws:TagKeys", KeyType::Multi, &["env", "team", "Team"]),
     (
         "aws:PrincipalOrgPaths",
         KeyType::Multi,
-        &["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/", "o-a1b2c3d4e5/r-ab12/"],
+        &[
+            "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
+            "o-a1b2c3d4e5/r-ab12/",
+        ],
     ),
     (
         "aws:CurrentTime",
@@ -111,10 +122,22 @@ const KEYS: &[(&str, KeyType, &[&str])] = &[
             "2025-03-01T00:00:00Z",
         ],
     ),
-    ("aws:EpochTime", KeyType::Date, &["1717243200", "1704067200"]),
-    ("aws:MultiFactorAuthPresent", KeyType::Bool, &["true", "false"]),
+    (
+        "aws:EpochTime",
+        KeyType::Date,
+        &["1717243200", "1704067200"],
+    ),
+    (
+        "aws:MultiFactorAuthPresent",
+        KeyType::Bool,
+        &["true", "false"],
+    ),
     ("aws:SecureTransport", KeyType::Bool, &["true", "false"]),
-    ("aws:MultiFactorAuthAge", KeyType::Num, &["300", "3600", "86400"]),
+    (
+        "aws:MultiFactorAuthAge",
+        KeyType::Num,
+        &["300", "3600", "86400"],
+    ),
     (
         "aws:SourceArn",
         KeyType::Arn,
@@ -358,9 +381,9 @@ pub fn case(seed: u64, index: u64) -> Value {
         )),
         Caller::FederatedUser => Some(format!("arn:aws:sts::{caller_account}:federated-user/bob")),
         Caller::Root => Some(format!("arn:aws:iam::{caller_account}:root")),
-        Caller::Service => Some(
-            (*rng.pick(&["lambda.amazonaws.com", "cloudtrail.amazonaws.com"])).to_owned(),
-        ),
+        Caller::Service => {
+            Some((*rng.pick(&["lambda.amazonaws.com", "cloudtrail.amazonaws.com"])).to_owned())
+        }
         Caller::Anonymous => None,
     };
     let total: u64 = ACTIONS.iter().map(|(w, _)| w).sum();
@@ -582,10 +605,7 @@ impl Gen {
             Layer::Identity | Layer::Resource | Layer::Session | Layer::Vpce => self.rng.chance(70),
             Layer::Boundary | Layer::Scp => self.rng.chance(60),
         };
-        s.insert(
-            "Effect".into(),
-            json!(if allow { "Allow" } else { "Deny" }),
-        );
+        s.insert("Effect".into(), json!(if allow { "Allow" } else { "Deny" }));
         match layer {
             Layer::Rcp => {
                 s.insert("Principal".into(), json!("*"));
@@ -632,10 +652,15 @@ impl Gen {
                 3 => aws.push(format!("arn:aws:iam::{acct}:root")),
                 4 => aws.push(format!("arn:aws:iam::{acct}:role/uploader")),
                 5 => aws.push(format!("arn:aws:sts::{acct}:assumed-role/uploader/sess-1")),
-                6 => aws.push(format!("arn:aws:iam::{acct}:user/{}", self.rng.pick(&["alice", "bob"]))),
+                6 => aws.push(format!(
+                    "arn:aws:iam::{acct}:user/{}",
+                    self.rng.pick(&["alice", "bob"])
+                )),
                 7 => aws.push(format!("arn:aws:sts::{acct}:federated-user/bob")),
                 8 => {
-                    let svc = *self.rng.pick(&["lambda.amazonaws.com", "cloudtrail.amazonaws.com"]);
+                    let svc = *self
+                        .rng
+                        .pick(&["lambda.amazonaws.com", "cloudtrail.amazonaws.com"]);
                     push_member(&mut others, "Service", svc);
                 }
                 9 => push_member(&mut others, "CanonicalUser", CANONICAL),
@@ -672,7 +697,10 @@ impl Gen {
         for (k, v) in others {
             m.insert(k, v);
         }
-        (if not { "NotPrincipal" } else { "Principal" }, Value::Object(m))
+        (
+            if not { "NotPrincipal" } else { "Principal" },
+            Value::Object(m),
+        )
     }
 
     fn action_element(&mut self, rcp: bool) -> (&'static str, Value) {
@@ -684,7 +712,7 @@ impl Gen {
         let mut out: Vec<String> = Vec::new();
         for _ in 0..n {
             let a = match self.rng.below(12) {
-                0 | 1 | 2 => action.to_owned(),
+                0..=2 => action.to_owned(),
                 3 => action.to_lowercase(),
                 4 => format!("{}:{}", service.to_uppercase(), name),
                 5 => format!("{service}:*"),
@@ -741,7 +769,10 @@ impl Gen {
     fn resource_pattern(&mut self) -> String {
         let r = self.resource.clone();
         if r == "*" || self.rng.chance(12) {
-            return (*self.rng.pick(&["*", "*", "arn:aws:s3:::*", "arn:aws:*:*:*:*"])).to_owned();
+            return (*self
+                .rng
+                .pick(&["*", "*", "arn:aws:s3:::*", "arn:aws:*:*:*:*"]))
+            .to_owned();
         }
         let arn_parts: Vec<&str> = r.splitn(6, ':').collect();
         match self.rng.below(12) {
@@ -751,7 +782,9 @@ impl Gen {
                 format!("{}*", &r[..cut])
             }
             3 => {
-                let k = self.rng.range(arn_parts[..5].join(":").len() + 1, r.len() - 1);
+                let k = self
+                    .rng
+                    .range(arn_parts[..5].join(":").len() + 1, r.len() - 1);
                 let mut s = r.clone();
                 s.replace_range(k..=k, "?");
                 s
@@ -781,14 +814,12 @@ impl Gen {
                 ]);
                 format!("arn:aws:s3:::{BUCKET}/{home}")
             }
-            7 if self.spec.resource == ResourceKind::Role => {
-                (*self.rng.pick(&[
-                    "arn:aws:iam::${aws:PrincipalAccount}:role/*",
-                    "arn:aws:iam::111122223333:role/${aws:username}",
-                    "arn:aws:iam::*:role/upload?r",
-                ]))
-                .to_owned()
-            }
+            7 if self.spec.resource == ResourceKind::Role => (*self.rng.pick(&[
+                "arn:aws:iam::${aws:PrincipalAccount}:role/*",
+                "arn:aws:iam::111122223333:role/${aws:username}",
+                "arn:aws:iam::*:role/upload?r",
+            ]))
+            .to_owned(),
             8 => (*self.rng.pick(&[
                 "arn:aws:s3:::other-bucket/*",
                 "arn:aws:sqs:us-east-1:444455556666:queue1",
@@ -863,9 +894,7 @@ impl Gen {
                 };
                 (op, v)
             };
-            let block = cond
-                .entry(op)
-                .or_insert_with(|| Value::Object(Map::new()));
+            let block = cond.entry(op).or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(m) = block {
                 m.insert(key_written, values);
             }

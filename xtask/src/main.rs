@@ -155,7 +155,10 @@ fn run() -> anyhow::Result<ExitCode> {
                     Some("--debug") => opts.debug = true,
                     Some("--strict") => opts.strict = true,
                     Some("-h" | "--help") => return help(),
-                    _ => bail!("unknown argument `{}` for differential", a.to_string_lossy()),
+                    _ => bail!(
+                        "unknown argument `{}` for differential",
+                        a.to_string_lossy()
+                    ),
                 }
             }
             differential::run(opts)

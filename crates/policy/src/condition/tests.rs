@@ -1172,13 +1172,20 @@ fn for_any_value_if_exists_on_an_absent_or_empty_key_is_false() {
     // AWS: ForAnyValue is false when the key is absent or empty; `IfExists` does not make it
     // true (an Allow on `ForAnyValue:StringEqualsIfExists` with the key absent is refused).
     // Found by `cargo xtask differential`.
-    for op in ["ForAnyValue:StringEqualsIfExists", "ForAnyValue:StringNotLikeIfExists"] {
+    for op in [
+        "ForAnyValue:StringEqualsIfExists",
+        "ForAnyValue:StringNotLikeIfExists",
+    ] {
         let c = cond(op, "aws:TagKeys", json!(["env"]));
         assert!(!c.evaluate(&RequestContext::new()).holds, "{op}");
         assert!(!c.evaluate(&multi("aws:TagKeys", &[])).holds, "{op}");
     }
     // ForAllValues stays vacuously true.
-    let c = cond("ForAllValues:StringEqualsIfExists", "aws:TagKeys", json!(["env"]));
+    let c = cond(
+        "ForAllValues:StringEqualsIfExists",
+        "aws:TagKeys",
+        json!(["env"]),
+    );
     assert!(c.evaluate(&RequestContext::new()).holds);
 }
 
