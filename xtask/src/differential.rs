@@ -41,6 +41,9 @@ pub struct Options {
     pub start: u64,
     pub debug: bool,
     pub strict: bool,
+    /// Instead of generating cases, replay these (a run's `disagreements.jsonl`, with the
+    /// current engines: how many still disagree, and their classes).
+    pub replay: Option<PathBuf>,
 }
 
 /// One engine's answer for one case.
@@ -84,14 +87,30 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut stats = Stats::default();
     let mut kept: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
-    let mut all = BufWriter::new(File::create(out_dir.join("disagreements.jsonl"))?);
+    let all_name = if opts.replay.is_some() {
+        "disagreements-replayed.jsonl"
+    } else {
+        "disagreements.jsonl"
+    };
+    let mut all = BufWriter::new(File::create(out_dir.join(all_name))?);
+    let replayed: Vec<Value> = match &opts.replay {
+        Some(file) => read_cases(file)?,
+        None => Vec::new(),
+    };
     let mut next = opts.start;
-    let end = opts.start + opts.cases;
+    let end = match &opts.replay {
+        Some(_) => replayed.len() as u64,
+        None => opts.start + opts.cases,
+    };
     while next < end {
         let n = BATCH.min(end - next);
-        let cases: Vec<Value> = (next..next + n)
-            .map(|i| diffgen::case(opts.seed, i))
-            .collect();
+        let cases: Vec<Value> = if opts.replay.is_some() {
+            replayed[next as usize..(next + n) as usize].to_vec()
+        } else {
+            (next..next + n)
+                .map(|i| diffgen::case(opts.seed, i))
+                .collect()
+        };
         let (ours, peer) = engines.run(&cases, "batch")?;
         for ((case, o), p) in cases.into_iter().zip(ours).zip(peer) {
             stats.cases += 1;
@@ -218,6 +237,28 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The cases of a JSON Lines file, without the `ours`/`peer` members a report adds.
+fn read_cases(file: &Path) -> anyhow::Result<Vec<Value>> {
+    let text =
+        fs::read_to_string(file).with_context(|| format!("cannot read `{}`", file.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let mut v: Value = serde_json::from_str(line)
+            .with_context(|| format!("line {} of `{}`", i + 1, file.display()))?;
+        if let Some(m) = v.as_object_mut() {
+            for k in ["ours", "peer", "class", "count"] {
+                m.remove(k);
+            }
+        }
+        out.push(v);
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Default)]
