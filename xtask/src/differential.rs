@@ -768,7 +768,15 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("numeric-non-number", &["condition Numeric"]),
     ("variable-in-resource", &["variable "]),
     ("question-mark-in-resource", &["a `?` in Resource"]),
-    ("federated-user-principal", &["federated user session"]),
+    (
+        "federated-user-principal",
+        &["federated user session", "caller federated-user"],
+    ),
+    (
+        "star-principal-arn-if-exists",
+        &["Arn IfExists on a missing key"],
+    ),
+    ("policy-version-2008", &["(2008-10-17 or no Version)"]),
     ("block-public-access", &["+bpa"]),
     ("session-policy-and-resource-grant", &["resource+session"]),
 ];
