@@ -140,7 +140,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         eprintln!(
             "xtask: {} of {} cases, {} disagreements, {:.0} s",
             next - opts.start,
-            opts.cases,
+            end - opts.start,
             stats.disagree,
             started.elapsed().as_secs_f64()
         );
@@ -698,7 +698,18 @@ fn classify(case: &Value, pair: &(String, String)) -> String {
     };
     let caller = caller_kind(case);
     let join = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>().join(" + ");
-    let feature = if !conds.is_empty() {
+    let layers = non_empty_layers(case);
+    let session_capped = ours == "Allowed"
+        && peer == "ImplicitlyDenied"
+        && layers.contains(&"resource")
+        && layers.contains(&"session");
+    let feature = if session_capped {
+        // Whatever else is left, the question is whether the session policy caps the grant.
+        format!(
+            "layers resource+session: a resource grant ({}) and a session policy that does not allow",
+            join(principals)
+        )
+    } else if !conds.is_empty() {
         format!("condition {}", join(conds))
     } else if not_principal {
         format!("NotPrincipal {} (caller {caller})", join(principals))
@@ -717,10 +728,7 @@ fn classify(case: &Value, pair: &(String, String)) -> String {
         } else {
             format!(" principal {}", join(principals))
         };
-        format!(
-            "layers {} caller {caller}{principal}",
-            non_empty_layers(case).join("+")
-        )
+        format!("layers {} caller {caller}{principal}", layers.join("+"))
     };
     format!("ours={ours} peer={peer}: {feature}{version}")
 }
