@@ -9,6 +9,8 @@ mod benchtriage;
 mod benchweb;
 mod check;
 mod conformance;
+mod differential;
+mod diffgen;
 mod docs;
 mod newrule;
 mod util;
@@ -56,6 +58,17 @@ commands:
       the peer engine's corpus when it is next to the checkout. Exits 1 if it cannot run, if
       the repository's corpus disagrees, or if --min N is given and fewer than N records of
       the last corpus agree.
+
+  differential [--cases N] [--seed S] [--start I] [--debug] [--strict] [--replay FILE]
+      Differential testing of the policy evaluator: generate N (default 10000) random
+      authorization requests with their policies (seed S, default 1; case indices from I,
+      default 0, so a long run can go in batches), run them through `why403 eval` (release;
+      --debug for the dev profile) and through the peer engine @cloud-copilot/iam-simulate
+      (installed with npm into target/peer/, run by node), minimise a sample of the
+      disagreements and group them into classes. Writes target/differential/report.md,
+      minimised.jsonl (one minimised case per class) and disagreements.jsonl. With --strict,
+      exits 1 when a class is not triaged in docs/conformance.md. With --replay FILE, the
+      cases of FILE (a run's disagreements.jsonl) instead of generated ones.
 
   bench-web [--runs N]
       Build why403 (release), start `why403 serve`, and report the page's size (target under
@@ -125,6 +138,35 @@ fn run() -> anyhow::Result<ExitCode> {
                 }
             }
             conformance::run(file, min)
+        }
+        Some("differential") => {
+            let mut opts = differential::Options {
+                cases: 10_000,
+                seed: 1,
+                start: 0,
+                debug: false,
+                strict: false,
+                replay: None,
+            };
+            let mut it = rest.into_iter();
+            while let Some(a) = it.next() {
+                match a.to_str() {
+                    Some("--cases") => opts.cases = parse_number(it.next(), "--cases")?,
+                    Some("--seed") => opts.seed = parse_number(it.next(), "--seed")?,
+                    Some("--start") => opts.start = parse_number(it.next(), "--start")?,
+                    Some("--debug") => opts.debug = true,
+                    Some("--strict") => opts.strict = true,
+                    Some("--replay") => {
+                        opts.replay = Some(PathBuf::from(string(it.next(), "--replay FILE")?));
+                    }
+                    Some("-h" | "--help") => return help(),
+                    _ => bail!(
+                        "unknown argument `{}` for differential",
+                        a.to_string_lossy()
+                    ),
+                }
+            }
+            differential::run(opts)
         }
         Some("bench") => {
             let mut lines = benchgen::DEFAULT_LINES;

@@ -201,7 +201,8 @@ pub struct Operator {
     pub set: Option<SetOp>,
     /// The operator without prefix or suffix.
     pub base: BaseOp,
-    /// The `IfExists` suffix: the condition holds when the key is absent or empty.
+    /// The `IfExists` suffix: the condition holds when the key is absent or empty (except
+    /// with `ForAnyValue:`, which never holds then).
     pub if_exists: bool,
 }
 
@@ -327,14 +328,15 @@ impl Condition {
             } else {
                 CondWhy::KeyAbsent
             };
-            // Absent or empty: ForAllValues is vacuously true, ForAnyValue false; IfExists
-            // true; negated operators true; everything else false.
-            let holds = self.op.if_exists
-                || match self.op.set {
-                    Some(SetOp::ForAllValues) => true,
-                    Some(SetOp::ForAnyValue) => false,
-                    None => base.is_negated(),
-                };
+            // Absent or empty: ForAllValues is vacuously true; ForAnyValue false, with or
+            // without IfExists (no value can match; AWS denies an Allow on
+            // `ForAnyValue:StringEqualsIfExists` when the key is absent); otherwise IfExists
+            // and negated operators true, everything else false.
+            let holds = match self.op.set {
+                Some(SetOp::ForAllValues) => true,
+                Some(SetOp::ForAnyValue) => false,
+                None => self.op.if_exists || base.is_negated(),
+            };
             return CondResult { holds, why };
         };
         let negated = base.is_negated();

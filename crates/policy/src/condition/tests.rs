@@ -1168,6 +1168,28 @@ fn for_any_value_on_an_absent_or_empty_key_is_false() {
 }
 
 #[test]
+fn for_any_value_if_exists_on_an_absent_or_empty_key_is_false() {
+    // AWS: ForAnyValue is false when the key is absent or empty; `IfExists` does not make it
+    // true (an Allow on `ForAnyValue:StringEqualsIfExists` with the key absent is refused).
+    // Found by `cargo xtask differential`.
+    for op in [
+        "ForAnyValue:StringEqualsIfExists",
+        "ForAnyValue:StringNotLikeIfExists",
+    ] {
+        let c = cond(op, "aws:TagKeys", json!(["env"]));
+        assert!(!c.evaluate(&RequestContext::new()).holds, "{op}");
+        assert!(!c.evaluate(&multi("aws:TagKeys", &[])).holds, "{op}");
+    }
+    // ForAllValues stays vacuously true.
+    let c = cond(
+        "ForAllValues:StringEqualsIfExists",
+        "aws:TagKeys",
+        json!(["env"]),
+    );
+    assert!(c.evaluate(&RequestContext::new()).holds);
+}
+
+#[test]
 fn for_any_value_needs_one_request_value_in_the_policy_set() {
     // AWS: ForAnyValue: at least one request value satisfies the operator.
     let c = cond(
@@ -1234,15 +1256,23 @@ fn for_any_value_with_a_negated_operator_needs_one_value_to_match_none() {
 }
 
 #[test]
-fn set_operators_with_if_exists_are_true_on_an_absent_key() {
-    // AWS: `…IfExists` on any operator: key absent => true (also under ForAnyValue).
+fn set_operators_with_if_exists_on_an_absent_key() {
+    // AWS: `…IfExists` makes an absent key true, except under ForAnyValue, which needs a
+    // request value (see for_any_value_if_exists_on_an_absent_or_empty_key_is_false).
     let c = cond(
-        "ForAnyValue:StringEqualsIfExists",
+        "ForAllValues:StringEqualsIfExists",
         "aws:TagKeys",
         json!(["env"]),
     );
     assert!(c.evaluate(&RequestContext::new()).holds);
     assert!(!c.evaluate(&multi("aws:TagKeys", &["cost"])).holds);
+    let c = cond(
+        "ForAnyValue:StringEqualsIfExists",
+        "aws:TagKeys",
+        json!(["env"]),
+    );
+    assert!(!c.evaluate(&RequestContext::new()).holds);
+    assert!(c.evaluate(&multi("aws:TagKeys", &["env"])).holds);
 }
 
 #[test]

@@ -548,10 +548,18 @@ pub(crate) fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
         }
     };
     match &req.principal {
-        RequestPrincipal::Anonymous => need(Layer::Resource, grant == Grant::Star),
+        // A `"*"` narrowed by `aws:PrincipalArn` matched an anonymous or service caller only
+        // if its condition held without the key (`…IfExists`): it grants them as `"*"` does.
+        RequestPrincipal::Anonymous => need(
+            Layer::Resource,
+            matches!(grant, Grant::Star | Grant::StarPrincipalArn),
+        ),
         RequestPrincipal::Service(_) => need(
             Layer::Resource,
-            matches!(grant, Grant::Service | Grant::Star),
+            matches!(
+                grant,
+                Grant::Service | Grant::Star | Grant::StarPrincipalArn
+            ),
         ),
         RequestPrincipal::Aws(_) if !req.is_cross_account() => match grant {
             Grant::UserArn
