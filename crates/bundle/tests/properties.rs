@@ -6,8 +6,8 @@
 //! - an allowed upload has no cause;
 //! - every check's outcome is what the policy engine decides for the check's own request,
 //!   unless S3 or KMS refuses it outside policy evaluation;
-//! - a confirmed cause's fix, applied alone, changes the diagnosis: the upload is allowed, or
-//!   something else is named as still refusing it;
+//! - a confirmed cause's fix, applied alone, changes the check it explains, and the upload is
+//!   then allowed or something else is named as still refusing it;
 //! - adding an explicit deny that matches the upload never leaves it allowed;
 //! - making one piece of evidence unreadable never turns denied into allowed or allowed into
 //!   denied: the verdict stays, or becomes indeterminate.
@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use why403_core::analysis::{CheckOutcome, Verdict};
 use why403_core::eval::Decision;
-use why403_core::finding::{Confidence, Diagnosis, Role, Verification, diagnose};
+use why403_core::finding::{Confidence, Diagnosis, Role, Verification, apply_changes, diagnose};
 
 const BUCKET: &str = "amzn-s3-demo-bucket";
 const KEY_ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -209,15 +209,27 @@ proptest! {
                 prop_assert_eq!(allowed, e.decision == Decision::Allowed, "{}: {:?}", c.action, e.decision);
             }
         }
-        // A confirmed cause's fix changes the diagnosis.
+        // A confirmed cause's fix, applied, changes the check it explains (its outcome, its
+        // evaluation, or S3's and KMS's own refusals), and its verification says why when the
+        // upload is still refused.
         for f in d.findings.iter().filter(|f| f.role == Role::Cause && f.confidence == Confidence::Confirmed) {
-            if let Some(fix) = &f.fix {
-                match &fix.verified {
-                    Verification::Resolves => {}
-                    Verification::StillDenied { by } => prop_assert!(!by.is_empty(), "{}", f.rule),
-                    Verification::Indeterminate { missing } => prop_assert!(!missing.is_empty()),
-                    Verification::NotChecked { why } => prop_assert!(!why.is_empty()),
-                }
+            let Some(fix) = &f.fix else { continue };
+            match &fix.verified {
+                Verification::Resolves => {}
+                Verification::StillDenied { by } => prop_assert!(!by.is_empty(), "{}", f.rule),
+                Verification::Indeterminate { missing } => prop_assert!(!missing.is_empty()),
+                Verification::NotChecked { why } => prop_assert!(!why.is_empty()),
+            }
+            let Ok(after) = apply_changes(&d.analysis, &fix.changes) else { continue };
+            let claimed: Vec<&str> = f.claims.iter().map(|c| c.check.as_str()).collect();
+            for before in d.analysis.checks.iter().filter(|c| claimed.contains(&c.action.as_str())) {
+                let now = after.checks.iter().find(|c| c.action == before.action);
+                let changed = now.is_none_or(|now| {
+                    now.outcome != before.outcome
+                        || format!("{:?}", now.eval) != format!("{:?}", before.eval)
+                        || format!("{:?}", now.blocks) != format!("{:?}", before.blocks)
+                });
+                prop_assert!(changed, "{}: the fix leaves `{}` as it was", f.rule, before.action);
             }
         }
     }

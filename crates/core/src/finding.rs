@@ -694,16 +694,21 @@ pub fn verify_and_widen(analysis: &Analysis, changes: &[Change]) -> (Verificatio
     }
 }
 
-/// The analysis of the upload with `changes` applied to a copy of its request and evidence,
-/// or why they could not be applied.
-fn applied(analysis: &Analysis, changes: &[Change]) -> Result<Analysis, Verification> {
+/// The analysis of the upload with `changes` applied to a copy of its request and evidence
+/// (what a fix's verification evaluates; a what-if for programs), or why a change cannot be
+/// applied.
+pub fn apply_changes(analysis: &Analysis, changes: &[Change]) -> Result<Analysis, ApplyError> {
     let mut request = analysis.request.clone();
     let mut evidence = analysis.evidence.clone();
     for c in changes {
-        apply::apply(c, &mut request, &mut evidence)
-            .map_err(|e| Verification::NotChecked { why: e.to_string() })?;
+        apply::apply(c, &mut request, &mut evidence)?;
     }
     Ok(Analysis::new(request, evidence))
+}
+
+/// [`apply_changes`], its failure as a verification that was not made.
+fn applied(analysis: &Analysis, changes: &[Change]) -> Result<Analysis, Verification> {
+    apply_changes(analysis, changes).map_err(|e| Verification::NotChecked { why: e.to_string() })
 }
 
 fn verification_of(after: Analysis) -> Verification {
