@@ -269,3 +269,35 @@ proptest! {
         }
     }
 }
+
+/// Found by `the_diagnosis_is_consistent`: an identity policy denies `kms:GenerateDataKey`
+/// unless `s3:x-amz-server-side-encryption` is `aws:kms`. S3's request headers are not keys of
+/// the KMS call S3 makes, so the deny applies whatever the upload sends: the fix is the
+/// statement, never a header.
+#[test]
+fn a_kms_deny_on_an_s3_header_is_fixed_in_the_statement() {
+    let mut s = template();
+    s["evidence"]["account_authorization_details"]["UserDetailList"][0]["UserPolicyList"][0]["PolicyDocument"] = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:PutObject", "kms:GenerateDataKey"], "Resource": "*"},
+            {"Sid": "KmsOnlyForSse", "Effect": "Deny", "Action": "kms:GenerateDataKey", "Resource": KEY_ARN,
+             "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}}]});
+    s["evidence"]["bucket_policy"] = json!({"$absent": "NoSuchBucketPolicy"});
+    s["request"]["headers"] = json!({"x-amz-server-side-encryption": "aws:kms",
+        "x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN});
+    let d = run(&s);
+    assert_eq!(d.verdict, Verdict::Denied);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "identity-policy-explicit-deny")
+        .expect("the explicit deny is found");
+    let fix = f.fix.as_ref().expect("with a fix");
+    assert!(
+        !fix.changes
+            .iter()
+            .any(|c| matches!(c, why403_core::finding::Change::SetHeader { .. })),
+        "{:?}",
+        fix.changes
+    );
+    assert_eq!(fix.verified, Verification::Resolves, "{}", fix.description);
+}

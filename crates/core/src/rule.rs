@@ -504,7 +504,11 @@ pub fn emit_explicit_deny<'e>(
         let primary = !f.labels.iter().any(|l| l.primary);
         f.labels
             .push(label(policy, c.key_span, &c.key_pointer, primary, why));
-        if header_fix.is_none() {
+        // A request header is a condition key of S3's checks only: on a KMS check (S3 calling
+        // KMS) an `s3:x-amz-...` key is absent whatever the upload sends, so sending a header
+        // cannot change it; the statement itself must change.
+        let header_reaches = !c.key_lower.starts_with("s3:") || check.action.starts_with("s3:");
+        if header_fix.is_none() && header_reaches {
             header_fix = header_fix_for(c);
         }
     }
