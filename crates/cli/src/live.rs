@@ -270,15 +270,13 @@ mod aws {
             out[i] = Some(match got {
                 Ok(c) => diagnose_request(g, req, c.evidence, Basis::Live, notes, registry),
                 Err(e) => {
-                    let (mut o, _) = explain(g, registry);
-                    o.notes.retain(|n| !n.starts_with("no evidence was read"));
-                    o.notes.push(format!(
+                    let why = format!(
                         "cannot read `s3://{}/{}` from AWS: {}; explained from the records alone",
                         req.bucket,
                         req.key,
                         why403_core::render::escape(&e.to_string())
-                    ));
-                    o
+                    );
+                    explain(g, registry, Some(why))
                 }
             });
         }
@@ -287,16 +285,10 @@ mod aws {
             .enumerate()
             .map(|(i, o)| {
                 o.unwrap_or_else(|| {
-                    let g = &groups[i];
-                    let (mut o, _) = explain(g, registry);
-                    if diagnosable(g) {
-                        o.notes.retain(|n| !n.starts_with("no evidence was read"));
-                        o.notes.push(
-                            "the caller is anonymous or named only by a canonical id: nothing to read live for it; explained from the records alone"
-                                .to_owned(),
-                        );
-                    }
-                    o
+                    // Only an anonymous or canonical-id caller of an upload is left here (the
+                    // other groups cannot be diagnosed from evidence, and say why).
+                    let why = "the caller is anonymous or named only by a canonical id: nothing to read live for it; explained from the records alone";
+                    explain(&groups[i], registry, Some(why.to_owned()))
                 })
             })
             .collect())

@@ -138,7 +138,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|g| match &scenarios {
                 Some(sc) if why403_triage::diagnosable(g) => sc.diagnose(g, &registry),
-                _ => why403_triage::explain(g, &registry).0,
+                _ => why403_triage::explain(g, &registry, None),
             })
             .collect()
     };
@@ -358,15 +358,13 @@ impl Scenarios {
                 registry,
             ),
             None => {
-                let (mut o, _) = why403_triage::explain(g, registry);
-                o.notes.retain(|n| !n.starts_with("no evidence was read"));
-                o.notes.push(format!(
+                let why = format!(
                     "no scenario in `{}` is of bucket `{}` and caller `{}`: explained from the records alone",
                     self.dir.display(),
                     g.key.bucket,
                     g.key.caller
-                ));
-                o
+                );
+                why403_triage::explain(g, registry, Some(why))
             }
         }
     }

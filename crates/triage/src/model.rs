@@ -8,7 +8,7 @@ use why403_core::evidence::Evidence;
 use why403_core::finding::{Diagnosis, Role, Verification};
 use why403_core::rule::Registry;
 use why403_core::upload::{Credentials, Operation, UploadRequest};
-use why403_errors::{Envelope, Explanation, Parsed, RuleStatus};
+use why403_errors::{Envelope, Parsed, RuleStatus};
 
 use crate::group::Group;
 use crate::record::{Call, CallKind, ClientKind, Format, Record};
@@ -317,7 +317,10 @@ fn rule_name(scope: &str, id: &str) -> String {
 
 /// A group's outcome from its records alone: what the latest message proves, the rules it
 /// rules in, and the next step.
-pub fn explain(g: &Group, registry: &Registry) -> (Outcome, Explanation) {
+/// `no_evidence` says why no evidence was read for an upload group that could have been
+/// diagnosed from it (no scenario of its caller, a live read that failed); without it, the
+/// outcome says how to give evidence when the message does not state the cause.
+pub fn explain(g: &Group, registry: &Registry, no_evidence: Option<String>) -> Outcome {
     let p = parsed_of(&g.latest);
     let x = why403_errors::explain(&p, registry);
     let ruled_in: Vec<String> = x
@@ -337,6 +340,8 @@ pub fn explain(g: &Group, registry: &Registry) -> (Outcome, Explanation) {
             "the record names the caller only as `{}` (CloudTrail does not give the bucket owner the ARN of another account's caller): there is no principal to diagnose, so it is explained from its records",
             g.key.caller
         ));
+    } else if let Some(why) = no_evidence {
+        notes.push(why);
     } else if x.cause.is_none() {
         notes.push(
             "no evidence was read: give `--live` or `--scenarios DIR` to diagnose from the configuration and verify a fix"
@@ -356,7 +361,7 @@ pub fn explain(g: &Group, registry: &Registry) -> (Outcome, Explanation) {
             g.latest.format.describe()
         ),
     };
-    let out = Outcome {
+    Outcome {
         basis: Basis::Records,
         verdict: "explained".to_owned(),
         causes: ruled_in,
@@ -366,6 +371,5 @@ pub fn explain(g: &Group, registry: &Registry) -> (Outcome, Explanation) {
         missing: Vec::new(),
         notes,
         diagnosis: None,
-    };
-    (out, x)
+    }
 }
