@@ -263,64 +263,11 @@ fn is_region(p: &str) -> bool {
 /// `[06/Feb/2019:00:00:38 +0000]` as ISO 8601 UTC (`2019-02-06T00:00:38Z`).
 fn time(s: &str) -> Option<String> {
     let inner = s.strip_prefix('[')?.split(']').next()?;
-    let (stamp, zone) = inner.split_once(' ')?;
-    let b = stamp.as_bytes();
-    if b.len() != 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { stamp.get(r)?.parse().ok() };
-    let day = num(0..2)?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| Some(*m) == stamp.get(3..6))? as i64
-        + 1;
-    let year = num(7..11)?;
-    let (h, mi, se) = (num(12..14)?, num(15..17)?, num(18..20)?);
-    let z = zone.as_bytes();
-    if z.len() != 5 || !(z[0] == b'+' || z[0] == b'-') {
-        return None;
-    }
-    let zh: i64 = zone.get(1..3)?.parse().ok()?;
-    let zm: i64 = zone.get(3..5)?.parse().ok()?;
-    let offset = (zh * 60 + zm) * 60 * if z[0] == b'-' { -1 } else { 1 };
-    if !(1..=31).contains(&day) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + se - offset;
-    Some(iso(secs))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn iso(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let at = jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", inner)
+        .ok()?
+        .to_timestamp()
+        .ok()?;
+    Some(at.to_string())
 }
 
 #[cfg(test)]

@@ -246,7 +246,6 @@ fn json(
 ) {
     let mut s = Splitter::with_head(r, head);
     let mut n = 0u64;
-    let mut last_bytes = 0u64;
     let result = {
         let mut sink = |bytes: &[u8], line: u64| {
             n += 1;
@@ -286,15 +285,13 @@ fn json(
                 }
             }
         };
-        let r = s.run(&mut sink);
-        last_bytes = s.bytes.max(last_bytes);
-        r
+        s.run(&mut sink)
     };
     t.counts.bytes += s.bytes;
     progress.bytes.fetch_add(s.bytes, Ordering::Relaxed);
     match result {
         Ok(()) => {}
-        Err(ScanError::Io(e)) => t.problem(name.to_owned(), read_error(&e, gz, last_bytes)),
+        Err(ScanError::Io(e)) => t.problem(name.to_owned(), read_error(&e, gz, s.bytes)),
         Err(ScanError::Syntax { line, what }) => t.problem(
             format!("{name}:{line}"),
             format!("{what}; the rest of the file is skipped"),
