@@ -2,7 +2,7 @@
 //! records, with all cores and with one thread.
 
 use std::fs::{self, File};
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ pub fn run(lines: u64, keep: bool) -> anyhow::Result<ExitCode> {
 
     let file = prepare(&data, &meta, lines)?;
     let exe = util::build_why403(&root, util::Profile::Release)?;
-    warm_page_cache(&data)?;
+    util::warm_page_cache(&data)?;
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let compilers = util::busy_compilers();
@@ -163,18 +163,6 @@ fn reusable(data: &Path, meta: &Path, lines: u64) -> Option<benchgen::Generated>
         && g.lines == lines
         && fs::metadata(data).ok()?.len() == g.bytes;
     same.then_some(g)
-}
-
-/// Reads the file once so every timed run starts from the page cache.
-fn warm_page_cache(data: &Path) -> anyhow::Result<()> {
-    let mut f = File::open(data).with_context(|| format!("cannot open `{}`", data.display()))?;
-    let mut buf = vec![0u8; 1 << 20];
-    while f
-        .read(&mut buf)
-        .with_context(|| format!("reading `{}`", data.display()))?
-        > 0
-    {}
-    Ok(())
 }
 
 #[derive(Debug, Default)]

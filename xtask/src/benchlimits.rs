@@ -188,9 +188,5 @@ fn load(path: &Path) -> String {
 /// This process's peak resident memory in KiB (`VmHWM` in `/proc/self/status`).
 fn peak_kb() -> anyhow::Result<u64> {
     let status = fs::read_to_string("/proc/self/status").context("/proc/self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmHWM in /proc/self/status")
+    util::vm_hwm_kb(&status).context("no VmHWM in /proc/self/status")
 }

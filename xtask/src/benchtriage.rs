@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read as _, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -1025,7 +1025,7 @@ pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
     let g = prepare(&data, &meta, opts.records, opts.gzip)?;
     let exe = util::build_why403(&root, util::Profile::Release)?;
     require_triage(&exe)?;
-    warm_page_cache(&data)?;
+    util::warm_page_cache(&data)?;
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let compilers = util::busy_compilers();
@@ -1248,31 +1248,6 @@ fn require_triage(exe: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads every file once so every timed run starts from the page cache.
-fn warm_page_cache(dir: &Path) -> anyhow::Result<()> {
-    let mut buf = vec![0u8; 1 << 20];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).with_context(|| format!("cannot list `{}`", d.display()))? {
-            let path = entry
-                .with_context(|| format!("cannot list `{}`", d.display()))?
-                .path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let mut f =
-                File::open(&path).with_context(|| format!("cannot open `{}`", path.display()))?;
-            while f
-                .read(&mut buf)
-                .with_context(|| format!("reading `{}`", path.display()))?
-                > 0
-            {}
-        }
-    }
-    Ok(())
-}
-
 /// One timed run.
 #[derive(Debug)]
 struct Run {
@@ -1313,7 +1288,7 @@ fn measure(exe: &Path, data: &Path, out: &Path) -> anyhow::Result<Run> {
         }
         if let Some(kb) = fs::read_to_string(&status_file)
             .ok()
-            .and_then(|s| vm_hwm_kb(&s))
+            .and_then(|s| util::vm_hwm_kb(&s))
         {
             seen_peak_kb = Some(kb);
         }
@@ -1350,17 +1325,6 @@ fn measure(exe: &Path, data: &Path, out: &Path) -> anyhow::Result<Run> {
         line: line.to_owned(),
         out: out.to_path_buf(),
     })
-}
-
-/// The `VmHWM` (peak resident set, kB) of a `/proc/PID/status` text.
-fn vm_hwm_kb(status: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// What `why403 triage --stats` reports on standard error:
@@ -1550,8 +1514,8 @@ mod tests {
     fn peak_is_read_from_proc_status() {
         let status =
             "Name:\twhy403\nVmPeak:\t  912344 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  1024 kB\n";
-        assert_eq!(vm_hwm_kb(status), Some(204_800));
-        assert_eq!(vm_hwm_kb("Name:\tzombie\n"), None);
+        assert_eq!(util::vm_hwm_kb(status), Some(204_800));
+        assert_eq!(util::vm_hwm_kb("Name:\tzombie\n"), None);
     }
 
     /// The harness against stand-ins for why403: one with `triage`, one without.

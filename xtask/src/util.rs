@@ -255,3 +255,44 @@ impl CpuTicks {
         100.0 * later.steal.saturating_sub(self.steal) as f64 / total.max(1) as f64
     }
 }
+
+/// Reads `path` (a file, or every file under a folder) once, so every timed run starts from
+/// the page cache.
+pub fn warm_page_cache(path: &Path) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for entry in
+                std::fs::read_dir(&p).with_context(|| format!("cannot list `{}`", p.display()))?
+            {
+                stack.push(
+                    entry
+                        .with_context(|| format!("cannot list `{}`", p.display()))?
+                        .path(),
+                );
+            }
+            continue;
+        }
+        let mut f =
+            std::fs::File::open(&p).with_context(|| format!("cannot open `{}`", p.display()))?;
+        while f
+            .read(&mut buf)
+            .with_context(|| format!("reading `{}`", p.display()))?
+            > 0
+        {}
+    }
+    Ok(())
+}
+
+/// The `VmHWM` (peak resident set, kB) of a `/proc/PID/status` text.
+pub fn vm_hwm_kb(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
