@@ -9,8 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use why403_core::analysis::Verdict;
 use why403_core::client::Client;
+use why403_core::evidence::Evidence;
 use why403_core::render::{HumanOptions, html, human, json, json_text};
-use why403_core::{Diagnoser, Source as _};
+use why403_core::upload::UploadRequest;
+use why403_core::{Diagnoser, Diagnosis, Registry, Source as _};
 use why403_errors::{fill_request, parse};
 use why403_fixtures_source::ScenarioFile;
 
@@ -89,81 +91,33 @@ const DENIED: u8 = 2;
 const INDETERMINATE: u8 = 3;
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let parsed = error_text(args)?.map(|t| parse(&t));
-    if let Some(p) = &parsed
-        && !p.is_recognised()
-    {
-        anyhow::bail!(
-            "the error given with `--error` is not recognised (run `why403 explain` on it to see why)"
-        );
-    }
-    let mut notes = Vec::new();
-    // With only an error, the upload is the one the error names.
-    let named = match (&args.target, &args.scenario, &parsed) {
-        (None, None, Some(p)) => match (&p.bucket, &p.key) {
-            (Some(b), Some(k)) if !k.is_empty() => {
-                notes.push(format!("the upload `s3://{b}/{k}` is taken from the error"));
-                Some(format!("s3://{b}/{k}"))
-            }
-            _ => anyhow::bail!(
-                "the error does not name the bucket and key: give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`"
-            ),
-        },
-        _ => None,
-    };
-    let (request, evidence) = match (args.target.as_ref().or(named.as_ref()), &args.scenario) {
-        (Some(target), _) => {
-            let got = crate::live::collect(target, &args.live, args.format == Format::Json)?;
-            let mut request = got.request;
-            if let Some(p) = &parsed
-                && let Some(who) = &p.principal
-                && request.principal.is_none()
-                && who.starts_with("arn:")
-            {
-                notes.push(format!(
-                    "the error names the caller `{who}`: give `--principal {who}` to read the evidence as that caller"
-                ));
-            }
-            if let Some(p) = &parsed {
-                // Fills only what is empty; the caller is left to `--principal` (above).
-                let principal = request.principal.take();
-                notes.extend(
-                    fill_request(p, &mut request)
-                        .into_iter()
-                        .filter(|n| !n.starts_with("the caller")),
-                );
-                request.principal = principal;
-            }
-            (request, got.evidence)
-        }
+    let upload = match (&args.target, &args.scenario) {
+        (Some(target), _) => Upload::Live(target.clone()),
         (None, Some(path)) => {
             if let Some(flag) = args.live.first_given() {
                 anyhow::bail!(
                     "`{flag}` is for reading from AWS (`diagnose s3://<bucket>/<key>`); a scenario file already holds the upload and its evidence"
                 );
             }
-            let (mut request, evidence) = ScenarioFile::new(path)
+            let (request, evidence) = ScenarioFile::new(path)
                 .read()
                 .with_context(|| format!("cannot diagnose `{}`", path.display()))?;
-            if let Some(p) = &parsed {
-                // Only this diagnosis: the scenario file is not rewritten.
-                notes.extend(fill_request(p, &mut request));
-            }
-            (request, evidence)
+            Upload::Read(Box::new((request, evidence)))
         }
-        (None, None) => {
-            anyhow::bail!("give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`")
-        }
+        (None, None) => Upload::FromError,
     };
     let registry = why403_rules::registry();
-    let mut diagnoser = Diagnoser::new(&registry).notes(notes);
-    if let Some(c) = args.client {
-        diagnoser = diagnoser.client(c.into(), args.size);
-    }
-    if let Some(p) = parsed {
-        diagnoser = diagnoser.error(p);
-    }
-    let d = diagnoser.diagnose(request, evidence);
+    let d = diagnosis(
+        Job {
+            upload,
+            live: &args.live,
+            error: error_text(args)?,
+            client: args.client.map(Client::from),
+            size: args.size,
+            quiet: args.format == Format::Json,
+        },
+        &registry,
+    )?;
     let stdout = io::stdout();
     let choice = match args.color {
         When::Auto => anstream::AutoStream::choice(&stdout),
@@ -180,11 +134,119 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let mut out = anstream::AutoStream::new(stdout.lock(), choice);
     crate::output::written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))?;
-    Ok(match d.verdict {
+    Ok(exit_code(&d.verdict))
+}
+
+/// The exit code of a verdict.
+pub(crate) fn exit_code(verdict: &Verdict) -> ExitCode {
+    match verdict {
         Verdict::Allowed => ExitCode::SUCCESS,
         Verdict::Denied => ExitCode::from(DENIED),
         Verdict::Indeterminate { .. } => ExitCode::from(INDETERMINATE),
-    })
+    }
+}
+
+/// Where the upload and its evidence come from.
+#[derive(Debug)]
+pub(crate) enum Upload {
+    /// `s3://bucket/key`, read live from AWS.
+    Live(String),
+    /// Already read (from a scenario).
+    Read(Box<(UploadRequest, Evidence)>),
+    /// The upload the error names, read live.
+    FromError,
+}
+
+/// One diagnosis, as `diagnose` and the other front-ends (`mcp`) ask for it.
+#[derive(Debug)]
+pub(crate) struct Job<'a> {
+    pub upload: Upload,
+    /// How to read live (and the per-upload options `--principal`, `--header`, `--multipart`).
+    pub live: &'a crate::live::LiveArgs,
+    /// The error the upload failed with, as pasted.
+    pub error: Option<String>,
+    pub client: Option<Client>,
+    pub size: Option<u64>,
+    /// No progress line while reading live.
+    pub quiet: bool,
+}
+
+/// The diagnosis of a job: what `diagnose` prints in every format.
+pub(crate) fn diagnosis(job: Job<'_>, registry: &Registry) -> anyhow::Result<Diagnosis> {
+    let parsed = job.error.as_deref().map(parse);
+    if let Some(p) = &parsed
+        && !p.is_recognised()
+    {
+        anyhow::bail!(
+            "the error given with `--error` is not recognised (run `why403 explain` on it to see why)"
+        );
+    }
+    let mut notes = Vec::new();
+    let target = match job.upload {
+        Upload::Live(target) => Some(target),
+        // With only an error, the upload is the one the error names.
+        Upload::FromError => match parsed.as_ref().map(|p| (&p.bucket, &p.key)) {
+            Some((Some(b), Some(k))) if !k.is_empty() => {
+                notes.push(format!("the upload `s3://{b}/{k}` is taken from the error"));
+                Some(format!("s3://{b}/{k}"))
+            }
+            Some(_) => anyhow::bail!(
+                "the error does not name the bucket and key: give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`"
+            ),
+            None => {
+                anyhow::bail!("give an upload `s3://<bucket>/<key>` or `--scenario <FILE>`")
+            }
+        },
+        Upload::Read(read) => {
+            let (mut request, evidence) = *read;
+            if let Some(p) = &parsed {
+                // Only this diagnosis: the scenario is not rewritten.
+                notes.extend(fill_request(p, &mut request));
+            }
+            return Ok(diagnoser(registry, notes, job.client, job.size, parsed)
+                .diagnose(request, evidence));
+        }
+    };
+    let target = target.unwrap_or_default();
+    let got = crate::live::collect(&target, job.live, job.quiet)?;
+    let mut request = got.request;
+    if let Some(p) = &parsed
+        && let Some(who) = &p.principal
+        && request.principal.is_none()
+        && who.starts_with("arn:")
+    {
+        notes.push(format!(
+            "the error names the caller `{who}`: give `--principal {who}` to read the evidence as that caller"
+        ));
+    }
+    if let Some(p) = &parsed {
+        // Fills only what is empty; the caller is left to `--principal` (above).
+        let principal = request.principal.take();
+        notes.extend(
+            fill_request(p, &mut request)
+                .into_iter()
+                .filter(|n| !n.starts_with("the caller")),
+        );
+        request.principal = principal;
+    }
+    Ok(diagnoser(registry, notes, job.client, job.size, parsed).diagnose(request, got.evidence))
+}
+
+fn diagnoser<'r>(
+    registry: &'r Registry,
+    notes: Vec<String>,
+    client: Option<Client>,
+    size: Option<u64>,
+    parsed: Option<why403_errors::Parsed>,
+) -> Diagnoser<'r> {
+    let mut d = Diagnoser::new(registry).notes(notes);
+    if let Some(c) = client {
+        d = d.client(c, size);
+    }
+    if let Some(p) = parsed {
+        d = d.error(p);
+    }
+    d
 }
 
 /// The error given with `--error` or `--error-file`, if any.

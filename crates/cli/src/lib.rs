@@ -24,6 +24,7 @@ mod eval;
 mod explain;
 mod input;
 mod live;
+mod mcp;
 mod output;
 mod rules;
 mod serve;
@@ -73,6 +74,11 @@ enum Command {
     /// change. Listens on 127.0.0.1 and prints the URL with its secret token.
     #[command(hide = !serve::ENABLED)]
     Serve(serve::Args),
+    /// A Model Context Protocol server on standard input and output, for AI assistants: tools
+    /// to explain an error, diagnose a scenario (or, with `--allow-live`, an upload read from
+    /// AWS), evaluate a request and read the rules (see docs/mcp.md).
+    #[command(hide = !mcp::ENABLED)]
+    Mcp(mcp::Args),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -133,6 +139,7 @@ impl App {
             Command::Triage(args) => triage::run(&args),
             Command::Rules(args) => rules::run(&args),
             Command::Serve(args) => serve::run(&args),
+            Command::Mcp(args) => mcp::run(&args, self.name, self.version),
             Command::Completions { shell } => {
                 let mut text = Vec::new();
                 clap_complete::generate(shell, &mut self.command(), self.name, &mut text);
@@ -210,6 +217,7 @@ mod tests {
             "triage",
             "rules",
             "serve",
+            "mcp",
             "completions",
             "man",
         ] {

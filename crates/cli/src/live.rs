@@ -25,7 +25,7 @@ pub(crate) struct Read {
 }
 
 /// Where and as whom to read, and the upload's own options.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Default, Clone, clap::Args)]
 pub(crate) struct LiveArgs {
     /// Diagnose this caller instead of the one whose credentials read: an IAM user
     /// (`arn:aws:iam::<account>:user/<name>`), an assumed-role session
@@ -67,6 +67,23 @@ impl LiveArgs {
         self.stats
     }
 
+    /// These options, with one upload's own (given per call by `mcp`): the caller, headers,
+    /// multipart, and the profile and Region when given.
+    #[cfg(feature = "mcp")]
+    pub(crate) fn for_upload(&self, upload: UploadOptions) -> LiveArgs {
+        let mut a = self.clone();
+        a.principal = upload.principal;
+        a.headers = upload.headers;
+        a.multipart = upload.multipart;
+        if upload.profile.is_some() {
+            a.profile = upload.profile;
+        }
+        if upload.region.is_some() {
+            a.region = upload.region;
+        }
+        a
+    }
+
     /// The first option given that describes one upload (not for `triage`, whose records
     /// describe each).
     pub(crate) fn first_given_per_upload(&self) -> Option<&'static str> {
@@ -95,6 +112,17 @@ impl LiveArgs {
         .into_iter()
         .find_map(|(given, name)| given.then_some(name))
     }
+}
+
+/// One upload's own live options (see `LiveArgs::for_upload`).
+#[cfg(feature = "mcp")]
+#[derive(Debug, Default, Clone)]
+pub(crate) struct UploadOptions {
+    pub principal: Option<String>,
+    pub headers: Vec<String>,
+    pub multipart: bool,
+    pub profile: Option<String>,
+    pub region: Option<String>,
 }
 
 /// Without the live source: `triage --live` is refused with what to do instead.

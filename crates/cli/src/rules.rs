@@ -23,18 +23,23 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let Some(rule) = registry.get(id) else {
         bail!("no rule `{id}`; `why403 rules` lists them");
     };
-    let m = rule.meta();
-    crate::output::print(&format!(
+    crate::output::print(&doc(rule.meta()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One rule's documentation as `why403 rules ID` prints it (Markdown).
+pub(crate) fn doc(m: &RuleMeta) -> String {
+    format!(
         "# {}\n\n{}\n\nLayer: `{}`\n\n{}\n",
         full_id(m),
         m.summary,
         m.layer,
         m.docs_markdown().trim()
-    ))?;
-    Ok(ExitCode::SUCCESS)
+    )
 }
 
-fn full_id(m: &RuleMeta) -> String {
+/// `scope/id`.
+pub(crate) fn full_id(m: &RuleMeta) -> String {
     format!("{}/{}", m.scope, m.id)
 }
 
