@@ -191,3 +191,94 @@ fn example_scenarios_give_a_verdict_and_a_cause() {
         }
     }
 }
+
+/// The seed example (a bucket policy that denies uploads without the right KMS key) told to a
+/// console user: what to choose in the upload dialog, not headers or CLI options.
+#[test]
+fn the_seed_example_tells_a_console_user_what_to_choose_in_the_upload_dialog() {
+    let out = cargo_bin_cmd!("why403")
+        .current_dir(root())
+        .args([
+            "diagnose",
+            "--scenario",
+            "examples/scenarios/bucket-policy-kms-deny.json",
+            "--client",
+            "console",
+            "--color",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "console: in the upload dialog, Properties → Server-side encryption → \"Specify an encryption key\" → \"Override bucket settings for default encryption\" → Encryption type: \"Server-side encryption with AWS Key Management Service keys (SSE-KMS)\" → AWS KMS key: \"Enter AWS KMS key ARN\" → `arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("aws s3 cp"), "{text}");
+}
+
+/// Without `--client`, a pasted AWS CLI error says the fixes in the AWS CLI's terms; a
+/// configuration fix says who runs which command, with the document's diff.
+#[test]
+fn the_errors_wording_chooses_the_clients_terms_and_config_fixes_say_who_runs_what() {
+    let out = cargo_bin_cmd!("why403")
+        .current_dir(root())
+        .args([
+            "diagnose",
+            "--scenario",
+            "examples/scenarios/two-causes.json",
+            "--format",
+            "json",
+            "--error",
+            "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["client"], "cli");
+    let steps: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["fix"]["howto"].as_array())
+        .flatten()
+        .collect();
+    let request = steps
+        .iter()
+        .find(|s| s["who"]["kind"] == "uploader")
+        .expect("a request step");
+    assert_eq!(request["client"][0]["client"], "aws s3 cp");
+    let policy = steps
+        .iter()
+        .find(|s| s["who"]["kind"] == "iam_administrator")
+        .expect("a policy step");
+    assert_eq!(policy["who"]["account"], "111122223333");
+    assert_eq!(policy["who"]["callers_account"], true);
+    assert_eq!(
+        policy["apply"][0],
+        serde_json::json!([
+            "aws",
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "alice",
+            "--policy-name",
+            "ReportUploads",
+            "--policy-document",
+            "file://ReportUploads.json"
+        ])
+    );
+    let diff = policy["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("+        \"arn:aws:s3:::amzn-s3-demo-bucket/*\""),
+        "{diff}"
+    );
+    let after: Value = serde_json::from_str(policy["document_after"].as_str().unwrap()).unwrap();
+    assert_eq!(after["Statement"][0]["Sid"], "UploadReports");
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -94,6 +94,10 @@ impl<'r> Diagnoser<'r> {
             notes.extend(apply_client(&mut request, client, size));
         }
         let mut d = diagnose(request, evidence, self.registry);
+        d.client = self
+            .client
+            .map(|(c, _)| c)
+            .or_else(|| self.error.as_ref().and_then(|e| e.client()));
         if let Some(p) = &self.error {
             notes.extend(p.constrain(&mut d, self.registry));
         }
@@ -111,6 +115,12 @@ pub trait Observed: std::fmt::Debug + Send + Sync {
     /// Adds a finding to `diagnosis` for each contradiction between the observation and what
     /// the evidence shows, and returns notes saying what the observation agrees with.
     fn constrain(&self, diagnosis: &mut Diagnosis, registry: &Registry) -> Vec<String>;
+
+    /// The client the observation shows the upload was sent by, if it shows one (the wording
+    /// of an error message names the AWS CLI or an SDK); fixes are then said in its terms.
+    fn client(&self) -> Option<Client> {
+        None
+    }
 }
 
 /// The id (scope `builtin`) of the finding that carries notes about how the input was read

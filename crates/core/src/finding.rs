@@ -2,6 +2,7 @@
 //! by applying it to a copy of the evidence and analysing again.
 
 mod apply;
+pub mod howto;
 mod widen;
 
 use std::sync::Arc;
@@ -424,6 +425,9 @@ pub struct Diagnosis {
     pub skipped: Vec<Skipped>,
     /// The analysis the findings come from: the request, the evidence and every check.
     pub analysis: Analysis,
+    /// The client whose terms fixes are said in (see [`howto`]): the one the upload was sent
+    /// by when given, else the one the error's wording names.
+    pub client: Option<crate::client::Client>,
 }
 
 /// The id of the finding core adds when the upload is denied and no rule explains it.
@@ -502,6 +506,7 @@ pub fn diagnose(request: UploadRequest, evidence: Evidence, registry: &Registry)
         superseded,
         skipped,
         analysis,
+        client: None,
     };
     for f in findings {
         d.push(f);

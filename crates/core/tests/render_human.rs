@@ -28,6 +28,8 @@ cause[builtin/bucket-policy-explicit-deny] (confirmed): explicit deny in stateme
    = check: `s3:PutObject`
    = fix: send `x-amz-server-side-encryption: aws:kms` with the upload
    = verified: resolves
+   = apply: whoever sends the upload must change the upload: send `x-amz-server-side-encryption: aws:kms`
+       aws s3 cp: aws s3 cp FILE s3://amzn-s3-demo-bucket/uploads/report.csv --sse aws:kms
    = note: the deny applies to every principal, including the bucket owner
    = cannot see: session policy (session policies cannot be read from AWS)
 ";
@@ -50,7 +52,7 @@ fn a_denied_upload_leads_with_the_cause_and_shows_the_statement() {
         )
     );
     assert!(out.contains(CAUSE), "{out}");
-    assert!(out.contains("   = fix: remove statement `DenyUnencryptedUploads` from the bucket policy\n   = verified: resolves\n"), "{out}");
+    assert!(out.contains("   = fix: remove statement `DenyUnencryptedUploads` from the bucket policy\n   = verified: resolves\n   = apply: the bucket owner"), "{out}");
     assert!(out.contains(
         "checks:\n  s3:PutObject: denied: explicit deny in statement `DenyUnencryptedUploads` of bucket policy of \
          amzn-s3-demo-bucket\n    reason: every upload needs it\n"
@@ -138,6 +140,8 @@ label (secondary): bucket policy of amzn-s3-demo-bucket#/Statement/0/Condition (
 fix: send `x-amz-server-side-encryption: aws:kms` with the upload
 change: {\"name\":\"x-amz-server-side-encryption\",\"type\":\"set_header\",\"value\":\"aws:kms\"}
 verified: resolves
+apply: whoever sends the upload must change the upload: send `x-amz-server-side-encryption: aws:kms`
+  aws s3 cp: aws s3 cp FILE s3://amzn-s3-demo-bucket/uploads/report.csv --sse aws:kms
 missing: session policy (session policies cannot be read from AWS)
 note: the deny applies to every principal, including the bucket owner
 ";

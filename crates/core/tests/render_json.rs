@@ -26,6 +26,7 @@ fn a_denied_upload_has_the_documented_members() {
         [
             "cause",
             "checks",
+            "client",
             "findings",
             "missing",
             "request",
@@ -112,6 +113,25 @@ fn a_denied_upload_has_the_documented_members() {
             &"confirmed".into()
         )
     );
+    // How to apply the fix: the request step, in the AWS CLI's terms without a client.
+    assert_eq!(v["client"], Value::Null);
+    let step = &f["fix"]["howto"][0];
+    assert_eq!(
+        keys(step),
+        [
+            "apply",
+            "client",
+            "diff",
+            "document",
+            "document_after",
+            "file",
+            "notes",
+            "summary",
+            "who"
+        ]
+    );
+    assert_eq!(step["who"]["kind"], "uploader");
+    assert_eq!(step["client"][0]["client"], "aws s3 cp");
     let l = &f["labels"][0];
     assert_eq!(
         keys(l),
@@ -135,7 +155,10 @@ fn a_denied_upload_has_the_documented_members() {
     assert_eq!(l["origin"]["file"], "scenario.json");
 
     let fix = &f["fix"];
-    assert_eq!(keys(fix), ["changes", "description", "verified", "widens"]);
+    assert_eq!(
+        keys(fix),
+        ["changes", "description", "howto", "verified", "widens"]
+    );
     assert_eq!(
         fix["changes"][0],
         serde_json::json!({"type": "set_header", "name": "x-amz-server-side-encryption", "value": "aws:kms"})

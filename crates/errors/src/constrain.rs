@@ -338,4 +338,17 @@ impl why403_core::Observed for Parsed {
     fn constrain(&self, diagnosis: &mut Diagnosis, registry: &Registry) -> Vec<String> {
         constrain(self, diagnosis, registry)
     }
+
+    fn client(&self) -> Option<why403_core::client::Client> {
+        use why403_core::client::Client;
+        match self.envelope {
+            // Also boto3's wording; the AWS CLI is the more common sender of a pasted message.
+            crate::Envelope::AwsCli | crate::Envelope::S3Transfer => Some(Client::Cli),
+            crate::Envelope::GoV2
+            | crate::Envelope::GoV1
+            | crate::Envelope::JavaV1
+            | crate::Envelope::JavaV2 => Some(Client::Sdk),
+            _ => None,
+        }
+    }
 }

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use super::human::{Block, Row, groups};
 use super::path_svg::{StepState, evaluation_path, legend_svg, path_svg};
 use crate::analysis::{Check, CheckOutcome, Missing, Verdict};
+use crate::finding::howto::{Step, command_line, howto};
 use crate::finding::{Diagnosis, Finding, Role, Verification};
 use crate::upload::Credentials;
 
@@ -76,7 +77,7 @@ article{border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;padding
 mark.p{background:#ffd8d3;outline:1px solid #cf222e;font-weight:bold}mark.s{background:#fff1c2;text-decoration:underline dotted}\
 .mp{color:#cf222e;font-weight:bold}.ms{color:#57606a}\
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;margin:.5em 0}dl.facts dt{font-weight:bold}dl.facts dd{margin:0}\
-.resolves{color:#1a7f37;font-weight:bold}.still{color:#cf222e;font-weight:bold}.unverified{color:#9a6700;font-weight:bold}\
+.resolves{color:#1a7f37;font-weight:bold}.diff .da{color:#1a7f37}.diff .dd{color:#cf222e}.diff .dn{color:#0969da}.diff .dh{font-weight:bold}.still{color:#cf222e;font-weight:bold}.unverified{color:#9a6700;font-weight:bold}\
 figure{margin:1em 0}svg.path,svg.legend{max-width:100%;height:auto}\
 details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}footer{margin-top:2em;color:#57606a;font-size:.9em}\
 @media print{body{max-width:none;font-size:11pt}pre{white-space:pre-wrap}article,figure{break-inside:avoid}}";
@@ -87,12 +88,16 @@ details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}footer{margin-top:
 #[derive(Debug)]
 pub struct Page {
     buf: String,
+    /// How many fixes have shown the whole new document of each document (see
+    /// [`apply_step`]).
+    afters: std::collections::BTreeMap<String, usize>,
 }
 
 impl Page {
     /// A page with this title, its head written and its body open.
     pub fn new(title: &str) -> Page {
         let mut p = Page {
+            afters: std::collections::BTreeMap::new(),
             buf: String::with_capacity(32 * 1024),
         };
         p.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n")
@@ -251,7 +256,7 @@ pub fn html(d: &Diagnosis) -> String {
     if !d.findings.is_empty() {
         p.open_id("section", "findings").el("h2", "", "Findings");
         for f in &d.findings {
-            finding(&mut p, f);
+            finding(&mut p, f, d);
         }
         p.close("section");
     }
@@ -274,7 +279,7 @@ pub fn html(d: &Diagnosis) -> String {
                 .raw("</strong>: ")
                 .prose(&s.why)
                 .close("p");
-            finding(&mut p, &s.finding);
+            finding(&mut p, &s.finding, d);
         }
         p.close("details").close("section");
     }
@@ -383,7 +388,7 @@ fn missing_table(p: &mut Page, missing: &[&Missing]) {
     p.close("table");
 }
 
-fn finding(p: &mut Page, f: &Finding) {
+fn finding(p: &mut Page, f: &Finding, d: &Diagnosis) {
     let role = super::role_word(f.role);
     p.open("article", role)
         .open("h3", "")
@@ -447,6 +452,9 @@ fn finding(p: &mut Page, f: &Finding) {
             }
             p.raw("</pre></details></dd>\n");
         }
+        for step in howto(&d.analysis, fix, d.client).steps {
+            apply_step(p, &step);
+        }
     }
     for n in &f.notes {
         p.kv("note", n);
@@ -455,6 +463,63 @@ fn finding(p: &mut Page, f: &Finding) {
         p.kv("cannot see", &super::missing_text(m));
     }
     p.close("dl").close("article");
+}
+
+/// One step of applying a fix: who does what, the client's terms, the document's diff (with
+/// the after-document to copy), the commands.
+fn apply_step(p: &mut Page, step: &Step) {
+    p.raw("<dt>apply</dt><dd>")
+        .text(&format!("{} {}", step.actor.sentence(), step.summary));
+    if !step.client.is_empty() {
+        p.raw("<ul class=\"howto\">");
+        for c in &step.client {
+            p.raw("<li><b>")
+                .text(&c.client)
+                .raw("</b>: ")
+                .text(&c.text)
+                .raw("</li>");
+        }
+        p.raw("</ul>");
+    }
+    if let Some(doc) = &step.document {
+        p.raw("<pre class=\"diff\">");
+        for line in doc.diff.lines() {
+            let class = match line.as_bytes().first() {
+                _ if line.starts_with("---") || line.starts_with("+++") => "dh",
+                Some(b'@') => "dn",
+                Some(b'-') => "dd",
+                Some(b'+') => "da",
+                _ => "dc",
+            };
+            p.raw("<span class=\"")
+                .raw(class)
+                .raw("\">")
+                .text(line)
+                .raw("</span>\n");
+        }
+        p.raw("</pre>");
+        // Past the first fixes of one document (a policy of many deny statements, each a
+        // cause), the diff alone: the page grows with the statements, not their square.
+        let shown = p.afters.entry(doc.name.clone()).or_default();
+        *shown += 1;
+        let show = *shown <= crate::finding::MAX_LISTED;
+        if let Some(after) = doc.after.as_ref().filter(|_| show) {
+            p.raw("<details><summary>")
+                .text(&format!("the new document ({})", doc.file))
+                .raw("</summary><pre>")
+                .text(after)
+                .raw("</pre></details>");
+        }
+    }
+    for c in &step.commands {
+        p.raw("<pre class=\"cmd\">")
+            .text(&command_line(c))
+            .raw("</pre>");
+    }
+    for n in &step.notes {
+        p.raw("<p class=\"note\">").text(n).raw("</p>");
+    }
+    p.raw("</dd>\n");
 }
 
 /// A snippet of one document: the location, then its lines with their numbers, the labels'
@@ -669,13 +734,19 @@ mod tests {
 
     #[test]
     fn prose_puts_backticked_parts_in_code() {
-        let mut p = Page { buf: String::new() };
+        let mut p = Page {
+            buf: String::new(),
+            afters: Default::default(),
+        };
         p.prose("allow `s3:PutObject` on `<b>`");
         assert_eq!(
             p.buf,
             "allow <code>s3:PutObject</code> on <code>&lt;b&gt;</code>"
         );
-        let mut p = Page { buf: String::new() };
+        let mut p = Page {
+            buf: String::new(),
+            afters: Default::default(),
+        };
         p.prose("one ` alone");
         assert_eq!(p.buf, "one ` alone");
     }

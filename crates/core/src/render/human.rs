@@ -10,6 +10,7 @@ use super::snippet::{MAX_WIDTH, Source, Window};
 use super::style::Style;
 use super::{Out, outln};
 use crate::analysis::{CheckOutcome, Verdict};
+use crate::finding::howto::{Step, command_line, howto};
 use crate::finding::{Diagnosis, Finding, Label, Role, Verification};
 
 /// Options of the human rendering.
@@ -71,7 +72,7 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
     }
     for f in &d.findings {
         out.newline();
-        finding(&mut out, f);
+        finding(&mut out, f, d);
     }
     if !d.superseded.is_empty() {
         out.newline();
@@ -112,7 +113,7 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
     out.finish()
 }
 
-fn finding(out: &mut Out, f: &Finding) {
+fn finding(out: &mut Out, f: &Finding, d: &Diagnosis) {
     let style = match f.role {
         Role::Cause => Style::Error,
         Role::Contributing => Style::Warning,
@@ -152,12 +153,67 @@ fn finding(out: &mut Out, f: &Finding) {
         for w in &fix.widens {
             note(out, &pad, "widens:", Style::Warning).line(w);
         }
+        for step in howto(&d.analysis, fix, d.client).steps {
+            apply_step(out, &pad, &step);
+        }
     }
     for n in &f.notes {
         note(out, &pad, "note:", Style::Note).line(n);
     }
     for m in &f.missing {
         note(out, &pad, "cannot see:", Style::Warning).line(&super::missing_text(m));
+    }
+}
+
+/// One step of applying a fix: who does what, in the client's terms or as a diff of the
+/// document and the commands that apply it.
+fn apply_step(out: &mut Out, pad: &str, step: &Step) {
+    note(out, pad, "apply:", Style::Good).line(&format!(
+        "{} {}",
+        step.actor.sentence(),
+        step.summary
+    ));
+    let indent = format!("{pad}     ");
+    for c in &step.client {
+        out.text(&indent)
+            .styled(Style::Bold, &format!("{}:", c.client))
+            .text(" ")
+            .line(&c.text);
+    }
+    if let Some(doc) = &step.document {
+        for line in doc.diff.lines() {
+            let style = match line.as_bytes().first() {
+                Some(b'@') => Some(Style::Note),
+                _ if line.starts_with("---") || line.starts_with("+++") => Some(Style::Bold),
+                Some(b'-') => Some(Style::Error),
+                Some(b'+') => Some(Style::Good),
+                _ => None,
+            };
+            out.text(&indent);
+            match style {
+                Some(s) => out.styled(s, line).newline(),
+                None => out.line(line),
+            };
+        }
+    }
+    for (i, c) in step.commands.iter().enumerate() {
+        let label = match (&step.document, i) {
+            (Some(d), 0) if d.after.is_some() => {
+                format!("save the new {} as `{}`, then run:", "document", d.file)
+            }
+            (_, 0) => "run:".to_owned(),
+            _ => "then:".to_owned(),
+        };
+        out.text(&indent)
+            .styled(Style::Bold, &label)
+            .text(" ")
+            .line(&command_line(c));
+    }
+    for n in &step.notes {
+        out.text(&indent)
+            .styled(Style::Note, "note:")
+            .text(" ")
+            .line(n);
     }
 }
 

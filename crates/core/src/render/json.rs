@@ -5,9 +5,11 @@
 use serde_json::{Map, Value, json as j};
 
 use crate::analysis::{Block, Check, CheckKind, Missing};
+use crate::client::Client;
 use crate::eval::Blocked;
+use crate::finding::howto::{Step, howto};
 use crate::finding::{
-    Change, Claim, Diagnosis, Finding, Fix, Label, PolicyTarget, Refusal, Verification,
+    Change, Claim, Diagnosis, Finding, Fix, Label, MAX_LISTED, PolicyTarget, Refusal, Verification,
 };
 use crate::policy::Origin;
 use crate::upload::{Credentials, Operation, UploadRequest};
@@ -18,12 +20,15 @@ pub const SCHEMA_ID: &str = "why403.diagnosis/v1";
 
 /// Renders a diagnosis as JSON.
 pub fn json(d: &Diagnosis) -> Value {
+    let afters = AfterBudget::default();
+    let finding = |f: &Finding| finding(f, d, &afters);
     j!({
         "schema": SCHEMA_ID,
         "verdict": super::verdict_word(&d.verdict),
         "cause": super::cause_sentence(d),
         "request": request(d),
         "checks": d.analysis.checks.iter().map(check).collect::<Vec<_>>(),
+        "client": d.client.map(client_word),
         "findings": d.findings.iter().map(finding).collect::<Vec<_>>(),
         "superseded": d.superseded.iter().map(|s| j!({
             "by": s.by.to_string(),
@@ -125,7 +130,23 @@ fn missing(m: &Missing) -> Value {
     j!({"what": m.what, "reason": m.unavailable.reason, "needs": m.unavailable.needs})
 }
 
-fn finding(f: &Finding) -> Value {
+/// How many fixes of a diagnosis have carried the whole after-document of each document: a
+/// diagnosis with many fixes of one large policy (many deny statements, each a cause) would
+/// otherwise repeat the document once per fix. Past [`MAX_LISTED`] the diff alone is given.
+#[derive(Debug, Default)]
+struct AfterBudget(std::cell::RefCell<std::collections::BTreeMap<String, usize>>);
+
+impl AfterBudget {
+    /// Whether one more after-document of `name` is given.
+    fn take(&self, name: &str) -> bool {
+        let mut m = self.0.borrow_mut();
+        let n = m.entry(name.to_owned()).or_default();
+        *n += 1;
+        *n <= MAX_LISTED
+    }
+}
+
+fn finding(f: &Finding, d: &Diagnosis, afters: &AfterBudget) -> Value {
     j!({
         "rule": f.rule.to_string(),
         "role": super::role_word(f.role),
@@ -133,7 +154,7 @@ fn finding(f: &Finding) -> Value {
         "message": f.message,
         "check": f.check,
         "labels": f.labels.iter().map(label).collect::<Vec<_>>(),
-        "fix": f.fix.as_ref().map(fix),
+        "fix": f.fix.as_ref().map(|x| fix(x, d, afters)),
         "missing": f.missing.iter().map(missing).collect::<Vec<_>>(),
         "notes": f.notes,
         "claims": f.claims.iter().map(claim).collect::<Vec<_>>(),
@@ -178,12 +199,55 @@ fn origin(o: &Origin) -> Value {
     j!({"file": o.file, "line": o.line, "column": o.column, "pointer": o.pointer, "from_string": o.from_string})
 }
 
-fn fix(f: &Fix) -> Value {
+fn fix(f: &Fix, d: &Diagnosis, afters: &AfterBudget) -> Value {
+    let h = howto(&d.analysis, f, d.client);
     j!({
         "description": f.description,
         "changes": f.changes.iter().map(change).collect::<Vec<_>>(),
         "verified": verification(&f.verified),
         "widens": f.widens,
+        "howto": h.steps.iter().map(|s| step(s, afters)).collect::<Vec<_>>(),
+    })
+}
+
+/// The client's word, as `--client` takes it.
+pub(crate) fn client_word(c: Client) -> &'static str {
+    match c {
+        Client::Console => "console",
+        Client::Cli => "cli",
+        Client::Sdk => "sdk",
+    }
+}
+
+fn step(s: &Step, afters: &AfterBudget) -> Value {
+    let doc = s.document.as_ref();
+    let mut notes = s.notes.clone();
+    let after = match doc {
+        Some(d) if d.after.is_some() && !afters.take(&d.name) => {
+            notes.push(format!(
+                "the document after is left out: more than {MAX_LISTED} fixes of this diagnosis edit the {}; apply the diff",
+                d.name
+            ));
+            None
+        }
+        Some(d) => d.after.as_deref(),
+        None => None,
+    };
+    j!({
+        "summary": s.summary,
+        "who": {
+            "kind": s.actor.kind.as_str(),
+            "account": s.actor.account,
+            "callers_account": s.actor.callers_account,
+            "sentence": s.actor.sentence(),
+        },
+        "client": s.client.iter().map(|c| j!({"client": c.client, "text": c.text})).collect::<Vec<_>>(),
+        "document": doc.map(|d| d.name.as_str()),
+        "file": doc.map(|d| d.file.as_str()),
+        "diff": doc.map(|d| d.diff.as_str()),
+        "document_after": after,
+        "apply": s.commands,
+        "notes": notes,
     })
 }
 

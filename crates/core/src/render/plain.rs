@@ -5,6 +5,7 @@
 use super::{Out, outln};
 
 use super::snippet::{Source, excerpt};
+use crate::finding::howto::{command_line, howto};
 use crate::finding::{Diagnosis, Finding, Verification};
 
 /// Lines of source text shown under a label, at most.
@@ -29,12 +30,12 @@ pub fn plain_findings(d: &Diagnosis, rule_id: Option<&str>) -> String {
         if i > 0 {
             out.newline();
         }
-        finding(&mut out, f);
+        finding(&mut out, f, d);
     }
     out.finish()
 }
 
-fn finding(out: &mut Out, f: &Finding) {
+fn finding(out: &mut Out, f: &Finding, d: &Diagnosis) {
     outln!(out, "rule: {}", f.rule);
     outln!(out, "role: {}", super::role_word(f.role));
     outln!(out, "confidence: {}", super::confidence_word(f.confidence));
@@ -73,6 +74,23 @@ fn finding(out: &mut Out, f: &Finding) {
         outln!(out, "verified: {verified}");
         for w in &fix.widens {
             outln!(out, "widens: {w}");
+        }
+        for step in howto(&d.analysis, fix, d.client).steps {
+            outln!(out, "apply: {} {}", step.actor.sentence(), step.summary);
+            for c in &step.client {
+                outln!(out, "  {}: {}", c.client, c.text);
+            }
+            if let Some(doc) = &step.document {
+                for line in doc.diff.lines() {
+                    outln!(out, "  |{line}");
+                }
+            }
+            for c in &step.commands {
+                outln!(out, "  run: {}", command_line(c));
+            }
+            for n in &step.notes {
+                outln!(out, "  note: {n}");
+            }
         }
     }
     for m in &f.missing {
