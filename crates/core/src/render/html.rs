@@ -296,6 +296,13 @@ fn upload(p: &mut Page, d: &Diagnosis) {
     p.kv("operation", r.operation.as_str())
         .kv("bucket", &format!("`{}`", r.bucket))
         .kv("key", &format!("`{}`", r.key))
+        .kv(
+            "access point",
+            &match &r.target {
+                crate::upload::Target::AccessPoint(a) => format!("`{}`", a.as_str()),
+                _ => "none (the request names the bucket)".to_owned(),
+            },
+        )
         .kv("object ARN", &format!("`{}`", r.object_arn()))
         .kv(
             "caller",

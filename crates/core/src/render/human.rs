@@ -54,9 +54,15 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
     let who = super::caller_text(d)
         .map(|c| format!(" by `{c}`"))
         .unwrap_or_default();
+    let through = match &r.target {
+        crate::upload::Target::AccessPoint(a) => {
+            format!(" through the access point `{}`", a.as_str())
+        }
+        _ => String::new(),
+    };
     outln!(
         out,
-        "  upload: {} of `s3://{}/{}`{who}",
+        "  upload: {} of `s3://{}/{}`{through}{who}",
         r.operation.as_str(),
         r.bucket,
         r.key
