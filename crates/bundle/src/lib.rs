@@ -13,6 +13,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+use why403_rule_access_point_blocks_public_acl as _;
 use why403_rule_access_point_policy_explicit_deny as _;
 use why403_rule_access_point_policy_missing_allow as _;
 use why403_rule_access_point_vpc_origin_outside_vpc as _;
@@ -30,6 +31,7 @@ use why403_rule_cross_account_aws_managed_key as _;
 use why403_rule_directory_bucket_session_not_allowed as _;
 use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
+use why403_rule_identity_policy_grants_bucket_not_access_point as _;
 use why403_rule_identity_policy_missing_object_lock as _;
 use why403_rule_identity_policy_missing_put_object as _;
 use why403_rule_identity_policy_missing_put_object_tagging as _;
