@@ -169,7 +169,8 @@ pub struct BucketSide {
     pub eval: Evaluation,
     /// Whether the bucket permits the request: `Some(true)` when its policy allows it (a
     /// delegation to access points included) or the bucket owner's own identity grant
-    /// stands for it, `Some(false)` when it refuses, `None` when the policy is unreadable.
+    /// stands for it, `Some(false)` when it refuses, `None` when the policy is unreadable, or
+    /// the identity policies that could stand for it are.
     pub permits: Option<bool>,
     /// The caller is of the account that owns both the bucket and the access point, and its
     /// identity policies allow the request: that grant stands for the bucket.

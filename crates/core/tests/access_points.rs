@@ -348,3 +348,33 @@ fn a_multi_region_access_point_is_indeterminate_and_says_why() {
             .contains(&"s3:GetMultiRegionAccessPointPolicy".to_owned())
     );
 }
+
+#[test]
+fn what_could_not_be_read_leaves_the_access_point_request_undecided() {
+    // The access point the request names, not given: never taken as "no policy".
+    let (req, mut ev) = world(OWNER, ON_AP);
+    ev.access_point = Slot::NotApplicable;
+    let a = Analysis::new(req, ev);
+    assert_eq!(a.checks[0].outcome, CheckOutcome::Indeterminate);
+    assert!(
+        a.checks[0]
+            .missing
+            .iter()
+            .any(|m| m.kind == EvidenceKind::AccessPoint)
+    );
+    // The identity policies unreadable, the access point policy granting the role and no
+    // bucket policy: whether the bucket permits rests on the unread identity policies.
+    let grant = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Analyst"},"Action":"s3:PutObject","Resource":"arn:aws:s3:us-east-1:111122223333:accesspoint/finance-ap/object/*"}]}"#;
+    let (req, mut ev) = world(OWNER, "");
+    ev.identity = Slot::missing("AccessDenied", &["iam:GetAccountAuthorizationDetails"]);
+    if let Slot::Collected(ap) = &mut ev.access_point {
+        ap.policy = Slot::Collected(policy(
+            "access point policy of finance-ap",
+            PolicyKind::Resource,
+            grant,
+        ));
+    }
+    let a = Analysis::new(req, ev);
+    assert_eq!(a.checks[0].bucket_side.as_ref().unwrap().permits, None);
+    assert_ne!(a.verdict, Verdict::Allowed);
+}

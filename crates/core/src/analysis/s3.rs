@@ -352,7 +352,23 @@ pub(crate) fn check(
                 );
                 Slot::Unavailable(u.clone())
             }
-            Slot::Absent | Slot::NotApplicable => Slot::Absent,
+            // The request names an access point, so it exists: not given is not "none".
+            Slot::Absent | Slot::NotApplicable => {
+                let u = Slot::<()>::missing(
+                    "the access point the request names is not in the evidence",
+                    &["s3:GetAccessPoint"],
+                );
+                note_missing(
+                    &mut missing,
+                    EvidenceKind::AccessPoint,
+                    "the access point",
+                    &u,
+                );
+                Slot::missing(
+                    "the access point the request names is not in the evidence",
+                    &["s3:GetAccessPoint", "s3:GetAccessPointPolicy"],
+                )
+            }
         };
         (slot, EvidenceKind::AccessPointPolicy, "access point policy")
     } else {
@@ -369,7 +385,7 @@ pub(crate) fn check(
         }
         Slot::Unavailable(_) => {
             // An unreadable access point is noted once, as the access point.
-            if !via_ap || ev.access_point.is_known() {
+            if !via_ap || ev.access_point.get().is_some() {
                 note_missing(&mut missing, resource_kind, resource_what, &resource_slot);
             }
             best.resource = Some(stand_in(
@@ -490,10 +506,12 @@ pub(crate) fn check(
     let bucket_side = via_ap.then(|| {
         // The access point side's identity layer, as the bucket owner's own grant (see
         // `bucket_side`).
-        let identity_allows = best
-            .evaluate(&request)
-            .layer(Layer::Identity, 0)
-            .is_some_and(|l| l.outcome == crate::eval::Outcome::Allow);
+        // Unknown when the identity policies are stand-ins for unreadable ones.
+        let identity_allows = (!synthetic.contains(&(Layer::Identity, 0))).then(|| {
+            best.evaluate(&request)
+                .layer(Layer::Identity, 0)
+                .is_some_and(|l| l.outcome == crate::eval::Outcome::Allow)
+        });
         let side = bucket_side(
             req,
             ev,
@@ -659,7 +677,7 @@ fn bucket_side(
     principal: &RequestPrincipal,
     ctx: &RequestContext,
     action: &str,
-    identity_allows: bool,
+    identity_allows: Option<bool>,
     missing: &mut Vec<Missing>,
 ) -> BucketSide {
     let set = PolicySet {
@@ -672,17 +690,17 @@ fn bucket_side(
     let eval = set.evaluate(&request);
     let owner = ev.bucket.owner_account.get().map(String::as_str);
     let ap_account = super::derive::access_point_account(req, ev);
-    let owner_identity_grant = identity_allows
-        && owner.is_some()
-        && owner == principal.account()
-        && ap_account.as_deref() == owner;
+    let same_account =
+        owner.is_some() && owner == principal.account() && ap_account.as_deref() == owner;
+    let owner_identity_grant = same_account && identity_allows == Some(true);
     let policy_allows = eval
         .layer(Layer::Resource, 0)
         .is_some_and(|l| l.outcome == crate::eval::Outcome::Allow);
     let denied = eval.decision == crate::eval::Decision::ExplicitlyDenied;
-    let permits = if ev.bucket.policy.is_known() {
-        Some(!denied && (policy_allows || owner_identity_grant))
-    } else {
+    let permits = if denied {
+        Some(false)
+    } else if !ev.bucket.policy.is_known() {
+        // An unreadable bucket policy may deny, or be all that permits.
         note_missing(
             missing,
             EvidenceKind::BucketPolicy,
@@ -690,6 +708,13 @@ fn bucket_side(
             &ev.bucket.policy,
         );
         None
+    } else if policy_allows || owner_identity_grant {
+        Some(true)
+    } else if same_account && identity_allows.is_none() {
+        // The identity policies could not be read: they may stand for the bucket.
+        None
+    } else {
+        Some(false)
     };
     BucketSide {
         set,
