@@ -295,15 +295,11 @@ fn upload(p: &mut Page, d: &Diagnosis) {
         .open("dl", "kv");
     p.kv("operation", r.operation.as_str())
         .kv("bucket", &format!("`{}`", r.bucket))
-        .kv("key", &format!("`{}`", r.key))
-        .kv(
-            "access point",
-            &match &r.target {
-                crate::upload::Target::AccessPoint(a) => format!("`{}`", a.as_str()),
-                _ => "none (the request names the bucket)".to_owned(),
-            },
-        )
-        .kv("object ARN", &format!("`{}`", r.object_arn()))
+        .kv("key", &format!("`{}`", r.key));
+    if let crate::upload::Target::AccessPoint(a) = &r.target {
+        p.kv("access point", &format!("`{}`", a.as_str()));
+    }
+    p.kv("object ARN", &format!("`{}`", r.object_arn()))
         .kv(
             "caller",
             &super::caller_text(d).map_or_else(|| "unknown".to_owned(), |c| format!("`{c}`")),
