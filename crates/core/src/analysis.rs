@@ -306,32 +306,6 @@ pub const DEFAULT_TIME: &str = "2026-01-01T00:00:00Z";
 impl Analysis {
     /// Analyses an upload.
     pub fn new(request: UploadRequest, evidence: Evidence) -> Analysis {
-        if let crate::upload::Target::MultiRegionAccessPoint { alias, .. } = &request.target {
-            // Not evaluated yet: say so, and what would decide it, rather than guess.
-            let missing = vec![Missing {
-                kind: crate::evidence::EvidenceKind::MultiRegionAccessPoint,
-                what: format!("the Multi-Region Access Point `{alias}` and its policy"),
-                unavailable: Unavailable {
-                    reason:
-                        "why403 does not evaluate uploads through Multi-Region Access Points yet"
-                            .into(),
-                    needs: vec![
-                        "s3:GetMultiRegionAccessPoint".into(),
-                        "s3:GetMultiRegionAccessPointPolicy".into(),
-                    ],
-                },
-            }];
-            let principal = derive::principal_of(&request, &evidence);
-            return Analysis {
-                request,
-                evidence,
-                principal,
-                context: RequestContext::new(),
-                checks: Vec::new(),
-                missing: missing.clone(),
-                verdict: Verdict::Indeterminate { missing },
-            };
-        }
         let Some(principal) = derive::principal_of(&request, &evidence) else {
             let missing = vec![Missing {
                 kind: crate::evidence::EvidenceKind::Caller,

@@ -564,6 +564,9 @@ pub struct AccessPoint {
     pub public_access_block: PublicAccessBlock,
     /// The access point policy (`get-access-point-policy`); `Absent` when it has none.
     pub policy: Slot<Policy>,
+    /// A Multi-Region Access Point (`get-multi-region-access-point`): `bucket` is the one the
+    /// request was routed to, `network_origin` is always `Internet`.
+    pub multi_region: bool,
 }
 
 impl AccessPoint {
@@ -676,8 +679,7 @@ pub enum EvidenceKind {
     AccessPoint,
     /// The access point's policy.
     AccessPointPolicy,
-    /// A Multi-Region Access Point and its policy, which why403 does not read yet.
-    MultiRegionAccessPoint,
+
     /// The RCPs along the resource owner's organization path.
     ResourceControlPolicies,
 }
@@ -721,10 +723,6 @@ impl EvidenceKind {
             EvidenceKind::AccessPointPolicy => {
                 e.access_point.get().is_none_or(|ap| ap.policy.is_known())
             }
-            EvidenceKind::MultiRegionAccessPoint => !matches!(
-                a.request.target,
-                crate::upload::Target::MultiRegionAccessPoint { .. }
-            ),
         }
     }
 }

@@ -118,9 +118,25 @@ impl AccessPointRef {
 }
 
 impl Target {
-    /// Whether the request goes through an access point (not a Multi-Region one).
+    /// Whether the request goes through an access point, single-Region or Multi-Region:
+    /// both are authorized against the access point and against the bucket.
     pub fn is_access_point(&self) -> bool {
-        matches!(self, Target::AccessPoint(_))
+        matches!(
+            self,
+            Target::AccessPoint(_) | Target::MultiRegionAccessPoint { .. }
+        )
+    }
+
+    /// The access point as the request names it: its ARN or alias, or the Multi-Region Access
+    /// Point's ARN; `None` for a bucket.
+    pub fn access_point_name(&self) -> Option<String> {
+        match self {
+            Target::AccessPoint(a) => Some(a.as_str().to_owned()),
+            Target::MultiRegionAccessPoint { account, alias } => {
+                Some(format!("arn:aws:s3::{account}:accesspoint/{alias}"))
+            }
+            Target::Bucket | Target::DirectoryBucket => None,
+        }
     }
 
     /// Whether the request names a directory bucket.

@@ -116,6 +116,7 @@ fn world(account: &str, identity: &str) -> (UploadRequest, Evidence) {
                 network_origin: NetworkOrigin::Internet,
                 public_access_block: PublicAccessBlock::default(),
                 policy: Slot::Absent,
+                multi_region: false,
             });
         })
         .rest_absent();
@@ -329,24 +330,52 @@ fn a_directory_bucket_authorizes_create_session() {
 }
 
 #[test]
-fn a_multi_region_access_point_is_indeterminate_and_says_why() {
-    let mut req = UploadRequest::new("", "k");
-    req.target = Target::MultiRegionAccessPoint {
-        account: OWNER.into(),
-        alias: "mfzwi23gnjvgw.mrap".into(),
-    };
-    req.principal = Some(format!("arn:aws:iam::{OWNER}:user/alice"));
-    let a = Analysis::new(req, Evidence::unknown(""));
-    let Verdict::Indeterminate { missing } = &a.verdict else {
-        panic!("{:?}", a.verdict)
-    };
-    assert_eq!(missing[0].kind, EvidenceKind::MultiRegionAccessPoint);
-    assert!(
-        missing[0]
-            .unavailable
-            .needs
-            .contains(&"s3:GetMultiRegionAccessPointPolicy".to_owned())
+fn a_multi_region_access_point_is_authorized_like_an_access_point() {
+    const MRAP: &str = "arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap";
+    let on_mrap = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap/object/*"}]}"#;
+    let (mut req, mut ev) = world(OWNER, on_mrap);
+    req.target = parse_destination(&format!("{MRAP}/reports/q3.csv"))
+        .unwrap()
+        .0;
+    if let Slot::Collected(ap) = &mut ev.access_point {
+        ap.arn = MRAP.into();
+        ap.name = "global".into();
+        ap.multi_region = true;
+    }
+    let a = Analysis::new(req.clone(), ev.clone());
+    assert_eq!(a.verdict, Verdict::Allowed);
+    assert_eq!(
+        a.checks[0].request.resource,
+        format!("{MRAP}/object/reports/q3.csv")
     );
+    assert_eq!(
+        a.context
+            .get("s3:DataAccessPointArn")
+            .map(|v| v.values[0].as_str()),
+        Some(MRAP)
+    );
+    // A bucket policy that delegates only to single-Region access points of another account
+    // does not permit it; granted in the Multi-Region Access Point's policy alone, the bucket
+    // must delegate.
+    let grant = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Analyst"},"Action":"s3:PutObject","Resource":"arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap/object/*"}]}"#;
+    let (_, mut ev2) = world(OWNER, "");
+    if let Slot::Collected(ap) = &mut ev2.access_point {
+        ap.arn = MRAP.into();
+        ap.multi_region = true;
+        ap.policy = Slot::Collected(policy(
+            "Multi-Region Access Point policy of global",
+            PolicyKind::Resource,
+            grant,
+        ));
+    }
+    assert_eq!(
+        codes(&Analysis::new(req.clone(), ev2.clone())),
+        vec![BlockCode::AccessPointBucketNotPermitted]
+    );
+    let delegate = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*","Condition":{"StringEquals":{"s3:DataAccessPointArn":"arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap"}}}]}"#;
+    ev2.bucket.policy =
+        Slot::Collected(policy("bucket policy of b", PolicyKind::Resource, delegate));
+    assert_eq!(Analysis::new(req, ev2).verdict, Verdict::Allowed);
 }
 
 #[test]

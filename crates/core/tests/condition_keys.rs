@@ -1110,6 +1110,7 @@ fn s3_access_point_keys() {
         network_origin: why403_core::evidence::NetworkOrigin::Vpc("vpc-1a2b3c4d".into()),
         public_access_block: Default::default(),
         policy: Slot::Absent,
+        multi_region: false,
     });
     let c = s3_of(req, ev);
     assert_eq!(

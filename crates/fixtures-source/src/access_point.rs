@@ -11,28 +11,59 @@ use crate::read::{Absence, R, Reader, Section, Val};
 pub(crate) const AP_NEEDS: &[&str] = &["s3:GetAccessPoint"];
 /// The IAM action that reads its policy.
 pub(crate) const POLICY_NEEDS: &[&str] = &["s3:GetAccessPointPolicy"];
+/// The IAM action that reads a Multi-Region Access Point.
+pub(crate) const MRAP_NEEDS: &[&str] = &["s3:GetMultiRegionAccessPoint"];
+/// The IAM action that reads its policy.
+pub(crate) const MRAP_POLICY_NEEDS: &[&str] = &["s3:GetMultiRegionAccessPointPolicy"];
+
+/// The four sections an access point or a Multi-Region Access Point is read from.
+pub(crate) struct Sections<'a> {
+    pub ap: Section<'a>,
+    pub policy: Section<'a>,
+    pub mrap: Section<'a>,
+    pub mrap_policy: Section<'a>,
+}
 
 /// Reads both sections into the access point slot (`NotApplicable` when the request names
 /// the bucket). Fills the request's bucket from `Bucket` when the request leaves it out, and
 /// checks that what the request names is this access point.
 pub(crate) fn read(
     r: &Reader<'_>,
-    ap: Section<'_>,
-    policy: Section<'_>,
+    s: Sections<'_>,
     req: &mut UploadRequest,
     request_at: &Val<'_>,
 ) -> R<Slot<AccessPoint>> {
-    let Target::AccessPoint(named) = req.target.clone() else {
-        for s in [&ap, &policy] {
-            if let Some(v) = s.val() {
-                return Err(v.err(
-                    r,
-                    "the request goes through no access point: set `/request/access_point`",
-                ));
+    let refuse = |sections: [&Section<'_>; 2], why: &str| -> R<()> {
+        for sec in sections {
+            if let Some(v) = sec.val() {
+                return Err(v.err(r, why));
             }
         }
-        return Ok(Slot::NotApplicable);
+        Ok(())
     };
+    let named = match req.target.clone() {
+        Target::AccessPoint(named) => {
+            refuse(
+                [&s.mrap, &s.mrap_policy],
+                "the request names a single-Region access point: use `access_point` and `access_point_policy`",
+            )?;
+            named
+        }
+        Target::MultiRegionAccessPoint { account, alias } => {
+            refuse(
+                [&s.ap, &s.policy],
+                "the request names a Multi-Region Access Point: use `multi_region_access_point` and `multi_region_access_point_policy`",
+            )?;
+            return multi_region(r, s.mrap, s.mrap_policy, req, &account, &alias);
+        }
+        Target::Bucket | Target::DirectoryBucket => {
+            let why = "the request goes through no access point: set `/request/access_point`";
+            refuse([&s.ap, &s.policy], why)?;
+            refuse([&s.mrap, &s.mrap_policy], why)?;
+            return Ok(Slot::NotApplicable);
+        }
+    };
+    let (ap, policy) = (s.ap, s.policy);
     let mut slot = ap.slot(
         r,
         "access_point",
@@ -66,6 +97,129 @@ pub(crate) fn read(
             r,
             "missing required field `bucket`: give it, or the access point's evidence (`/evidence/access_point`, whose `Bucket` names it)",
         ));
+    }
+    Ok(slot)
+}
+
+/// `aws s3control get-multi-region-access-point` and `get-multi-region-access-point-policy`
+/// (whose `Established` policy is the one in force). The request's `bucket` is the bucket the
+/// request was routed to, which must be one of the access point's `Regions`.
+fn multi_region(
+    r: &Reader<'_>,
+    mrap: Section<'_>,
+    policy: Section<'_>,
+    req: &UploadRequest,
+    account: &str,
+    alias: &str,
+) -> R<Slot<AccessPoint>> {
+    let mut slot = mrap.slot(
+        r,
+        "multi_region_access_point",
+        MRAP_NEEDS,
+        Absence::Rejected("the request names the Multi-Region Access Point, so it exists"),
+        |v| {
+            let o = v.obj(r)?;
+            o.only(r, &["AccessPoint"])?;
+            let a = o.req(r, "AccessPoint")?.obj(r)?;
+            a.only(
+                r,
+                &["Name", "Alias", "CreatedAt", "PublicAccessBlock", "Status", "Regions"],
+            )?;
+            let name = a.req(r, "Name")?.nonempty(r)?.to_owned();
+            let alias_v = a.req(r, "Alias")?;
+            if alias_v.str(r)? != alias {
+                return Err(alias_v.err(
+                    r,
+                    format!(
+                        "the Multi-Region Access Point's alias is `{}`, but the request names `{alias}`",
+                        alias_v.str(r)?
+                    ),
+                ));
+            }
+            let public_access_block = match a.opt_obj(r, "PublicAccessBlock")? {
+                Some(c) => {
+                    let flag = |k: &str| -> R<bool> { Ok(c.opt_bool(r, k)?.unwrap_or(false)) };
+                    PublicAccessBlock {
+                        block_public_acls: flag("BlockPublicAcls")?,
+                        ignore_public_acls: flag("IgnorePublicAcls")?,
+                        block_public_policy: flag("BlockPublicPolicy")?,
+                        restrict_public_buckets: flag("RestrictPublicBuckets")?,
+                    }
+                }
+                None => {
+                    return Err(a.err(
+                        r,
+                        "missing required field `PublicAccessBlock` (`get-multi-region-access-point` always returns it)",
+                    ));
+                }
+            };
+            let regions = a.req(r, "Regions")?;
+            let mut bucket_account = None;
+            let mut found = false;
+            for reg in regions.arr(r)? {
+                let reg = reg.obj(r)?;
+                reg.only(r, &["Bucket", "Region", "BucketAccountId"])?;
+                if reg.str(r, "Bucket")? == req.bucket {
+                    found = true;
+                    bucket_account = match reg.opt("BucketAccountId") {
+                        Some(b) => Some(b.account(r)?.to_owned()),
+                        None => None,
+                    };
+                }
+            }
+            if !found {
+                return Err(regions.err(
+                    r,
+                    format!(
+                        "`{}` (`/request/bucket`, the bucket the request was routed to) is not one of the Multi-Region Access Point's buckets",
+                        req.bucket
+                    ),
+                ));
+            }
+            Ok(AccessPoint {
+                name,
+                arn: format!("arn:aws:s3::{account}:accesspoint/{alias}"),
+                alias: Some(alias.to_owned()),
+                account: account.to_owned(),
+                bucket: req.bucket.clone(),
+                bucket_account,
+                network_origin: NetworkOrigin::Internet,
+                public_access_block,
+                policy: Slot::Absent,
+                multi_region: true,
+            })
+        },
+    )?;
+    match &mut slot {
+        Slot::Collected(a) => {
+            a.policy = policy.slot(
+                r,
+                "multi_region_access_point_policy",
+                MRAP_POLICY_NEEDS,
+                Absence::Allowed,
+                |v| {
+                    let o = v.obj(r)?;
+                    o.only(r, &["Policy"])?;
+                    let p = o.req(r, "Policy")?.obj(r)?;
+                    p.only(r, &["Established", "Proposed"])?;
+                    let e = p.req(r, "Established")?.obj(r)?;
+                    e.only(r, &["Policy"])?;
+                    e.req(r, "Policy")?.policy(
+                        r,
+                        &format!("Multi-Region Access Point policy of {}", a.name),
+                        PolicyKind::Resource,
+                    )
+                },
+            )?;
+        }
+        _ => {
+            if let Some(v) = policy.val() {
+                return Err(v.err(
+                    r,
+                    "`multi_region_access_point_policy` needs `multi_region_access_point`",
+                ));
+            }
+        }
     }
     Ok(slot)
 }
@@ -240,6 +394,7 @@ fn access_point(
         network_origin,
         public_access_block,
         policy: Slot::Absent,
+        multi_region: false,
     })
 }
 

@@ -30,6 +30,8 @@ pub const EVIDENCE_SECTIONS: &[&str] = &[
     "bucket_request_payment",
     "access_point",
     "access_point_policy",
+    "multi_region_access_point",
+    "multi_region_access_point_policy",
     "kms_key",
     "kms_key_policy",
     "kms_grants",
@@ -70,8 +72,15 @@ pub(crate) fn read(
     let session_policy = session_policy(r, sec("session_policy", &[])?, &who)?;
     let access_point = crate::access_point::read(
         r,
-        sec("access_point", crate::access_point::AP_NEEDS)?,
-        sec("access_point_policy", crate::access_point::POLICY_NEEDS)?,
+        crate::access_point::Sections {
+            ap: sec("access_point", crate::access_point::AP_NEEDS)?,
+            policy: sec("access_point_policy", crate::access_point::POLICY_NEEDS)?,
+            mrap: sec("multi_region_access_point", crate::access_point::MRAP_NEEDS)?,
+            mrap_policy: sec(
+                "multi_region_access_point_policy",
+                crate::access_point::MRAP_POLICY_NEEDS,
+            )?,
+        },
         &mut req,
         &req_obj.val,
     )?;

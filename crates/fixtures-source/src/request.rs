@@ -256,12 +256,14 @@ fn target(r: &Reader<'_>, o: &Obj<'_>) -> R<(Target, String)> {
             let (t, _) = named(&a)?;
             match t {
                 Target::AccessPoint(_) => {}
-                Target::MultiRegionAccessPoint { .. } => {
-                    return Err(a.err(
+                // The bucket the request was routed to must be named.
+                Target::MultiRegionAccessPoint { .. } if b.is_none() => {
+                    return Err(o.err(
                         r,
-                        "Multi-Region Access Points are not evaluated yet: why403 diagnoses uploads to a bucket, through a (single-Region) access point, or to a directory bucket",
+                        "missing required field `bucket`: the bucket of the Multi-Region Access Point that the request was routed to",
                     ));
                 }
+                Target::MultiRegionAccessPoint { .. } => {}
                 Target::Bucket | Target::DirectoryBucket => {
                     return Err(a.err(
                         r,

@@ -244,10 +244,7 @@ fn request(r: &UploadRequest) -> J {
         .with("bucket", Some(J::Str(r.bucket.clone(), Text::Verbatim)))
         .with(
             "access_point",
-            match &r.target {
-                Target::AccessPoint(a) => Some(data(a.as_str())),
-                _ => None,
-            },
+            r.target.access_point_name().as_deref().map(data),
         )
         .with("key", Some(J::Str(r.key.clone(), Text::Verbatim)))
         .with("operation", Some(fixed(operation)))
@@ -293,6 +290,35 @@ fn access_point(a: &AccessPoint) -> J {
             "BucketAccountId",
             a.bucket_account.as_deref().map(|b| id(b, Kind::Account)),
         )
+}
+
+/// `aws s3control get-multi-region-access-point`: the bucket the request was routed to is the
+/// only one of its `Regions` the evidence keeps.
+fn multi_region_access_point(a: &AccessPoint) -> J {
+    let region = obj! {}
+        .with("Bucket", Some(J::Str(a.bucket.clone(), Text::Verbatim)))
+        .with(
+            "BucketAccountId",
+            a.bucket_account.as_deref().map(|b| id(b, Kind::Account)),
+        );
+    obj! {"AccessPoint": obj! {}
+        .with("Name", Some(J::Str(a.name.clone(), Text::Verbatim)))
+        .with("Alias", a.alias.as_deref().map(data))
+        .with("PublicAccessBlock", Some(pab(&a.public_access_block)))
+        .with("Regions", Some(J::Arr(vec![region])))
+    }
+}
+
+/// `aws s3control get-multi-region-access-point-policy`: the policy in force (`Established`).
+fn multi_region_access_point_policy(a: &AccessPoint) -> Option<J> {
+    Some(match &a.policy {
+        Slot::Collected(p) => {
+            obj! {"Policy": obj! {"Established": obj! {"Policy": policy(p, true)}}}
+        }
+        Slot::Absent => absent("NoSuchMultiRegionAccessPointPolicy"),
+        Slot::Unavailable(u) => unavailable(u),
+        Slot::NotApplicable => return None,
+    })
 }
 
 /// `aws s3control get-access-point-policy`, written when the access point was read.
@@ -457,12 +483,30 @@ fn evidence(s: &Scenario) -> J {
         REJECTED,
         |p| obj! {"Payer": fixed(p)},
     );
-    if req.target.is_access_point() {
-        o.slot("access_point", |e| &e.access_point, REJECTED, access_point);
-        o.add(
-            "access_point_policy",
-            e.access_point.get().and_then(access_point_policy),
-        );
+    match &req.target {
+        Target::AccessPoint(_) => {
+            o.slot("access_point", |e| &e.access_point, REJECTED, access_point);
+            o.add(
+                "access_point_policy",
+                e.access_point.get().and_then(access_point_policy),
+            );
+        }
+        Target::MultiRegionAccessPoint { .. } => {
+            let key = "multi_region_access_point";
+            o.slot(
+                key,
+                |e| &e.access_point,
+                REJECTED,
+                multi_region_access_point,
+            );
+            o.add(
+                "multi_region_access_point_policy",
+                e.access_point
+                    .get()
+                    .and_then(multi_region_access_point_policy),
+            );
+        }
+        Target::Bucket | Target::DirectoryBucket => {}
     }
     if !matches!(kms::key_use(req, &b.encryption), KeyUse::None(_)) {
         kms_sections(&mut o);

@@ -146,8 +146,8 @@ fn contradictions_and_bad_values_are_located() {
                 "    \"access_point\": \"arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap\",\n",
                 "",
             ),
-            "/request/access_point",
-            "Multi-Region Access Points are not evaluated yet",
+            "/request",
+            "the bucket of the Multi-Region Access Point that the request was routed to",
         ),
         (
             scenario("    \"access_point\": \"amzn-s3-demo-bucket\",\n", ""),
@@ -238,4 +238,51 @@ fn a_directory_bucket_has_its_settings_and_a_session_mode() {
     let again = parse("again.json", &write_scenario(&s, false)).expect("reads back");
     assert_eq!(again.request.session_mode, SessionMode::ReadOnly);
     assert_eq!(again.request.target, Target::DirectoryBucket);
+}
+
+#[test]
+fn a_multi_region_access_point_and_the_bucket_it_routed_to() {
+    let mrap = "arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap";
+    let section = |bucket: &str| {
+        format!(
+            r#"    "multi_region_access_point": {{"AccessPoint": {{
+      "Name": "global", "Alias": "mfzwi23gnjvgw.mrap", "CreatedAt": "2026-01-01T00:00:00Z",
+      "PublicAccessBlock": {{"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}},
+      "Status": "READY",
+      "Regions": [{{"Bucket": "{bucket}", "Region": "us-east-1", "BucketAccountId": "111122223333"}}]
+    }}}},
+    "multi_region_access_point_policy": {{"Policy": {{"Established": {{"Policy": "{{\"Version\":\"2012-10-17\",\"Statement\":[]}}"}}}}}},
+"#
+        )
+    };
+    let request =
+        format!("    \"access_point\": \"{mrap}\",\n    \"bucket\": \"amzn-s3-demo-bucket\",\n");
+    let s = parse(
+        "scenario.json",
+        &scenario(&request, &section("amzn-s3-demo-bucket")),
+    )
+    .expect("reads");
+    let ap = s.evidence.access_point.get().expect("read");
+    assert!(ap.multi_region);
+    assert_eq!(ap.arn, mrap);
+    assert_eq!(ap.bucket, "amzn-s3-demo-bucket");
+    assert!(ap.policy.get().is_some());
+    let again = parse("again.json", &write_scenario(&s, false)).expect("reads back");
+    assert_eq!(
+        again.evidence.access_point.get().map(|a| &a.arn),
+        Some(&ap.arn)
+    );
+    // The bucket must be one the access point routes to.
+    let (msg, _, _, pointer) = located(&scenario(&request, &section("other-bucket")));
+    assert_eq!(
+        pointer, "/evidence/multi_region_access_point/AccessPoint/Regions",
+        "{msg}"
+    );
+    assert!(
+        msg.contains("is not one of the Multi-Region Access Point's buckets"),
+        "{msg}"
+    );
+    // A single-Region access point's sections are refused for it.
+    let (msg, _, _, pointer) = located(&scenario(&request, &access_point_section("")));
+    assert_eq!(pointer, "/evidence/access_point", "{msg}");
 }

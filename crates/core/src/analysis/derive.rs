@@ -16,7 +16,7 @@ use crate::upload::{AccessPointRef, Credentials, Target, UploadRequest};
 /// (`s3express:SessionMode`).
 fn target_keys(c: &mut RequestContext, req: &UploadRequest, ev: &Evidence) {
     match &req.target {
-        Target::AccessPoint(_) => {
+        Target::AccessPoint(_) | Target::MultiRegionAccessPoint { .. } => {
             if let Some(arn) = access_point_arn(req, ev) {
                 c.set("s3:DataAccessPointArn", arn);
             }
@@ -28,7 +28,7 @@ fn target_keys(c: &mut RequestContext, req: &UploadRequest, ev: &Evidence) {
             }
         }
         Target::DirectoryBucket => c.set("s3express:SessionMode", req.session_mode.as_str()),
-        Target::Bucket | Target::MultiRegionAccessPoint { .. } => {}
+        Target::Bucket => {}
     }
 }
 
@@ -77,30 +77,33 @@ pub fn region_of(req: &UploadRequest, ev: &Evidence) -> Option<String> {
 /// from the ARN the request names. `None` for a request that names no access point, or only
 /// its alias when the access point could not be read.
 pub fn access_point_arn(req: &UploadRequest, ev: &Evidence) -> Option<String> {
-    let Target::AccessPoint(r) = &req.target else {
+    if !req.target.is_access_point() {
         return None;
-    };
+    }
     if let Some(ap) = ev.access_point.get() {
         return Some(ap.arn.clone());
     }
-    match r {
-        AccessPointRef::Arn { arn, .. } => Some(arn.clone()),
-        AccessPointRef::Alias(_) => None,
+    match &req.target {
+        Target::AccessPoint(AccessPointRef::Arn { arn, .. }) => Some(arn.clone()),
+        Target::MultiRegionAccessPoint { .. } => req.target.access_point_name(),
+        _ => None,
     }
 }
 
 /// The account that owns the access point the request goes through (see
 /// [`access_point_arn`]).
 pub fn access_point_account(req: &UploadRequest, ev: &Evidence) -> Option<String> {
-    let Target::AccessPoint(r) = &req.target else {
-        return None;
-    };
-    if let Some(ap) = ev.access_point.get() {
+    if let Some(ap) = ev
+        .access_point
+        .get()
+        .filter(|_| req.target.is_access_point())
+    {
         return Some(ap.account.clone());
     }
-    match r {
-        AccessPointRef::Arn { account, .. } => Some(account.clone()),
-        AccessPointRef::Alias(_) => None,
+    match &req.target {
+        Target::AccessPoint(AccessPointRef::Arn { account, .. })
+        | Target::MultiRegionAccessPoint { account, .. } => Some(account.clone()),
+        _ => None,
     }
 }
 
@@ -122,18 +125,21 @@ pub fn directory_bucket_arn(req: &UploadRequest, ev: &Evidence) -> String {
 /// access point, the directory bucket's ARN for `s3express:CreateSession`.
 pub fn authorized_resource(req: &UploadRequest, ev: &Evidence) -> String {
     match &req.target {
-        Target::AccessPoint(r) => match access_point_arn(req, ev) {
-            Some(arn) => format!("{arn}/object/{}", req.key),
-            // An alias whose access point could not be read: the ARN is unknown; this stands
-            // in (the access point policy is unreadable too, so nothing is decided on it).
-            None => format!(
-                "arn:aws:s3:*:*:accesspoint/{}/object/{}",
-                r.as_str(),
-                req.key
-            ),
-        },
+        Target::AccessPoint(_) | Target::MultiRegionAccessPoint { .. } => {
+            match access_point_arn(req, ev) {
+                Some(arn) => format!("{arn}/object/{}", req.key),
+                // An alias whose access point could not be read: the ARN is unknown; this
+                // stands in (the access point policy is unreadable too, so nothing is decided
+                // on it).
+                None => format!(
+                    "arn:aws:s3:*:*:accesspoint/{}/object/{}",
+                    req.target.access_point_name().unwrap_or_default(),
+                    req.key
+                ),
+            }
+        }
         Target::DirectoryBucket => directory_bucket_arn(req, ev),
-        Target::Bucket | Target::MultiRegionAccessPoint { .. } => req.object_arn(),
+        Target::Bucket => req.object_arn(),
     }
 }
 

@@ -296,8 +296,8 @@ fn upload(p: &mut Page, d: &Diagnosis) {
     p.kv("operation", r.operation.as_str())
         .kv("bucket", &format!("`{}`", r.bucket))
         .kv("key", &format!("`{}`", r.key));
-    if let crate::upload::Target::AccessPoint(a) = &r.target {
-        p.kv("access point", &format!("`{}`", a.as_str()));
+    if let Some(a) = r.target.access_point_name() {
+        p.kv("access point", &format!("`{a}`"));
     }
     p.kv("object ARN", &format!("`{}`", r.object_arn()))
         .kv(

@@ -54,12 +54,11 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
     let who = super::caller_text(d)
         .map(|c| format!(" by `{c}`"))
         .unwrap_or_default();
-    let through = match &r.target {
-        crate::upload::Target::AccessPoint(a) => {
-            format!(" through the access point `{}`", a.as_str())
-        }
-        _ => String::new(),
-    };
+    let through = r
+        .target
+        .access_point_name()
+        .map(|a| format!(" through the access point `{a}`"))
+        .unwrap_or_default();
     outln!(
         out,
         "  upload: {} of `s3://{}/{}`{through}{who}",

@@ -48,10 +48,7 @@ fn request(d: &Diagnosis) -> Value {
         "bucket": r.bucket,
         "key": r.key,
         "object_arn": r.object_arn(),
-        "access_point": match &r.target {
-            crate::upload::Target::AccessPoint(a) => Some(a.as_str()),
-            _ => None,
-        },
+        "access_point": r.target.access_point_name(),
         "operation": match r.operation {
             Operation::PutObject => "put_object",
             Operation::Multipart => "multipart",

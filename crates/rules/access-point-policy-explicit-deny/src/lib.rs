@@ -74,6 +74,21 @@ why403_core::declare_rule! {
     }
 }
 
+/// The AWS CLI command that replaces the policy: a Multi-Region Access Point has its own.
+fn put_policy(cx: &RuleContext<'_>) -> &'static str {
+    if cx
+        .analysis
+        .evidence
+        .access_point
+        .get()
+        .is_some_and(|a| a.multi_region)
+    {
+        "put-multi-region-access-point-policy"
+    } else {
+        "put-access-point-policy"
+    }
+}
+
 impl Rule for AccessPointPolicyExplicitDeny {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
         for check in
@@ -104,9 +119,10 @@ impl Rule for AccessPointPolicyExplicitDeny {
                         effect_label: "this statement denies",
                         fallback: Fix::new(
                             format!(
-                                "remove or narrow statement `{}` of the {} (`aws s3control put-access-point-policy`)",
+                                "remove or narrow statement `{}` of the {} (`aws s3control {}`)",
                                 st.label(),
-                                policy.name
+                                policy.name,
+                                put_policy(cx)
                             ),
                             vec![Change::RemoveStatement {
                                 target: PolicyTarget::AccessPointPolicy,

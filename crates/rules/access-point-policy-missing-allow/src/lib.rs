@@ -70,6 +70,17 @@ impl Rule for AccessPointPolicyMissingAllow {
             return;
         };
         let folder = authorized_folder(&a.request, &a.evidence);
+        // A Multi-Region Access Point's policy has its own command.
+        let put = if a
+            .evidence
+            .access_point
+            .get()
+            .is_some_and(|p| p.multi_region)
+        {
+            "put-multi-region-access-point-policy"
+        } else {
+            "put-access-point-policy"
+        };
         for check in a
             .checks
             .iter()
@@ -138,7 +149,7 @@ impl Rule for AccessPointPolicyMissingAllow {
                 .extend(near_miss_labels(cx, check, Layer::Resource, None));
             f.fix = Some(Fix::new(
                 format!(
-                    "in account `{owner}`, add a statement to the access point's policy that allows `{}` on `{folder}` to `{who}` (`aws s3control put-access-point-policy`)",
+                    "in account `{owner}`, add a statement to the access point's policy that allows `{}` on `{folder}` to `{who}` (`aws s3control {put}`)",
                     check.action
                 ),
                 vec![grant(
