@@ -14,6 +14,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 use why403_rule_access_point_blocks_public_acl as _;
+use why403_rule_access_point_cross_account_not_delegated as _;
 use why403_rule_access_point_policy_explicit_deny as _;
 use why403_rule_access_point_policy_missing_allow as _;
 use why403_rule_access_point_vpc_origin_outside_vpc as _;
