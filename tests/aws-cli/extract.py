@@ -20,9 +20,12 @@ from awscli.clidriver import create_clidriver
 COMMANDS = {
     "s3api": [
         "put-bucket-policy", "delete-bucket-policy", "put-bucket-acl", "put-public-access-block",
-        "put-bucket-encryption", "put-object", "create-multipart-upload",
+        "put-bucket-encryption", "put-object", "create-multipart-upload", "create-session",
     ],
-    "s3control": ["put-public-access-block"],
+    "s3control": [
+        "put-public-access-block", "put-access-point-policy",
+        "put-multi-region-access-point-policy",
+    ],
     "iam": [
         "put-user-policy", "put-role-policy", "put-group-policy", "create-policy-version",
         "create-policy", "delete-user-policy", "delete-role-policy", "delete-group-policy",

@@ -13,17 +13,26 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+use why403_rule_access_point_blocks_public_acl as _;
+use why403_rule_access_point_cross_account_not_delegated as _;
+use why403_rule_access_point_policy_explicit_deny as _;
+use why403_rule_access_point_policy_missing_allow as _;
+use why403_rule_access_point_vpc_origin_outside_vpc as _;
 use why403_rule_block_public_acls_rejects_public_acl as _;
 use why403_rule_bucket_acl_missing_write as _;
 use why403_rule_bucket_owner_full_control_required as _;
+use why403_rule_bucket_policy_denies_access_point_request as _;
 use why403_rule_bucket_policy_explicit_deny as _;
+use why403_rule_bucket_policy_missing_access_point_delegation as _;
 use why403_rule_bucket_policy_missing_cross_account_grant as _;
 use why403_rule_bucket_policy_not_principal_deny as _;
 use why403_rule_bucket_policy_session_arn_form as _;
 use why403_rule_bucket_policy_stale_principal as _;
 use why403_rule_cross_account_aws_managed_key as _;
+use why403_rule_directory_bucket_session_not_allowed as _;
 use why403_rule_expected_bucket_owner_mismatch as _;
 use why403_rule_identity_policy_explicit_deny as _;
+use why403_rule_identity_policy_grants_bucket_not_access_point as _;
 use why403_rule_identity_policy_missing_object_lock as _;
 use why403_rule_identity_policy_missing_put_object as _;
 use why403_rule_identity_policy_missing_put_object_tagging as _;

@@ -166,19 +166,24 @@ mod aws {
 
     use super::{LiveArgs, Read};
 
-    /// Splits `s3://bucket/key`.
+    /// Splits `s3://bucket/key`. Access points, Multi-Region Access Points and directory
+    /// buckets are recognised (`why403_core::upload::parse_destination`) and refused: the
+    /// live source does not read them yet.
     pub(crate) fn parse_target(target: &str) -> anyhow::Result<(String, String)> {
         let Some(rest) = target.strip_prefix("s3://") else {
             bail!("expected `s3://<bucket>/<key>`, found `{target}`");
         };
-        match rest.split_once('/') {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                Ok((bucket.to_owned(), key.to_owned()))
-            }
-            _ => bail!(
-                "expected `s3://<bucket>/<key>` with a bucket and an object key, found `{target}`"
-            ),
+        let (dest, bucket, key) = why403_core::upload::parse_destination(rest).map_err(|e| {
+            anyhow::anyhow!(
+                "expected `s3://<bucket>/<key>` with a bucket and an object key, found `{target}`: {e}"
+            )
+        })?;
+        if dest != why403_core::upload::Target::Bucket {
+            bail!(
+                "`{target}` names an access point, a Multi-Region Access Point or a directory bucket, which the live source does not read yet: describe the upload in a scenario file (docs/scenario-format.md) and run `why403 diagnose --scenario FILE`"
+            );
         }
+        Ok((bucket, key))
     }
 
     /// The upload as the arguments describe it.

@@ -61,6 +61,10 @@ type Framed = (&'static str, &'static [&'static str]);
 /// The layers each shipped example's pictures must frame, check by check.
 const DECIDING: &[(&str, &[Framed])] = &[
     (
+        "access-point-without-bucket-delegation.json",
+        &[("s3:PutObject", &["bucket policy"])],
+    ),
+    (
         "allowed.json",
         &[
             ("s3:PutObject", &["identity policies"]),

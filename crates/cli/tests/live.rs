@@ -80,6 +80,34 @@ fn a_target_that_is_not_an_s3_url_is_refused() {
 }
 
 #[test]
+fn access_points_and_directory_buckets_are_recognised_and_not_read_live_yet() {
+    for target in [
+        "s3://arn:aws:s3:us-east-1:111122223333:accesspoint/finance-ap/reports/q3.csv",
+        "s3://finance-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias/reports/q3.csv",
+        "s3://arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap/reports/q3.csv",
+        "s3://amzn-s3-demo-bucket--usw2-az1--x-s3/reports/q3.csv",
+    ] {
+        bare()
+            .args(["diagnose", target])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "which the live source does not read yet: describe the upload in a scenario file",
+            ));
+    }
+    bare()
+        .args([
+            "diagnose",
+            "s3://arn:aws:s3:us-east-1:1111:accesspoint/finance-ap/k",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the account of an access point ARN is 12 digits",
+        ));
+}
+
+#[test]
 fn a_header_without_a_colon_is_refused() {
     bare()
         .args(["diagnose", "s3://b/k", "--header", "x-amz-acl"])

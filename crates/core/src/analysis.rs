@@ -13,13 +13,16 @@ pub use kms::{
     KeyChoice, bucket_key_unknown, key_choice, resolved_in_caller_account, uses_bucket_key,
 };
 pub use s3::{
-    ENCRYPTION_UNREAD_FOR_SSE_C, OWNERSHIP_UNREAD, REQUEST_PAYMENT_UNREAD, rcp_organization,
+    ACCESS_POINT_ORIGIN_UNREAD, ENCRYPTION_UNREAD_FOR_SSE_C, OWNERSHIP_UNREAD,
+    REQUEST_PAYMENT_UNREAD, rcp_organization,
 };
 
 use std::fmt;
 
 use crate::context::RequestContext;
-use crate::eval::{Decision, Evaluation, Grant, Layer, PolicySet, Request, RequestPrincipal};
+use crate::eval::{
+    Decision, Evaluation, Grant, Layer, PolicySet, Request, RequestPrincipal, StatementRef,
+};
 use crate::evidence::{Evidence, Slot, Unavailable};
 use crate::policy::{Policy, PolicyKind};
 use crate::upload::UploadRequest;
@@ -78,6 +81,19 @@ pub enum BlockCode {
     RequesterPaysAnonymous,
     /// The bucket blocks uploads with customer-provided keys (SSE-C).
     SseCBlocked,
+    /// A request through an access point that the bucket's policy neither allows nor
+    /// delegates to the access point (and no identity grant of the bucket owner's account
+    /// stands for the bucket).
+    AccessPointBucketNotPermitted,
+    /// A statement of the bucket policy denies the request made through the access point.
+    AccessPointBucketPolicyDeny,
+    /// The access point accepts requests from one VPC only and the request came from
+    /// elsewhere.
+    AccessPointNetworkOrigin,
+    /// The access point's own Block Public Access `BlockPublicAcls` rejects a public ACL.
+    AccessPointBlockPublicAcls,
+    /// The upload uses a directory bucket session created in `ReadOnly` mode.
+    DirectoryBucketReadOnlySession,
 }
 
 impl BlockCode {
@@ -99,6 +115,11 @@ impl BlockCode {
             BlockCode::RequesterPaysMissingHeader => "requester-pays-missing-header",
             BlockCode::RequesterPaysAnonymous => "requester-pays-anonymous",
             BlockCode::SseCBlocked => "sse-c-blocked",
+            BlockCode::AccessPointBucketNotPermitted => "access-point-bucket-not-permitted",
+            BlockCode::AccessPointBucketPolicyDeny => "access-point-bucket-policy-deny",
+            BlockCode::AccessPointNetworkOrigin => "access-point-network-origin",
+            BlockCode::AccessPointBlockPublicAcls => "access-point-block-public-acls",
+            BlockCode::DirectoryBucketReadOnlySession => "directory-bucket-read-only-session",
         }
     }
 }
@@ -121,6 +142,54 @@ pub struct Block {
     pub aws_code: &'static str,
     /// What happened, in plain words.
     pub message: String,
+}
+
+/// Whose resource policy is the resource layer of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResourcePolicy {
+    /// The bucket policy (of a general purpose or a directory bucket).
+    #[default]
+    Bucket,
+    /// The access point policy: the request goes through an access point.
+    AccessPoint,
+    /// The KMS key policy.
+    KeyPolicy,
+}
+
+/// The bucket's side of a request made through an access point: S3 authorizes it against the
+/// access point (the check itself) and against the bucket, whose policy must allow it or
+/// delegate to the access point (docs/aws-model.md#access-points).
+#[derive(Debug, Clone)]
+pub struct BucketSide {
+    /// The bucket policy alone, as the resource layer.
+    pub set: PolicySet,
+    /// The request against the bucket's object ARN, with the same principal and context.
+    pub request: Request,
+    /// The evaluation of `request` against `set`.
+    pub eval: Evaluation,
+    /// Whether the bucket permits the request: `Some(true)` when its policy allows it (a
+    /// delegation to access points included) or the bucket owner's own identity grant
+    /// stands for it, `Some(false)` when it refuses, `None` when the policy is unreadable, or
+    /// the identity policies that could stand for it are.
+    pub permits: Option<bool>,
+    /// The caller is of the account that owns both the bucket and the access point, and its
+    /// identity policies allow the request: that grant stands for the bucket.
+    pub owner_identity_grant: bool,
+}
+
+impl BucketSide {
+    /// The bucket policy statements that deny the request.
+    pub fn denies(&self) -> Vec<StatementRef> {
+        if self.eval.decision != Decision::ExplicitlyDenied {
+            return Vec::new();
+        }
+        self.eval
+            .deciding
+            .iter()
+            .copied()
+            .filter(|at| at.layer == Layer::Resource)
+            .collect()
+    }
 }
 
 /// How a check came out.
@@ -163,6 +232,10 @@ pub struct Check {
     pub kms_grant: Option<String>,
     /// How the check came out, combining `eval`, `worst`, `blocks` and `kms_grant`.
     pub outcome: CheckOutcome,
+    /// Whose policy the resource layer of `set` is.
+    pub resource_policy: ResourcePolicy,
+    /// For a request through an access point, the bucket's side of it.
+    pub bucket_side: Option<Box<BucketSide>>,
 }
 
 impl Check {

@@ -523,6 +523,60 @@ pub struct BucketEvidence {
     pub request_payer: Slot<String>,
 }
 
+/// Where an access point accepts requests from (`NetworkOrigin` of `s3control get-access-point`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkOrigin {
+    /// `Internet`: requests from anywhere (still subject to policies).
+    Internet,
+    /// `VPC`: only requests from this VPC (`VpcConfiguration.VpcId`), through a VPC endpoint.
+    Vpc(String),
+}
+
+impl NetworkOrigin {
+    /// The value of `s3:AccessPointNetworkOrigin`: `Internet` or `VPC`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NetworkOrigin::Internet => "Internet",
+            NetworkOrigin::Vpc(_) => "VPC",
+        }
+    }
+}
+
+/// An S3 access point (`aws s3control get-access-point` and `get-access-point-policy`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessPoint {
+    /// The access point's name.
+    pub name: String,
+    /// Its ARN, `arn:aws:s3:<region>:<account>:accesspoint/<name>`.
+    pub arn: String,
+    /// Its alias (`...-s3alias`), when known.
+    pub alias: Option<String>,
+    /// The account that owns the access point (from its ARN).
+    pub account: String,
+    /// The bucket it is attached to.
+    pub bucket: String,
+    /// The account that owns that bucket (`BucketAccountId`); another account for a
+    /// cross-account access point.
+    pub bucket_account: Option<String>,
+    /// Where it accepts requests from.
+    pub network_origin: NetworkOrigin,
+    /// The access point's own Block Public Access settings (fixed when it is created).
+    pub public_access_block: PublicAccessBlock,
+    /// The access point policy (`get-access-point-policy`); `Absent` when it has none.
+    pub policy: Slot<Policy>,
+    /// A Multi-Region Access Point (`get-multi-region-access-point`): `bucket` is the one the
+    /// request was routed to, `network_origin` is always `Internet`.
+    pub multi_region: bool,
+}
+
+impl AccessPoint {
+    /// The ARN S3 authorizes an object request through the access point against:
+    /// `<access point ARN>/object/<key>`.
+    pub fn object_arn(&self, key: &str) -> String {
+        format!("{}/object/{key}", self.arn)
+    }
+}
+
 /// Everything a diagnosis may use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
@@ -534,6 +588,8 @@ pub struct Evidence {
     pub session_policy: Slot<Policy>,
     /// The target bucket's configuration.
     pub bucket: BucketEvidence,
+    /// The access point the request goes through; `NotApplicable` when it names the bucket.
+    pub access_point: Slot<AccessPoint>,
     /// The Block Public Access settings of the bucket owner's account.
     pub account_public_access_block: Slot<PublicAccessBlock>,
     /// The key the upload would use (from the header or the bucket's default encryption).
@@ -567,6 +623,7 @@ impl Evidence {
                 public_access_block: Slot::missing(nf, &["s3:GetBucketPublicAccessBlock"]),
                 request_payer: Slot::missing(nf, &["s3:GetBucketRequestPayment"]),
             },
+            access_point: Slot::NotApplicable,
             account_public_access_block: Slot::missing(nf, &["s3:GetAccountPublicAccessBlock"]),
             kms_key: Slot::missing(nf, &["kms:DescribeKey"]),
             caller_org: Slot::missing(nf, &["organizations:DescribeOrganization"]),
@@ -618,6 +675,11 @@ pub enum EvidenceKind {
     KmsGrants,
     /// The SCPs along the caller's organization path.
     ServiceControlPolicies,
+    /// The access point the request goes through ([`Evidence::access_point`]).
+    AccessPoint,
+    /// The access point's policy.
+    AccessPointPolicy,
+
     /// The RCPs along the resource owner's organization path.
     ResourceControlPolicies,
 }
@@ -656,6 +718,10 @@ impl EvidenceKind {
             }
             EvidenceKind::ResourceControlPolicies => {
                 e.bucket_org.get().is_none_or(|o| o.rcps.is_known())
+            }
+            EvidenceKind::AccessPoint => e.access_point.is_known(),
+            EvidenceKind::AccessPointPolicy => {
+                e.access_point.get().is_none_or(|ap| ap.policy.is_known())
             }
         }
     }
@@ -746,6 +812,7 @@ fn for_each_slot(ev: &mut Evidence, mut f: impl FnMut(&mut dyn SlotState)) {
     f(&mut ev.bucket.ownership);
     f(&mut ev.bucket.public_access_block);
     f(&mut ev.bucket.request_payer);
+    f(&mut ev.access_point);
     f(&mut ev.account_public_access_block);
     f(&mut ev.kms_key);
     f(&mut ev.caller_org);
@@ -814,6 +881,12 @@ impl EvidenceBuilder {
     /// The bucket policy.
     pub fn bucket_policy(mut self, policy: Policy) -> Self {
         self.ev.bucket.policy = Slot::Collected(policy);
+        self
+    }
+
+    /// The access point the request goes through.
+    pub fn access_point(mut self, ap: AccessPoint) -> Self {
+        self.ev.access_point = Slot::Collected(ap);
         self
     }
 

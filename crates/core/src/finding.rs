@@ -161,6 +161,18 @@ pub enum Change {
     },
     /// Send the request over HTTPS.
     UseHttps,
+    /// Send the request from inside this VPC, through an S3 VPC endpoint there (for an access
+    /// point whose network origin is that VPC). The endpoint is taken to have the default
+    /// endpoint policy, which allows everything: the fix's description says so.
+    SendFromVpc {
+        /// The VPC id (`vpc-...`).
+        vpc: String,
+    },
+    /// Make the directory bucket session with this `SessionMode` (`ReadWrite` to upload).
+    UseSessionMode {
+        /// The mode.
+        mode: crate::upload::SessionMode,
+    },
     /// Set the `Version` element of a policy (e.g. to `2012-10-17`, which policy variables
     /// need).
     SetPolicyVersion {
@@ -241,6 +253,8 @@ pub enum PolicyTarget {
     },
     /// The VPC endpoint policy.
     VpcEndpoint,
+    /// The policy of the access point the request goes through.
+    AccessPointPolicy,
 }
 
 /// Whether a fix was shown to work.
@@ -878,7 +892,7 @@ fn denied_by_untouched_statements(analysis: &Analysis, changes: &[Change]) -> Op
             // The key policy is the resource policy of the KMS checks.
             let target = match (at.layer, c.kind) {
                 (Layer::Resource, CheckKind::Kms) => Some(PolicyTarget::KeyPolicy),
-                _ => crate::rule::policy_target(at),
+                _ => crate::rule::policy_target_in(c, at),
             };
             let touched = |t: PolicyTarget| edited.contains(&(t, at.statement as usize));
             if target.is_some_and(touched) {

@@ -556,6 +556,20 @@ pub fn policy_target(at: StatementRef) -> Option<crate::finding::PolicyTarget> {
     })
 }
 
+/// [`policy_target`] for a statement of `check`: the resource layer of a check made through an
+/// access point is the access point policy, not the bucket policy.
+pub fn policy_target_in(check: &Check, at: StatementRef) -> Option<crate::finding::PolicyTarget> {
+    use crate::analysis::ResourcePolicy;
+    use crate::finding::PolicyTarget;
+    match (at.layer, check.resource_policy) {
+        (crate::eval::Layer::Resource, ResourcePolicy::AccessPoint) => {
+            Some(PolicyTarget::AccessPointPolicy)
+        }
+        (crate::eval::Layer::Resource, ResourcePolicy::KeyPolicy) => Some(PolicyTarget::KeyPolicy),
+        _ => policy_target(at),
+    }
+}
+
 /// How the statement at `at` matches `check`'s request once its policy document is edited by
 /// `edit` (the document as JSON) and the check is evaluated again, the rest unchanged. `None`
 /// when the policy cannot be found, the edit fails, or the edited document does not parse.
@@ -831,7 +845,10 @@ pub fn emit_missing_allow(
             };
             let name = name(check.set.policy(at0));
             let resource = if check.action.starts_with("s3:") {
-                cx.analysis.request.object_folder_arn()
+                crate::analysis::derive::authorized_folder(
+                    &cx.analysis.request,
+                    &cx.analysis.evidence,
+                )
             } else {
                 check.request.resource.clone()
             };
@@ -916,6 +933,8 @@ mod tests {
             blocks: Vec::new(),
             kms_grant: None,
             outcome: crate::analysis::CheckOutcome::Denied,
+            resource_policy: crate::analysis::ResourcePolicy::Bucket,
+            bucket_side: None,
         }
     }
 

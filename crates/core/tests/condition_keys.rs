@@ -353,7 +353,9 @@ rows! {
     "s3:TlsVersion" => s3_tls_version,
     "s3:ResourceAccount" => s3_resource_account,
     "s3:ObjectCreationOperation" => s3_object_creation_operation,
-    "s3:x-amz-copy-source, s3:x-amz-metadata-directive, s3:DataAccessPointArn, s3:DataAccessPointAccount, s3:AccessPointNetworkOrigin, s3:AccessGrantsInstanceArn" => s3_other_operations,
+    "s3:x-amz-copy-source, s3:x-amz-metadata-directive, s3:AccessGrantsInstanceArn" => s3_other_operations,
+    "s3:DataAccessPointArn, s3:DataAccessPointAccount, s3:AccessPointNetworkOrigin" => s3_access_point_keys,
+    "s3express:SessionMode" => s3express_session_mode,
     "kms:ViaService" => kms_via_service,
     "kms:CallerAccount" => kms_caller_account,
     "kms:EncryptionContext:aws:s3:arn" => kms_context_arn,
@@ -1079,13 +1081,63 @@ fn s3_object_creation_operation() {
     never_derived("s3:ObjectCreationOperation");
 }
 
+fn s3_access_point_keys() {
+    const AP: &str = "arn:aws:s3:us-east-1:444455556666:accesspoint/finance-ap";
+    // Absent for a request that names the bucket.
+    for k in [
+        "s3:DataAccessPointArn",
+        "s3:DataAccessPointAccount",
+        "s3:AccessPointNetworkOrigin",
+    ] {
+        absent(&s3(Who::Session), k);
+    }
+    let (mut req, mut ev) = world(Who::Session);
+    req.target = why403_core::upload::parse_destination(&format!("{AP}/k"))
+        .unwrap()
+        .0;
+    // The ARN the request names gives the first two, before the access point is read.
+    let c = s3_of(req.clone(), ev.clone());
+    assert_eq!(one(&c, "s3:DataAccessPointArn").as_deref(), Some(AP));
+    assert_eq!(one(&c, "s3:DataAccessPointAccount").as_deref(), Some(OWNER));
+    absent(&c, "s3:AccessPointNetworkOrigin");
+    ev.access_point = Slot::Collected(why403_core::evidence::AccessPoint {
+        name: "finance-ap".into(),
+        arn: AP.into(),
+        alias: None,
+        account: OWNER.into(),
+        bucket: "amzn-s3-demo-bucket".into(),
+        bucket_account: None,
+        network_origin: why403_core::evidence::NetworkOrigin::Vpc("vpc-1a2b3c4d".into()),
+        public_access_block: Default::default(),
+        policy: Slot::Absent,
+        multi_region: false,
+    });
+    let c = s3_of(req, ev);
+    assert_eq!(
+        one(&c, "s3:AccessPointNetworkOrigin").as_deref(),
+        Some("VPC")
+    );
+}
+
+fn s3express_session_mode() {
+    absent(&s3(Who::User), "s3express:SessionMode");
+    let (mut req, ev) = world(Who::User);
+    req.target = why403_core::upload::Target::DirectoryBucket;
+    assert_eq!(
+        one(&s3_of(req.clone(), ev.clone()), "s3express:SessionMode").as_deref(),
+        Some("ReadWrite")
+    );
+    req.session_mode = why403_core::upload::SessionMode::ReadOnly;
+    assert_eq!(
+        one(&s3_of(req, ev), "s3express:SessionMode").as_deref(),
+        Some("ReadOnly")
+    );
+}
+
 fn s3_other_operations() {
     for k in [
         "s3:x-amz-copy-source",
         "s3:x-amz-metadata-directive",
-        "s3:DataAccessPointArn",
-        "s3:DataAccessPointAccount",
-        "s3:AccessPointNetworkOrigin",
         "s3:AccessGrantsInstanceArn",
     ] {
         never_derived(k);

@@ -39,6 +39,7 @@ fn a_denied_upload_has_the_documented_members() {
     assert_eq!(
         keys(&v["request"]),
         [
+            "access_point",
             "bucket",
             "context",
             "credentials",
@@ -58,6 +59,7 @@ fn a_denied_upload_has_the_documented_members() {
         "arn:aws:iam::111122223333:user/alice"
     );
     assert_eq!(v["request"]["operation"], "put_object");
+    assert_eq!(v["request"]["access_point"], Value::Null);
 
     let check = &v["checks"][0];
     assert_eq!(

@@ -280,8 +280,18 @@ pub fn parse(text: &str) -> Parsed {
     p
 }
 
-/// Bucket and key from the resource ARN when nothing else gave them.
+/// Bucket and key from the resource ARN when nothing else gave them: `arn:aws:s3:::bucket/key`,
+/// or the key of an access point's object ARN (`...:accesspoint/<name>/object/<key>`, which
+/// names no bucket).
 fn finish(p: &mut Parsed) {
+    if let Some(r) = p.resource.clone()
+        && r.starts_with("arn:")
+        && let Some((_, rest)) = r.split_once(":accesspoint/")
+        && let Some((_, key)) = rest.split_once("/object/")
+        && Parsed::set(&mut p.key, key)
+    {
+        p.note("key");
+    }
     if let Some(r) = p.resource.clone()
         && let Some(rest) = r.split_once(":s3:::").map(|(_, rest)| rest)
         && r.starts_with("arn:")

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Parsed;
 use why403_core::rule::explains::{Service, Trigger};
-use why403_core::rule::{Registry, RuleMeta};
+use why403_core::rule::{Registry, RuleLayer, RuleMeta};
 
 /// What a message says about a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -85,6 +85,22 @@ pub(super) fn hints(p: &Parsed, registry: &Registry) -> Vec<RuleHint> {
     out
 }
 
+/// Whether the message's resource ARN is an access point's (`...:accesspoint/...`), or the
+/// bucket's (`arn:aws:s3:::...`); `None` without a resource ARN of either form.
+fn names_access_point(p: &Parsed) -> Option<bool> {
+    let r = p.resource.as_deref()?;
+    if !r.starts_with("arn:") {
+        return None;
+    }
+    if r.contains(":accesspoint/") {
+        Some(true)
+    } else if r.contains(":s3:::") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 fn hint(e: &'static RuleMeta, p: &Parsed, action: Option<&str>) -> Option<RuleHint> {
     let a = action
         .map(|a| format!("`{a}`"))
@@ -97,6 +113,14 @@ fn hint(e: &'static RuleMeta, p: &Parsed, action: Option<&str>) -> Option<RuleHi
             why,
         })
     };
+    // A request through an access point is refused on the access point's ARN; a message that
+    // names the bucket's ARN was not (docs/errors.md, Access points).
+    if e.layer == RuleLayer::AccessPoint && names_access_point(p) == Some(false) {
+        return ruled(
+            RuleStatus::RuledOut,
+            "the message names the bucket's ARN, not an access point's: the request did not go through an access point".to_owned(),
+        );
+    }
     for t in e.messages {
         match *t {
             Trigger::Code(c) if p.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c)) => {

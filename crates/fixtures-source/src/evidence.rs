@@ -28,6 +28,10 @@ pub const EVIDENCE_SECTIONS: &[&str] = &[
     "bucket_location",
     "bucket_owner",
     "bucket_request_payment",
+    "access_point",
+    "access_point_policy",
+    "multi_region_access_point",
+    "multi_region_access_point_policy",
     "kms_key",
     "kms_key_policy",
     "kms_grants",
@@ -66,6 +70,21 @@ pub(crate) fn read(
     let id_section = sec("account_authorization_details", identity::IDENTITY_NEEDS)?;
     let identity = identity::identity(r, id_section, &who)?;
     let session_policy = session_policy(r, sec("session_policy", &[])?, &who)?;
+    let access_point = crate::access_point::read(
+        r,
+        crate::access_point::Sections {
+            ap: sec("access_point", crate::access_point::AP_NEEDS)?,
+            policy: sec("access_point_policy", crate::access_point::POLICY_NEEDS)?,
+            mrap: sec("multi_region_access_point", crate::access_point::MRAP_NEEDS)?,
+            mrap_policy: sec(
+                "multi_region_access_point_policy",
+                crate::access_point::MRAP_POLICY_NEEDS,
+            )?,
+        },
+        &mut req,
+        &req_obj.val,
+    )?;
+    let directory = req.target.is_directory_bucket();
 
     let b = req.bucket.clone();
     let policy = sec("bucket_policy", &["s3:GetBucketPolicy"])?.slot(
@@ -75,7 +94,14 @@ pub(crate) fn read(
         Absence::Allowed,
         |v| bucket::policy(r, v, &b),
     )?;
-    let acl = sec("bucket_acl", &["s3:GetBucketAcl"])?.slot(
+    let acl_section = sec("bucket_acl", &["s3:GetBucketAcl"])?;
+    if directory && let Some(v) = acl_section.val() {
+        return Err(v.err(
+            r,
+            "a directory bucket has no ACL (ACLs are disabled): leave `bucket_acl` out",
+        ));
+    }
+    let acl = acl_section.slot(
         r,
         "bucket_acl",
         &["s3:GetBucketAcl"],
@@ -141,11 +167,52 @@ pub(crate) fn read(
         Absence::Rejected("every bucket has a payer (`BucketOwner` unless Requester Pays is on)"),
         |v| bucket::request_payment(r, v),
     )?;
+    // A directory bucket has no ACL, always enforces bucket ownership, is never Requester
+    // Pays and blocks all public access (S3 User Guide, Differences for directory buckets):
+    // what a scenario leaves out of these is known.
+    let (mut acl, mut ownership, mut request_payer, mut public_access_block) =
+        (acl, ownership, request_payer, public_access_block);
+    if directory {
+        acl = Slot::NotApplicable;
+        if ownership.unavailable().is_some() {
+            ownership =
+                Slot::Collected(why403_core::evidence::ObjectOwnership::BucketOwnerEnforced);
+        }
+        if request_payer.unavailable().is_some() {
+            request_payer = Slot::Collected("BucketOwner".to_owned());
+        }
+        if public_access_block.unavailable().is_some() {
+            public_access_block = Slot::Collected(why403_core::evidence::PublicAccessBlock {
+                block_public_acls: true,
+                ignore_public_acls: true,
+                block_public_policy: true,
+                restrict_public_buckets: true,
+            });
+        }
+    }
     let canonical_ids = match get("canonical_ids") {
         Some(v) => bucket::canonical_ids(r, &v)?,
         None => BTreeMap::new(),
     };
-    let owner_account = owner_account(r, get("bucket_owner"), &acl, &canonical_ids)?;
+    let mut owner_account = owner_account(r, get("bucket_owner"), &acl, &canonical_ids)?;
+    // A cross-account access point says which account owns its bucket.
+    if let Some(ap) = access_point.get()
+        && let Some(b) = &ap.bucket_account
+    {
+        match owner_account.get() {
+            Some(o) if o != b => {
+                let at = get("bucket_owner")
+                    .or_else(|| get("access_point"))
+                    .unwrap_or_else(|| req_obj.val.clone());
+                return Err(at.err(
+                    r,
+                    format!("`{o}` contradicts the access point's `BucketAccountId` (`{b}`)"),
+                ));
+            }
+            Some(_) => {}
+            None => owner_account = Slot::Collected(b.clone()),
+        }
+    }
 
     let used = kms::key_use(&req, &encryption);
     let kms_key = kms::read(
@@ -208,6 +275,7 @@ pub(crate) fn read(
             public_access_block,
             request_payer,
         },
+        access_point,
         account_public_access_block,
         kms_key,
         caller_org,

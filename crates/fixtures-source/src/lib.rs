@@ -50,6 +50,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+mod access_point;
 mod bucket;
 mod error;
 mod evidence;

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use why403_core::condition::parse_aws_date;
 use why403_core::policy::AwsPrincipal;
-use why403_core::upload::{ContextOverride, Credentials, Network, Operation, UploadRequest};
+use why403_core::upload::{
+    ContextOverride, Credentials, Network, Operation, SessionMode, Target, UploadRequest,
+    parse_destination,
+};
 
 use crate::read::{Obj, R, Reader, Val};
 
@@ -13,6 +16,7 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "principal",
     "credentials",
     "bucket",
+    "access_point",
     "key",
     "operation",
     "headers",
@@ -21,6 +25,7 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "region",
     "session_tags",
     "context",
+    "session_mode",
 ];
 
 /// The members of `request.network`.
@@ -72,9 +77,28 @@ pub(crate) fn read(
     caller_arn: Option<&Val<'_>>,
 ) -> R<(UploadRequest, Who)> {
     o.only(r, REQUEST_FIELDS)?;
-    let bucket = o.req(r, "bucket")?.nonempty(r)?.to_owned();
     let key = o.req(r, "key")?.nonempty(r)?.to_owned();
+    let (target, bucket) = target(r, o)?;
     let mut req = UploadRequest::new(&bucket, &key);
+    req.target = target;
+    if let Some(v) = o.opt("session_mode") {
+        if !req.target.is_directory_bucket() {
+            return Err(v.err(
+                r,
+                "`session_mode` is for directory buckets (`<name>--<zone-id>--x-s3`) only",
+            ));
+        }
+        req.session_mode = match v.str(r)? {
+            "ReadWrite" => SessionMode::ReadWrite,
+            "ReadOnly" => SessionMode::ReadOnly,
+            other => {
+                return Err(v.err(
+                    r,
+                    format!("unknown session mode `{other}`; expected `ReadWrite` or `ReadOnly`"),
+                ));
+            }
+        };
+    }
 
     let given = o.opt("principal");
     let principal = match (&given, caller_arn) {
@@ -201,6 +225,68 @@ pub(crate) fn read(
         req.context = context(r, &c)?;
     }
     Ok((req, who))
+}
+
+/// What the request names (`bucket`, `access_point`) and the bucket name, empty when the
+/// access point's evidence is to give it.
+fn target(r: &Reader<'_>, o: &Obj<'_>) -> R<(Target, String)> {
+    let bucket = o.opt("bucket");
+    let ap = o.opt("access_point");
+    let named = |v: &Val<'_>| -> R<(Target, String)> {
+        let text = v.nonempty(r)?;
+        parse_destination(&format!("{text}/key"))
+            .map(|(t, b, _)| (t, b))
+            .map_err(|e| v.err(r, e.replace("/key`", "`")))
+    };
+    match (bucket, ap) {
+        (None, None) => Err(o.err(
+            r,
+            "missing required field `bucket` (or `access_point` for an upload through an access point)",
+        )),
+        (Some(b), None) => {
+            if b.nonempty(r)?.starts_with("arn:") {
+                return Err(b.err(
+                    r,
+                    "`bucket` is a bucket name: give an access point ARN as `access_point`",
+                ));
+            }
+            named(&b)
+        }
+        (b, Some(a)) => {
+            let (t, _) = named(&a)?;
+            match t {
+                Target::AccessPoint(_) => {}
+                // The bucket the request was routed to must be named.
+                Target::MultiRegionAccessPoint { .. } if b.is_none() => {
+                    return Err(o.err(
+                        r,
+                        "missing required field `bucket`: the bucket of the Multi-Region Access Point that the request was routed to",
+                    ));
+                }
+                Target::MultiRegionAccessPoint { .. } => {}
+                Target::Bucket | Target::DirectoryBucket => {
+                    return Err(a.err(
+                        r,
+                        "expected an access point ARN (`arn:aws:s3:<region>:<account>:accesspoint/<name>`) or alias (`...-s3alias`)",
+                    ));
+                }
+            }
+            let bucket = match b {
+                Some(b) => {
+                    let name = b.nonempty(r)?;
+                    if !matches!(named(&b)?.0, Target::Bucket) {
+                        return Err(b.err(
+                            r,
+                            "the bucket of an access point is a general purpose bucket name",
+                        ));
+                    }
+                    name.to_owned()
+                }
+                None => String::new(),
+            };
+            Ok((t, bucket))
+        }
+    }
 }
 
 fn classify(r: &Reader<'_>, v: &Val<'_>) -> R<Who> {

@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 
 use why403_core::Policy;
 use why403_core::evidence::{
-    Acl, Caller, Encryption, Evidence, Grantee, KmsGrant, PublicAccessBlock, Slot, Unavailable,
+    AccessPoint, Acl, Caller, Encryption, Evidence, Grantee, KmsGrant, NetworkOrigin,
+    PublicAccessBlock, Slot, Unavailable,
 };
 use why403_core::json::{self, Json, Node};
 use why403_core::policy::AwsPrincipal;
-use why403_core::upload::{Credentials, Network, Operation, UploadRequest};
+use why403_core::upload::{Credentials, Network, Operation, SessionMode, Target, UploadRequest};
 
 use crate::Scenario;
 use crate::kms::{self, KeyUse};
@@ -241,6 +242,10 @@ fn request(r: &UploadRequest) -> J {
         .with("principal", r.principal.as_deref().map(data))
         .with("credentials", Some(fixed(credentials)))
         .with("bucket", Some(J::Str(r.bucket.clone(), Text::Verbatim)))
+        .with(
+            "access_point",
+            r.target.access_point_name().as_deref().map(data),
+        )
         .with("key", Some(J::Str(r.key.clone(), Text::Verbatim)))
         .with("operation", Some(fixed(operation)))
         .with(
@@ -258,6 +263,72 @@ fn request(r: &UploadRequest) -> J {
             "context",
             (!r.context.is_empty()).then(|| J::Obj(context.collect())),
         )
+        .with(
+            "session_mode",
+            (r.session_mode != SessionMode::default()).then(|| fixed(r.session_mode.as_str())),
+        )
+}
+
+/// `aws s3control get-access-point`.
+fn access_point(a: &AccessPoint) -> J {
+    let (origin, vpc) = match &a.network_origin {
+        NetworkOrigin::Internet => ("Internet", None),
+        NetworkOrigin::Vpc(v) => ("VPC", Some(obj! {"VpcId": id(v, Kind::Vpc)})),
+    };
+    obj! {}
+        .with("Name", Some(J::Str(a.name.clone(), Text::Verbatim)))
+        .with("Bucket", Some(J::Str(a.bucket.clone(), Text::Verbatim)))
+        .with("NetworkOrigin", Some(fixed(origin)))
+        .with("VpcConfiguration", vpc)
+        .with(
+            "PublicAccessBlockConfiguration",
+            Some(pab(&a.public_access_block)),
+        )
+        .with("Alias", a.alias.as_deref().map(data))
+        .with("AccessPointArn", Some(data(&a.arn)))
+        .with(
+            "BucketAccountId",
+            a.bucket_account.as_deref().map(|b| id(b, Kind::Account)),
+        )
+}
+
+/// `aws s3control get-multi-region-access-point`: the bucket the request was routed to is the
+/// only one of its `Regions` the evidence keeps.
+fn multi_region_access_point(a: &AccessPoint) -> J {
+    let region = obj! {}
+        .with("Bucket", Some(J::Str(a.bucket.clone(), Text::Verbatim)))
+        .with(
+            "BucketAccountId",
+            a.bucket_account.as_deref().map(|b| id(b, Kind::Account)),
+        );
+    obj! {"AccessPoint": obj! {}
+        .with("Name", Some(J::Str(a.name.clone(), Text::Verbatim)))
+        .with("Alias", a.alias.as_deref().map(data))
+        .with("PublicAccessBlock", Some(pab(&a.public_access_block)))
+        .with("Regions", Some(J::Arr(vec![region])))
+    }
+}
+
+/// `aws s3control get-multi-region-access-point-policy`: the policy in force (`Established`).
+fn multi_region_access_point_policy(a: &AccessPoint) -> Option<J> {
+    Some(match &a.policy {
+        Slot::Collected(p) => {
+            obj! {"Policy": obj! {"Established": obj! {"Policy": policy(p, true)}}}
+        }
+        Slot::Absent => absent("NoSuchMultiRegionAccessPointPolicy"),
+        Slot::Unavailable(u) => unavailable(u),
+        Slot::NotApplicable => return None,
+    })
+}
+
+/// `aws s3control get-access-point-policy`, written when the access point was read.
+fn access_point_policy(a: &AccessPoint) -> Option<J> {
+    Some(match &a.policy {
+        Slot::Collected(p) => wrapped(p, None),
+        Slot::Absent => absent("NoSuchAccessPointPolicy"),
+        Slot::Unavailable(u) => unavailable(u),
+        Slot::NotApplicable => return None,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,6 +483,31 @@ fn evidence(s: &Scenario) -> J {
         REJECTED,
         |p| obj! {"Payer": fixed(p)},
     );
+    match &req.target {
+        Target::AccessPoint(_) => {
+            o.slot("access_point", |e| &e.access_point, REJECTED, access_point);
+            o.add(
+                "access_point_policy",
+                e.access_point.get().and_then(access_point_policy),
+            );
+        }
+        Target::MultiRegionAccessPoint { .. } => {
+            let key = "multi_region_access_point";
+            o.slot(
+                key,
+                |e| &e.access_point,
+                REJECTED,
+                multi_region_access_point,
+            );
+            o.add(
+                "multi_region_access_point_policy",
+                e.access_point
+                    .get()
+                    .and_then(multi_region_access_point_policy),
+            );
+        }
+        Target::Bucket | Target::DirectoryBucket => {}
+    }
     if !matches!(kms::key_use(req, &b.encryption), KeyUse::None(_)) {
         kms_sections(&mut o);
     }
@@ -466,12 +562,16 @@ fn caller(c: &Caller) -> J {
 }
 
 fn blocks(p: &PublicAccessBlock) -> J {
-    obj! {"PublicAccessBlockConfiguration": obj! {
+    obj! {"PublicAccessBlockConfiguration": pab(p)}
+}
+
+fn pab(p: &PublicAccessBlock) -> J {
+    obj! {
         "BlockPublicAcls": J::Bool(p.block_public_acls),
         "IgnorePublicAcls": J::Bool(p.ignore_public_acls),
         "BlockPublicPolicy": J::Bool(p.block_public_policy),
         "RestrictPublicBuckets": J::Bool(p.restrict_public_buckets),
-    }}
+    }
 }
 
 fn acl(a: &Acl) -> J {

@@ -160,7 +160,7 @@ fn a_missing_request_field_is_located_at_the_request_object() {
         3,
         14,
         "/request",
-        "scenario.json:3:14: /request: missing required field `bucket`",
+        "scenario.json:3:14: /request: missing required field `bucket` (or `access_point` for an upload through an access point)",
     );
     check(
         "{\"request\": {}}",

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use why403_core::Policy;
 use why403_core::evidence::{
-    Evidence, Identity, KmsKey, OrgLevel, OrgRoot, Organization, RootPolicyType, Slot,
+    AccessPoint, Evidence, Identity, KmsKey, OrgLevel, OrgRoot, Organization, RootPolicyType, Slot,
 };
 use why403_core::finding::{Diagnosis, diagnose};
 use why403_core::json;
@@ -99,6 +99,10 @@ fn normalise(e: &Evidence) -> Evidence {
     e.caller_org = slot(&e.caller_org, org);
     e.bucket_org = slot(&e.bucket_org, org);
     e.vpc_endpoint_policy = slot(&e.vpc_endpoint_policy, policy);
+    e.access_point = slot(&e.access_point, |a| AccessPoint {
+        policy: slot(&a.policy, policy),
+        ..a.clone()
+    });
     e
 }
 
@@ -131,6 +135,10 @@ fn round_trip(name: &str, s: &Scenario) -> String {
         assert_eq!(
             got.bucket_org, want.bucket_org,
             "{name}: bucket organization\n{written}"
+        );
+        assert_eq!(
+            got.access_point, want.access_point,
+            "{name}: access point\n{written}"
         );
         assert_eq!(got, want, "{name}: evidence\n{written}");
     }

@@ -8,7 +8,29 @@ use crate::context::RequestContext;
 use crate::eval::RequestPrincipal;
 use crate::evidence::{Evidence, IdentityKind, Organization, Slot};
 use crate::policy::AwsPrincipal;
-use crate::upload::{Credentials, UploadRequest};
+use crate::upload::{AccessPointRef, Credentials, Target, UploadRequest};
+
+/// The keys of an access point request (S3 User Guide, Configuring IAM policies for using
+/// access points: `s3:DataAccessPointArn`, `s3:DataAccessPointAccount`,
+/// `s3:AccessPointNetworkOrigin`) and of a directory bucket session
+/// (`s3express:SessionMode`).
+fn target_keys(c: &mut RequestContext, req: &UploadRequest, ev: &Evidence) {
+    match &req.target {
+        Target::AccessPoint(_) | Target::MultiRegionAccessPoint { .. } => {
+            if let Some(arn) = access_point_arn(req, ev) {
+                c.set("s3:DataAccessPointArn", arn);
+            }
+            if let Some(account) = access_point_account(req, ev) {
+                c.set("s3:DataAccessPointAccount", account);
+            }
+            if let Some(ap) = ev.access_point.get() {
+                c.set("s3:AccessPointNetworkOrigin", ap.network_origin.as_str());
+            }
+        }
+        Target::DirectoryBucket => c.set("s3express:SessionMode", req.session_mode.as_str()),
+        Target::Bucket => {}
+    }
+}
 
 /// The caller of the upload, as the request and the evidence say.
 pub fn principal_of(req: &UploadRequest, ev: &Evidence) -> Option<RequestPrincipal> {
@@ -51,6 +73,92 @@ pub fn region_of(req: &UploadRequest, ev: &Evidence) -> Option<String> {
         .or_else(|| ev.bucket.region.get().cloned())
 }
 
+/// The ARN of the access point the request goes through: from the evidence when read, else
+/// from the ARN the request names. `None` for a request that names no access point, or only
+/// its alias when the access point could not be read.
+pub fn access_point_arn(req: &UploadRequest, ev: &Evidence) -> Option<String> {
+    if !req.target.is_access_point() {
+        return None;
+    }
+    if let Some(ap) = ev.access_point.get() {
+        return Some(ap.arn.clone());
+    }
+    match &req.target {
+        Target::AccessPoint(AccessPointRef::Arn { arn, .. }) => Some(arn.clone()),
+        Target::MultiRegionAccessPoint { .. } => req.target.access_point_name(),
+        _ => None,
+    }
+}
+
+/// The account that owns the access point the request goes through (see
+/// [`access_point_arn`]).
+pub fn access_point_account(req: &UploadRequest, ev: &Evidence) -> Option<String> {
+    if let Some(ap) = ev
+        .access_point
+        .get()
+        .filter(|_| req.target.is_access_point())
+    {
+        return Some(ap.account.clone());
+    }
+    match &req.target {
+        Target::AccessPoint(AccessPointRef::Arn { account, .. })
+        | Target::MultiRegionAccessPoint { account, .. } => Some(account.clone()),
+        _ => None,
+    }
+}
+
+/// The ARN of a directory bucket: `arn:aws:s3express:<region>:<account>:bucket/<name>`, with
+/// the bucket's Region and owner (`*` for what the evidence does not give).
+pub fn directory_bucket_arn(req: &UploadRequest, ev: &Evidence) -> String {
+    let region = region_of(req, ev).unwrap_or_else(|| "*".to_owned());
+    let account = ev
+        .bucket
+        .owner_account
+        .get()
+        .cloned()
+        .unwrap_or_else(|| "*".to_owned());
+    format!("arn:aws:s3express:{region}:{account}:bucket/{}", req.bucket)
+}
+
+/// The resource ARN S3 authorizes the upload's S3 actions against: the bucket's object ARN,
+/// the access point's object ARN (`<access point ARN>/object/<key>`) for a request through an
+/// access point, the directory bucket's ARN for `s3express:CreateSession`.
+pub fn authorized_resource(req: &UploadRequest, ev: &Evidence) -> String {
+    match &req.target {
+        Target::AccessPoint(_) | Target::MultiRegionAccessPoint { .. } => {
+            match access_point_arn(req, ev) {
+                Some(arn) => format!("{arn}/object/{}", req.key),
+                // An alias whose access point could not be read: the ARN is unknown; this
+                // stands in (the access point policy is unreadable too, so nothing is decided
+                // on it).
+                None => format!(
+                    "arn:aws:s3:*:*:accesspoint/{}/object/{}",
+                    req.target.access_point_name().unwrap_or_default(),
+                    req.key
+                ),
+            }
+        }
+        Target::DirectoryBucket => directory_bucket_arn(req, ev),
+        Target::Bucket => req.object_arn(),
+    }
+}
+
+/// The narrowest resource a grant can name that covers the upload and the other objects of
+/// its folder, in the form the request is authorized against (see [`authorized_resource`]):
+/// `.../dir/*`, or the object's own ARN at the top; the directory bucket's ARN.
+pub fn authorized_folder(req: &UploadRequest, ev: &Evidence) -> String {
+    let object = authorized_resource(req, ev);
+    match (&req.target, req.folder()) {
+        (Target::DirectoryBucket, _) | (_, None) => object,
+        (_, Some(dir)) => {
+            let base = object
+                .strip_suffix(req.key.as_str())
+                .unwrap_or(object.as_str());
+            format!("{base}{dir}/*")
+        }
+    }
+}
+
 /// Builds the condition keys of the S3 request.
 pub fn s3_context(
     req: &UploadRequest,
@@ -90,6 +198,7 @@ pub fn s3_context(
     }
     c.set("aws:ViaAWSService", "false");
     header_keys(&mut c, req, p);
+    target_keys(&mut c, req, ev);
     for (k, v) in &req.context {
         c.insert(k, v.values.clone(), v.multi);
     }

@@ -232,6 +232,8 @@ fn unknown_check<T>(
         blocks: Vec::new(),
         kms_grant: None,
         outcome: CheckOutcome::Indeterminate,
+        resource_policy: super::ResourcePolicy::KeyPolicy,
+        bucket_side: None,
     }
 }
 
@@ -335,6 +337,8 @@ fn blocked_check(
         blocks: vec![block.clone()],
         kms_grant: None,
         outcome: CheckOutcome::Denied,
+        resource_policy: super::ResourcePolicy::KeyPolicy,
+        bucket_side: None,
     }
 }
 
@@ -369,6 +373,8 @@ fn not_found_check(
         }],
         kms_grant: None,
         outcome: CheckOutcome::Denied,
+        resource_policy: super::ResourcePolicy::KeyPolicy,
+        bucket_side: None,
     }
 }
 
@@ -679,6 +685,8 @@ fn key_check(
         blocks,
         kms_grant,
         outcome,
+        resource_policy: super::ResourcePolicy::KeyPolicy,
+        bucket_side: None,
     }
 }
 

@@ -3,18 +3,31 @@
 
 use super::BlockCode;
 use super::{
-    Block, Check, CheckKind, CheckOutcome, Missing, Stance, acl_grant, acls_disabled, note_missing,
-    settle, stand_in,
+    Block, BucketSide, Check, CheckKind, CheckOutcome, Missing, ResourcePolicy, Stance, acl_grant,
+    acls_disabled, note_missing, settle, stand_in,
 };
 use crate::context::RequestContext;
 use crate::eval::{Layer, PolicySet, Request, RequestPrincipal};
 use crate::evidence::EvidenceKind;
-use crate::evidence::{Evidence, Grantee, OrgPolicyType, Organization, Slot};
+use crate::evidence::{Evidence, Grantee, NetworkOrigin, OrgPolicyType, Organization, Slot};
 use crate::policy::PolicyKind;
 use crate::upload::{Operation, UploadRequest};
 
 /// The S3 actions an upload needs, with the reason for each.
 pub(crate) fn actions_needed(req: &UploadRequest) -> Vec<(&'static str, String)> {
+    if req.target.is_directory_bucket() {
+        // Directory buckets authorize with sessions: the SDK calls `CreateSession` and signs
+        // the upload with the session's credentials; the policies decide `CreateSession`, not
+        // `PutObject` (S3 User Guide, Authorizing Regional endpoint API operations with IAM /
+        // CreateSession).
+        return vec![(
+            "s3express:CreateSession",
+            format!(
+                "a directory bucket authorizes uploads through a `{}` session made with `CreateSession`",
+                req.session_mode.as_str()
+            ),
+        )];
+    }
     let mut out = vec![(
         "s3:PutObject",
         match req.operation {
@@ -324,29 +337,68 @@ pub(crate) fn check(
     let caller_account = principal.account();
     let principal_arn = super::derive::principal_arn(principal, ev).unwrap_or_default();
     let grant_to = principal.arn().map(str::to_owned).unwrap_or(principal_arn);
-    match &ev.bucket.policy {
+    // Through an access point, the access point policy is the resource policy of the request;
+    // the bucket's policy is its own side (`bucket_side` below).
+    let via_ap = req.target.is_access_point();
+    let (resource_slot, resource_kind, resource_what) = if via_ap {
+        let slot = match &ev.access_point {
+            Slot::Collected(ap) => ap.policy.clone(),
+            Slot::Unavailable(u) => {
+                note_missing(
+                    &mut missing,
+                    EvidenceKind::AccessPoint,
+                    "the access point",
+                    &ev.access_point,
+                );
+                Slot::Unavailable(u.clone())
+            }
+            // The request names an access point, so it exists: not given is not "none".
+            Slot::Absent | Slot::NotApplicable => {
+                let u = Slot::<()>::missing(
+                    "the access point the request names is not in the evidence",
+                    &["s3:GetAccessPoint"],
+                );
+                note_missing(
+                    &mut missing,
+                    EvidenceKind::AccessPoint,
+                    "the access point",
+                    &u,
+                );
+                Slot::missing(
+                    "the access point the request names is not in the evidence",
+                    &["s3:GetAccessPoint", "s3:GetAccessPointPolicy"],
+                )
+            }
+        };
+        (slot, EvidenceKind::AccessPointPolicy, "access point policy")
+    } else {
+        (
+            ev.bucket.policy.clone(),
+            EvidenceKind::BucketPolicy,
+            "bucket policy",
+        )
+    };
+    match &resource_slot {
         Slot::Collected(p) => {
             best.resource = Some(p.clone());
             worst.resource = Some(p.clone());
         }
         Slot::Unavailable(_) => {
-            note_missing(
-                &mut missing,
-                EvidenceKind::BucketPolicy,
-                "bucket policy",
-                &ev.bucket.policy,
-            );
+            // An unreadable access point is noted once, as the access point.
+            if !via_ap || ev.access_point.get().is_some() {
+                note_missing(&mut missing, resource_kind, resource_what, &resource_slot);
+            }
             best.resource = Some(stand_in(
                 PolicyKind::Resource,
                 Stance::Best,
                 &grant_to,
-                "bucket policy",
+                resource_what,
             ));
             worst.resource = Some(stand_in(
                 PolicyKind::Resource,
                 Stance::Worst,
                 "",
-                "bucket policy",
+                resource_what,
             ));
             synthetic.push((Layer::Resource, 0));
         }
@@ -394,8 +446,17 @@ pub(crate) fn check(
     });
     let bpa_unknown =
         !ev.bucket.public_access_block.is_known() || !ev.account_public_access_block.is_known();
-    best.restrict_public_buckets = bpa.restrict_public_buckets;
-    worst.restrict_public_buckets = bpa.restrict_public_buckets || bpa_unknown;
+    // An access point's own Block Public Access settings act with the bucket's and the
+    // account's on requests through it (S3 User Guide, Managing public access to access
+    // points).
+    let ap_bpa = if via_ap {
+        ev.access_point.get().map(|ap| ap.public_access_block)
+    } else {
+        None
+    };
+    let restrict = bpa.restrict_public_buckets || ap_bpa.is_some_and(|b| b.restrict_public_buckets);
+    best.restrict_public_buckets = restrict;
+    worst.restrict_public_buckets = restrict || bpa_unknown;
     best.acl_grant = acl_grant(ev, principal, bpa.ignore_public_acls);
     worst.acl_grant = acl_grant(ev, principal, bpa.ignore_public_acls || bpa_unknown);
     if best.acl_grant == crate::eval::Grant::None && !ev.bucket.acl.is_known() && !acls_disabled(ev)
@@ -420,17 +481,51 @@ pub(crate) fn check(
         note_public_access_blocks(&mut missing, ev);
     }
 
-    let mut request = Request::new(principal.clone(), action, &req.object_arn(), ctx.clone());
-    request.resource_account = owner
-        .map(str::to_owned)
-        .or_else(|| caller_account.map(str::to_owned));
-    let blocks = if action == "s3:PutObject" {
+    let resource = super::derive::authorized_resource(req, ev);
+    let mut request = Request::new(principal.clone(), action, &resource, ctx.clone());
+    let resource_owner = if via_ap {
+        super::derive::access_point_account(req, ev)
+    } else {
+        owner.map(str::to_owned)
+    };
+    request.resource_account = resource_owner.or_else(|| caller_account.map(str::to_owned));
+    let primary = action == "s3:PutObject" || action == "s3express:CreateSession";
+    let mut blocks = if primary {
         let mut b = blocks(ev, principal, owner, bpa.ignore_public_acls);
         b.extend(request_blocks(req, ev, principal, owner, bpa));
+        if via_ap {
+            b.extend(access_point_blocks(req, ev, bpa, &mut missing));
+        }
+        if req.target.is_directory_bucket() {
+            b.extend(directory_blocks(req));
+        }
         b
     } else {
         Vec::new()
     };
+    let bucket_side = via_ap.then(|| {
+        // The access point side's identity layer, as the bucket owner's own grant (see
+        // `bucket_side`).
+        // Unknown when the identity policies are stand-ins for unreadable ones.
+        let identity_allows = (!synthetic.contains(&(Layer::Identity, 0))).then(|| {
+            best.evaluate(&request)
+                .layer(Layer::Identity, 0)
+                .is_some_and(|l| l.outcome == crate::eval::Outcome::Allow)
+        });
+        let side = bucket_side(
+            req,
+            ev,
+            principal,
+            ctx,
+            action,
+            identity_allows,
+            &mut missing,
+        );
+        if let Some(b) = side_block(req, ev, &side, action) {
+            blocks.push(b);
+        }
+        Box::new(side)
+    });
     let has_unknown = !synthetic.is_empty()
         || worst.restrict_public_buckets != best.restrict_public_buckets
         || worst.acl_grant != best.acl_grant;
@@ -451,10 +546,17 @@ pub(crate) fn check(
     );
     // A setting that could refuse this request but could not be read leaves the upload
     // undecided, never allowed.
-    if action == "s3:PutObject"
+    if primary
         && possible_request_blocks(req, ev, principal, owner, &mut missing)
         && outcome == CheckOutcome::Allowed
     {
+        outcome = CheckOutcome::Indeterminate;
+    }
+    // The bucket's side could not be decided (its policy is unreadable), or where the request
+    // came from could not be: undecided, never allowed.
+    let side_unknown = bucket_side.as_ref().is_some_and(|b| b.permits.is_none());
+    let origin_unknown = via_ap && missing.iter().any(|m| m.what == ACCESS_POINT_ORIGIN_UNREAD);
+    if (side_unknown || origin_unknown) && outcome == CheckOutcome::Allowed {
         outcome = CheckOutcome::Indeterminate;
     }
     Check {
@@ -470,7 +572,197 @@ pub(crate) fn check(
         blocks,
         kms_grant: None,
         outcome,
+        resource_policy: if via_ap {
+            ResourcePolicy::AccessPoint
+        } else {
+            ResourcePolicy::Bucket
+        },
+        bucket_side,
     }
+}
+
+/// [`Missing::what`](super::Missing::what) of the VPC of the endpoint a request to a VPC-only
+/// access point came through, when the evidence does not give it.
+pub const ACCESS_POINT_ORIGIN_UNREAD: &str = "the VPC of the request's VPC endpoint";
+
+/// S3's refusals of a request through an access point outside policies: a VPC-only access
+/// point and a request from elsewhere (S3 User Guide, Creating access points restricted to a
+/// virtual private cloud), and the access point's own `BlockPublicAcls`.
+fn access_point_blocks(
+    req: &UploadRequest,
+    ev: &Evidence,
+    bpa: crate::evidence::PublicAccessBlock,
+    missing: &mut Vec<Missing>,
+) -> Vec<Block> {
+    let mut out = Vec::new();
+    let Some(ap) = ev.access_point.get() else {
+        return out;
+    };
+    if let NetworkOrigin::Vpc(vpc) = &ap.network_origin {
+        let n = &req.network;
+        let refused = match (&n.vpc_endpoint, &n.vpc) {
+            (Some(_), Some(from)) if from == vpc => None,
+            (Some(e), Some(from)) => Some(format!("through the VPC endpoint `{e}` of `{from}`")),
+            (Some(_), None) => {
+                note_missing(
+                    missing,
+                    EvidenceKind::VpcEndpointPolicy,
+                    ACCESS_POINT_ORIGIN_UNREAD,
+                    &Slot::<()>::missing(
+                        "the request names its VPC endpoint but not the endpoint's VPC",
+                        &["ec2:DescribeVpcEndpoints"],
+                    ),
+                );
+                None
+            }
+            (None, _) => Some(match &n.source_ip {
+                Some(ip) => format!("from the internet (`{ip}`), through no VPC endpoint"),
+                None => "through no VPC endpoint".to_owned(),
+            }),
+        };
+        if let Some(from) = refused {
+            out.push(Block {
+                code: BlockCode::AccessPointNetworkOrigin,
+                status: 403,
+                aws_code: "AccessDenied",
+                message: format!(
+                    "the access point `{}` accepts requests from the VPC `{vpc}` only (network origin `VPC`), and the request came {from}",
+                    ap.name
+                ),
+            });
+        }
+    }
+    if ap.public_access_block.block_public_acls && !bpa.block_public_acls && sets_public_acl(req) {
+        out.push(Block {
+            code: BlockCode::AccessPointBlockPublicAcls,
+            status: 403,
+            aws_code: "AccessDenied",
+            message: format!(
+                "the upload sets a public ACL and the Block Public Access setting `BlockPublicAcls` of the access point `{}` is on",
+                ap.name
+            ),
+        });
+    }
+    out
+}
+
+/// S3's refusals of an upload to a directory bucket outside policies: a `ReadOnly` session
+/// cannot write (S3 API Reference, CreateSession: `SessionMode`).
+fn directory_blocks(req: &UploadRequest) -> Vec<Block> {
+    let mut out = Vec::new();
+    if req.session_mode == crate::upload::SessionMode::ReadOnly {
+        out.push(Block {
+            code: BlockCode::DirectoryBucketReadOnlySession,
+            status: 403,
+            aws_code: "AccessDenied",
+            message: format!(
+                "the upload to the directory bucket `{}` uses a session created with `SessionMode` `ReadOnly`, which allows reads only",
+                req.bucket
+            ),
+        });
+    }
+    out
+}
+
+/// The bucket's side of a request through an access point. AWS evaluates the bucket policy
+/// with the bucket's object ARN and the access point keys (`s3:DataAccessPointArn`,
+/// `s3:DataAccessPointAccount`): a statement that allows the caller, or that delegates to
+/// the access point (`"Principal": "*"` with a condition on those keys), permits it; a deny
+/// refuses it. When the caller, the access point and the bucket are of one account, the
+/// caller's identity grant through the access point is that account's own grant and
+/// stands for the bucket (docs/aws-model.md#access-points, where the doubt is written down).
+fn bucket_side(
+    req: &UploadRequest,
+    ev: &Evidence,
+    principal: &RequestPrincipal,
+    ctx: &RequestContext,
+    action: &str,
+    identity_allows: Option<bool>,
+    missing: &mut Vec<Missing>,
+) -> BucketSide {
+    let set = PolicySet {
+        resource: ev.bucket.policy.get().cloned(),
+        ..Default::default()
+    };
+    // No resource account: the bucket policy alone decides the bucket's side (the identity
+    // policies were evaluated against the access point).
+    let request = Request::new(principal.clone(), action, &req.object_arn(), ctx.clone());
+    let eval = set.evaluate(&request);
+    let owner = ev.bucket.owner_account.get().map(String::as_str);
+    let ap_account = super::derive::access_point_account(req, ev);
+    let same_account =
+        owner.is_some() && owner == principal.account() && ap_account.as_deref() == owner;
+    let owner_identity_grant = same_account && identity_allows == Some(true);
+    let policy_allows = eval
+        .layer(Layer::Resource, 0)
+        .is_some_and(|l| l.outcome == crate::eval::Outcome::Allow);
+    let denied = eval.decision == crate::eval::Decision::ExplicitlyDenied;
+    let permits = if denied {
+        Some(false)
+    } else if !ev.bucket.policy.is_known() {
+        // An unreadable bucket policy may deny, or be all that permits.
+        note_missing(
+            missing,
+            EvidenceKind::BucketPolicy,
+            "bucket policy",
+            &ev.bucket.policy,
+        );
+        None
+    } else if policy_allows || owner_identity_grant {
+        Some(true)
+    } else if same_account && identity_allows.is_none() {
+        // The identity policies could not be read: they may stand for the bucket.
+        None
+    } else {
+        Some(false)
+    };
+    BucketSide {
+        set,
+        request,
+        eval,
+        permits,
+        owner_identity_grant,
+    }
+}
+
+/// The block of a bucket side that refuses.
+fn side_block(
+    req: &UploadRequest,
+    ev: &Evidence,
+    side: &BucketSide,
+    action: &str,
+) -> Option<Block> {
+    if side.permits != Some(false) {
+        return None;
+    }
+    let ap = super::derive::access_point_arn(req, ev).unwrap_or_default();
+    let denies = side.denies();
+    if let Some(at) = denies.first() {
+        let sid = side
+            .set
+            .policy(*at)
+            .and_then(|p| p.statements.get(at.statement as usize))
+            .and_then(|st| st.sid.clone())
+            .map_or_else(|| format!("#{}", at.statement), |s| format!("`{s}`"));
+        return Some(Block {
+            code: BlockCode::AccessPointBucketPolicyDeny,
+            status: 403,
+            aws_code: "AccessDenied",
+            message: format!(
+                "statement {sid} of the bucket policy of `{}` denies `{action}` through the access point `{ap}`",
+                req.bucket
+            ),
+        });
+    }
+    Some(Block {
+        code: BlockCode::AccessPointBucketNotPermitted,
+        status: 403,
+        aws_code: "AccessDenied",
+        message: format!(
+            "the bucket policy of `{}` neither allows `{action}` nor delegates it to the access point `{ap}`; the access point's grant needs the bucket's too",
+            req.bucket
+        ),
+    })
 }
 
 /// S3's refusals of `PutObject` outside policy evaluation.

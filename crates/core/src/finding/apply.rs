@@ -36,6 +36,30 @@ pub(super) fn apply(
         Change::RemoveHeader { name } => {
             req.headers.remove(&name.to_ascii_lowercase());
         }
+        Change::SendFromVpc { vpc } => {
+            let n = &mut req.network;
+            n.vpc_endpoint = Some(format!("vpce-in-{vpc}"));
+            n.vpc = Some(vpc.clone());
+            n.vpc_source_ip = n.vpc_source_ip.take().or_else(|| Some("10.0.0.10".into()));
+            n.source_ip = None;
+            // The default endpoint policy allows everything: no endpoint policy layer.
+            ev.vpc_endpoint_policy = Slot::NotApplicable;
+            req.context.retain(|k, _| {
+                ![
+                    "aws:SourceVpc",
+                    "aws:SourceVpce",
+                    "aws:SourceIp",
+                    "aws:VpcSourceIp",
+                ]
+                .iter()
+                .any(|x| k.eq_ignore_ascii_case(x))
+            });
+        }
+        Change::UseSessionMode { mode } => {
+            req.session_mode = *mode;
+            req.context
+                .retain(|k, _| !k.eq_ignore_ascii_case("s3express:SessionMode"));
+        }
         Change::UseHttps => {
             req.network.tls = true;
             req.context
@@ -351,6 +375,9 @@ fn target_policy(ev: &mut Evidence, t: PolicyTarget) -> Result<&mut Policy, Appl
         .and_then(|l| l.get_mut(level))
         .and_then(|l| l.policies.get_mut(index)),
         PolicyTarget::VpcEndpoint => ev.vpc_endpoint_policy.get_mut(),
+        PolicyTarget::AccessPointPolicy => {
+            ev.access_point.get_mut().and_then(|ap| ap.policy.get_mut())
+        }
     };
     p.ok_or(ApplyError::Unknown("policy"))
 }
@@ -369,6 +396,19 @@ fn edit(
         )
         .map_err(|e| ApplyError::Invalid(e.to_string()))?;
         ev.bucket.policy = Slot::Collected(p);
+    }
+    // So is an access point policy.
+    if t == PolicyTarget::AccessPointPolicy
+        && let Some(ap) = ev.access_point.get_mut()
+        && matches!(ap.policy, Slot::Absent)
+    {
+        let p = Policy::parse(
+            &format!("access point policy of {} (created by the fix)", ap.name),
+            PolicyKind::Resource,
+            r#"{"Version":"2012-10-17","Statement":[]}"#,
+        )
+        .map_err(|e| ApplyError::Invalid(e.to_string()))?;
+        ap.policy = Slot::Collected(p);
     }
     edit_document(ev, t, |obj| {
         let stmts = obj

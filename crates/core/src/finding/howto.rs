@@ -96,6 +96,8 @@ pub enum ActorKind {
     Organization,
     /// The account that owns the VPC endpoint.
     EndpointOwner,
+    /// The account that owns the access point (or Multi-Region Access Point).
+    AccessPointOwner,
 }
 
 impl ActorKind {
@@ -108,6 +110,7 @@ impl ActorKind {
             ActorKind::KeyOwner => "key_owner",
             ActorKind::Organization => "organization",
             ActorKind::EndpointOwner => "endpoint_owner",
+            ActorKind::AccessPointOwner => "access_point_owner",
         }
     }
 }
@@ -151,6 +154,10 @@ impl Actor {
                 format!("the VPC endpoint's owner, account {a}{whose}, must")
             }
             (ActorKind::EndpointOwner, None) => "the VPC endpoint's owner must".to_owned(),
+            (ActorKind::AccessPointOwner, Some(a)) => {
+                format!("the access point's owner, account {a}{whose}, must")
+            }
+            (ActorKind::AccessPointOwner, None) => "the access point's owner must".to_owned(),
         }
     }
 }
@@ -170,7 +177,11 @@ pub fn howto(analysis: &Analysis, fix: &Fix, client: Option<Client>) -> Howto {
     let mut order: Vec<Slot_> = Vec::new();
     for c in &fix.changes {
         match c {
-            Change::SetHeader { .. } | Change::RemoveHeader { .. } | Change::UseHttps => {
+            Change::SetHeader { .. }
+            | Change::RemoveHeader { .. }
+            | Change::UseHttps
+            | Change::SendFromVpc { .. }
+            | Change::UseSessionMode { .. } => {
                 if request.is_empty() {
                     order.push(Slot_::Request);
                 }
@@ -303,6 +314,7 @@ impl Cx<'_> {
                 .and_then(|l| l.get(level))
                 .and_then(|l| l.policies.get(index)),
             PolicyTarget::VpcEndpoint => ev.vpc_endpoint_policy.get(),
+            PolicyTarget::AccessPointPolicy => ev.access_point.get().and_then(|ap| ap.policy.get()),
         }
     }
 
@@ -313,6 +325,10 @@ impl Cx<'_> {
         let name = match (policy, target) {
             (Some(p), _) => p.name.clone(),
             (None, PolicyTarget::BucketPolicy) => format!("bucket policy of {bucket}"),
+            (None, PolicyTarget::AccessPointPolicy) => match self.ev.access_point.get() {
+                Some(ap) => format!("access point policy of {}", ap.name),
+                None => "access point policy".to_owned(),
+            },
             (None, _) => "the policy".to_owned(),
         };
         let before = policy.and_then(|p| Doc::parse(&p.text).ok());
@@ -542,6 +558,43 @@ impl Cx<'_> {
                         ActorKind::Organization,
                         org.map(|o| o.management_account.clone()),
                     ),
+                    vec![cmd],
+                    notes,
+                )
+            }
+            PolicyTarget::AccessPointPolicy => {
+                let ap = self.ev.access_point.get();
+                let account = ap.map(|a| a.account.clone());
+                let name = ap.map_or_else(|| "ACCESS_POINT".to_owned(), |a| a.name.clone());
+                let acct = account.clone().unwrap_or_else(|| "ACCOUNT_ID".to_owned());
+                let cmd = if ap.is_some_and(|a| a.multi_region) {
+                    notes.push(format!(
+                        "`mrap-policy.json` is `{{\"Name\": \"{name}\", \"Policy\": ...}}` with the new document as a JSON string in `Policy`; the change is asynchronous (`aws s3control describe-multi-region-access-point-operation` follows it)"
+                    ));
+                    args(&[
+                        "aws",
+                        "s3control",
+                        "put-multi-region-access-point-policy",
+                        "--account-id",
+                        &acct,
+                        "--details",
+                        "file://mrap-policy.json",
+                    ])
+                } else {
+                    args(&[
+                        "aws",
+                        "s3control",
+                        "put-access-point-policy",
+                        "--account-id",
+                        &acct,
+                        "--name",
+                        &name,
+                        "--policy",
+                        &doc,
+                    ])
+                };
+                (
+                    self.actor(ActorKind::AccessPointOwner, account),
                     vec![cmd],
                     notes,
                 )
@@ -1106,6 +1159,7 @@ fn file_name(target: PolicyTarget, policy: Option<&Policy>) -> String {
         PolicyTarget::Scp { .. } => "scp.json".to_owned(),
         PolicyTarget::Rcp { .. } => "rcp.json".to_owned(),
         PolicyTarget::VpcEndpoint => "vpc-endpoint-policy.json".to_owned(),
+        PolicyTarget::AccessPointPolicy => "access-point-policy.json".to_owned(),
     }
 }
 

@@ -5,7 +5,7 @@
 //! Settings that open the bucket (Block Public Access off, an ACL grant) are widenings by
 //! nature.
 
-use crate::analysis::{Analysis, CheckKind};
+use crate::analysis::{Analysis, Check, CheckKind, ResourcePolicy};
 use crate::eval::{Layer, Outcome, Request, RequestPrincipal};
 use crate::evidence::PublicAccessLevel;
 use crate::upload::UploadRequest;
@@ -26,6 +26,9 @@ struct Edited {
     /// The checks whose policy sets hold the edited policy (`None`: all): the bucket policy is
     /// the resource policy of the S3 checks, the key policy that of the KMS checks.
     kind: Option<CheckKind>,
+    /// For the resource layer: whose policy was edited (a check made through an access point
+    /// holds the bucket policy in its bucket side).
+    resource: Option<ResourcePolicy>,
 }
 
 /// The policy layer a change edits, if it edits one.
@@ -34,6 +37,7 @@ fn edited_layer(c: &Change) -> Option<Edited> {
         layer,
         level: level.map(|l| *l as u16),
         kind: None,
+        resource: None,
     };
     Some(match c {
         Change::AddIdentityPolicy { .. } => at(Layer::Identity, None),
@@ -46,6 +50,12 @@ fn edited_layer(c: &Change) -> Option<Edited> {
             PolicyTarget::Session => at(Layer::Session, None),
             PolicyTarget::BucketPolicy => Edited {
                 kind: Some(CheckKind::S3),
+                resource: Some(ResourcePolicy::Bucket),
+                ..at(Layer::Resource, None)
+            },
+            PolicyTarget::AccessPointPolicy => Edited {
+                kind: Some(CheckKind::S3),
+                resource: Some(ResourcePolicy::AccessPoint),
                 ..at(Layer::Resource, None)
             },
             PolicyTarget::KeyPolicy => Edited {
@@ -112,14 +122,22 @@ fn probes(
         r.resource_account = base.resource_account.clone();
         r
     };
-    if kind == CheckKind::S3 {
-        let bucket = req.bucket_arn();
+    // The objects' ARNs in the form the base request names them: the bucket's
+    // (`arn:aws:s3:::bucket/`) or an access point's (`.../accesspoint/name/object/`); none for
+    // a request on the bucket itself (a directory bucket's `CreateSession`).
+    let objects = base
+        .resource
+        .strip_suffix(req.key.as_str())
+        .filter(|b| b.ends_with('/'));
+    if kind == CheckKind::S3
+        && let Some(objects) = objects
+    {
         if let Some(dir) = req.folder() {
             out.push(Probe {
                 request: with(
                     base.principal.clone(),
                     &base.action,
-                    &format!("{bucket}/{dir}/why403-probe-object"),
+                    &format!("{objects}{dir}/why403-probe-object"),
                 ),
                 words: format!("`{}` on other objects under `{dir}/`", base.action),
             });
@@ -128,7 +146,7 @@ fn probes(
             request: with(
                 base.principal.clone(),
                 &base.action,
-                &format!("{bucket}/why403-probe-prefix/object"),
+                &format!("{objects}why403-probe-prefix/object"),
             ),
             words: format!("`{}` on other objects of the bucket", base.action),
         });
@@ -198,6 +216,27 @@ fn probes(
     out
 }
 
+/// The policy set (and its request) that holds the edited policy in a check before and after
+/// the fix: the check's own, or for the bucket policy of a request through an access point,
+/// its bucket side. `None` when the check does not hold it.
+fn edited_sets<'c>(
+    check: &'c Check,
+    now: &'c Check,
+    e: &Edited,
+) -> Option<(
+    (&'c crate::eval::PolicySet, &'c Request),
+    &'c crate::eval::PolicySet,
+)> {
+    match e.resource {
+        Some(ResourcePolicy::Bucket) if check.resource_policy == ResourcePolicy::AccessPoint => {
+            let (b, n) = (check.bucket_side.as_ref()?, now.bucket_side.as_ref()?);
+            Some(((&b.set, &b.request), &n.set))
+        }
+        Some(r) if r != check.resource_policy => None,
+        _ => Some(((&check.set, &check.request), &now.set)),
+    }
+}
+
 fn layer_allows(eval: &crate::eval::Evaluation, layer: Layer, level: Option<u16>) -> bool {
     let mut ls = eval
         .layers
@@ -246,16 +285,13 @@ pub(super) fn widens(before: &Analysis, after: &Analysis, changes: &[Change]) ->
             let Some(now) = after.checks.iter().find(|x| x.action == check.action) else {
                 continue;
             };
-            let named = named_buckets([&check.set, &now.set], &before.request.bucket);
-            for probe in probes(
-                &before.request,
-                check.kind,
-                &check.request,
-                resource_side,
-                &named,
-            ) {
-                let was = layer_allows(&check.set.evaluate(&probe.request), e.layer, e.level);
-                let is = layer_allows(&now.set.evaluate(&probe.request), e.layer, e.level);
+            let Some(((set, base), now_set)) = edited_sets(check, now, &e) else {
+                continue;
+            };
+            let named = named_buckets([set, now_set], &before.request.bucket);
+            for probe in probes(&before.request, check.kind, base, resource_side, &named) {
+                let was = layer_allows(&set.evaluate(&probe.request), e.layer, e.level);
+                let is = layer_allows(&now_set.evaluate(&probe.request), e.layer, e.level);
                 if is && !was {
                     push(format!("also allows {}", probe.words));
                 }

@@ -300,8 +300,11 @@ fn upload(p: &mut Page, d: &Diagnosis) {
         .open("dl", "kv");
     p.kv("operation", r.operation.as_str())
         .kv("bucket", &format!("`{}`", r.bucket))
-        .kv("key", &format!("`{}`", r.key))
-        .kv("object ARN", &format!("`{}`", r.object_arn()))
+        .kv("key", &format!("`{}`", r.key));
+    if let Some(a) = r.target.access_point_name() {
+        p.kv("access point", &format!("`{a}`"));
+    }
+    p.kv("object ARN", &format!("`{}`", r.object_arn()))
         .kv(
             "caller",
             &super::caller_text(d).map_or_else(|| "unknown".to_owned(), |c| format!("`{c}`")),

@@ -55,9 +55,14 @@ pub fn human(d: &Diagnosis, opts: &HumanOptions) -> String {
     let who = super::caller_text(d)
         .map(|c| format!(" by `{c}`"))
         .unwrap_or_default();
+    let through = r
+        .target
+        .access_point_name()
+        .map(|a| format!(" through the access point `{a}`"))
+        .unwrap_or_default();
     outln!(
         out,
-        "  upload: {} of `s3://{}/{}`{who}",
+        "  upload: {} of `s3://{}/{}`{through}{who}",
         r.operation.as_str(),
         r.bucket,
         r.key

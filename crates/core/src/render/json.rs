@@ -53,6 +53,7 @@ fn request(d: &Diagnosis) -> Value {
         "bucket": r.bucket,
         "key": r.key,
         "object_arn": r.object_arn(),
+        "access_point": r.target.access_point_name(),
         "operation": match r.operation {
             Operation::PutObject => "put_object",
             Operation::Multipart => "multipart",
@@ -312,6 +313,10 @@ pub(crate) fn change(c: &Change) -> Value {
             j!({"type": "attach_rcp", "level": level, "name": name, "document": document})
         }
         Change::UseHttps => j!({"type": "use_https"}),
+        Change::SendFromVpc { vpc } => j!({"type": "send_from_vpc", "vpc": vpc}),
+        Change::UseSessionMode { mode } => {
+            j!({"type": "use_session_mode", "mode": mode.as_str()})
+        }
         Change::SetPolicyVersion { target: t, version } => {
             j!({"type": "set_policy_version", "target": target(*t), "version": version})
         }
@@ -346,5 +351,6 @@ fn target(t: PolicyTarget) -> Value {
         PolicyTarget::Scp { level, index } => j!({"policy": "scp", "level": level, "index": index}),
         PolicyTarget::Rcp { level, index } => j!({"policy": "rcp", "level": level, "index": index}),
         PolicyTarget::VpcEndpoint => j!({"policy": "vpc_endpoint"}),
+        PolicyTarget::AccessPointPolicy => j!({"policy": "access_point_policy"}),
     }
 }

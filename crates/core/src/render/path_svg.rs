@@ -150,9 +150,10 @@ pub fn evaluation_path(c: &Check, a: &Analysis) -> Vec<Step> {
     } else {
         org_steps(c, a, Layer::Scp, &mut steps);
         org_steps(c, a, Layer::Rcp, &mut steps);
-        let resource = match c.kind {
-            CheckKind::S3 => "bucket policy",
-            CheckKind::Kms => "KMS key policy",
+        let resource = match (c.kind, c.resource_policy) {
+            (CheckKind::S3, crate::analysis::ResourcePolicy::AccessPoint) => "access point policy",
+            (CheckKind::S3, _) => "bucket policy",
+            (CheckKind::Kms, _) => "KMS key policy",
         };
         steps.push(policy_step(
             c,
@@ -161,6 +162,7 @@ pub fn evaluation_path(c: &Check, a: &Analysis) -> Vec<Step> {
             resource,
             absent_resource(c),
         ));
+        steps.extend(access_point_steps(c));
         steps.push(policy_step(
             c,
             Layer::Identity,
@@ -211,10 +213,65 @@ pub fn evaluation_path(c: &Check, a: &Analysis) -> Vec<Step> {
 
 /// The detail of an absent resource policy.
 fn absent_resource(c: &Check) -> &'static str {
-    match c.kind {
-        CheckKind::S3 => "the bucket has no bucket policy",
-        CheckKind::Kms => "the key has no key policy",
+    match (c.kind, c.resource_policy) {
+        (CheckKind::S3, crate::analysis::ResourcePolicy::AccessPoint) => {
+            "the access point has no policy"
+        }
+        (CheckKind::S3, _) => "the bucket has no bucket policy",
+        (CheckKind::Kms, _) => "the key has no key policy",
     }
+}
+
+/// For a request through an access point: the bucket's side (its policy, or the bucket
+/// owner's identity grant) and the access point's own settings (network origin, Block Public
+/// Access).
+fn access_point_steps(c: &Check) -> Vec<Step> {
+    let Some(side) = &c.bucket_side else {
+        return Vec::new();
+    };
+    let name = "bucket policy";
+    let bucket = match side.permits {
+        Some(true) if side.owner_identity_grant => Step::new(
+            name,
+            StepState::Allows,
+            "the caller's identity grant in the account of the bucket and the access point stands for the bucket",
+        ),
+        Some(true) => Step::new(
+            name,
+            StepState::Allows,
+            "allows the request through the access point, or delegates it",
+        ),
+        Some(false) => match block_of(
+            c,
+            &[
+                BlockCode::AccessPointBucketPolicyDeny,
+                BlockCode::AccessPointBucketNotPermitted,
+            ],
+        ) {
+            Some(b) => Step::new(name, StepState::ExplicitDeny, &b.message),
+            None => Step::new(name, StepState::NoAllow, "does not permit the request"),
+        },
+        None => Step::new(
+            name,
+            StepState::Unknown,
+            "cannot see whether the bucket permits the request",
+        ),
+    };
+    let settings = match block_of(
+        c,
+        &[
+            BlockCode::AccessPointNetworkOrigin,
+            BlockCode::AccessPointBlockPublicAcls,
+        ],
+    ) {
+        Some(b) => Step::new("access point settings", StepState::ExplicitDeny, &b.message),
+        None => Step::new(
+            "access point settings",
+            StepState::Allows,
+            "its network origin and Block Public Access do not refuse the request",
+        ),
+    };
+    vec![bucket, settings]
 }
 
 /// Whether a layer refuses the check for want of an allow (implicitly denied), or would refuse
@@ -676,6 +733,7 @@ fn mark_deciding(c: &Check, steps: &mut [Step]) {
             for s in steps.iter_mut() {
                 s.deciding = s.state == StepState::Allows
                     && (s.name == "bucket policy"
+                        || s.name == "access point policy"
                         || s.name == "KMS key policy"
                         || s.name == "identity policies"
                         || (s.name == "bucket ACL" && c.eval.grant_from_acl)

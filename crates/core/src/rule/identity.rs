@@ -81,7 +81,10 @@ pub fn emit_identity_missing_allow(
             if st.effect != Effect::Allow || miss.element == Element::Action {
                 continue;
             }
+            // Through an access point the request names the access point's ARN: a grant on
+            // the bucket is not "the bucket instead of its objects".
             if miss.element == Element::Resource
+                && !req.target.is_access_point()
                 && let Some(r) = &st.resource
                 && !r.negated
                 && r.items
@@ -92,7 +95,7 @@ pub fn emit_identity_missing_allow(
             }
             near.push((policy, st, explain_miss(st, &miss, &check.request)));
         }
-        let folder = req.object_folder_arn();
+        let folder = crate::analysis::derive::authorized_folder(req, &cx.analysis.evidence);
         // A statement that one change would make apply is the cause, not "nothing allows".
         let near_miss = classic
             .is_none()

@@ -20,6 +20,9 @@ pub enum RuleLayer {
     Organizations,
     /// The bucket policy.
     BucketPolicy,
+    /// An access point the request goes through: its policy, network origin and Block Public
+    /// Access, and the bucket's delegation to it.
+    AccessPoint,
     /// The bucket ACL.
     BucketAcl,
     /// The bucket's Object Ownership setting.
@@ -36,13 +39,14 @@ pub enum RuleLayer {
 
 impl RuleLayer {
     /// Every layer, in the order the docs list them.
-    pub const ALL: [RuleLayer; 12] = [
+    pub const ALL: [RuleLayer; 13] = [
         RuleLayer::Identity,
         RuleLayer::PermissionsBoundary,
         RuleLayer::SessionPolicy,
         RuleLayer::VpcEndpointPolicy,
         RuleLayer::Organizations,
         RuleLayer::BucketPolicy,
+        RuleLayer::AccessPoint,
         RuleLayer::BucketAcl,
         RuleLayer::BucketOwnership,
         RuleLayer::BlockPublicAccess,
@@ -60,6 +64,7 @@ impl RuleLayer {
             RuleLayer::VpcEndpointPolicy => "vpc-endpoint-policy",
             RuleLayer::Organizations => "organizations",
             RuleLayer::BucketPolicy => "bucket-policy",
+            RuleLayer::AccessPoint => "access-point",
             RuleLayer::BucketAcl => "bucket-acl",
             RuleLayer::BucketOwnership => "bucket-ownership",
             RuleLayer::BlockPublicAccess => "block-public-access",
@@ -78,6 +83,7 @@ impl RuleLayer {
             RuleLayer::VpcEndpointPolicy => "VPC endpoint policies",
             RuleLayer::Organizations => "AWS Organizations (SCPs and RCPs)",
             RuleLayer::BucketPolicy => "Bucket policy",
+            RuleLayer::AccessPoint => "Access points",
             RuleLayer::BucketAcl => "Bucket ACL",
             RuleLayer::BucketOwnership => "Object Ownership",
             RuleLayer::BlockPublicAccess => "Block Public Access",
@@ -97,6 +103,7 @@ impl RuleLayer {
             RuleLayer::VpcEndpointPolicy => &["vpc-endpoint-policy-"],
             RuleLayer::Organizations => &["scp-", "rcp-"],
             RuleLayer::BucketPolicy => &["bucket-policy-"],
+            RuleLayer::AccessPoint => &["access-point-"],
             RuleLayer::BucketAcl => &["bucket-acl-"],
             RuleLayer::BucketOwnership => &["object-ownership-"],
             RuleLayer::BlockPublicAccess => &[

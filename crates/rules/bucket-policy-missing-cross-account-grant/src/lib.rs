@@ -67,6 +67,11 @@ why403_core::declare_rule! {
 
 impl Rule for BucketPolicyMissingCrossAccountGrant {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Emitter<'_>) {
+        // Through an access point the resource policy is the access point's, and the bucket
+        // policy is the bucket's side of the request: the access point rules explain those.
+        if cx.analysis.request.target.is_access_point() {
+            return;
+        }
         let a = cx.analysis;
         let Some(p @ RequestPrincipal::Aws(_)) = &a.principal else {
             return;
@@ -160,7 +165,12 @@ impl Rule for BucketPolicyMissingCrossAccountGrant {
             f.notes.push(caller_side);
             f.labels
                 .extend(near_miss_labels(cx, check, Layer::Resource, None));
-            let resource = format!("{bucket_arn}/*");
+            // A directory bucket grants on the bucket itself (`s3express:CreateSession`).
+            let resource = if a.request.target.is_directory_bucket() {
+                check.request.resource.clone()
+            } else {
+                format!("{bucket_arn}/*")
+            };
             f.fix = Some(Fix::new(
                 format!(
                     "in account `{owner}`, add a bucket policy statement that allows `{}` on `{resource}` to `{who}`",

@@ -5,7 +5,7 @@
 use why403_core::eval::Element;
 use why403_core::finding::{Change, Fix, Refusal};
 use why403_core::policy::{Statement, Version};
-use why403_core::rule::{Emitter, Rule, RuleContext, label, policy_target};
+use why403_core::rule::{Emitter, Rule, RuleContext, label, policy_target_in};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -110,9 +110,10 @@ impl Rule for PolicyVariableInOldVersion {
         );
         for r in repairs {
             let (policy, st, check) = (r.policy, r.statement, r.check);
-            let (Some((raw, span, pointer)), Some(target)) =
-                (variable_value(st, r.miss.element), policy_target(r.at))
-            else {
+            let (Some((raw, span, pointer)), Some(target)) = (
+                variable_value(st, r.miss.element),
+                policy_target_in(check, r.at),
+            ) else {
                 continue;
             };
             let f = cx.cause(

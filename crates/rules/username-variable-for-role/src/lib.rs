@@ -5,7 +5,7 @@
 use why403_core::eval::{Element, RequestPrincipal};
 use why403_core::finding::{Change, Fix, Refusal, statement_json};
 use why403_core::policy::{AwsPrincipal, Statement, Version};
-use why403_core::rule::{Emitter, Rule, RuleContext, label, policy_target, statement_mut};
+use why403_core::rule::{Emitter, Rule, RuleContext, label, policy_target_in, statement_mut};
 
 const VAR: &str = "${aws:username}";
 
@@ -164,7 +164,7 @@ impl Rule for UsernameVariableForRole {
         for r in repairs {
             let (policy, st, check) = (r.policy, r.statement, r.check);
             let (Some((span, pointer)), Some(target)) =
-                (var_value(st, r.miss.element), policy_target(r.at))
+                (var_value(st, r.miss.element), policy_target_in(check, r.at))
             else {
                 continue;
             };

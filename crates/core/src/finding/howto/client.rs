@@ -221,6 +221,9 @@ pub(super) fn request_step(
 ) -> Step {
     let mut wants: Vec<Want> = Vec::new();
     let mut https = false;
+    // Where the upload comes from, and the directory bucket session: not headers.
+    let mut vpc: Option<&str> = None;
+    let mut session: Option<&str> = None;
     for c in changes {
         match c {
             Change::SetHeader { name, value } => wants.push(Want {
@@ -236,6 +239,8 @@ pub(super) fn request_step(
                 value: Some(arn.clone()),
             }),
             Change::UseHttps => https = true,
+            Change::SendFromVpc { vpc: v } => vpc = Some(v),
+            Change::UseSessionMode { mode } => session = Some(mode.as_str()),
             _ => {}
         }
     }
@@ -257,6 +262,32 @@ pub(super) fn request_step(
             Client::Sdk => out.extend(sdk(&wants, https)),
         }
     }
+    if let Some(v) = vpc {
+        out.push(ClientStep {
+            client: "network".to_owned(),
+            text: format!(
+                "send the upload from inside `{v}`, through an S3 VPC endpoint there: run the AWS CLI or the SDK on a host in that VPC (the console's upload, made from your browser, does not come from inside it)"
+            ),
+        });
+    }
+    if let Some(mode) = session {
+        let bucket = &analysis.request.bucket;
+        let text = match client {
+            Some(Client::Console) => format!(
+                "the console creates its own sessions; upload with the AWS CLI, whose `aws s3 cp` to a directory bucket makes `{mode}` sessions"
+            ),
+            Some(Client::Sdk) => format!(
+                "let the SDK create the session (it asks for `{mode}` to upload), or call CreateSession with `SessionMode` = `{mode}`"
+            ),
+            _ => format!(
+                "use a `{mode}` session: `aws s3 cp` makes one itself; by hand, `aws s3api create-session --bucket {bucket} --session-mode {mode}`"
+            ),
+        };
+        out.push(ClientStep {
+            client: "session".to_owned(),
+            text,
+        });
+    }
     let mut summary: Vec<String> = wants
         .iter()
         .map(|w| match &w.value {
@@ -266,6 +297,12 @@ pub(super) fn request_step(
         .collect();
     if https {
         summary.push("send the upload over HTTPS".to_owned());
+    }
+    if let Some(v) = vpc {
+        summary.push(format!("send it from inside `{v}`"));
+    }
+    if let Some(mode) = session {
+        summary.push(format!("make the directory bucket session `{mode}`"));
     }
     Step {
         summary: format!("change the upload: {}", summary.join(", ")),
