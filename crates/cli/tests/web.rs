@@ -367,6 +367,18 @@ fn the_page_explains_diagnoses_and_answers_what_if_in_a_real_browser() {
     );
     b.screenshot("section-what-if");
 
+    // A fix that edits a policy offers its new document to download, named as the printed
+    // command reads it.
+    b.paste("scenario", &example("two-causes.json"));
+    b.wait("the download of the new policy", |b| {
+        b.run(
+            "return Array.from(document.querySelectorAll('#fix-files button')).map(b => b.textContent).join('|');",
+            json!([]),
+        )
+        .as_str()
+        .is_some_and(|t| t.contains("Download ReportUploads.json"))
+    });
+
     // From the page, a request without the token is refused.
     let status = b.cmd(
         "POST",
