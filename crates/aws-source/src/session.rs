@@ -24,6 +24,7 @@ use why403_core::upload::UploadRequest;
 use crate::bucket::BucketReads;
 use crate::call::{CallStat, Read};
 use crate::config::Clients;
+use crate::identity;
 use crate::org::{OrgView, RootRead};
 use crate::{CollectError, Collected, LiveOptions, Stats, collect};
 
@@ -39,8 +40,11 @@ use crate::{CollectError, Collected, LiveOptions, Stats, collect};
 /// Shared reads: the credentials' caller (`GetCallerIdentity`), their organization
 /// (`DescribeOrganization`, `ListRoots`) and canonical id (`ListBuckets`); per bucket, its
 /// Region and its configuration reads; per principal, its IAM identity (per role for
-/// assumed-role sessions); per KMS key and Region, the key with its policy and grants; per
-/// account, its Block Public Access and its organization path with the SCPs and RCPs.
+/// assumed-role sessions); per managed policy, its default version id (`GetPolicy`), and per
+/// policy version its document (`GetPolicyVersion`); per group, its policies; per account,
+/// the authorization details when they are read (only when targeted reads are refused); per
+/// KMS key and Region, the key with its policy and grants; per account, its Block Public
+/// Access and its organization path with the SCPs and RCPs.
 ///
 /// Outcomes are cached as they are, failures included: a read AWS refused is
 /// [`Unavailable`](why403_core::evidence::Slot::Unavailable) in every collection that needs it,
@@ -76,6 +80,7 @@ pub struct Session {
     clients: Clients,
     pub(crate) cache: Cache,
     calls: Mutex<Vec<CallStat>>,
+    notes: Mutex<Vec<String>>,
     start: Instant,
 }
 
@@ -101,6 +106,7 @@ impl Session {
             clients,
             cache: Cache::default(),
             calls: Mutex::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
             start: Instant::now(),
         }
     }
@@ -157,17 +163,24 @@ impl Session {
     /// longest chain of one collection); `elapsed` is the time since the session was made.
     pub fn stats(&self) -> Stats {
         let per_call = self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let notes = self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         Stats {
             calls: per_call.len(),
             rounds: per_call.iter().map(|c| c.round).max().unwrap_or(0),
             elapsed: self.start.elapsed(),
             per_call,
+            notes,
         }
     }
 
     /// The list each collection's tracker adds its calls to.
     pub(crate) fn calls(&self) -> &Mutex<Vec<CallStat>> {
         &self.calls
+    }
+
+    /// The list each collection's tracker adds its notes to.
+    pub(crate) fn notes(&self) -> &Mutex<Vec<String>> {
+        &self.notes
     }
 }
 
@@ -187,6 +200,15 @@ pub(crate) struct Cache {
     /// By bucket name (a bucket's Region is itself read once).
     pub bucket: Memo<String, BucketReads>,
     pub identity: Memo<IdentityKey, Slot<Identity>>,
+    /// A managed policy's default version id (`GetPolicy`), by the policy's ARN.
+    pub policy: Memo<String, Read<String>>,
+    /// A managed policy version's document (`GetPolicyVersion`), by ARN and version id.
+    pub policy_version: Memo<(String, String), Read<String>>,
+    /// A group's inline policies and attached policies' documents, by account and name.
+    pub group: Memo<(String, String), Read<identity::GroupRead>>,
+    /// The account's authorization details (every page), by account and what they were
+    /// filtered to (users and groups, or roles), when targeted reads are refused.
+    pub details: Memo<(String, &'static str), Read<Arc<identity::Details>>>,
     /// By the key as configured (`None`: `aws/s3`) and the Region it is read in.
     pub keys: Memo<(Option<String>, Option<String>), Slot<KmsKey>>,
     /// By account.

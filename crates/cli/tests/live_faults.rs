@@ -269,8 +269,8 @@ fn faults_give_the_same_verdict_indeterminate_or_a_clear_error() {
     };
     let faults = [
         Fault::Fail500("?policy"),
-        Fault::Fail500("Action=GetAccountAuthorizationDetails"),
-        Fault::Throttle("Action=GetAccountAuthorizationDetails", 2),
+        Fault::Fail500("Action=ListUserPolicies"),
+        Fault::Throttle("Action=ListUserPolicies", 2),
         Fault::Slow("?acl", Duration::from_secs(5)),
         Fault::StopAfter(3),
     ];
