@@ -240,8 +240,9 @@ fn boundary_of(b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>) -> O
         .map(str::to_owned)
 }
 
-/// The targeted reads of a user or a role. The first failure is the answer (every call has
-/// ended by then, so the stats and the fallback's round count them all).
+/// The targeted reads of a user or a role. A refusal, or else the first failure, is the
+/// answer (every call has ended by then, so the stats and the fallback's round count them
+/// all).
 async fn targeted(
     rd: &Reader<'_, '_>,
     kind: IdentityKind,
@@ -440,6 +441,21 @@ async fn targeted(
         got.into_iter().collect::<Read<Vec<_>>>()
     };
     let (entity, inline, attached, groups) = tokio::join!(entity, inline, attached, groups);
+    // A refusal anywhere is the answer (it is what the fallback is for), else the first
+    // failure.
+    let failures = [
+        entity.as_ref().err(),
+        inline.as_ref().err(),
+        attached.as_ref().err(),
+        groups.as_ref().err(),
+    ];
+    if let Some(f) = failures
+        .iter()
+        .flatten()
+        .find(|f| f.outcome == CallOutcome::Denied)
+    {
+        return Err((*f).clone());
+    }
     let (mut e, mut docs) = entity?;
     e.inline = inline?;
     let (arns, attached_docs) = attached?;

@@ -255,6 +255,44 @@ fn refused_identity_reads_name_both_ways_to_read_them() {
     );
 }
 
+fn no_such_entity() -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+        404.try_into().unwrap_or_else(|e| panic!("{e}")),
+        aws_smithy_types::body::SdkBody::from(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name alice cannot be found.</Message></Error></ErrorResponse>",
+        ),
+    )
+}
+
+/// A refusal of any targeted read, even beside another failure, falls back.
+#[test]
+fn a_refusal_among_other_failures_still_falls_back() {
+    let mut w = World::alice().acl();
+    w.iam.push(get_user("alice", "AIDAEXAMPLE"));
+    w.iam
+        .push(mock!(aws_sdk_iam::Client::list_user_policies).then_http_response(no_such_entity));
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::list_attached_user_policies).then_http_response(|| empty(403)),
+    );
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::get_account_authorization_details)
+            .then_http_response(|| empty(403)),
+    );
+    w.iam.extend(empty_iam_lists());
+    let got = run(&w);
+    let u = unavailable(&got.evidence.identity);
+    assert_eq!(
+        u.needs,
+        [
+            "iam:ListAttachedUserPolicies",
+            "iam:GetAccountAuthorizationDetails"
+        ],
+        "{u:?}"
+    );
+    assert_eq!(got.stats.count("iam:GetAccountAuthorizationDetails"), 1);
+    assert_eq!(got.stats.notes.len(), 1);
+}
+
 #[test]
 fn a_failure_that_is_not_a_refusal_does_not_read_the_whole_account() {
     let mut w = World::alice().acl();
@@ -262,14 +300,8 @@ fn a_failure_that_is_not_a_refusal_does_not_read_the_whole_account() {
         mock!(aws_sdk_iam::Client::get_account_authorization_details)
             .then_http_response(|| empty(403)),
     );
-    w.iam.push(mock!(aws_sdk_iam::Client::get_user).then_http_response(|| {
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-            404.try_into().unwrap_or_else(|e| panic!("{e}")),
-            aws_smithy_types::body::SdkBody::from(
-                "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name alice cannot be found.</Message></Error></ErrorResponse>",
-            ),
-        )
-    }));
+    w.iam
+        .push(mock!(aws_sdk_iam::Client::get_user).then_http_response(no_such_entity));
     w.iam.extend(empty_iam_lists());
     let got = run(&w);
     let u = unavailable(&got.evidence.identity);
