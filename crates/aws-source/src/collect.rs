@@ -283,15 +283,7 @@ async fn org_path(
     root: &crate::call::Read<org::RootRead>,
     round: u32,
 ) -> Result<why403_core::evidence::Organization, Unavailable> {
-    let read = Box::pin(org::organization(
-        tr,
-        s.clients(),
-        info,
-        account,
-        member,
-        root,
-        round,
-    ));
+    let read = Box::pin(org::organization(tr, s, info, account, member, root, round));
     s.cache.org_path.get(account.to_owned(), read).await
 }
 

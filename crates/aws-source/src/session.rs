@@ -25,7 +25,7 @@ use crate::bucket::BucketReads;
 use crate::call::{CallStat, Read};
 use crate::config::Clients;
 use crate::identity;
-use crate::org::{OrgView, RootRead};
+use crate::org::{self, OrgView, RootRead};
 use crate::{CollectError, Collected, LiveOptions, Stats, collect};
 
 /// The clients and the reads of many collections: every distinct AWS read is made once per
@@ -44,7 +44,9 @@ use crate::{CollectError, Collected, LiveOptions, Stats, collect};
 /// policy version its document (`GetPolicyVersion`); per group, its policies; per account,
 /// the authorization details when they are read (only when targeted reads are refused); per
 /// KMS key and Region, the key with its policy and grants; per account, its Block Public
-/// Access and its organization path with the SCPs and RCPs.
+/// Access and its organization path with the SCPs and RCPs; per organization level (root, OU
+/// or account), its parent, name and attached SCPs and RCPs, so accounts under one OU share
+/// its reads.
 ///
 /// Outcomes are cached as they are, failures included: a read AWS refused is
 /// [`Unavailable`](why403_core::evidence::Slot::Unavailable) in every collection that needs it,
@@ -215,6 +217,13 @@ pub(crate) struct Cache {
     pub account_pab: Memo<String, Read<PublicAccessBlock>>,
     /// By account.
     pub org_path: Memo<String, Result<Organization, Unavailable>>,
+    /// An organization level's parent (`ListParents`), by the level's id (account or OU).
+    pub org_parent: Memo<String, Read<(String, bool)>>,
+    /// An OU's name (`DescribeOrganizationalUnit`), by its id.
+    pub ou_name: Memo<String, Option<String>>,
+    /// The SCPs or RCPs attached to a level (`ListPoliciesForTarget`, `DescribePolicy`), by
+    /// the level's id (root, OU or account) and the kind: accounts under one OU read it once.
+    pub org_attached: Memo<(String, org::Kind), org::Attached>,
 }
 
 /// The answer of `cell`, reading it with `read` unless it is read or being read. The read
