@@ -27,6 +27,13 @@ Worlds (moto's default account 123456789012 unless said otherwise):
                  everything, and uploaders whose identity policies allow or deny
   partial        for --auth: a bucket with SSE-KMS default encryption and one with a Deny bucket
                  policy, an uploader, and a reader that may read S3 but not IAM or KMS
+  paths          for --auth: a user (inline and managed policies, a group with its own) and a
+                 role (inline, managed and boundary policies), a reader that may read IAM, and a reader refused the targeted
+                 IAM reads but allowed iam:GetAccountAuthorizationDetails (the fallback)
+  scale          an account of its own with --roles roles and --policies customer managed
+                 policies (default 10 and 10): one role has an inline policy, an attached policy
+                 and a boundary, the others are filler made with unsigned requests (fast enough
+                 for thousands); a bucket, and a reader in that account
 
 --auth turns moto's enforcement on once everything is built (POST /moto-api/reset-auth "0"):
 from then on every request must be signed with one of the access keys created here. It is
@@ -35,11 +42,14 @@ process-wide: use it only on a server of your own.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import zlib
 
 import boto3
 from botocore.config import Config
@@ -105,8 +115,9 @@ class Ctx:
 
 
 def make_user(iam, name: str, inline: dict[str, str] | None = None,
-              managed: list[str] | None = None, groups: list[str] | None = None) -> dict:
-    u = iam.create_user(UserName=name)["User"]
+              managed: list[str] | None = None, groups: list[str] | None = None,
+              **create) -> dict:
+    u = iam.create_user(UserName=name, **create)["User"]
     for pname, pdoc in (inline or {}).items():
         iam.put_user_policy(UserName=name, PolicyName=pname, PolicyDocument=pdoc)
     for arn in managed or []:
@@ -262,6 +273,14 @@ READS = doc(allow([
     "kms:List*", "organizations:Describe*", "organizations:List*"], "*"))
 
 
+# The targeted reads of a caller's policies, refused: only iam:GetAccountAuthorizationDetails
+# (and GetPolicy, GetPolicyVersion) can read them.
+NO_TARGETED = doc({"Effect": "Deny", "Action": [f"iam:{a}" for a in (
+    "GetUser", "GetRole", "ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser",
+    "ListRolePolicies", "ListAttachedRolePolicies", "GetUserPolicy", "GetRolePolicy",
+    "ListGroupPolicies", "ListAttachedGroupPolicies", "GetGroupPolicy")], "Resource": "*"})
+
+
 def w_truth(ctx: Ctx) -> dict:
     """Uploaders whose fate moto decides faithfully (moto enforces identity policies faithfully for S3, the rest only in part)."""
     iam, s3 = ctx.m.client("iam"), ctx.m.client("s3")
@@ -337,8 +356,126 @@ def w_triage(ctx: Ctx) -> dict:
     return {"buckets": buckets, "account": DEFAULT_ACCOUNT, "users": users, "uploader": users["allowed"]}
 
 
+def w_paths(ctx: Ctx) -> dict:
+    """Both ways of reading a caller's policies: targeted reads, and the whole account's
+    authorization details when targeted reads are refused. They must give the same evidence."""
+    iam, s3 = ctx.m.client("iam"), ctx.m.client("s3")
+    bucket = ctx.name("paths")
+    s3.create_bucket(Bucket=bucket)
+    objects = f"arn:aws:s3:::{bucket}/*"
+    managed = iam.create_policy(PolicyName=ctx.name("paths-put"), PolicyDocument=doc(
+        allow("s3:GetObject", objects)))["Policy"]["Arn"]
+    # A second version, the default: the one that must be read.
+    iam.create_policy_version(PolicyArn=managed, PolicyDocument=doc(allow("s3:PutObject", objects)),
+                              SetAsDefault=True)
+    boundary = iam.create_policy(PolicyName=ctx.name("paths-boundary"), PolicyDocument=doc(
+        allow("s3:*", "*")))["Policy"]["Arn"]
+    group_managed = iam.create_policy(PolicyName=ctx.name("paths-group"), PolicyDocument=doc(
+        allow("s3:ListBucket", f"arn:aws:s3:::{bucket}")))["Policy"]["Arn"]
+    group = ctx.name("paths-group")
+    iam.create_group(GroupName=group)
+    iam.put_group_policy(GroupName=group, PolicyName="group-inline", PolicyDocument=doc(
+        allow("s3:PutObjectTagging", objects)))
+    iam.attach_group_policy(GroupName=group, PolicyArn=group_managed)
+    # moto 5.2.5 keeps no user's permissions boundary (CreateUser ignores it, and it has no
+    # PutUserPermissionsBoundary): only the role has one.
+    user = make_user(iam, ctx.name("paths-user"), inline={"user-inline": doc(
+        allow("s3:PutObject", objects))}, managed=[managed], groups=[group],
+        Tags=[{"Key": "team", "Value": "uploads"}])
+    role = ctx.name("paths-role")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary,
+                    Tags=[{"Key": "team", "Value": "uploads"}])
+    iam.put_role_policy(RoleName=role, PolicyName="role-inline", PolicyDocument=doc(
+        allow("s3:PutObject", objects)))
+    iam.attach_role_policy(RoleName=role, PolicyArn=managed)
+    targeted = make_user(iam, ctx.name("paths-reader"), inline={"reads": READS})
+    fallback = make_user(iam, ctx.name("paths-fallback"),
+                         inline={"reads": READS, "no-targeted": NO_TARGETED})
+    return {"bucket": bucket, "key": KEY, "account": DEFAULT_ACCOUNT, "user": user,
+            "role_session": f"arn:aws:sts::{DEFAULT_ACCOUNT}:assumed-role/{role}/paths",
+            "targeted_reader": targeted, "fallback_reader": fallback}
+
+
+TRUST = doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+             "Action": "sts:AssumeRole"})
+
+
+def scale_account(tag: str, roles: int) -> str:
+    """An account of its own for each tag and size (12 digits, not moto's default)."""
+    return "7" + f"{zlib.crc32(f'{tag}/{roles}'.encode()) % 10**11:011d}"
+
+
+def unsigned_iam(ep: str, account: str, calls: list[dict]) -> None:
+    """Many IAM calls on one connection, without boto3 (whose per-call cost is twice moto's):
+    moto does not check signatures until --auth, and takes the account from a header."""
+    url = urllib.parse.urlsplit(ep)
+    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=60)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": "iam.amazonaws.com",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/"
+                                "aws4_request, SignedHeaders=host, Signature=0",
+               "x-moto-account-id": account}
+    for c in calls:
+        body = urllib.parse.urlencode({**c, "Version": "2010-05-08"})
+        conn.request("POST", "/", body, headers)
+        r = conn.getresponse()
+        answer = r.read()
+        if r.status != 200:
+            sys.exit(f"world.py: {c['Action']} answered {r.status}: {answer[:300]!r}")
+    conn.close()
+
+
+FILLER_DOC = doc(allow("s3:GetObject", "arn:aws:s3:::why403-filler/*"))
+
+
+def unsigned_filler(ep: str, account: str, roles: int, policies: int) -> None:
+    """Filler roles and policies through the server, without boto3."""
+    unsigned_iam(ep, account, [
+        {"Action": "CreatePolicy", "PolicyName": f"filler-{i}", "PolicyDocument": FILLER_DOC}
+        for i in range(policies)])
+    unsigned_iam(ep, account, [
+        {"Action": "CreateRole", "RoleName": f"filler-{i}", "AssumeRolePolicyDocument": TRUST}
+        for i in range(roles)])
+
+
+def w_scale(ctx: Ctx, roles: int, policies: int, filler=None) -> dict:
+    """`filler(account, roles, policies)` makes the filler (tests/moto/scale.py makes it in
+    moto's own process, which is many times faster)."""
+    if roles < 1 or policies < 2:
+        sys.exit("world.py: the scale world needs --roles 1 or more and --policies 2 or more")
+    account = scale_account(ctx.tag, roles)
+    iam, s3 = ctx.m.client("iam", account=account), ctx.m.client("s3", account=account)
+    bucket = ctx.name(f"scale{roles}")
+    s3.create_bucket(Bucket=bucket)
+    objects = f"arn:aws:s3:::{bucket}/*"
+    t0 = time.monotonic()
+    if filler is None:
+        unsigned_filler(ctx.m.ep, account, roles - 1, policies - 2)
+    else:
+        filler(account, roles - 1, policies - 2)
+    seconds = time.monotonic() - t0
+    managed = iam.create_policy(PolicyName=ctx.name("scale-put"), PolicyDocument=doc(
+        allow("s3:PutObject", objects)))["Policy"]["Arn"]
+    boundary = iam.create_policy(PolicyName=ctx.name("scale-boundary"), PolicyDocument=doc(
+        allow("s3:*", "*")))["Policy"]["Arn"]
+    role = ctx.name("scale-uploader")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary)
+    iam.put_role_policy(RoleName=role, PolicyName="tagging", PolicyDocument=doc(
+        allow("s3:PutObjectTagging", objects)))
+    iam.attach_role_policy(RoleName=role, PolicyArn=managed)
+    # Readers for --auth (without it, any keys read): one may read IAM, one is refused the
+    # targeted reads (and falls back to the authorization details).
+    reader = make_user(iam, ctx.name(f"scale{roles}-reader"), inline={"reads": READS})
+    fallback = make_user(iam, ctx.name(f"scale{roles}-fallback"),
+                         inline={"reads": READS, "no-targeted": NO_TARGETED})
+    return {"bucket": bucket, "key": KEY, "account": account, "roles": roles,
+            "policies": policies, "filler_seconds": round(seconds, 1),
+            "uploader": f"arn:aws:sts::{account}:assumed-role/{role}/scale", "reader": reader,
+            "fallback_reader": fallback}
+
+
 BUILDERS = {"triage": w_triage, "identity": w_identity, "kms": w_kms, "bucket-policy": w_bucket_policy, "acl": w_acl,
-            "scp": w_scp, "allowed": w_allowed, "truth": w_truth, "partial": w_partial}
+            "scp": w_scp, "allowed": w_allowed, "truth": w_truth, "partial": w_partial,
+            "paths": w_paths}
 
 
 def main() -> int:
@@ -348,6 +485,9 @@ def main() -> int:
     ap.add_argument("--worlds", default=",".join(ALL_SHARED))
     ap.add_argument("--auth", action="store_true", help="turn moto's enforcement on at the end")
     ap.add_argument("--wait", type=float, default=0, help="wait this long for the server first")
+    ap.add_argument("--roles", type=int, default=10, help="roles of the scale world's account")
+    ap.add_argument("--policies", type=int, default=10,
+                    help="customer managed policies of the scale world's account")
     a = ap.parse_args()
     m = Moto(a.endpoint)
     if a.wait:
@@ -355,8 +495,11 @@ def main() -> int:
     ctx = Ctx(m, a.tag)
     out = {"endpoint": m.ep, "region": REGION, "tag": a.tag, "worlds": {}}
     for name in [w for w in a.worlds.split(",") if w]:
+        if name == "scale":
+            out["worlds"][name] = w_scale(ctx, a.roles, a.policies)
+            continue
         if name not in BUILDERS:
-            sys.exit(f"world.py: unknown world `{name}` (known: {', '.join(BUILDERS)})")
+            sys.exit(f"world.py: unknown world `{name}` (known: {', '.join(BUILDERS)}, scale)")
         out["worlds"][name] = BUILDERS[name](ctx)
     if a.auth:
         m.post("/moto-api/reset-auth", b"0")

@@ -5,6 +5,7 @@ mod bench;
 mod benchdiag;
 mod benchgen;
 mod benchlimits;
+mod benchlive;
 mod benchtriage;
 mod benchweb;
 mod check;
@@ -83,6 +84,19 @@ commands:
       array in a policy, and of loading /dev/zero, a 200 MB file and an array just under the
       file limit as a scenario. Writes and deletes files under
       target/bench/limits.
+
+  bench-live [--roles N,N,...] [--policies N] [--runs R] [--python PATH] [--no-moto]
+      What a live diagnosis costs as the account grows. Builds why403 (release), starts a moto
+      server of its own (tests/moto/scale.py; Python from --python, MOTO_PYTHON, .venv, then
+      python3) with an account per size (default 10, 1000 and 10000 roles, and 3000 customer
+      managed policies each) and moto's enforcement on, and reports the calls, rounds, calls of
+      iam:GetAccountAuthorizationDetails and wall time of `why403 diagnose --stats` of a role's
+      upload (median of R runs, default 5) by a reader allowed the targeted IAM reads and by one
+      refused them (the fallback). Then the same against mocked SDK clients that answer every
+      call in 40 ms and page the authorization details at 1000 entities, 1000 ms a page
+      (crates/aws-source/examples/live_growth.rs, release). Exits 1 unless the targeted reads
+      make the same calls in the same rounds (at most 4) at every size. --no-moto: the mocked
+      part only.
 
   bench [--lines N] [--keep]
       Generate N (default 200000) request lines of about 5 KB into
@@ -294,6 +308,37 @@ fn run() -> anyhow::Result<ExitCode> {
                 }
             }
             benchlimits::run(case.as_deref())
+        }
+        Some("bench-live") => {
+            let mut opts = benchlive::Options::default();
+            let mut it = rest.into_iter();
+            while let Some(a) = it.next() {
+                match a.to_str() {
+                    Some("--roles") => {
+                        opts.roles = string(it.next(), "--roles")?
+                            .split(',')
+                            .map(|n| {
+                                n.replace('_', "").parse().with_context(|| {
+                                    format!("--roles: `{n}` is not a non-negative integer")
+                                })
+                            })
+                            .collect::<anyhow::Result<_>>()?;
+                    }
+                    Some("--policies") => {
+                        opts.policies = usize::try_from(parse_number(it.next(), "--policies")?)?;
+                    }
+                    Some("--runs") => {
+                        opts.runs = usize::try_from(parse_number(it.next(), "--runs")?)?;
+                    }
+                    Some("--python") => {
+                        opts.python = Some(PathBuf::from(string(it.next(), "--python")?));
+                    }
+                    Some("--no-moto") => opts.no_moto = true,
+                    Some("-h" | "--help") => return help(),
+                    _ => bail!("unknown argument `{}` for bench-live", a.to_string_lossy()),
+                }
+            }
+            benchlive::run(&opts)
         }
         Some("bench-triage") => {
             let mut opts = benchtriage::Options {

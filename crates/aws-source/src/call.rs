@@ -120,13 +120,18 @@ pub(crate) fn slot<T>(r: Read<T>) -> Slot<T> {
     }
 }
 
+/// A session's lists of calls and of notes, which a tracker adds to.
+pub(crate) type SessionLists<'a> = (&'a Mutex<Vec<CallStat>>, &'a Mutex<Vec<String>>);
+
 /// Counts calls and reports progress. Shared by every concurrent read of one collection; a
 /// collection made through a [`Session`](crate::Session) also adds each call to the
 /// session's list.
 pub(crate) struct Tracker<'a> {
     calls: Mutex<Vec<CallStat>>,
+    notes: Mutex<Vec<String>>,
     progress: &'a (dyn Fn(&str) + Sync),
     session: Option<&'a Mutex<Vec<CallStat>>>,
+    session_notes: Option<&'a Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for Tracker<'_> {
@@ -136,16 +141,28 @@ impl std::fmt::Debug for Tracker<'_> {
 }
 
 impl<'a> Tracker<'a> {
-    /// A tracker whose calls are also added to `session`'s list as they finish.
+    /// A tracker whose calls and notes are also added to a session's lists as they come.
     pub(crate) fn new(
         progress: &'a (dyn Fn(&str) + Sync),
-        session: Option<&'a Mutex<Vec<CallStat>>>,
+        session: Option<SessionLists<'a>>,
     ) -> Tracker<'a> {
         Tracker {
             calls: Mutex::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
             progress,
-            session,
+            session: session.map(|s| s.0),
+            session_notes: session.map(|s| s.1),
         }
+    }
+
+    /// Records why the reading took a costlier way (for `--stats`).
+    pub(crate) fn note(&self, text: String) {
+        if let Some(session) = self.session_notes {
+            let mut all = session.lock().unwrap_or_else(|e| e.into_inner());
+            all.push(text.clone());
+        }
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        notes.push(text);
     }
 
     pub(crate) fn progress(&self, text: &str) {
@@ -175,8 +192,12 @@ impl<'a> Tracker<'a> {
         calls.push(stat);
     }
 
-    pub(crate) fn into_calls(self) -> Vec<CallStat> {
-        self.calls.into_inner().unwrap_or_else(|e| e.into_inner())
+    /// The calls, in the order they finished, and the notes.
+    pub(crate) fn into_parts(self) -> (Vec<CallStat>, Vec<String>) {
+        (
+            self.calls.into_inner().unwrap_or_else(|e| e.into_inner()),
+            self.notes.into_inner().unwrap_or_else(|e| e.into_inner()),
+        )
     }
 
     /// Runs one SDK call in `round`. `absent` lists the error codes that mean "not

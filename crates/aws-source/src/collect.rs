@@ -3,10 +3,14 @@
 //!
 //! Round 1 needs nothing: the caller (`GetCallerIdentity`), the bucket's Region
 //! (`HeadBucket`), the organization (`DescribeOrganization`, `ListRoots`) and the credentials'
-//! canonical id (`ListBuckets`). Round 2 needs the caller or the Region: the identity, every
-//! bucket configuration read, the account's Block Public Access, the organization path, and
-//! the KMS key when the request's headers name it. The key named by the bucket's default
-//! encryption comes in round 3. A single-account diagnosis takes 3 or 4 rounds.
+//! canonical id (`ListBuckets`). Round 2 needs the caller or the Region: the caller's entity
+//! and its policy lists, every bucket configuration read, the account's Block Public Access,
+//! the organization path, and the KMS key when the request's headers name it. Round 3: the
+//! policies the lists name (`GetPolicy` of each managed one) and the key named by the bucket's
+//! default encryption; round 4: each managed policy's default version and the key's policy.
+//! A single-account diagnosis takes 3 or 4 rounds whatever the account's size (5 when a
+//! user's group has a managed policy; more only when the identity falls back to the paged
+//! authorization details, see `identity.rs`).
 
 use std::time::{Instant, SystemTime};
 
@@ -34,7 +38,7 @@ pub(crate) async fn run(
     let start = Instant::now();
     let c = s.clients();
     let cache = &s.cache;
-    let tr = Tracker::new(progress, Some(s.calls()));
+    let tr = Tracker::new(progress, Some((s.calls(), s.notes())));
     let given = principal
         .map(|p| Who::parse(p).map_err(|message| CollectError::Principal { message }))
         .transpose()?;
@@ -114,7 +118,7 @@ pub(crate) async fn run(
     let (identity, (b, kms_key), account_pab, caller_org) = tokio::join!(
         cache.identity.get(
             who.identity_key(),
-            Box::pin(identity::read(&tr, c, &who, &me.account, 2))
+            Box::pin(identity::read(s, &tr, &who, &me.account, 2))
         ),
         Box::pin(bucket_and_key),
         cache.account_pab.get(
@@ -225,12 +229,13 @@ pub(crate) async fn run(
         request.time = Some(now());
     }
 
-    let per_call = tr.into_calls();
+    let (per_call, notes) = tr.into_parts();
     let stats = Stats {
         calls: per_call.len(),
         rounds: per_call.iter().map(|c| c.round).max().unwrap_or(0),
         elapsed: start.elapsed(),
         per_call,
+        notes,
     };
     Ok(Collected {
         request,
@@ -287,15 +292,7 @@ async fn org_path(
     root: &crate::call::Read<org::RootRead>,
     round: u32,
 ) -> Result<why403_core::evidence::Organization, Unavailable> {
-    let read = Box::pin(org::organization(
-        tr,
-        s.clients(),
-        info,
-        account,
-        member,
-        root,
-        round,
-    ));
+    let read = Box::pin(org::organization(tr, s, info, account, member, root, round));
     s.cache.org_path.get(account.to_owned(), read).await
 }
 
@@ -361,7 +358,7 @@ fn given_caller(who: &Who, identity: &Slot<why403_core::evidence::Identity>) -> 
                 "the unique id of `{}` comes from its IAM identity, which could not be read",
                 who.arn()
             ),
-            needs: vec!["iam:GetAccountAuthorizationDetails".to_owned()],
+            needs: vec![identity::entity_action(who).to_owned()],
         }),
     }
 }

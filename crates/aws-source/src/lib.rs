@@ -98,6 +98,10 @@ pub struct Stats {
     pub elapsed: Duration,
     /// Every call, in the order they finished.
     pub per_call: Vec<CallStat>,
+    /// Why the reading took a costlier way than its targeted reads: each time the caller's
+    /// policies were read with `iam:GetAccountAuthorizationDetails` (the whole account), the
+    /// refusal that made it necessary.
+    pub notes: Vec<String>,
 }
 
 impl Stats {

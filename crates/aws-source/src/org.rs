@@ -14,6 +14,7 @@ use why403_core::{Policy, PolicyKind};
 
 use crate::call::{Api, CallOutcome, Failure, Read, Tracker};
 use crate::config::Clients;
+use crate::session::Session;
 
 const DESCRIBE_ORG: Api = Api::new(
     "organizations",
@@ -230,8 +231,8 @@ pub(crate) async fn root(tr: &Tracker<'_>, c: &Clients, round: u32) -> Read<Root
 }
 
 /// SCPs or RCPs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
     Scp,
     Rcp,
 }
@@ -277,7 +278,7 @@ impl Kind {
 }
 
 /// One level's policies of one kind: `None` when the policy type is not enabled.
-type Attached = Read<Option<Vec<Policy>>>;
+pub(crate) type Attached = Read<Option<Vec<Policy>>>;
 
 #[derive(Debug)]
 struct Level {
@@ -294,7 +295,7 @@ struct Level {
 /// be (the account may be in another organization).
 pub(crate) async fn organization(
     tr: &Tracker<'_>,
-    c: &Clients,
+    s: &Session,
     info: &OrgInfo,
     account: &str,
     member: bool,
@@ -319,7 +320,7 @@ pub(crate) async fn organization(
     let (scps, rcps) = if kinds.is_empty() && member {
         (Slot::Absent, Slot::Absent)
     } else {
-        match path(tr, c, account, &root, &kinds, round).await {
+        match path(tr, s, account, &root, &kinds, round).await {
             Ok(levels) => {
                 let get = |k: Kind| {
                     if off(k) {
@@ -362,7 +363,7 @@ type Levels = Slot<Vec<OrgLevel>>;
 /// when the walk fails.
 async fn path(
     tr: &Tracker<'_>,
-    c: &Clients,
+    s: &Session,
     account: &str,
     root: &Read<RootRead>,
     kinds: &[Kind],
@@ -370,7 +371,7 @@ async fn path(
 ) -> Result<Vec<Level>, Unavailable> {
     let root_level = async {
         match root {
-            Ok(r) => Some(level(tr, c, &r.id, r.name.clone(), kinds, round).await),
+            Ok(r) => Some(level(tr, s, &r.id, r.name.clone(), kinds, round).await),
             Err(_) => None,
         }
     };
@@ -379,12 +380,18 @@ async fn path(
         let mut target = account.to_owned();
         let mut r = round;
         loop {
+            let c = s.clients();
             let (parent, mut lv, name) = tokio::join!(
-                parent(tr, c, &target, r),
-                level(tr, c, &target, None, kinds, r),
+                s.cache
+                    .org_parent
+                    .get(target.clone(), Box::pin(parent(tr, c, &target, r))),
+                level(tr, s, &target, None, kinds, r),
                 async {
                     match target.starts_with("ou-") {
-                        true => ou_name(tr, c, &target, r).await,
+                        true => {
+                            let read = Box::pin(ou_name(tr, c, &target, r));
+                            s.cache.ou_name.get(target.clone(), read).await
+                        }
                         false => None,
                     }
                 }
@@ -419,7 +426,7 @@ async fn path(
     let root_level = match root_level {
         Some(l) if l.target == root_id => l,
         // ListRoots was refused (or named another root): read the root found by the walk.
-        _ => level(tr, c, &root_id, None, kinds, last + 1).await,
+        _ => level(tr, s, &root_id, None, kinds, last + 1).await,
     };
     chain.push(root_level);
     chain.reverse();
@@ -514,10 +521,11 @@ async fn ou_name(tr: &Tracker<'_>, c: &Clients, ou: &str, round: u32) -> Option<
         .map(str::to_owned)
 }
 
-/// One level, with the policies of `kinds` (the others are not listed: `Ok(None)`).
+/// One level, with the policies of `kinds` (the others are not listed: `Ok(None)`). Each
+/// level's policies of a kind are read once per session, whichever account's path needs them.
 async fn level(
     tr: &Tracker<'_>,
-    c: &Clients,
+    s: &Session,
     target: &str,
     name: Option<String>,
     kinds: &[Kind],
@@ -525,7 +533,10 @@ async fn level(
 ) -> Level {
     let of = |k: Kind| async move {
         match kinds.contains(&k) {
-            true => attached(tr, c, target, k, round).await,
+            true => {
+                let read = Box::pin(attached(tr, s.clients(), target, k, round));
+                s.cache.org_attached.get((target.to_owned(), k), read).await
+            }
             false => Ok(None),
         }
     };

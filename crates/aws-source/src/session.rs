@@ -24,7 +24,8 @@ use why403_core::upload::UploadRequest;
 use crate::bucket::BucketReads;
 use crate::call::{CallStat, Read};
 use crate::config::Clients;
-use crate::org::{OrgView, RootRead};
+use crate::identity;
+use crate::org::{self, OrgView, RootRead};
 use crate::{CollectError, Collected, LiveOptions, Stats, collect};
 
 /// The clients and the reads of many collections: every distinct AWS read is made once per
@@ -39,8 +40,13 @@ use crate::{CollectError, Collected, LiveOptions, Stats, collect};
 /// Shared reads: the credentials' caller (`GetCallerIdentity`), their organization
 /// (`DescribeOrganization`, `ListRoots`) and canonical id (`ListBuckets`); per bucket, its
 /// Region and its configuration reads; per principal, its IAM identity (per role for
-/// assumed-role sessions); per KMS key and Region, the key with its policy and grants; per
-/// account, its Block Public Access and its organization path with the SCPs and RCPs.
+/// assumed-role sessions); per managed policy, its default version id (`GetPolicy`), and per
+/// policy version its document (`GetPolicyVersion`); per group, its policies; per account,
+/// the authorization details when they are read (only when targeted reads are refused); per
+/// KMS key and Region, the key with its policy and grants; per account, its Block Public
+/// Access and its organization path with the SCPs and RCPs; per organization level (root, OU
+/// or account), its parent, name and attached SCPs and RCPs, so accounts under one OU share
+/// its reads.
 ///
 /// Outcomes are cached as they are, failures included: a read AWS refused is
 /// [`Unavailable`](why403_core::evidence::Slot::Unavailable) in every collection that needs it,
@@ -76,6 +82,7 @@ pub struct Session {
     clients: Clients,
     pub(crate) cache: Cache,
     calls: Mutex<Vec<CallStat>>,
+    notes: Mutex<Vec<String>>,
     start: Instant,
 }
 
@@ -101,6 +108,7 @@ impl Session {
             clients,
             cache: Cache::default(),
             calls: Mutex::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
             start: Instant::now(),
         }
     }
@@ -157,17 +165,24 @@ impl Session {
     /// longest chain of one collection); `elapsed` is the time since the session was made.
     pub fn stats(&self) -> Stats {
         let per_call = self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let notes = self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         Stats {
             calls: per_call.len(),
             rounds: per_call.iter().map(|c| c.round).max().unwrap_or(0),
             elapsed: self.start.elapsed(),
             per_call,
+            notes,
         }
     }
 
     /// The list each collection's tracker adds its calls to.
     pub(crate) fn calls(&self) -> &Mutex<Vec<CallStat>> {
         &self.calls
+    }
+
+    /// The list each collection's tracker adds its notes to.
+    pub(crate) fn notes(&self) -> &Mutex<Vec<String>> {
+        &self.notes
     }
 }
 
@@ -187,12 +202,28 @@ pub(crate) struct Cache {
     /// By bucket name (a bucket's Region is itself read once).
     pub bucket: Memo<String, BucketReads>,
     pub identity: Memo<IdentityKey, Slot<Identity>>,
+    /// A managed policy's default version id (`GetPolicy`), by the policy's ARN.
+    pub policy: Memo<String, Read<String>>,
+    /// A managed policy version's document (`GetPolicyVersion`), by ARN and version id.
+    pub policy_version: Memo<(String, String), Read<String>>,
+    /// A group's inline policies and attached policies' documents, by account and name.
+    pub group: Memo<(String, String), Read<identity::GroupRead>>,
+    /// The account's authorization details (every page), by account and what they were
+    /// filtered to (users and groups, or roles), when targeted reads are refused.
+    pub details: Memo<(String, &'static str), Read<Arc<identity::Details>>>,
     /// By the key as configured (`None`: `aws/s3`) and the Region it is read in.
     pub keys: Memo<(Option<String>, Option<String>), Slot<KmsKey>>,
     /// By account.
     pub account_pab: Memo<String, Read<PublicAccessBlock>>,
     /// By account.
     pub org_path: Memo<String, Result<Organization, Unavailable>>,
+    /// An organization level's parent (`ListParents`), by the level's id (account or OU).
+    pub org_parent: Memo<String, Read<(String, bool)>>,
+    /// An OU's name (`DescribeOrganizationalUnit`), by its id.
+    pub ou_name: Memo<String, Option<String>>,
+    /// The SCPs or RCPs attached to a level (`ListPoliciesForTarget`, `DescribePolicy`), by
+    /// the level's id (root, OU or account) and the kind: accounts under one OU read it once.
+    pub org_attached: Memo<(String, org::Kind), org::Attached>,
 }
 
 /// The answer of `cell`, reading it with `read` unless it is read or being read. The read

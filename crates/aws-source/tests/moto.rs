@@ -726,3 +726,212 @@ fn a_session_reads_a_bucket_once_for_many_uploads_live() {
     }
     assert_eq!(total.calls, alone.stats.calls + 1, "{:#?}", total.per_call);
 }
+
+// ------------------------------------------------------------------ cost and the two paths
+/// A moto server of its own (`tests/moto/scale.py`) with a `scale` world per size: an account
+/// of `roles` roles and `policies` customer managed policies. The server stops when this is
+/// dropped.
+struct ScaleMoto {
+    child: std::process::Child,
+    /// scale.py's JSON: `endpoint`, and `worlds`, one per size in the order asked.
+    worlds: serde_json::Value,
+}
+
+impl ScaleMoto {
+    /// Starts the server and builds the worlds of `sizes` (roles, policies).
+    fn start(tag: &str, sizes: &[(usize, usize)]) -> ScaleMoto {
+        use std::io::BufRead as _;
+        let script =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/moto/scale.py");
+        let sizes: Vec<String> = sizes.iter().map(|(r, p)| format!("{r}:{p}")).collect();
+        let mut child = Command::new(support::python())
+            .arg(&script)
+            .args(["--tag", tag, "--sizes", &sizes.join(",")])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `{} {}` (set MOTO_PYTHON to a Python with moto and boto3): {e}",
+                    support::python(),
+                    script.display()
+                )
+            });
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        let worlds = serde_json::from_str(&line).unwrap_or_else(|e| {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("scale.py printed no JSON ({e}): {line}")
+        });
+        ScaleMoto { child, worlds }
+    }
+}
+
+impl Drop for ScaleMoto {
+    fn drop(&mut self) {
+        // Closing its standard input stops it; kill it in case it does not.
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Calls per API of a collection.
+fn per_api(got: &Collected) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for c in &got.stats.per_call {
+        *out.entry(c.api.clone()).or_insert(0) += 1;
+    }
+    out
+}
+
+/// A role's diagnosis in an account of 3,000 roles and 1,000 customer managed policies makes
+/// the same calls, in the same rounds, as in an account of 10: the caller's policies are read
+/// with targeted reads, not with the whole account's authorization details.
+#[test]
+fn a_diagnosis_costs_the_same_in_an_account_of_3000_roles_as_of_10() {
+    if endpoint("a_diagnosis_costs_the_same_in_an_account_of_3000_roles_as_of_10").is_none() {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let moto = ScaleMoto::start(&tag(), &[(10, 10), (3000, 1000)]);
+    let seeded = started.elapsed();
+    let endpoint = text(&moto.worlds, "/endpoint").to_owned();
+    let rt = runtime();
+    let read = |w: &Value| {
+        let clients = Clients::from_sdk(&sdk_as(&endpoint, &w["reader"]), None);
+        let target = UploadRequest::new(text(w, "/bucket"), text(w, "/key"));
+        rt.block_on(collect_with(
+            &clients,
+            &target,
+            Some(text(w, "/uploader")),
+            &|_| {},
+        ))
+        .unwrap_or_else(|e| panic!("collection failed: {e}"))
+    };
+    let small = read(&moto.worlds["worlds"][0]);
+    let large = read(&moto.worlds["worlds"][1]);
+    for got in [&small, &large] {
+        let id = got
+            .evidence
+            .identity
+            .get()
+            .unwrap_or_else(|| panic!("{:?}", got.evidence.identity));
+        assert_eq!(id.kind, IdentityKind::Role);
+        assert_eq!(id.policies.len(), 2, "{:?}", id.policies);
+        assert!(id.boundary.is_some());
+        assert_eq!(
+            got.stats.count("iam:GetAccountAuthorizationDetails"),
+            0,
+            "{:#?}",
+            got.stats.per_call
+        );
+        assert!(got.stats.notes.is_empty(), "{:?}", got.stats.notes);
+        assert!(got.stats.rounds <= 4, "{:#?}", got.stats.per_call);
+    }
+    assert_eq!(per_api(&large), per_api(&small));
+    assert_eq!(
+        (large.stats.calls, large.stats.rounds),
+        (small.stats.calls, small.stats.rounds)
+    );
+    say(&format!(
+        "moto: a role's diagnosis in accounts of 10 and 3,000 roles: {} calls in {} rounds each \
+         ({:.0} ms and {:.0} ms; worlds built in {:.1} s)",
+        large.stats.calls,
+        large.stats.rounds,
+        small.stats.elapsed.as_secs_f64() * 1000.0,
+        large.stats.elapsed.as_secs_f64() * 1000.0,
+        seeded.as_secs_f64()
+    ));
+}
+
+/// A reader refused the targeted IAM reads falls back to the account's authorization details,
+/// says why in the stats, and reads the same evidence as a reader allowed them: for a user
+/// (inline and managed policies, a group with inline and managed policies) and for a role
+/// session (inline, managed and boundary policies), with a managed policy whose second
+/// version is the default.
+#[test]
+fn targeted_reads_and_the_whole_account_read_give_the_same_evidence() {
+    if endpoint("targeted_reads_and_the_whole_account_read_give_the_same_evidence").is_none() {
+        return;
+    }
+    let moto = PrivateMoto::start();
+    let all = seed(&moto.endpoint, &tag(), &["paths"], true);
+    let w = &all["worlds"]["paths"];
+    let target = UploadRequest::new(text(w, "/bucket"), text(w, "/key"));
+    let targeted = Clients::from_sdk(&sdk_as(&moto.endpoint, &w["targeted_reader"]), None);
+    let fallback = Clients::from_sdk(&sdk_as(&moto.endpoint, &w["fallback_reader"]), None);
+    let rt = runtime();
+    let fallback_session = Session::new(fallback.clone());
+    for principal in [text(w, "/user/arn"), text(w, "/role_session")] {
+        let read = |clients: &Clients| {
+            rt.block_on(collect_with(clients, &target, Some(principal), &|_| {}))
+                .unwrap_or_else(|e| panic!("{principal}: collection failed: {e}"))
+        };
+        let a = read(&targeted);
+        let b = read(&fallback);
+        let id = a
+            .evidence
+            .identity
+            .get()
+            .unwrap_or_else(|| panic!("{principal}: {:?}", a.evidence.identity));
+        // moto keeps no user's boundary: the role has one.
+        assert_eq!(
+            id.boundary.is_some(),
+            id.kind == IdentityKind::Role,
+            "{principal}: {id:?}"
+        );
+        assert!(
+            id.policies
+                .iter()
+                .any(|p| p.name.starts_with("managed policy ")),
+            "{principal}: {:?}",
+            id.policies
+        );
+        assert_eq!(
+            a.stats.count("iam:GetAccountAuthorizationDetails"),
+            0,
+            "{principal}: {:#?}",
+            a.stats.per_call
+        );
+        assert!(a.stats.notes.is_empty(), "{:?}", a.stats.notes);
+        assert_eq!(
+            b.stats.count("iam:GetAccountAuthorizationDetails"),
+            1,
+            "{principal}: {:#?}",
+            b.stats.per_call
+        );
+        assert!(
+            b.stats.notes.len() == 1 && b.stats.notes[0].contains("AccessDenied"),
+            "{principal}: {:?}",
+            b.stats.notes
+        );
+        assert_eq!(a.evidence.identity, b.evidence.identity, "{principal}");
+        assert_eq!(a.evidence, b.evidence, "{principal}");
+        // Through one session, the fallback's details are read once per kind of principal.
+        let again = rt
+            .block_on(fallback_session.collect(&target, Some(principal), &|_| {}))
+            .unwrap_or_else(|e| panic!("{principal}: collection failed: {e}"));
+        assert_eq!(again.evidence.identity, a.evidence.identity, "{principal}");
+    }
+    let total = fallback_session.stats();
+    assert_eq!(
+        total.count("iam:GetAccountAuthorizationDetails"),
+        2,
+        "{:#?}",
+        total.per_call
+    );
+    assert_eq!(total.notes.len(), 2, "{:?}", total.notes);
+    say(
+        "moto (enforcing): a user's and a role's policies read with targeted reads and, refused \
+         them, with the account's authorization details are the same evidence",
+    );
+}

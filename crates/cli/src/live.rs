@@ -378,6 +378,9 @@ mod aws {
             s.rounds,
             s.elapsed.as_secs_f64()
         );
+        for note in &s.notes {
+            let _ = writeln!(err, "  note: {note}");
+        }
         let mut calls = s.per_call.clone();
         calls.sort_by(|a, b| a.round.cmp(&b.round).then_with(|| a.api.cmp(&b.api)));
         for c in &calls {

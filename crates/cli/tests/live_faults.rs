@@ -269,8 +269,12 @@ fn faults_give_the_same_verdict_indeterminate_or_a_clear_error() {
     };
     let faults = [
         Fault::Fail500("?policy"),
-        Fault::Fail500("Action=GetAccountAuthorizationDetails"),
-        Fault::Throttle("Action=GetAccountAuthorizationDetails", 2),
+        Fault::Fail500("Action=ListUserPolicies"),
+        // One throttle: with `--timeout 2`, the SDK's backoff before its first retry is at
+        // most 1 s, before its second at most 2 s, so a longer burst may outlast the timeout
+        // (and a throttled targeted read does not fall back to the heavier, more throttled
+        // GetAccountAuthorizationDetails).
+        Fault::Throttle("Action=ListUserPolicies", 1),
         Fault::Slow("?acl", Duration::from_secs(5)),
         Fault::StopAfter(3),
     ];

@@ -1,5 +1,5 @@
-//! The caller and its identity: per-entity reads when the authorization details are refused,
-//! `--principal`, and the failures that end a collection.
+//! The caller and its identity: targeted reads first, the authorization details when they are
+//! refused, `--principal`, and the failures that end a collection.
 
 use crate::world::*;
 
@@ -18,28 +18,17 @@ fn encoded(doc: &str) -> String {
 const PUT_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*"}]}"#;
 const MANAGED_ARN: &str = "arn:aws:iam::111122223333:policy/UploadsKmsUse";
 
-#[test]
-fn refused_authorization_details_fall_back_to_per_entity_reads() {
+const MANAGED_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*"}]}"#;
+
+/// Alice's targeted reads: an inline policy and a managed policy whose default version is v2.
+/// `GetAccountAuthorizationDetails` is refused (and must not be needed).
+fn targeted_world() -> World {
     let mut w = World::alice().acl();
     w.iam.push(
         mock!(aws_sdk_iam::Client::get_account_authorization_details)
             .then_http_response(|| empty(403)),
     );
-    w.iam
-        .push(mock!(aws_sdk_iam::Client::get_user).then_output(|| {
-            GetUserOutput::builder()
-                .user(
-                    aws_sdk_iam::types::User::builder()
-                        .path("/")
-                        .user_name("alice")
-                        .user_id("AIDAEXAMPLE")
-                        .arn(ALICE)
-                        .create_date(aws_smithy_types::DateTime::from_secs(0))
-                        .build()
-                        .unwrap_or_else(|e| panic!("{e}")),
-                )
-                .build()
-        }));
+    w.iam.push(get_user("alice", "AIDAEXAMPLE"));
     w.iam.push(
         mock!(aws_sdk_iam::Client::list_user_policies).then_output(|| {
             ListUserPoliciesOutput::builder()
@@ -99,7 +88,7 @@ fn refused_authorization_details_fall_back_to_per_entity_reads() {
                 GetPolicyVersionOutput::builder()
                     .policy_version(
                         aws_sdk_iam::types::PolicyVersion::builder()
-                            .document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*"}]}"#)
+                            .document(MANAGED_DOC)
                             .version_id("v2")
                             .is_default_version(true)
                             .build(),
@@ -107,6 +96,25 @@ fn refused_authorization_details_fall_back_to_per_entity_reads() {
                     .build()
             }),
     );
+    w
+}
+
+/// The round of each IAM call.
+fn iam_rounds(got: &Collected) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = got
+        .stats
+        .per_call
+        .iter()
+        .filter(|c| c.api.starts_with("iam:"))
+        .map(|c| (c.api.clone(), c.round))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn targeted_reads_come_first_as_concurrent_as_their_dependencies_allow() {
+    let w = targeted_world();
     let got = run(&w);
     let id = got
         .evidence
@@ -124,6 +132,101 @@ fn refused_authorization_details_fall_back_to_per_entity_reads() {
         ]
     );
     assert_eq!(id.policies[0].statements.len(), 1);
+    // The entity and its lists together (after the caller), then the documents they name.
+    let expected: Vec<(String, u32)> = [
+        ("iam:GetPolicy", 3),
+        ("iam:GetPolicyVersion", 4),
+        ("iam:GetUser", 2),
+        ("iam:GetUserPolicy", 3),
+        ("iam:ListAttachedUserPolicies", 2),
+        ("iam:ListGroupsForUser", 2),
+        ("iam:ListUserPolicies", 2),
+    ]
+    .into_iter()
+    .map(|(a, r)| (a.to_owned(), r))
+    .collect();
+    assert_eq!(iam_rounds(&got), expected);
+    assert_eq!(w.iam[0].num_calls(), 0, "GetAccountAuthorizationDetails");
+    assert!(got.stats.notes.is_empty(), "{:?}", got.stats.notes);
+}
+
+#[test]
+fn a_refused_targeted_read_falls_back_to_the_authorization_details_with_the_same_evidence() {
+    use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+    use aws_sdk_iam::types::{
+        AttachedPolicy, ManagedPolicyDetail, PolicyDetail, PolicyVersion, UserDetail,
+    };
+    let targeted = run(&targeted_world());
+
+    let mut w = World::alice().acl();
+    w.iam
+        .push(mock!(aws_sdk_iam::Client::get_user).then_http_response(|| empty(403)));
+    w.iam.extend(empty_iam_lists());
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::get_account_authorization_details).then_output(|| {
+            GetAccountAuthorizationDetailsOutput::builder()
+                .user_detail_list(
+                    UserDetail::builder()
+                        .user_name("alice")
+                        .arn(ALICE)
+                        .user_id("AIDAEXAMPLE")
+                        .path("/")
+                        .user_policy_list(
+                            PolicyDetail::builder()
+                                .policy_name("PutUploads")
+                                .policy_document(encoded(PUT_DOC))
+                                .build(),
+                        )
+                        .attached_managed_policies(
+                            AttachedPolicy::builder()
+                                .policy_name("UploadsKmsUse")
+                                .policy_arn(MANAGED_ARN)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .policies(
+                    ManagedPolicyDetail::builder()
+                        .arn(MANAGED_ARN)
+                        .default_version_id("v2")
+                        .policy_version_list(
+                            PolicyVersion::builder()
+                                .version_id("v1")
+                                .document(PUT_DOC)
+                                .is_default_version(false)
+                                .build(),
+                        )
+                        .policy_version_list(
+                            PolicyVersion::builder()
+                                .version_id("v2")
+                                .document(encoded(MANAGED_DOC))
+                                .is_default_version(true)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        }),
+    );
+    let got = run(&w);
+    assert_eq!(got.evidence.identity, targeted.evidence.identity);
+    assert_eq!(got.stats.count("iam:GetAccountAuthorizationDetails"), 1);
+    // After the refused round, and the policy came with the details.
+    let gaad: Vec<u32> = got
+        .stats
+        .per_call
+        .iter()
+        .filter(|c| c.api == "iam:GetAccountAuthorizationDetails")
+        .map(|c| c.round)
+        .collect();
+    assert_eq!(gaad, [3]);
+    assert_eq!(got.stats.count("iam:GetPolicy"), 0);
+    assert_eq!(got.stats.notes.len(), 1, "{:?}", got.stats.notes);
+    assert!(
+        got.stats.notes[0].contains("AccessDenied from iam:GetUser"),
+        "{}",
+        got.stats.notes[0]
+    );
 }
 
 #[test]
@@ -135,16 +238,77 @@ fn refused_identity_reads_name_both_ways_to_read_them() {
     );
     w.iam
         .push(mock!(aws_sdk_iam::Client::get_user).then_http_response(|| empty(403)));
+    w.iam.extend(empty_iam_lists());
     let got = run(&w);
     let u = unavailable(&got.evidence.identity);
-    assert_eq!(u.needs[0], "iam:GetAccountAuthorizationDetails");
-    assert!(u.needs.len() == 2, "{u:?}");
+    assert_eq!(
+        u.needs,
+        ["iam:GetUser", "iam:GetAccountAuthorizationDetails"],
+        "{u:?}"
+    );
     assert!(
-        u.reason
-            .contains("AccessDenied from iam:GetAccountAuthorizationDetails"),
+        u.reason.contains("AccessDenied from iam:GetUser")
+            && u.reason
+                .contains("then AccessDenied from iam:GetAccountAuthorizationDetails"),
         "{}",
         u.reason
     );
+}
+
+fn no_such_entity() -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+        404.try_into().unwrap_or_else(|e| panic!("{e}")),
+        aws_smithy_types::body::SdkBody::from(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name alice cannot be found.</Message></Error></ErrorResponse>",
+        ),
+    )
+}
+
+/// A refusal of any targeted read, even beside another failure, falls back.
+#[test]
+fn a_refusal_among_other_failures_still_falls_back() {
+    let mut w = World::alice().acl();
+    w.iam.push(get_user("alice", "AIDAEXAMPLE"));
+    w.iam
+        .push(mock!(aws_sdk_iam::Client::list_user_policies).then_http_response(no_such_entity));
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::list_attached_user_policies).then_http_response(|| empty(403)),
+    );
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::get_account_authorization_details)
+            .then_http_response(|| empty(403)),
+    );
+    w.iam.extend(empty_iam_lists());
+    let got = run(&w);
+    let u = unavailable(&got.evidence.identity);
+    assert_eq!(
+        u.needs,
+        [
+            "iam:ListAttachedUserPolicies",
+            "iam:GetAccountAuthorizationDetails"
+        ],
+        "{u:?}"
+    );
+    assert_eq!(got.stats.count("iam:GetAccountAuthorizationDetails"), 1);
+    assert_eq!(got.stats.notes.len(), 1);
+}
+
+#[test]
+fn a_failure_that_is_not_a_refusal_does_not_read_the_whole_account() {
+    let mut w = World::alice().acl();
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::get_account_authorization_details)
+            .then_http_response(|| empty(403)),
+    );
+    w.iam
+        .push(mock!(aws_sdk_iam::Client::get_user).then_http_response(no_such_entity));
+    w.iam.extend(empty_iam_lists());
+    let got = run(&w);
+    let u = unavailable(&got.evidence.identity);
+    assert_eq!(u.needs, ["iam:GetUser"], "{u:?}");
+    assert!(u.reason.contains("NoSuchEntity"), "{}", u.reason);
+    assert_eq!(w.iam[0].num_calls(), 0, "GetAccountAuthorizationDetails");
+    assert!(got.stats.notes.is_empty());
 }
 
 #[test]

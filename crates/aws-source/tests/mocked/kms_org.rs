@@ -112,8 +112,9 @@ fn lpft(kind: &'static str, id: &'static str, name: &'static str) -> ListPolicie
         .build()
 }
 
-#[test]
-fn the_organization_path_is_read_root_first() {
+/// Alice's world in organization `o-exampleorgid`: her account under OU `Workloads`, whose
+/// SCP denies public-read uploads, under the root.
+fn org_world() -> World {
     use aws_sdk_organizations::types::{Parent, ParentType, PolicyType};
     let mut w = World::alice().acl();
     w.org.push(
@@ -224,6 +225,12 @@ fn the_organization_path_is_read_root_first() {
                     .build()
             }),
     );
+    w
+}
+
+#[test]
+fn the_organization_path_is_read_root_first() {
+    let w = org_world();
     let got = run(&w);
     let org = got
         .evidence
@@ -249,6 +256,74 @@ fn the_organization_path_is_read_root_first() {
     assert_eq!(rcps.len(), 3);
     // The root's policies come with ListRoots; the OU waits for one ListParents.
     assert!(got.stats.rounds <= 4, "{:#?}", got.stats.per_call);
+}
+
+/// Callers of two accounts under one OU, diagnosed in one session: the OU's and the root's
+/// reads (parent, name, SCPs and RCPs) are made once for both accounts' paths.
+#[test]
+fn accounts_under_one_ou_share_its_reads_in_a_session() {
+    use aws_sdk_organizations::types::{Parent, ParentType};
+    const OTHER: &str = "444455556666";
+    let mut w = org_world();
+    w.org.insert(
+        0,
+        mock!(aws_sdk_organizations::Client::list_parents)
+            .match_requests(|r| r.child_id() == Some(OTHER))
+            .then_output(|| {
+                ListParentsOutput::builder()
+                    .parents(
+                        Parent::builder()
+                            .id("ou-ab12-11111111")
+                            .r#type(ParentType::OrganizationalUnit)
+                            .build(),
+                    )
+                    .build()
+            }),
+    );
+    let session = why403_aws_source::Session::new(w.clients());
+    let upload = UploadRequest::new("amzn-s3-demo-bucket", "report.csv");
+    let bob = format!("arn:aws:iam::{OTHER}:user/bob");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("no runtime: {e}"));
+    let got = rt.block_on(session.collect_many(
+        [(&upload, None), (&upload, Some(bob.as_str()))],
+        2,
+        &|_| {},
+    ));
+    let paths: Vec<Vec<String>> = got
+        .iter()
+        .map(|g| {
+            let g = g.as_ref().unwrap_or_else(|e| panic!("{e}"));
+            let org = g
+                .evidence
+                .caller_org
+                .get()
+                .unwrap_or_else(|| panic!("{:?}", g.evidence.caller_org));
+            let scps = org.scps.get().unwrap_or_else(|| panic!("{:?}", org.scps));
+            scps.iter().map(|l| l.target_id.clone()).collect()
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ["r-ab12", "ou-ab12-11111111", ACCOUNT],
+            ["r-ab12", "ou-ab12-11111111", OTHER]
+        ]
+    );
+    let total = session.stats();
+    // Each account's parent, and the OU's once.
+    assert_eq!(
+        total.count("organizations:ListParents"),
+        3,
+        "{:#?}",
+        total.per_call
+    );
+    assert_eq!(total.count("organizations:DescribeOrganizationalUnit"), 1);
+    // SCPs and RCPs of the root, the OU and each account: 4 levels, not 6.
+    assert_eq!(total.count("organizations:ListPoliciesForTarget"), 8);
+    assert_eq!(total.count("organizations:DescribePolicy"), 1);
 }
 
 #[test]

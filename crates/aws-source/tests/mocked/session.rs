@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 use why403_aws_source::{Session, Stats};
 
 use crate::world::*;
@@ -15,34 +14,14 @@ const BOB: &str = "arn:aws:iam::111122223333:user/bob";
 const WRITER_1: &str = "arn:aws:sts::111122223333:assumed-role/writer/s1";
 const WRITER_2: &str = "arn:aws:sts::111122223333:assumed-role/writer/s2";
 
-/// Alice's world with the authorization details of alice, bob and role `writer`.
+/// Alice's world with the IAM entities of alice, bob and role `writer`, which have no
+/// policies.
 fn world() -> World {
-    use aws_sdk_iam::types::{RoleDetail, UserDetail};
     let mut w = World::alice().acl();
-    w.iam.push(
-        mock!(aws_sdk_iam::Client::get_account_authorization_details).then_output(|| {
-            let user = |name: &str, id: &str| {
-                UserDetail::builder()
-                    .user_name(name)
-                    .arn(format!("arn:aws:iam::{ACCOUNT}:user/{name}"))
-                    .user_id(id)
-                    .path("/")
-                    .build()
-            };
-            GetAccountAuthorizationDetailsOutput::builder()
-                .user_detail_list(user("alice", "AIDAALICE"))
-                .user_detail_list(user("bob", "AIDABOB"))
-                .role_detail_list(
-                    RoleDetail::builder()
-                        .role_name("writer")
-                        .arn(format!("arn:aws:iam::{ACCOUNT}:role/writer"))
-                        .role_id("AROAWRITER")
-                        .path("/")
-                        .build(),
-                )
-                .build()
-        }),
-    );
+    w.iam.push(get_user("alice", "AIDAALICE"));
+    w.iam.push(get_user("bob", "AIDABOB"));
+    w.iam.push(get_role("writer", "AROAWRITER"));
+    w.iam.extend(empty_iam_lists());
     w
 }
 
@@ -116,7 +95,13 @@ fn many_collections_make_each_distinct_read_once() {
         // One for the account.
         ("s3control:GetPublicAccessBlock", 1),
         // Alice, bob and the role: both sessions of `writer` share the role's identity.
-        ("iam:GetAccountAuthorizationDetails", 3),
+        ("iam:GetUser", 2),
+        ("iam:ListUserPolicies", 2),
+        ("iam:ListAttachedUserPolicies", 2),
+        ("iam:ListGroupsForUser", 2),
+        ("iam:GetRole", 1),
+        ("iam:ListRolePolicies", 1),
+        ("iam:ListAttachedRolePolicies", 1),
         // One key, in one Region.
         ("kms:DescribeKey", 1),
         ("kms:GetKeyPolicy", 1),
@@ -134,7 +119,12 @@ fn many_collections_make_each_distinct_read_once() {
     // The mocks saw as many requests as the session counted.
     assert_eq!(w.sts[0].num_calls(), 1);
     assert_eq!(w.s3[0].num_calls(), 3, "HeadBucket");
-    assert_eq!(w.iam[0].num_calls(), 3, "GetAccountAuthorizationDetails");
+    let iam_rules: Vec<usize> = w.iam[..3].iter().map(|r| r.num_calls()).collect();
+    assert_eq!(
+        iam_rules,
+        [1, 1, 1],
+        "GetUser alice, GetUser bob, GetRole writer"
+    );
 
     // Each collection counts the calls it made: together, every call once.
     let mut mine = 0;
@@ -230,7 +220,8 @@ fn concurrent_collections_wait_for_the_read_in_flight() {
     let total = session.stats();
     assert_eq!(total.count("s3:HeadBucket"), 1);
     assert_eq!(total.count("s3:GetBucketPolicy"), 1);
-    assert_eq!(total.count("iam:GetAccountAuthorizationDetails"), 3);
+    assert_eq!(total.count("iam:GetUser"), 2);
+    assert_eq!(total.count("iam:GetRole"), 1);
     // One collection made the read; the four others waited for it and count nothing for it.
     let heads: Vec<usize> = got
         .iter()
@@ -333,4 +324,151 @@ fn a_session_and_its_collections_can_move_between_threads() {
     is_send(&session.collect(&req, None, &progress));
     let targets = [(&req, None)];
     is_send(&session.collect_many(targets, 2, &progress));
+}
+
+/// Alice and bob are in group `uploaders` and have managed policy `Shared` attached, as has
+/// role `writer`; the group has an inline policy and managed policy `GroupShared`. One session
+/// reads each policy, each policy version and the group once, whoever needs them.
+#[test]
+fn principals_share_their_groups_managed_policies_and_versions() {
+    use aws_sdk_iam::operation::{
+        get_group_policy::GetGroupPolicyOutput,
+        list_attached_group_policies::ListAttachedGroupPoliciesOutput,
+        list_attached_role_policies::ListAttachedRolePoliciesOutput,
+        list_group_policies::ListGroupPoliciesOutput,
+    };
+    use aws_sdk_iam::types::{AttachedPolicy, Group, Policy, PolicyVersion};
+    const SHARED: &str = "arn:aws:iam::111122223333:policy/Shared";
+    const GROUP_SHARED: &str = "arn:aws:iam::111122223333:policy/GroupShared";
+    const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#;
+    let attached = |arn: &'static str| AttachedPolicy::builder().policy_arn(arn).build();
+    let mut w = World::alice().acl();
+    w.iam.push(get_user("alice", "AIDAALICE"));
+    w.iam.push(get_user("bob", "AIDABOB"));
+    w.iam.push(get_role("writer", "AROAWRITER"));
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::list_attached_user_policies).then_output(move || {
+            ListAttachedUserPoliciesOutput::builder()
+                .attached_policies(attached(SHARED))
+                .build()
+        }),
+    );
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::list_attached_role_policies).then_output(move || {
+            ListAttachedRolePoliciesOutput::builder()
+                .attached_policies(attached(SHARED))
+                .build()
+        }),
+    );
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::list_groups_for_user).then_output(|| {
+            ListGroupsForUserOutput::builder()
+                .groups(
+                    Group::builder()
+                        .path("/")
+                        .group_name("uploaders")
+                        .group_id("AGPAUPLOADERS")
+                        .arn(format!("arn:aws:iam::{ACCOUNT}:group/uploaders"))
+                        .create_date(aws_smithy_types::DateTime::from_secs(0))
+                        .build()
+                        .unwrap_or_else(|e| panic!("{e}")),
+                )
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"))
+        }),
+    );
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::list_group_policies).then_output(|| {
+            ListGroupPoliciesOutput::builder()
+                .policy_names("g")
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"))
+        }),
+    );
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::get_group_policy).then_output(|| {
+            GetGroupPolicyOutput::builder()
+                .group_name("uploaders")
+                .policy_name("g")
+                .policy_document(DOC)
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"))
+        }),
+    );
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::list_attached_group_policies).then_output(move || {
+            ListAttachedGroupPoliciesOutput::builder()
+                .attached_policies(attached(GROUP_SHARED))
+                .build()
+        }),
+    );
+    w.iam
+        .push(mock!(aws_sdk_iam::Client::get_policy).then_output(|| {
+            GetPolicyOutput::builder()
+                .policy(Policy::builder().default_version_id("v3").build())
+                .build()
+        }));
+    w.iam.push(
+        mock!(aws_sdk_iam::Client::get_policy_version)
+            .match_requests(|r| r.version_id() == Some("v3"))
+            .then_output(|| {
+                GetPolicyVersionOutput::builder()
+                    .policy_version(PolicyVersion::builder().document(DOC).build())
+                    .build()
+            }),
+    );
+    w.iam.extend(empty_iam_lists());
+    let upload = UploadRequest::new("amzn-s3-demo-bucket", "report.csv");
+    let principals = [None, Some(BOB), Some(WRITER_1), Some(WRITER_2)];
+    let session = Session::new(w.clients());
+    let got = runtime().block_on(session.collect_many(
+        principals.iter().map(|p| (&upload, *p)),
+        4,
+        &|_| {},
+    ));
+    let total = session.stats();
+    let iam: BTreeMap<String, usize> = per_api(&total)
+        .into_iter()
+        .filter(|(api, _)| api.starts_with("iam:"))
+        .collect();
+    let expected: BTreeMap<String, usize> = [
+        ("iam:GetUser", 2),
+        ("iam:ListUserPolicies", 2),
+        ("iam:ListAttachedUserPolicies", 2),
+        ("iam:ListGroupsForUser", 2),
+        ("iam:GetRole", 1),
+        ("iam:ListRolePolicies", 1),
+        ("iam:ListAttachedRolePolicies", 1),
+        // The group once, for alice and bob.
+        ("iam:ListGroupPolicies", 1),
+        ("iam:GetGroupPolicy", 1),
+        ("iam:ListAttachedGroupPolicies", 1),
+        // Each managed policy and its version once, for all three.
+        ("iam:GetPolicy", 2),
+        ("iam:GetPolicyVersion", 2),
+    ]
+    .into_iter()
+    .map(|(api, n)| (api.to_owned(), n))
+    .collect();
+    assert_eq!(iam, expected, "{:#?}", total.per_call);
+    let names = |i: usize| -> Vec<String> {
+        let c = got[i].as_ref().unwrap_or_else(|e| panic!("{e}"));
+        let id = c
+            .evidence
+            .identity
+            .get()
+            .unwrap_or_else(|| panic!("{:?}", c.evidence.identity));
+        id.policies.iter().map(|p| p.name.clone()).collect()
+    };
+    let user = [
+        format!("managed policy {SHARED}"),
+        "inline policy g of group uploaders".to_owned(),
+        format!("managed policy {GROUP_SHARED} of group uploaders"),
+    ];
+    assert_eq!(names(0), user);
+    assert_eq!(names(1), user);
+    assert_eq!(names(2), [format!("managed policy {SHARED}")]);
+    // A group's managed policy is the longest chain: ListGroupsForUser (2),
+    // ListAttachedGroupPolicies (3), GetPolicy (4), GetPolicyVersion (5).
+    assert_eq!(total.rounds, 5, "{:#?}", total.per_call);
 }

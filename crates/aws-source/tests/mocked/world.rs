@@ -254,3 +254,79 @@ pub(crate) fn unavailable<T: std::fmt::Debug>(s: &Slot<T>) -> &why403_core::evid
     s.unavailable()
         .unwrap_or_else(|| panic!("expected Unavailable, found {s:?}"))
 }
+
+fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `GetUser` answering for `name` (in [`ACCOUNT`]).
+pub(crate) fn get_user(name: &'static str, id: &'static str) -> Rule {
+    mock!(aws_sdk_iam::Client::get_user)
+        .match_requests(move |r| r.user_name() == Some(name))
+        .then_output(move || {
+            GetUserOutput::builder()
+                .user(ok(aws_sdk_iam::types::User::builder()
+                    .path("/")
+                    .user_name(name)
+                    .user_id(id)
+                    .arn(format!("arn:aws:iam::{ACCOUNT}:user/{name}"))
+                    .create_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()))
+                .build()
+        })
+}
+
+/// `GetRole` answering for `name` (in [`ACCOUNT`]).
+pub(crate) fn get_role(name: &'static str, id: &'static str) -> Rule {
+    mock!(aws_sdk_iam::Client::get_role)
+        .match_requests(move |r| r.role_name() == Some(name))
+        .then_output(move || {
+            aws_sdk_iam::operation::get_role::GetRoleOutput::builder()
+                .role(ok(aws_sdk_iam::types::Role::builder()
+                    .path("/")
+                    .role_name(name)
+                    .role_id(id)
+                    .arn(format!("arn:aws:iam::{ACCOUNT}:role/{name}"))
+                    .create_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()))
+                .build()
+        })
+}
+
+/// Every targeted list of users, groups and roles, empty (rules match in order: put the
+/// rules of a test's own answers before these).
+pub(crate) fn empty_iam_lists() -> Vec<Rule> {
+    use aws_sdk_iam::operation::{
+        list_attached_group_policies::ListAttachedGroupPoliciesOutput,
+        list_attached_role_policies::ListAttachedRolePoliciesOutput,
+        list_group_policies::ListGroupPoliciesOutput, list_role_policies::ListRolePoliciesOutput,
+    };
+    vec![
+        mock!(aws_sdk_iam::Client::list_user_policies).then_output(|| {
+            ok(ListUserPoliciesOutput::builder()
+                .set_policy_names(Some(Vec::new()))
+                .build())
+        }),
+        mock!(aws_sdk_iam::Client::list_attached_user_policies)
+            .then_output(|| ListAttachedUserPoliciesOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::list_groups_for_user).then_output(|| {
+            ok(ListGroupsForUserOutput::builder()
+                .set_groups(Some(Vec::new()))
+                .build())
+        }),
+        mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
+            ok(ListRolePoliciesOutput::builder()
+                .set_policy_names(Some(Vec::new()))
+                .build())
+        }),
+        mock!(aws_sdk_iam::Client::list_attached_role_policies)
+            .then_output(|| ListAttachedRolePoliciesOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::list_group_policies).then_output(|| {
+            ok(ListGroupPoliciesOutput::builder()
+                .set_policy_names(Some(Vec::new()))
+                .build())
+        }),
+        mock!(aws_sdk_iam::Client::list_attached_group_policies)
+            .then_output(|| ListAttachedGroupPoliciesOutput::builder().build()),
+    ]
+}
