@@ -335,7 +335,7 @@ async fn malformed_calls_get_errors_that_say_where_and_the_server_goes_on() {
     let bad = dir.path().join("bad.json");
     std::fs::write(
         &bad,
-        "{\n  \"scenario\": 1,\n  \"request\": {\n    \"bucket\": 3\n  }\n}\n",
+        "{\n  \"scenario\": 1,\n  \"request\": {\n    \"bucket\": 3,\n    \"key\": \"k\"\n  }\n}\n",
     )
     .unwrap();
     let r = call(&client, "diagnose_scenario", json!({ "path": bad })).await;
