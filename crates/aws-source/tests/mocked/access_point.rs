@@ -1,7 +1,8 @@
 //! An upload through an access point named by its ARN: the access point and its policy are
 //! read (`s3control` `GetAccessPoint`, `GetAccessPointPolicy`), the access point's bucket is
 //! the one every bucket read is about; a policy that does not exist is absent, one that is
-//! refused is unavailable, and an access point that cannot be read ends the collection.
+//! refused is unavailable, an access point that cannot be read ends the collection, and the
+//! access point policy's deny read live is the diagnosis's cause.
 //! (moto 5.2.5 answers both calls with a `...Response` root element where AWS answers
 //! `...Result`, which the SDK refuses: docs/architecture.md#testing.)
 
@@ -173,4 +174,27 @@ fn an_access_point_that_cannot_be_read_ends_the_collection() {
         }
         other => panic!("expected CollectError::AccessPoint, found {other:?}"),
     }
+}
+
+/// The access point policy's explicit deny, read live, is the diagnosis's cause.
+#[test]
+fn an_access_point_policy_deny_read_live_is_the_cause() {
+    let got = collect(&world(with_policy()));
+    let d = why403_core::finding::diagnose(
+        got.request.clone(),
+        got.evidence.clone(),
+        &why403_rules::registry(),
+    );
+    assert_eq!(d.verdict.to_string(), "denied", "{:#?}", d.findings);
+    let causes: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| f.role == why403_core::finding::Role::Cause)
+        .map(|f| f.rule.id.as_str())
+        .collect();
+    assert!(
+        causes.contains(&"access-point-policy-explicit-deny"),
+        "{:#?}",
+        d.findings
+    );
 }
