@@ -11,18 +11,22 @@
 //! A single-account diagnosis takes 3 or 4 rounds whatever the account's size (5 when a
 //! user's group has a managed policy; more only when the identity falls back to the paged
 //! authorization details, see `identity.rs`).
+//!
+//! An upload through an access point named by its ARN reads the access point and its policy
+//! in round 1 (`access_point.rs`): it names the bucket, so every bucket read, and the reads
+//! that wait for them, come one round later.
 
 use std::time::{Instant, SystemTime};
 
 use aws_smithy_types::date_time::{DateTime, Format};
 use why403_core::evidence::{BucketEvidence, Caller, Evidence, IdentityKind, Slot, Unavailable};
-use why403_core::upload::{Credentials, UploadRequest};
+use why403_core::upload::{AccessPointRef, Credentials, Target, UploadRequest};
 
 use crate::call::{Api, CallOutcome, Tracker, classify, slot};
 use crate::config::Clients;
 use crate::session::{Session, once};
 use crate::who::Who;
-use crate::{CollectError, Collected, Stats, bucket, identity, kms, org};
+use crate::{CollectError, Collected, Stats, access_point, bucket, identity, kms, org};
 
 const OWNER_NEEDS: &[&str] = &["s3:GetBucketAcl", "s3:ListAllMyBuckets"];
 
@@ -42,7 +46,36 @@ pub(crate) async fn run(
     let given = principal
         .map(|p| Who::parse(p).map_err(|message| CollectError::Principal { message }))
         .transpose()?;
-    let name = target.bucket.as_str();
+    // An upload through an access point named by its ARN: the access point names the bucket
+    // every bucket read is about, so those reads come one round later.
+    let ap_and_region = async {
+        let ap = match &target.target {
+            Target::AccessPoint(AccessPointRef::Arn {
+                arn,
+                region,
+                account,
+                name,
+            }) => {
+                let named = access_point::Named {
+                    arn,
+                    region,
+                    account,
+                    name,
+                };
+                Some(Box::pin(read_access_point(&tr, c, named, &target.bucket)).await?)
+            }
+            _ => None,
+        };
+        let name = ap
+            .as_ref()
+            .map_or_else(|| target.bucket.clone(), |a| a.bucket.clone());
+        let round = 1 + u32::from(ap.is_some());
+        let region = cache
+            .region
+            .get(name.clone(), Box::pin(bucket::region(&tr, c, &name, round)))
+            .await;
+        Ok::<_, CollectError>((ap, name, region))
+    };
 
     // The reads are boxed (the cache's cells take them boxed): joined unboxed, their futures
     // nest into one that overflows a thread's stack in debug builds. Without the caller nothing else can be read: its
@@ -50,9 +83,7 @@ pub(crate) async fn run(
     // at once instead of waiting for the other reads to time out too, one after the other.
     let others = async {
         Ok(tokio::join!(
-            cache
-                .region
-                .get(name.to_owned(), Box::pin(bucket::region(&tr, c, name, 1))),
+            Box::pin(ap_and_region),
             once(&cache.org_view, Box::pin(org::describe(&tr, c, 1))),
             once(&cache.root, Box::pin(org::root(&tr, c, 1))),
             once(
@@ -61,11 +92,14 @@ pub(crate) async fn run(
             ),
         ))
     };
-    let (me, (region, org_info, root, own_canonical)) = futures_util::future::try_join(
+    let (me, (ap_and_region, org_info, root, own_canonical)) = futures_util::future::try_join(
         once(&cache.caller, Box::pin(caller(&tr, c, 1))),
         Box::pin(others),
     )
     .await?;
+    let (ap_read, name, region) = ap_and_region?;
+    let name = name.as_str();
+    let after_ap = u32::from(ap_read.is_some());
     let region = region?;
     let who = match given {
         Some(w) => w,
@@ -82,14 +116,15 @@ pub(crate) async fn run(
         match kms::from_headers(target) {
             Some(used) => {
                 tokio::join!(
-                    Box::pin(bucket_reads(s, &tr, name, bucket_region)),
-                    Box::pin(key(s, &tr, used, bucket_region, 2))
+                    Box::pin(bucket_reads(s, &tr, name, bucket_region, 2 + after_ap)),
+                    Box::pin(key(s, &tr, used, bucket_region, 2 + after_ap))
                 )
             }
             None => {
-                let b = Box::pin(bucket_reads(s, &tr, name, bucket_region)).await;
+                let b = Box::pin(bucket_reads(s, &tr, name, bucket_region, 2 + after_ap)).await;
                 let enc = slot(b.encryption.clone());
-                let key = Box::pin(key(s, &tr, kms::from_default(&enc), bucket_region, 3)).await;
+                let from_default = kms::from_default(&enc);
+                let key = Box::pin(key(s, &tr, from_default, bucket_region, 3 + after_ap)).await;
                 (b, key)
             }
         }
@@ -152,7 +187,7 @@ pub(crate) async fn run(
         Some(o) => match org_info.of(o, &me.account) {
             // Only the credentials' organizations can be read; the owner may be in one.
             org::OrgOf::Read { info, member } => {
-                match Box::pin(org_path(s, &tr, info, o, member, &root, 3)).await {
+                match Box::pin(org_path(s, &tr, info, o, member, &root, 3 + after_ap)).await {
                     Ok(got) => Slot::Collected(got),
                     Err(u) => Slot::Unavailable(Unavailable {
                         reason: format!(
@@ -201,14 +236,15 @@ pub(crate) async fn run(
             public_access_block: slot(b.public_access_block),
             request_payer: slot(b.request_payer),
         },
-        // Access points are not read live yet (docs/scenario-format.md has their sections).
-        access_point: if target.target.is_access_point() {
-            Slot::missing(
-                "the live source does not read access points yet",
+        // Access point aliases and Multi-Region Access Points are not read live yet
+        // (docs/scenario-format.md has their sections).
+        access_point: match ap_read {
+            Some(ap) => Slot::Collected(ap),
+            None if target.target.is_access_point() => Slot::missing(
+                "the live source reads access points named by their ARN only",
                 &["s3:GetAccessPoint", "s3:GetAccessPointPolicy"],
-            )
-        } else {
-            Slot::NotApplicable
+            ),
+            None => Slot::NotApplicable,
         },
         account_public_access_block,
         kms_key,
@@ -219,6 +255,7 @@ pub(crate) async fn run(
     };
 
     let mut request = target.clone();
+    request.bucket = name.to_owned();
     request.principal = Some(who.arn());
     request.credentials = if who.has_session() {
         Credentials::Temporary
@@ -244,6 +281,33 @@ pub(crate) async fn run(
     })
 }
 
+/// The access point `named` (by its ARN) and its policy. Without it the bucket is unknown,
+/// which ends the collection.
+async fn read_access_point(
+    tr: &Tracker<'_>,
+    c: &Clients,
+    named: access_point::Named<'_>,
+    given_bucket: &str,
+) -> Result<why403_core::evidence::AccessPoint, CollectError> {
+    let arn = named.arn.to_owned();
+    let got = access_point::read(tr, c, named, 1)
+        .await
+        .map_err(|f| CollectError::AccessPoint {
+            arn: arn.clone(),
+            message: f.reason,
+        })?;
+    if !given_bucket.is_empty() && given_bucket != got.bucket {
+        return Err(CollectError::AccessPoint {
+            arn: arn.clone(),
+            message: format!(
+                "it is attached to bucket `{}`, not `{given_bucket}`",
+                got.bucket
+            ),
+        });
+    }
+    Ok(got)
+}
+
 /// The bucket's configuration reads, once per session. The bucket's Region, which they are
 /// read in, is itself read once per session, so the bucket's name is the whole key.
 async fn bucket_reads(
@@ -251,8 +315,9 @@ async fn bucket_reads(
     tr: &Tracker<'_>,
     name: &str,
     bucket_region: Option<&str>,
+    round: u32,
 ) -> bucket::BucketReads {
-    let read = Box::pin(bucket::read(tr, s.clients(), name, bucket_region, 2));
+    let read = Box::pin(bucket::read(tr, s.clients(), name, bucket_region, round));
     s.cache.bucket.get(name.to_owned(), read).await
 }
 

@@ -26,6 +26,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+mod access_point;
 mod bucket;
 mod call;
 mod collect;
@@ -172,6 +173,18 @@ pub enum CollectError {
         /// The bucket's name.
         bucket: String,
     },
+    /// The access point the upload names cannot be read, so neither can the bucket it is
+    /// attached to.
+    #[error(
+        "cannot read access point `{arn}` (s3:GetAccessPoint), which names the bucket the upload \
+         goes to: {message}"
+    )]
+    AccessPoint {
+        /// The access point's ARN.
+        arn: String,
+        /// Why.
+        message: String,
+    },
     /// `--principal` cannot be diagnosed (not an ARN of a user, a role session or a root, or
     /// of another account than the credentials can read).
     #[error("{message}")]
@@ -228,6 +241,8 @@ pub const OPERATIONS: &[&str] = &[
     "s3:GetPublicAccessBlock",
     "s3:GetBucketRequestPayment",
     "s3control:GetPublicAccessBlock",
+    "s3control:GetAccessPoint",
+    "s3control:GetAccessPointPolicy",
     "iam:GetAccountAuthorizationDetails",
     "iam:GetUser",
     "iam:GetRole",

@@ -166,10 +166,15 @@ mod aws {
 
     use super::{LiveArgs, Read};
 
-    /// Splits `s3://bucket/key`. Access points, Multi-Region Access Points and directory
-    /// buckets are recognised (`why403_core::upload::parse_destination`) and refused: the
-    /// live source does not read them yet.
-    pub(crate) fn parse_target(target: &str) -> anyhow::Result<(String, String)> {
+    /// Splits `s3://bucket/key` or `s3://<access point ARN>/<key>` into what the upload names,
+    /// its bucket (empty for an access point: the access point names it) and its key. Access
+    /// point aliases, Multi-Region Access Points and directory buckets are recognised
+    /// (`why403_core::upload::parse_destination`) and refused: the live source does not read
+    /// them yet.
+    pub(crate) fn parse_target(
+        target: &str,
+    ) -> anyhow::Result<(why403_core::upload::Target, String, String)> {
+        use why403_core::upload::{AccessPointRef, Target};
         let Some(rest) = target.strip_prefix("s3://") else {
             bail!("expected `s3://<bucket>/<key>`, found `{target}`");
         };
@@ -178,18 +183,22 @@ mod aws {
                 "expected `s3://<bucket>/<key>` with a bucket and an object key, found `{target}`: {e}"
             )
         })?;
-        if dest != why403_core::upload::Target::Bucket {
-            bail!(
-                "`{target}` names an access point, a Multi-Region Access Point or a directory bucket, which the live source does not read yet: describe the upload in a scenario file (docs/scenario-format.md) and run `why403 diagnose --scenario FILE`"
-            );
+        match dest {
+            Target::Bucket | Target::AccessPoint(AccessPointRef::Arn { .. }) => {}
+            Target::AccessPoint(AccessPointRef::Alias(_))
+            | Target::MultiRegionAccessPoint { .. }
+            | Target::DirectoryBucket => bail!(
+                "`{target}` names an access point by its alias, a Multi-Region Access Point or a directory bucket, which the live source does not read yet: name an access point by its ARN (`s3://arn:aws:s3:<region>:<account>:accesspoint/<name>/<key>`), or describe the upload in a scenario file (docs/scenario-format.md) and run `why403 diagnose --scenario FILE`"
+            ),
         }
-        Ok((bucket, key))
+        Ok((dest, bucket, key))
     }
 
     /// The upload as the arguments describe it.
     pub(crate) fn request(target: &str, args: &LiveArgs) -> anyhow::Result<UploadRequest> {
-        let (bucket, key) = parse_target(target)?;
+        let (dest, bucket, key) = parse_target(target)?;
         let mut req = UploadRequest::new(&bucket, &key);
+        req.target = dest;
         for h in &args.headers {
             let Some((name, value)) = h.split_once(':') else {
                 bail!("expected `--header NAME:VALUE`, found `{h}`");

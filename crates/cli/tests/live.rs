@@ -80,9 +80,9 @@ fn a_target_that_is_not_an_s3_url_is_refused() {
 }
 
 #[test]
-fn access_points_and_directory_buckets_are_recognised_and_not_read_live_yet() {
+fn access_point_aliases_mraps_and_directory_buckets_are_recognised_and_not_read_live_yet() {
+    // An access point named by its ARN is read live (crates/aws-source/tests/moto.rs).
     for target in [
-        "s3://arn:aws:s3:us-east-1:111122223333:accesspoint/finance-ap/reports/q3.csv",
         "s3://finance-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias/reports/q3.csv",
         "s3://arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap/reports/q3.csv",
         "s3://amzn-s3-demo-bucket--usw2-az1--x-s3/reports/q3.csv",
@@ -92,7 +92,7 @@ fn access_points_and_directory_buckets_are_recognised_and_not_read_live_yet() {
             .assert()
             .code(1)
             .stderr(predicate::str::contains(
-                "which the live source does not read yet: describe the upload in a scenario file",
+                "which the live source does not read yet: name an access point by its ARN",
             ));
     }
     bare()

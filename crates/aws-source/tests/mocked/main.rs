@@ -3,6 +3,7 @@
 //! a retried throttle, a timeout, a malformed response), the KMS key and organization reads,
 //! the number of calls and rounds, and the reads a session shares between collections.
 
+mod access_point;
 mod identity;
 mod kms_org;
 mod org_types;
