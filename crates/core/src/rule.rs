@@ -854,22 +854,7 @@ pub fn emit_missing_allow(
             };
             // A statement that one change would make apply is named, not "nothing allows".
             let message = match near_miss(cx, check, layer, Some(level), &resource) {
-                Some(NearMiss::Resource { statement, .. }) => format!(
-                    "statement `{}` of {name} allows `{}`, but its `Resource` does not cover `{}`",
-                    statement.label(),
-                    check.action,
-                    check.request.resource
-                ),
-                Some(NearMiss::Condition {
-                    statement,
-                    condition,
-                    ..
-                }) => format!(
-                    "statement `{}` of {name} allows `{}` only when its condition on `{}` holds, and for this request it does not",
-                    statement.label(),
-                    check.action,
-                    condition.key
-                ),
+                Some(nm) => nm.message(&name, check),
                 None => format!("{name} does not allow `{}`", check.action),
             };
             let f = cx.cause(

@@ -266,6 +266,31 @@ pub enum NearMiss<'a> {
     },
 }
 
+impl NearMiss<'_> {
+    /// The finding's message for a near miss of `check` in the policy called `name` ("the
+    /// bucket policy of ..."): which statement almost allows it, and what keeps it from doing so.
+    pub fn message(&self, name: &str, check: &Check) -> String {
+        match self {
+            NearMiss::Resource { statement, .. } => format!(
+                "statement `{}` of {name} allows `{}`, but its `Resource` does not cover `{}`",
+                statement.label(),
+                check.action,
+                check.request.resource
+            ),
+            NearMiss::Condition {
+                statement,
+                condition,
+                ..
+            } => format!(
+                "statement `{}` of {name} allows `{}` only when its condition on `{}` holds, and for this request it does not",
+                statement.label(),
+                check.action,
+                condition.key
+            ),
+        }
+    }
+}
+
 /// The first Allow statement of `layer` (one `level` of it, or all) whose `Action` matched
 /// `check` and that would apply but for one element: its `Resource`, extended by `add`, or
 /// one condition, removed (both tried on the evaluator, the rest of the statement unchanged).

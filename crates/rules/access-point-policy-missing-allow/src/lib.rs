@@ -5,7 +5,7 @@ use why403_core::analysis::derive::{authorized_folder, principal_arn};
 use why403_core::analysis::{CheckKind, ResourcePolicy};
 use why403_core::eval::{Layer, RequestPrincipal};
 use why403_core::finding::{Fix, PolicyTarget, Refusal};
-use why403_core::rule::{Emitter, NearMiss, Rule, RuleContext, grant, near_miss, near_miss_labels};
+use why403_core::rule::{Emitter, Rule, RuleContext, grant, near_miss, near_miss_labels};
 
 why403_core::declare_rule! {
     /// ## Cause
@@ -104,22 +104,7 @@ impl Rule for AccessPointPolicyMissingAllow {
                 |p| format!("the {}", p.name),
             );
             let message = match near_miss(cx, check, Layer::Resource, None, &folder) {
-                Some(NearMiss::Resource { statement, .. }) => format!(
-                    "statement `{}` of {name} allows `{}`, but its `Resource` does not cover `{}`",
-                    statement.label(),
-                    check.action,
-                    check.request.resource
-                ),
-                Some(NearMiss::Condition {
-                    statement,
-                    condition,
-                    ..
-                }) => format!(
-                    "statement `{}` of {name} allows `{}` only when its condition on `{}` holds, and for this request it does not",
-                    statement.label(),
-                    check.action,
-                    condition.key
-                ),
+                Some(nm) => nm.message(&name, check),
                 None if check.set.resource.is_none() => format!(
                     "the access point of account `{owner}` has no policy, so nothing grants `{}` to `{who}` of another account",
                     check.action
