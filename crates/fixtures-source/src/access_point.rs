@@ -2,7 +2,7 @@
 //! `aws s3control get-access-point-policy`.
 
 use why403_core::PolicyKind;
-use why403_core::evidence::{AccessPoint, NetworkOrigin, PublicAccessBlock, Slot};
+use why403_core::evidence::{AccessPoint, NetworkOrigin, Slot};
 use why403_core::upload::{AccessPointRef, Target, UploadRequest};
 
 use crate::read::{Absence, R, Reader, Section, Val};
@@ -138,13 +138,7 @@ fn multi_region(
             }
             let public_access_block = match a.opt_obj(r, "PublicAccessBlock")? {
                 Some(c) => {
-                    let flag = |k: &str| -> R<bool> { Ok(c.opt_bool(r, k)?.unwrap_or(false)) };
-                    PublicAccessBlock {
-                        block_public_acls: flag("BlockPublicAcls")?,
-                        ignore_public_acls: flag("IgnorePublicAcls")?,
-                        block_public_policy: flag("BlockPublicPolicy")?,
-                        restrict_public_buckets: flag("RestrictPublicBuckets")?,
-                    }
+                    crate::bucket::pab_settings(r, &c)?
                 }
                 None => {
                     return Err(a.err(
@@ -362,15 +356,7 @@ fn access_point(
         }
     };
     let public_access_block = match o.opt_obj(r, "PublicAccessBlockConfiguration")? {
-        Some(c) => {
-            let flag = |k: &str| -> R<bool> { Ok(c.opt_bool(r, k)?.unwrap_or(false)) };
-            PublicAccessBlock {
-                block_public_acls: flag("BlockPublicAcls")?,
-                ignore_public_acls: flag("IgnorePublicAcls")?,
-                block_public_policy: flag("BlockPublicPolicy")?,
-                restrict_public_buckets: flag("RestrictPublicBuckets")?,
-            }
-        }
+        Some(c) => crate::bucket::pab_settings(r, &c)?,
         // S3 turns all four on for a new access point unless told otherwise; an output
         // without them is hand-written, and says nothing.
         None => {

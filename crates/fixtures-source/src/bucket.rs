@@ -8,7 +8,7 @@ use why403_core::evidence::{
 };
 use why403_core::{Policy, PolicyKind};
 
-use crate::read::{R, Reader, Val};
+use crate::read::{Obj, R, Reader, Val};
 
 /// Whether an object is a policy document itself rather than an API output wrapping one
 /// (`{"Policy": "..."}`): pasting the document is accepted too.
@@ -156,7 +156,12 @@ pub(crate) fn ownership(r: &Reader<'_>, v: Val<'_>) -> R<ObjectOwnership> {
 pub(crate) fn public_access_block(r: &Reader<'_>, v: Val<'_>) -> R<PublicAccessBlock> {
     let o = v.obj(r)?;
     o.only(r, &["PublicAccessBlockConfiguration"])?;
-    let c = o.req(r, "PublicAccessBlockConfiguration")?.obj(r)?;
+    pab_settings(r, &o.req(r, "PublicAccessBlockConfiguration")?.obj(r)?)
+}
+
+/// The four settings of a Block Public Access configuration object (of a bucket, an account,
+/// an access point or a Multi-Region Access Point); a setting left out is off.
+pub(crate) fn pab_settings(r: &Reader<'_>, c: &Obj<'_>) -> R<PublicAccessBlock> {
     let flag = |k: &str| -> R<bool> { Ok(c.opt_bool(r, k)?.unwrap_or(false)) };
     Ok(PublicAccessBlock {
         block_public_acls: flag("BlockPublicAcls")?,
