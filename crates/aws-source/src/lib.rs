@@ -22,7 +22,9 @@
 //!
 //! To diagnose many uploads in one process, collect through one [`Session`]: each distinct
 //! read (a bucket's configuration, a principal's identity, a KMS key, an account's
-//! organization path...) is then made once and shared by every collection that needs it.
+//! organization path...) is then made once and shared by every collection that needs it. A
+//! server that answers questions over hours takes its sessions from a [`SessionPool`], which
+//! shares one only for a while and never for the same question twice.
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -34,6 +36,7 @@ mod config;
 mod identity;
 mod kms;
 mod org;
+mod pool;
 mod session;
 mod who;
 
@@ -44,6 +47,7 @@ use why403_core::upload::UploadRequest;
 
 pub use call::{Api, CallOutcome, CallStat};
 pub use config::{Clients, load_config};
+pub use pool::{FreshBecause, Lease, Reuse, SessionPool};
 pub use session::Session;
 
 /// Where and as whom to read.

@@ -115,6 +115,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             client: args.client.map(Client::from),
             size: args.size,
             quiet: args.format == Format::Json,
+            shared: None,
+            fresh: false,
         },
         &registry,
     )?;
@@ -169,6 +171,10 @@ pub(crate) struct Job<'a> {
     pub size: Option<u64>,
     /// No progress line while reading live.
     pub quiet: bool,
+    /// A server's live reading, shared with its other diagnoses (`None`: read for this one).
+    pub shared: Option<&'a crate::live::Shared>,
+    /// With `shared`: read everything afresh.
+    pub fresh: bool,
 }
 
 /// The diagnosis of a job: what `diagnose` prints in every format.
@@ -208,7 +214,11 @@ pub(crate) fn diagnosis(job: Job<'_>, registry: &Registry) -> anyhow::Result<Dia
         }
     };
     let target = target.unwrap_or_default();
-    let got = crate::live::collect(&target, job.live, job.quiet)?;
+    let got = match job.shared {
+        Some(shared) => shared.collect(&target, job.live, job.fresh)?,
+        None => crate::live::collect(&target, job.live, job.quiet)?,
+    };
+    notes.extend(got.notes);
     let mut request = got.request;
     if let Some(p) = &parsed
         && let Some(who) = &p.principal

@@ -6,7 +6,7 @@
 //! still parsed, hidden from help, and reading says that this build has no live source.
 
 #[cfg(feature = "live")]
-pub(crate) use aws::{collect, triage};
+pub(crate) use aws::{Shared, collect, triage};
 
 use why403_core::evidence::Evidence;
 use why403_core::upload::UploadRequest;
@@ -22,6 +22,8 @@ pub(crate) struct Read {
     pub evidence: Evidence,
     /// How many calls it took.
     pub calls: usize,
+    /// What the diagnosis should say about the reading (evidence shared with earlier ones).
+    pub notes: Vec<String>,
 }
 
 /// Where and as whom to read, and the upload's own options.
@@ -114,6 +116,31 @@ impl LiveArgs {
     }
 }
 
+/// How long a server's live diagnoses share what they read (`serve --live`,
+/// `mcp --allow-live`).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub(crate) struct ReuseArgs {
+    /// For how many seconds the server's live diagnoses share what they read from AWS, so that
+    /// diagnosing other uploads or callers does not read the same policies again (0: never)
+    /// [default: 300]. The same question asked again (upload, caller, headers) always reads
+    /// everything afresh.
+    #[arg(long, value_name = "SECONDS", hide = !ENABLED)]
+    reuse_seconds: Option<u64>,
+}
+
+impl ReuseArgs {
+    /// The reuse window.
+    #[cfg_attr(not(any(feature = "web", feature = "mcp")), expect(dead_code))]
+    pub(crate) fn window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.reuse_seconds.unwrap_or(300))
+    }
+
+    /// `--reuse-seconds`, when given.
+    pub(crate) fn given(&self) -> Option<&'static str> {
+        self.reuse_seconds.map(|_| "--reuse-seconds")
+    }
+}
+
 /// One upload's own live options (see `LiveArgs::for_upload`).
 #[cfg(feature = "mcp")]
 #[derive(Debug, Default, Clone)]
@@ -123,6 +150,28 @@ pub(crate) struct UploadOptions {
     pub multipart: bool,
     pub profile: Option<String>,
     pub region: Option<String>,
+}
+
+/// Without the live source: the servers' shared reading cannot be made, and says why.
+#[cfg(not(feature = "live"))]
+#[derive(Debug)]
+pub(crate) struct Shared;
+
+#[cfg(not(feature = "live"))]
+impl Shared {
+    #[cfg_attr(not(any(feature = "web", feature = "mcp")), expect(dead_code))]
+    pub(crate) fn new(_reuse: std::time::Duration) -> anyhow::Result<Shared> {
+        Ok(Shared)
+    }
+
+    pub(crate) fn collect(
+        &self,
+        target: &str,
+        args: &LiveArgs,
+        _fresh: bool,
+    ) -> anyhow::Result<Read> {
+        collect(target, args, true)
+    }
 }
 
 /// Without the live source: `triage --live` is refused with what to do instead.
@@ -247,7 +296,73 @@ mod aws {
             request: got.request,
             evidence: got.evidence,
             calls: got.stats.calls,
+            notes: Vec::new(),
         })
+    }
+
+    /// The live reading of a server (`serve --live`, `mcp --allow-live`): one runtime for the
+    /// process, and sessions shared by its diagnoses for a while (`why403_aws_source::SessionPool`:
+    /// never for the same question twice).
+    #[derive(Debug)]
+    pub(crate) struct Shared {
+        /// Always `Some` but in `drop`.
+        runtime: Option<tokio::runtime::Runtime>,
+        pool: why403_aws_source::SessionPool,
+    }
+
+    impl Drop for Shared {
+        fn drop(&mut self) {
+            // A server drops it from inside its own runtime, where a blocking shutdown panics.
+            if let Some(r) = self.runtime.take() {
+                r.shutdown_background();
+            }
+        }
+    }
+
+    impl Shared {
+        /// Sessions shared for at most `reuse` (zero: never).
+        #[cfg_attr(not(any(feature = "web", feature = "mcp")), expect(dead_code))]
+        pub(crate) fn new(reuse: Duration) -> anyhow::Result<Shared> {
+            Ok(Shared {
+                runtime: Some(runtime()?),
+                pool: why403_aws_source::SessionPool::new(reuse),
+            })
+        }
+
+        /// Reads the evidence about `target` as `args` say, through the kept session when it
+        /// may be shared (`fresh`: never). Callable from many threads at once; not from inside
+        /// an async runtime.
+        pub(crate) fn collect(
+            &self,
+            target: &str,
+            args: &LiveArgs,
+            fresh: bool,
+        ) -> anyhow::Result<Read> {
+            let req = request(target, args)?;
+            let opts = options(args);
+            // One question: the upload, its caller, its headers and its operation.
+            let question = format!(
+                "{target}\n{:?}\n{:?}\n{:?}",
+                opts.principal, req.headers, req.operation
+            );
+            let runtime = self
+                .runtime
+                .as_ref()
+                .context("the live reading has stopped")?;
+            let got = runtime.block_on(async {
+                let lease = self.pool.lease(&opts, &question, fresh).await?;
+                let principal = opts.principal.as_deref().or(req.principal.as_deref());
+                let got = lease.session.collect(&req, principal, &|_| {}).await?;
+                Ok::<_, why403_aws_source::CollectError>((got, lease.note()))
+            });
+            let (got, note) = got.with_context(|| format!("cannot read `{target}` from AWS"))?;
+            Ok(Read {
+                request: got.request,
+                evidence: got.evidence,
+                calls: got.stats.calls,
+                notes: note.into_iter().collect(),
+            })
+        }
     }
 
     fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -32,6 +32,8 @@ pub(crate) struct Args {
     allow_live: bool,
     #[command(flatten)]
     live: crate::live::LiveArgs,
+    #[command(flatten)]
+    reuse: crate::live::ReuseArgs,
 }
 
 /// Serves until the host closes standard input; without the MCP server, says so.
@@ -46,13 +48,20 @@ pub(crate) fn run(
         );
     }
     if !args.allow_live
-        && let Some(flag) = args.live.first_given()
+        && let Some(flag) = args.live.first_given().or(args.reuse.given())
     {
         anyhow::bail!("`{flag}` is for the live mode: add `--allow-live`");
     }
     #[cfg(feature = "mcp")]
     {
-        server::run(name, version, args.allow_live.then(|| args.live.clone()))
+        let live = match args.allow_live {
+            true => Some((
+                args.live.clone(),
+                crate::live::Shared::new(args.reuse.window())?,
+            )),
+            false => None,
+        };
+        server::run(name, version, live)
     }
     #[cfg(not(feature = "mcp"))]
     {

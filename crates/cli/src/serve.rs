@@ -30,6 +30,8 @@ pub(crate) struct Args {
     live: bool,
     #[command(flatten)]
     live_args: crate::live::LiveArgs,
+    #[command(flatten)]
+    reuse: crate::live::ReuseArgs,
 }
 
 /// Serves until Ctrl-C; without the web app, says so.
@@ -37,19 +39,28 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     #[cfg(feature = "web")]
     {
         if !args.live
-            && let Some(flag) = args.live_args.first_given()
+            && let Some(flag) = args.live_args.first_given().or(args.reuse.given())
         {
             anyhow::bail!("`{flag}` is for the live mode: add `--live`");
         }
-        server::run(
-            args.listen,
-            args.port,
-            args.live.then(|| args.live_args.clone()),
-        )
+        let live = match args.live {
+            true => Some((
+                args.live_args.clone(),
+                crate::live::Shared::new(args.reuse.window())?,
+            )),
+            false => None,
+        };
+        server::run(args.listen, args.port, live)
     }
     #[cfg(not(feature = "web"))]
     {
-        let _ = (args.listen, args.port, args.live, &args.live_args);
+        let _ = (
+            args.listen,
+            args.port,
+            args.live,
+            &args.live_args,
+            &args.reuse,
+        );
         anyhow::bail!(
             "this build of why403 has no web app (it was built without the cargo feature `web`); \
              install one from a checkout of why403: `cargo install --path crates/cli --locked` \

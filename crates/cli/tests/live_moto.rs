@@ -529,6 +529,30 @@ fn serve_live_reads_and_diagnoses_from_the_page() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["verdict"], w["expect"]["verdict"], "{v}");
+    let reused = |v: &Value| {
+        v["diagnosis"]
+            .to_string()
+            .contains("were reused, not read again")
+    };
+    assert!(!reused(&v), "the first diagnosis reads everything: {v}");
+    // Another upload shares the first one's reads and says so; the same upload asked again
+    // is read afresh.
+    let ask = |target: &str| {
+        let (status, body) = serve_support::http(
+            server.addr,
+            "POST",
+            "/api/live",
+            &[("X-Why403-Token", server.token.as_str())],
+            target.as_bytes(),
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let other = format!("{}-other", target(w));
+    let second = ask(&other);
+    assert_eq!(second["verdict"], w["expect"]["verdict"], "{second}");
+    assert!(reused(&second), "{second}");
+    assert!(!reused(&ask(&target(w))), "asked again: read afresh");
     // Without the token, nothing is read.
     let (status, _) =
         serve_support::http(server.addr, "POST", "/api/live", &[], target(w).as_bytes());

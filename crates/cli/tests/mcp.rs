@@ -451,6 +451,59 @@ async fn diagnose_live_against_moto_equals_diagnose_json() {
     }
     assert_eq!(got, expected);
     assert_eq!(got["verdict"], "denied");
+    // The note of the `input-notes` finding.
+    let reused = |d: &Value| d.to_string().contains("were reused, not read again");
+    assert!(!reused(&got), "the first diagnosis reads everything: {got}");
+
+    // Another upload to the same bucket shares the first one's reads, and says so.
+    let bucket = support::text(w, "/bucket");
+    let other = format!("s3://{bucket}/other/{}", support::text(w, "/key"));
+    let ask = |target: String| {
+        let client = &client;
+        async move {
+            let r = call(
+                client,
+                "diagnose_live",
+                json!({ "target": target, "profile": "uploader" }),
+            )
+            .await;
+            assert_ne!(r.is_error, Some(true), "{}", text(&r));
+            r.structured_content.expect("structured")
+        }
+    };
+    let second = ask(other.clone()).await;
+    assert_eq!(second["verdict"], "denied");
+    assert!(reused(&second), "{second}");
+    // The fix, made in AWS: the bucket policy is deleted.
+    let out = std::process::Command::new(support::python())
+        .args([
+            "-c",
+            "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], \
+             region_name='us-east-1', aws_access_key_id='testing', \
+             aws_secret_access_key='testing').delete_bucket_policy(Bucket=sys.argv[2])",
+            &endpoint,
+            bucket,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Asked again, the same upload is read afresh: the policy is gone.
+    let again = ask(other.clone()).await;
+    assert!(!reused(&again), "{again}");
+    assert_ne!(again["verdict"], "denied", "{again}");
+    // `fresh` reads afresh even for an upload not asked about yet.
+    let fresh = call(
+        &client,
+        "diagnose_live",
+        json!({ "target": format!("s3://{bucket}/third"), "profile": "uploader", "fresh": true }),
+    )
+    .await;
+    let fresh = fresh.structured_content.expect("structured");
+    assert!(!reused(&fresh), "{fresh}");
     // A target that is not one is an error that says so; the server goes on.
     let r = call(
         &client,

@@ -17,7 +17,7 @@ use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
 
 use super::tools::{Answer, TOOLS, Tools};
-use crate::live::LiveArgs;
+use crate::live::{LiveArgs, Shared};
 
 /// The longest message read from the host. Tool arguments have their own, smaller limits
 /// (16 MiB of text); this leaves room for the JSON escaping of a text at its limit. A longer
@@ -27,7 +27,7 @@ const MAX_MESSAGE: usize = 96 * 1024 * 1024;
 pub(super) fn run(
     name: &'static str,
     version: &'static str,
-    live: Option<LiveArgs>,
+    live: Option<(LiveArgs, Shared)>,
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

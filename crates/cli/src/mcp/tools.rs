@@ -13,7 +13,7 @@ use why403_fixtures_source::{MAX_SCENARIO_BYTES, ScenarioError};
 use why403_policy::batch::{BatchEvaluator, MAX_LINE_BYTES};
 
 use crate::diagnose::{Job, Upload, diagnosis};
-use crate::live::{LiveArgs, UploadOptions};
+use crate::live::{LiveArgs, Shared, UploadOptions};
 
 /// The longest pasted error read, as `explain` reads at most this much of a file.
 const MAX_TEXT: usize = crate::input::MAX_ERROR_INPUT as usize;
@@ -204,6 +204,15 @@ pub(super) const TOOLS: &[Tool] = &[
                 false,
                 MAX_NAME,
                 "The Region for the first calls (bucket calls go to the bucket's Region).",
+            ),
+            param(
+                "fresh",
+                Kind::Bool,
+                false,
+                0,
+                "Read everything from AWS afresh. Without it, reads made for other uploads or \
+                 callers in the last few minutes are reused; the same upload asked about again \
+                 is always read afresh, so a re-check after a fix needs no `fresh`.",
             ),
             ERROR,
             CLIENT,
@@ -492,11 +501,12 @@ impl Answer {
     }
 }
 
-/// What the tools need: the rules, and the options of live reading when it is allowed.
+/// What the tools need: the rules, and when live reading is allowed, its options and the
+/// reads its calls share.
 #[derive(Debug)]
 pub(super) struct Tools {
     pub registry: Registry,
-    pub live: Option<LiveArgs>,
+    pub live: Option<(LiveArgs, Shared)>,
 }
 
 impl Tools {
@@ -583,7 +593,7 @@ impl Tools {
     }
 
     fn diagnose_live(&self, args: &Args<'_>) -> Answer {
-        let Some(live) = &self.live else {
+        let Some((live, shared)) = &self.live else {
             return Answer::error("the live mode is off".to_owned());
         };
         let live = live.for_upload(UploadOptions {
@@ -594,18 +604,29 @@ impl Tools {
             region: args.str("region").map(str::to_owned),
         });
         let target = args.str("target").unwrap_or_default().to_owned();
-        self.diagnose(Upload::Live(target), args, Some(&live))
+        self.diagnose(
+            Upload::Live(target),
+            args,
+            Some((&live, shared, args.bool("fresh"))),
+        )
     }
 
-    fn diagnose(&self, upload: Upload, args: &Args<'_>, live: Option<&LiveArgs>) -> Answer {
+    fn diagnose(
+        &self,
+        upload: Upload,
+        args: &Args<'_>,
+        live: Option<(&LiveArgs, &Shared, bool)>,
+    ) -> Answer {
         let none = LiveArgs::default();
         let job = Job {
             upload,
-            live: live.unwrap_or(&none),
+            live: live.map_or(&none, |l| l.0),
             error: args.str("error").map(str::to_owned),
             client: args.client(),
             size: args.count("size"),
             quiet: true,
+            shared: live.map(|l| l.1),
+            fresh: live.is_some_and(|l| l.2),
         };
         match diagnosis(job, &self.registry) {
             Ok(d) => {

@@ -22,7 +22,7 @@ use why403_core::render::{HumanOptions, html, human, json as diagnosis_json, ver
 use why403_core::{Diagnoser, Registry};
 
 use crate::diagnose::ClientArg;
-use crate::live::LiveArgs;
+use crate::live::{LiveArgs, Shared};
 
 /// The page, with `{{NONCE}}` where the per-start script nonce goes.
 const PAGE: &str = include_str!("page.html");
@@ -44,7 +44,7 @@ struct Guard {
     hosts: Vec<String>,
     /// With `--live`: the options of live reading (credentials come from the environment and
     /// never reach the page).
-    live: Option<LiveArgs>,
+    live: Option<(LiveArgs, Shared)>,
     /// Every rule linked into the program.
     registry: Registry,
 }
@@ -52,7 +52,7 @@ struct Guard {
 pub(crate) fn run(
     listen: Option<IpAddr>,
     port: u16,
-    live: Option<LiveArgs>,
+    live: Option<(LiveArgs, Shared)>,
 ) -> anyhow::Result<ExitCode> {
     let ip = listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     if !ip.is_loopback() {
@@ -68,7 +68,7 @@ pub(crate) fn run(
     runtime.block_on(serve(SocketAddr::new(ip, port), live))
 }
 
-async fn serve(addr: SocketAddr, live: Option<LiveArgs>) -> anyhow::Result<ExitCode> {
+async fn serve(addr: SocketAddr, live: Option<(LiveArgs, Shared)>) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -368,11 +368,15 @@ async fn live(State(guard): State<Arc<Guard>>, body: Bytes) -> Response {
     // The live source runs its own runtime: a plain thread, outside this one.
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        let Some(args) = &guard.live else { return };
+        let Some((args, shared)) = &guard.live else {
+            return;
+        };
         let start = Instant::now();
-        let answer = match crate::live::collect(&target, args, true) {
+        let answer = match shared.collect(&target, args, false) {
             Ok(read) => answer(
-                Diagnoser::new(&guard.registry).diagnose(read.request, read.evidence),
+                Diagnoser::new(&guard.registry)
+                    .notes(read.notes)
+                    .diagnose(read.request, read.evidence),
                 start,
             ),
             // The message names the call that failed; never a credential.
