@@ -165,3 +165,28 @@ fn an_alias_whose_region_cannot_be_read_leaves_the_access_point_unknown() {
     assert_eq!(u.needs, ["s3:GetBucketLocation", "s3:ListAccessPoints"]);
     assert_eq!(got.stats.count("s3control:ListAccessPoints"), 0);
 }
+
+/// A session looks an alias up once, and reads the access point once whether an upload names
+/// it by its alias or by its ARN.
+#[test]
+fn a_session_reads_the_alias_and_its_access_point_once() {
+    let mut w = world(with_policy());
+    w.s3c.extend(listed(true));
+    let by_arn = UploadRequest::from_s3_url(&format!("s3://{AP_ARN}/reports/q4.csv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let uploads = [request(), request(), by_arn];
+    let session = why403_aws_source::Session::new(w.clients());
+    let got =
+        runtime().block_on(session.collect_many(uploads.iter().map(|u| (u, None)), 3, &|_| {}));
+    for g in &got {
+        let g = g.as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(access_point(g).arn, AP_ARN);
+    }
+    let total = session.stats();
+    // Both pages once; the access point and its policy once; HeadBucket on the alias and on
+    // the bucket once each.
+    assert_eq!(total.count("s3control:ListAccessPoints"), 2);
+    assert_eq!(total.count("s3control:GetAccessPoint"), 1);
+    assert_eq!(total.count("s3control:GetAccessPointPolicy"), 1);
+    assert_eq!(total.count("s3:HeadBucket"), 2);
+}

@@ -123,11 +123,7 @@ fn the_sdk_reads_a_directory_bucket_policy_from_the_regional_control_endpoint() 
         .http_client(http)
         .build();
     let s3 = aws_sdk_s3::Client::from_conf(conf);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let _ = rt.block_on(s3.get_bucket_policy().bucket(BUCKET).send());
+    let _ = runtime().block_on(s3.get_bucket_policy().bucket(BUCKET).send());
     let req = captured.expect_request();
     let uri = req.uri().to_owned();
     assert!(

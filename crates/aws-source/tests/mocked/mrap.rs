@@ -255,3 +255,21 @@ fn a_multi_region_access_point_the_account_does_not_have_ends_the_collection() {
         other => panic!("expected CollectError::MultiRegionAccessPoint, found {other:?}"),
     }
 }
+
+/// A session reads a Multi-Region Access Point and its policy once for every upload through it.
+#[test]
+fn a_session_reads_the_multi_region_access_point_once() {
+    let w = world(ONE, established());
+    let uploads = [request(""), request(""), request("amzn-s3-demo-bucket")];
+    let session = why403_aws_source::Session::new(w.clients());
+    let got =
+        runtime().block_on(session.collect_many(uploads.iter().map(|u| (u, None)), 3, &|_| {}));
+    for g in &got {
+        let g = g.as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(access_point(g).bucket, "amzn-s3-demo-bucket");
+    }
+    let total = session.stats();
+    assert_eq!(total.count("s3control:ListMultiRegionAccessPoints"), 1);
+    assert_eq!(total.count("s3control:GetMultiRegionAccessPointPolicy"), 1);
+    assert_eq!(total.count("s3:HeadBucket"), 1);
+}

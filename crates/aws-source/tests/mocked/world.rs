@@ -209,17 +209,20 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for GatedConnector {
     }
 }
 
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("no runtime: {e}"))
+}
+
 pub(crate) fn run_with(
     world: &World,
     req: &UploadRequest,
     principal: Option<&str>,
 ) -> Result<Collected, CollectError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("no runtime: {e}"));
     let clients = world.clients();
-    rt.block_on(collect_with(&clients, req, principal, &|_| {}))
+    runtime().block_on(collect_with(&clients, req, principal, &|_| {}))
 }
 
 pub(crate) fn run(world: &World) -> Collected {
