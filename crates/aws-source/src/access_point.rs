@@ -9,8 +9,9 @@
 //! Point (`arn:aws:s3::<account>:accesspoint/<alias>.mrap`) is found by its alias among its
 //! account's Multi-Region Access Points (`ListMultiRegionAccessPoints`, whose report is the
 //! one `GetMultiRegionAccessPoint` gives, and which, unlike it, does not need the name), then
-//! its policy is read (`GetMultiRegionAccessPointPolicy`); their control plane is in
-//! `us-west-2`.
+//! its policy is read (`GetMultiRegionAccessPointPolicy`), and, when it has several buckets and
+//! the request names none, which of them receive requests (`GetMultiRegionAccessPointRoutes`);
+//! all in `us-west-2`.
 
 use aws_sdk_s3control::config::Region;
 use why403_core::evidence::{AccessPoint, NetworkOrigin, PublicAccessBlock, Slot};
@@ -37,6 +38,11 @@ pub(crate) const GET_MRAP_POLICY: Api = Api::new(
     "s3control",
     "GetMultiRegionAccessPointPolicy",
     "s3:GetMultiRegionAccessPointPolicy",
+);
+pub(crate) const GET_MRAP_ROUTES: Api = Api::new(
+    "s3control",
+    "GetMultiRegionAccessPointRoutes",
+    "s3:GetMultiRegionAccessPointRoutes",
 );
 /// The Region of the Multi-Region Access Points' control plane (S3 API reference,
 /// `GetMultiRegionAccessPoint`: "This action will always be routed to the US West (Oregon)
@@ -206,6 +212,40 @@ pub(crate) async fn find_mrap(
         Ok((found, page.next_token().map(str::to_owned)))
     })
     .await
+}
+
+/// The buckets of Multi-Region Access Point `arn` that receive requests: those whose Region's
+/// traffic dial is above 0 (`GetMultiRegionAccessPointRoutes`; a dial of 0 is a passive Region,
+/// to which no request is routed). Read in `us-west-2`, one of the five Regions of the failover
+/// control endpoints.
+pub(crate) async fn active_buckets(
+    tr: &Tracker<'_>,
+    c: &Clients,
+    account: &str,
+    arn: &str,
+    round: u32,
+) -> Read<Vec<String>> {
+    let s3c = &c.s3control;
+    let out = tr
+        .call(
+            round,
+            GET_MRAP_ROUTES,
+            &[],
+            s3c.get_multi_region_access_point_routes()
+                .account_id(account)
+                .mrap(arn)
+                .customize()
+                .config_override(control_plane())
+                .send(),
+        )
+        .await?;
+    Ok(out
+        .routes()
+        .iter()
+        .filter(|r| r.traffic_dial_percentage() > 0)
+        .filter_map(|r| r.bucket())
+        .map(str::to_owned)
+        .collect())
 }
 
 fn control_plane() -> aws_sdk_s3control::config::Builder {

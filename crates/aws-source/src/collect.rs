@@ -439,7 +439,8 @@ async fn through_alias(
 /// (`ListMultiRegionAccessPoints`), then its policy (`GetMultiRegionAccessPointPolicy`). The
 /// bucket is the one the request was routed to, which AWS does not tell: the request's bucket
 /// (`--mrap-bucket`) when given, which must be one of the access point's, else its only
-/// bucket; with several and none given the collection ends, naming them.
+/// bucket, else the only one its routes make active (`GetMultiRegionAccessPointRoutes`); with
+/// several active and none given the collection ends, naming them.
 async fn through_mrap(
     s: &Session,
     tr: &Tracker<'_>,
@@ -480,41 +481,66 @@ async fn through_mrap(
         }
         Err(f) => return Err(fail(format!("{}; it names the buckets", f.reason))),
     };
-    let listed = || {
-        m.buckets
-            .iter()
-            .map(|(b, r, _)| format!("`{b}` ({r})"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let listed = |of: &mut dyn Iterator<Item = &String>| {
+        of.map(|b| match m.buckets.iter().find(|(name, _, _)| name == b) {
+            Some((_, r, _)) => format!("`{b}` ({r})"),
+            None => format!("`{b}`"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
     };
-    let routed = if target.bucket.is_empty() {
-        match m.buckets.as_slice() {
-            [only] => only,
-            _ => {
-                return Err(fail(format!(
-                    "it routes requests to {} buckets, {}, and AWS does not say which one served \
-                     (or refused) the upload: name it with `--mrap-bucket NAME` and diagnose \
-                     each in turn if unsure",
-                    m.buckets.len(),
-                    listed()
-                )));
-            }
-        }
-    } else {
-        match m.buckets.iter().find(|(b, _, _)| *b == target.bucket) {
-            Some(b) => b,
-            None => {
-                return Err(fail(format!(
-                    "`{}` is not one of its buckets: {}",
-                    target.bucket,
-                    listed()
-                )));
-            }
+    let all = || listed(&mut m.buckets.iter().map(|(b, _, _)| b));
+    // Which of several buckets receive requests, when the request names none: both reads need
+    // only the list.
+    let routes = async {
+        if target.bucket.is_empty() && m.buckets.len() > 1 {
+            let read = Box::pin(access_point::active_buckets(tr, c, account, &arn, last + 1));
+            Some(s.cache.mrap_routes.get(arn.clone(), read).await)
+        } else {
+            None
         }
     };
     let key = (account.to_owned(), m.name.clone());
     let read = Box::pin(access_point::mrap_policy(tr, c, account, &m.name, last + 1));
-    let policy = s.cache.mrap_policy.get(key, read).await;
+    let (routes, policy) = tokio::join!(routes, s.cache.mrap_policy.get(key, read));
+    let named = if target.bucket.is_empty() {
+        match (m.buckets.as_slice(), routes) {
+            ([only], _) => only.0.clone(),
+            (_, Some(Ok(active))) if active.len() == 1 => active[0].clone(),
+            (_, routes) => {
+                let why = match routes {
+                    Some(Ok(active)) if active.is_empty() => {
+                        "none of them is active in its routes".to_owned()
+                    }
+                    Some(Ok(active)) => format!(
+                        "{} of them receive requests ({})",
+                        active.len(),
+                        listed(&mut active.iter())
+                    ),
+                    Some(Err(f)) => format!(
+                        "its routes, which say the active ones, could not be read: {}",
+                        f.reason
+                    ),
+                    None => String::new(),
+                };
+                return Err(fail(format!(
+                    "it routes requests to {} buckets, {}; {why}; AWS does not say which one \
+                     served (or refused) the upload: name it with `--mrap-bucket NAME` and \
+                     diagnose each in turn if unsure",
+                    m.buckets.len(),
+                    all()
+                )));
+            }
+        }
+    } else {
+        target.bucket.clone()
+    };
+    let Some(routed) = m.buckets.iter().find(|(b, _, _)| *b == named) else {
+        return Err(fail(format!(
+            "`{named}` is not one of its buckets: {}",
+            all()
+        )));
+    };
     Ok(Through {
         directory: false,
         bucket: Ok(routed.0.clone()),

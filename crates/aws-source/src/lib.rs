@@ -257,6 +257,7 @@ pub const OPERATIONS: &[&str] = &[
     "s3control:ListAccessPoints",
     "s3control:ListMultiRegionAccessPoints",
     "s3control:GetMultiRegionAccessPointPolicy",
+    "s3control:GetMultiRegionAccessPointRoutes",
     "iam:GetAccountAuthorizationDetails",
     "iam:GetUser",
     "iam:GetRole",

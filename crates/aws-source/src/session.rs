@@ -41,8 +41,8 @@ use crate::{access_point, identity};
 /// Shared reads: the credentials' caller (`GetCallerIdentity`), their organization
 /// (`DescribeOrganization`, `ListRoots`) and canonical id (`ListBuckets`); per bucket, its
 /// Region and its configuration reads; per access point, its configuration and policy; per
-/// access point alias, the access point it names; per Multi-Region Access Point, its report
-/// and its policy; per principal, its IAM identity (per role for
+/// access point alias, the access point it names; per Multi-Region Access Point, its report,
+/// its policy and its routes; per principal, its IAM identity (per role for
 /// assumed-role sessions); per managed policy, its default version id (`GetPolicy`), and per
 /// policy version its document (`GetPolicyVersion`); per group, its policies; per account,
 /// the authorization details when they are read (only when targeted reads are refused); per
@@ -214,6 +214,8 @@ pub(crate) struct Cache {
     pub mrap: Memo<(String, String), access_point::Lookup<access_point::MultiRegion>>,
     /// A Multi-Region Access Point's policy, by account and name.
     pub mrap_policy: Memo<(String, String), Slot<Policy>>,
+    /// The buckets a Multi-Region Access Point's routes make active, by its ARN.
+    pub mrap_routes: Memo<String, Read<Vec<String>>>,
     pub identity: Memo<IdentityKey, Slot<Identity>>,
     /// A managed policy's default version id (`GetPolicy`), by the policy's ARN.
     pub policy: Memo<String, Read<String>>,

@@ -1,15 +1,17 @@
 //! An upload through a Multi-Region Access Point: found by its alias among its account's
 //! (`ListMultiRegionAccessPoints`), its `Established` policy read
 //! (`GetMultiRegionAccessPointPolicy`), and the bucket the request was routed to: its only
-//! bucket, or the one the request names (`--mrap-bucket`); with several and none named the
-//! collection ends, naming them.
+//! bucket, the one the request names (`--mrap-bucket`), or the only one its routes make active
+//! (`GetMultiRegionAccessPointRoutes`); with several active and none named the collection ends,
+//! naming them.
 
 use aws_sdk_s3control::operation::get_multi_region_access_point_policy::GetMultiRegionAccessPointPolicyOutput;
+use aws_sdk_s3control::operation::get_multi_region_access_point_routes::GetMultiRegionAccessPointRoutesOutput;
 use aws_sdk_s3control::operation::list_multi_region_access_points::ListMultiRegionAccessPointsOutput;
 use aws_sdk_s3control::types::{
     EstablishedMultiRegionAccessPointPolicy, MultiRegionAccessPointPolicyDocument,
-    MultiRegionAccessPointReport, ProposedMultiRegionAccessPointPolicy,
-    PublicAccessBlockConfiguration, RegionReport,
+    MultiRegionAccessPointReport, MultiRegionAccessPointRoute,
+    ProposedMultiRegionAccessPointPolicy, PublicAccessBlockConfiguration, RegionReport,
 };
 use why403_core::evidence::NetworkOrigin;
 
@@ -143,15 +145,39 @@ fn a_multi_region_access_point_with_one_bucket_is_read_with_its_policy() {
     );
 }
 
+/// `GetMultiRegionAccessPointRoutes` with these traffic dials for `amzn-s3-demo-bucket` and
+/// `amzn-s3-demo-bucket-us`.
+fn routes(eu: i32, us: i32) -> Rule {
+    mock!(aws_sdk_s3control::Client::get_multi_region_access_point_routes)
+        .match_requests(|r| r.account_id() == Some(ACCOUNT) && r.mrap() == Some(MRAP_ARN))
+        .then_output(move || {
+            let route = |bucket: &str, region: &str, dial: i32| {
+                MultiRegionAccessPointRoute::builder()
+                    .bucket(bucket)
+                    .region(region)
+                    .traffic_dial_percentage(dial)
+                    .build()
+                    .unwrap_or_else(|e| panic!("{e}"))
+            };
+            GetMultiRegionAccessPointRoutesOutput::builder()
+                .mrap(MRAP_ARN)
+                .routes(route("amzn-s3-demo-bucket", "eu-west-1", eu))
+                .routes(route("amzn-s3-demo-bucket-us", "us-east-1", us))
+                .build()
+        })
+}
+
 #[test]
-fn with_several_buckets_the_routed_bucket_must_be_named() {
-    match run_with(&world(TWO, established()), &request(""), None) {
+fn with_several_active_buckets_the_routed_bucket_must_be_named() {
+    let mut w = world(TWO, established());
+    w.s3c.push(routes(50, 50));
+    match run_with(&w, &request(""), None) {
         Err(e @ CollectError::MultiRegionAccessPoint { .. }) => {
             let m = e.to_string();
             assert!(
                 m.contains(MRAP_ARN)
                     && m.contains(
-                        "`amzn-s3-demo-bucket` (eu-west-1), `amzn-s3-demo-bucket-us` (us-east-1)"
+                        "2 buckets, `amzn-s3-demo-bucket` (eu-west-1), `amzn-s3-demo-bucket-us` (us-east-1); 2 of them receive requests"
                     )
                     && m.contains("--mrap-bucket"),
                 "{m}"
@@ -159,12 +185,56 @@ fn with_several_buckets_the_routed_bucket_must_be_named() {
         }
         other => panic!("expected CollectError::MultiRegionAccessPoint, found {other:?}"),
     }
-    match run_with(&world(TWO, established()), &request("elsewhere"), None) {
+    match run_with(&w, &request("elsewhere"), None) {
         Err(e @ CollectError::MultiRegionAccessPoint { .. }) => {
             assert!(
                 e.to_string()
                     .contains("`elsewhere` is not one of its buckets"),
                 "{e}"
+            );
+        }
+        other => panic!("expected CollectError::MultiRegionAccessPoint, found {other:?}"),
+    }
+}
+
+#[test]
+fn with_one_active_bucket_its_routes_name_the_routed_bucket() {
+    let mut w = world(TWO, established());
+    w.s3c.push(routes(0, 100));
+    let got = collect(&w, "");
+    assert_eq!(access_point(&got).bucket, "amzn-s3-demo-bucket-us");
+    assert_eq!(got.evidence.bucket.name, "amzn-s3-demo-bucket-us");
+    // The routes and the policy both need only the list.
+    assert_eq!(
+        round_of(&got, "s3control:GetMultiRegionAccessPointRoutes"),
+        2
+    );
+    assert_eq!(
+        round_of(&got, "s3control:GetMultiRegionAccessPointPolicy"),
+        2
+    );
+    // Named, the bucket needs no routes.
+    let got = collect(&w, "amzn-s3-demo-bucket");
+    assert_eq!(
+        got.stats.count("s3control:GetMultiRegionAccessPointRoutes"),
+        0
+    );
+}
+
+#[test]
+fn refused_routes_leave_the_routed_bucket_to_be_named() {
+    let mut w = world(TWO, established());
+    w.s3c.push(
+        mock!(aws_sdk_s3control::Client::get_multi_region_access_point_routes)
+            .then_http_response(|| control_error(403, "AccessDenied")),
+    );
+    match run_with(&w, &request(""), None) {
+        Err(e @ CollectError::MultiRegionAccessPoint { .. }) => {
+            let m = e.to_string();
+            assert!(
+                m.contains("AccessDenied from s3control:GetMultiRegionAccessPointRoutes")
+                    && m.contains("--mrap-bucket"),
+                "{m}"
             );
         }
         other => panic!("expected CollectError::MultiRegionAccessPoint, found {other:?}"),
