@@ -12,9 +12,13 @@
 //! user's group has a managed policy; more only when the identity falls back to the paged
 //! authorization details, see `identity.rs`).
 //!
-//! An upload through an access point named by its ARN reads the access point and its policy
-//! in round 1 (`access_point.rs`): it names the bucket, so every bucket read, and the reads
-//! that wait for them, come one round later.
+//! What the upload names comes first when it is not the bucket (`access_point.rs`): an access
+//! point named by its ARN is read in round 1; one named by its alias after the alias's Region
+//! (round 1) and its lookup (`ListAccessPoints`, a round a page); a Multi-Region Access Point
+//! after its lookup (`ListMultiRegionAccessPoints`), with its policy and, when needed, its
+//! routes in the next round. The access point names the bucket, so every bucket read, and the
+//! reads that wait for them, come after it. A directory bucket's Region is not read (it comes
+//! from the bucket's name), so its two reads are in round 1.
 
 use std::time::{Instant, SystemTime};
 
