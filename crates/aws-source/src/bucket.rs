@@ -17,6 +17,15 @@ pub(crate) const HEAD_BUCKET: Api = Api::new("s3", "HeadBucket", "s3:ListBucket"
 const GET_LOCATION: Api = Api::new("s3", "GetBucketLocation", "s3:GetBucketLocation");
 const LIST_BUCKETS: Api = Api::new("s3", "ListBuckets", "s3:ListAllMyBuckets");
 pub(crate) const GET_POLICY: Api = Api::new("s3", "GetBucketPolicy", "s3:GetBucketPolicy");
+/// A directory bucket's policy: the same call, allowed by its own IAM action (S3 API reference,
+/// `GetBucketPolicy`, Directory bucket permissions).
+pub(crate) const GET_DIRECTORY_POLICY: Api =
+    Api::new("s3", "GetBucketPolicy", "s3express:GetBucketPolicy");
+const GET_DIRECTORY_ENCRYPTION: Api = Api::new(
+    "s3",
+    "GetBucketEncryption",
+    "s3express:GetEncryptionConfiguration",
+);
 const GET_ACL: Api = Api::new("s3", "GetBucketAcl", "s3:GetBucketAcl");
 const GET_ENCRYPTION: Api = Api::new("s3", "GetBucketEncryption", "s3:GetEncryptionConfiguration");
 const GET_OWNERSHIP: Api = Api::new(
@@ -124,6 +133,8 @@ pub(crate) struct BucketReads {
     pub ownership: Read<ObjectOwnership>,
     pub public_access_block: Read<PublicAccessBlock>,
     pub request_payer: Read<String>,
+    /// A directory bucket's (see [`read_directory`]).
+    pub directory: bool,
 }
 
 /// Every configuration read of the bucket, at once, in its Region.
@@ -140,31 +151,7 @@ pub(crate) async fn read(
     };
     let s3 = &s3;
     let (policy, acl, encryption, ownership, public_access_block, request_payer) = tokio::join!(
-        async {
-            let out = tr
-                .call(
-                    round,
-                    GET_POLICY,
-                    &["NoSuchBucketPolicy"],
-                    s3.get_bucket_policy().bucket(bucket).send(),
-                )
-                .await
-                .map_err(|mut f| {
-                    if f.code.as_deref() == Some("MethodNotAllowed") {
-                        f.reason.push_str(
-                            "; only identities of the bucket owner's account can read a bucket policy",
-                        );
-                    }
-                    f
-                })?;
-            let text = out.policy().unwrap_or_default();
-            Policy::parse(
-                &format!("bucket policy of {bucket}"),
-                PolicyKind::Resource,
-                text,
-            )
-            .map_err(|e| Failure::invalid(GET_POLICY, format!("a policy that does not parse: {e}")))
-        },
+        policy(tr, s3, bucket, GET_POLICY, round),
         async {
             let out = tr
                 .call(
@@ -176,17 +163,7 @@ pub(crate) async fn read(
                 .await?;
             acl(&out)
         },
-        async {
-            let out = tr
-                .call(
-                    round,
-                    GET_ENCRYPTION,
-                    &["ServerSideEncryptionConfigurationNotFoundError"],
-                    s3.get_bucket_encryption().bucket(bucket).send(),
-                )
-                .await?;
-            encryption(&out)
-        },
+        default_encryption(tr, s3, bucket, GET_ENCRYPTION, round),
         async {
             let out = tr
                 .call(
@@ -235,7 +212,168 @@ pub(crate) async fn read(
         ownership,
         public_access_block,
         request_payer,
+        directory: false,
     }
+}
+
+impl BucketReads {
+    /// A bucket that is unknown (`u` says why): none of its reads can be made.
+    pub(crate) fn unknown(u: &why403_core::evidence::Unavailable) -> BucketReads {
+        let f = |api: Api| Failure {
+            outcome: CallOutcome::Failed,
+            code: None,
+            reason: u.reason.clone(),
+            action: api.action,
+        };
+        BucketReads {
+            policy: Err(f(GET_POLICY)),
+            acl: Err(f(GET_ACL)),
+            encryption: Err(f(GET_ENCRYPTION)),
+            ownership: Err(f(GET_OWNERSHIP)),
+            public_access_block: Err(f(GET_PAB)),
+            request_payer: Err(f(GET_PAYMENT)),
+            directory: false,
+        }
+    }
+}
+
+/// A directory bucket's Region, from the Availability Zone or Local Zone id in its name
+/// (`<base>--<zone-id>--x-s3`): a zone id starts with its Region's code (`usw2-az1`,
+/// `use1-atl2-az1`). `HeadBucket` is not used: on a directory bucket it is a zonal endpoint
+/// operation, which the SDK authorizes by first calling `CreateSession`. A zone id whose
+/// Region code is not in the table leaves the Region unknown; the reads then go to the
+/// Region the credentials were configured with (`--region`).
+pub(crate) fn directory_region(bucket: &str, c: &Clients) -> Read<String> {
+    const CODES: &[(&str, &str)] = &[
+        ("use1", "us-east-1"),
+        ("use2", "us-east-2"),
+        ("usw1", "us-west-1"),
+        ("usw2", "us-west-2"),
+        ("cac1", "ca-central-1"),
+        ("sae1", "sa-east-1"),
+        ("euw1", "eu-west-1"),
+        ("euw2", "eu-west-2"),
+        ("euw3", "eu-west-3"),
+        ("euc1", "eu-central-1"),
+        ("eun1", "eu-north-1"),
+        ("aps1", "ap-south-1"),
+        ("apse1", "ap-southeast-1"),
+        ("apse2", "ap-southeast-2"),
+        ("apne1", "ap-northeast-1"),
+        ("apne2", "ap-northeast-2"),
+        ("apne3", "ap-northeast-3"),
+    ];
+    let zone = bucket
+        .strip_suffix("--x-s3")
+        .and_then(|r| r.rsplit_once("--"))
+        .map_or("", |(_, z)| z);
+    let code = zone.split('-').next().unwrap_or_default();
+    if let Some((_, region)) = CODES.iter().find(|(c, _)| *c == code) {
+        return Ok((*region).to_owned());
+    }
+    let configured =
+        c.s3.config()
+            .region()
+            .map_or_else(|| "the default Region".to_owned(), |r| format!("`{r}`"));
+    Err(Failure {
+        outcome: CallOutcome::Failed,
+        code: None,
+        reason: format!(
+            "the Region of directory bucket `{bucket}` comes from its zone id `{zone}`, whose \
+             Region code why403 does not know; its policy and encryption were read in \
+             {configured} (pass --region with the bucket's Region)"
+        ),
+        action: GET_DIRECTORY_POLICY.action,
+    })
+}
+
+/// The reads of a directory bucket: its policy and default encryption, through the Region's
+/// `s3express-control` endpoint, which the SDK picks for a `--x-s3` name (and signs for
+/// `s3express`; no `CreateSession`). The rest is fixed for every directory bucket (S3 User
+/// Guide, Differences for directory buckets): no ACL (kept here as a failure the evidence
+/// never shows: its slot is not applicable), Object Ownership bucket owner enforced, all four
+/// Block Public Access settings on, no Requester Pays.
+pub(crate) async fn read_directory(
+    tr: &Tracker<'_>,
+    c: &Clients,
+    bucket: &str,
+    region: Option<&str>,
+    round: u32,
+) -> BucketReads {
+    let s3 = match region {
+        Some(r) => c.s3_in(r),
+        None => c.s3.clone(),
+    };
+    let (policy, encryption) = tokio::join!(
+        policy(tr, &s3, bucket, GET_DIRECTORY_POLICY, round),
+        default_encryption(tr, &s3, bucket, GET_DIRECTORY_ENCRYPTION, round),
+    );
+    BucketReads {
+        policy,
+        acl: Err(Failure {
+            outcome: CallOutcome::Absent,
+            code: None,
+            reason: "a directory bucket has no ACL (ACLs are disabled)".to_owned(),
+            action: GET_ACL.action,
+        }),
+        encryption,
+        ownership: Ok(ObjectOwnership::BucketOwnerEnforced),
+        public_access_block: Ok(PublicAccessBlock::ALL_ON),
+        request_payer: Ok("BucketOwner".to_owned()),
+        directory: true,
+    }
+}
+
+/// The bucket's policy (`GetBucketPolicy`, as `api` names it).
+async fn policy(
+    tr: &Tracker<'_>,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    api: Api,
+    round: u32,
+) -> Read<Policy> {
+    let out = tr
+        .call(
+            round,
+            api,
+            &["NoSuchBucketPolicy"],
+            s3.get_bucket_policy().bucket(bucket).send(),
+        )
+        .await
+        .map_err(|mut f| {
+            if f.code.as_deref() == Some("MethodNotAllowed") {
+                f.reason.push_str(
+                    "; only identities of the bucket owner's account can read a bucket policy",
+                );
+            }
+            f
+        })?;
+    let text = out.policy().unwrap_or_default();
+    Policy::parse(
+        &format!("bucket policy of {bucket}"),
+        PolicyKind::Resource,
+        text,
+    )
+    .map_err(|e| Failure::invalid(api, format!("a policy that does not parse: {e}")))
+}
+
+/// The bucket's default encryption (`GetBucketEncryption`, as `api` names it).
+async fn default_encryption(
+    tr: &Tracker<'_>,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    api: Api,
+    round: u32,
+) -> Read<Encryption> {
+    let out = tr
+        .call(
+            round,
+            api,
+            &["ServerSideEncryptionConfigurationNotFoundError"],
+            s3.get_bucket_encryption().bucket(bucket).send(),
+        )
+        .await?;
+    encryption(&out, api)
 }
 
 /// The account-level Block Public Access of `account` (readable only with its credentials).
@@ -254,15 +392,22 @@ pub(crate) async fn account_public_access_block(
             s3c.get_public_access_block().account_id(account).send(),
         )
         .await?;
-    let conf = out.public_access_block_configuration();
-    Ok(PublicAccessBlock {
+    Ok(pab_s3control(out.public_access_block_configuration()))
+}
+
+/// Block Public Access settings as `s3control` answers them (an account's, an access point's,
+/// a Multi-Region Access Point's); a setting left out is off.
+pub(crate) fn pab_s3control(
+    conf: Option<&aws_sdk_s3control::types::PublicAccessBlockConfiguration>,
+) -> PublicAccessBlock {
+    PublicAccessBlock {
         block_public_acls: conf.and_then(|c| c.block_public_acls()).unwrap_or(false),
         ignore_public_acls: conf.and_then(|c| c.ignore_public_acls()).unwrap_or(false),
         block_public_policy: conf.and_then(|c| c.block_public_policy()).unwrap_or(false),
         restrict_public_buckets: conf
             .and_then(|c| c.restrict_public_buckets())
             .unwrap_or(false),
-    })
+    }
 }
 
 fn acl(out: &aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput) -> Read<Acl> {
@@ -321,6 +466,7 @@ fn acl(out: &aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput) -> Read<
 
 fn encryption(
     out: &aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionOutput,
+    api: Api,
 ) -> Read<Encryption> {
     let rule = out
         .server_side_encryption_configuration()
@@ -329,13 +475,13 @@ fn encryption(
         return Err(Failure {
             outcome: CallOutcome::Absent,
             code: None,
-            reason: "s3:GetBucketEncryption returned no rule".to_owned(),
-            action: GET_ENCRYPTION.action,
+            reason: format!("{} returned no rule", api.name()),
+            action: api.action,
         });
     };
     let Some(by_default) = rule.apply_server_side_encryption_by_default() else {
         return Err(Failure::invalid(
-            GET_ENCRYPTION,
+            api,
             "a rule without `ApplyServerSideEncryptionByDefault`",
         ));
     };

@@ -12,17 +12,23 @@
 //! user's group has a managed policy; more only when the identity falls back to the paged
 //! authorization details, see `identity.rs`).
 //!
-//! An upload through an access point named by its ARN reads the access point and its policy
-//! in round 1 (`access_point.rs`): it names the bucket, so every bucket read, and the reads
-//! that wait for them, come one round later.
+//! What the upload names comes first when it is not the bucket (`access_point.rs`): an access
+//! point named by its ARN is read in round 1; one named by its alias after the alias's Region
+//! (round 1) and its lookup (`ListAccessPoints`, a round a page); a Multi-Region Access Point
+//! after its lookup (`ListMultiRegionAccessPoints`), with its policy and, when needed, its
+//! routes in the next round. The access point names the bucket, so every bucket read, and the
+//! reads that wait for them, come after it. A directory bucket's Region is not read (it comes
+//! from the bucket's name), so its two reads are in round 1.
 
 use std::time::{Instant, SystemTime};
 
 use aws_smithy_types::date_time::{DateTime, Format};
-use why403_core::evidence::{BucketEvidence, Caller, Evidence, IdentityKind, Slot, Unavailable};
+use why403_core::evidence::{
+    AccessPoint, BucketEvidence, Caller, Evidence, IdentityKind, NetworkOrigin, Slot, Unavailable,
+};
 use why403_core::upload::{AccessPointRef, Credentials, Target, UploadRequest};
 
-use crate::call::{Api, CallOutcome, Tracker, classify, slot};
+use crate::call::{Api, CallOutcome, Failure, Read, Tracker, classify, slot};
 use crate::config::Clients;
 use crate::session::{Session, once};
 use crate::who::Who;
@@ -46,35 +52,24 @@ pub(crate) async fn run(
     let given = principal
         .map(|p| Who::parse(p).map_err(|message| CollectError::Principal { message }))
         .transpose()?;
-    // An upload through an access point named by its ARN: the access point names the bucket
-    // every bucket read is about, so those reads come one round later.
-    let ap_and_region = async {
-        let ap = match &target.target {
-            Target::AccessPoint(AccessPointRef::Arn {
-                arn,
-                region,
-                account,
-                name,
-            }) => {
-                let named = access_point::Named {
-                    arn,
-                    region,
-                    account,
-                    name,
-                };
-                Some(Box::pin(read_access_point(&tr, c, named, &target.bucket)).await?)
+    // An upload through an access point: the access point names the bucket every bucket read
+    // is about, so those reads come after it.
+    let through_and_region = async {
+        let t = Box::pin(through(s, &tr, target)).await?;
+        let region = match (&t.region, &t.bucket) {
+            (Some(r), _) => r.clone(),
+            (None, Ok(name)) => {
+                let read = Box::pin(bucket::region(&tr, c, name, t.last_round + 1));
+                cache.region.get(name.clone(), read).await?
             }
-            _ => None,
+            (None, Err(u)) => Err(Failure {
+                outcome: CallOutcome::Failed,
+                code: None,
+                reason: u.reason.clone(),
+                action: bucket::HEAD_BUCKET.action,
+            }),
         };
-        let name = ap
-            .as_ref()
-            .map_or_else(|| target.bucket.clone(), |a| a.bucket.clone());
-        let round = 1 + u32::from(ap.is_some());
-        let region = cache
-            .region
-            .get(name.clone(), Box::pin(bucket::region(&tr, c, &name, round)))
-            .await;
-        Ok::<_, CollectError>((ap, name, region))
+        Ok::<_, CollectError>((t, region))
     };
 
     // The reads are boxed (the cache's cells take them boxed): joined unboxed, their futures
@@ -83,7 +78,7 @@ pub(crate) async fn run(
     // at once instead of waiting for the other reads to time out too, one after the other.
     let others = async {
         Ok(tokio::join!(
-            Box::pin(ap_and_region),
+            Box::pin(through_and_region),
             once(&cache.org_view, Box::pin(org::describe(&tr, c, 1))),
             once(&cache.root, Box::pin(org::root(&tr, c, 1))),
             once(
@@ -92,15 +87,17 @@ pub(crate) async fn run(
             ),
         ))
     };
-    let (me, (ap_and_region, org_info, root, own_canonical)) = futures_util::future::try_join(
+    let (me, (through_and_region, org_info, root, own_canonical)) = futures_util::future::try_join(
         once(&cache.caller, Box::pin(caller(&tr, c, 1))),
         Box::pin(others),
     )
     .await?;
-    let (ap_read, name, region) = ap_and_region?;
+    let (through, region) = through_and_region?;
+    let name = through.name(target);
     let name = name.as_str();
-    let after_ap = u32::from(ap_read.is_some());
-    let region = region?;
+    // The round of the bucket reads: after the bucket's Region, itself after what names the
+    // bucket (a directory bucket's Region is not read: it comes from its name).
+    let bucket_round = through.last_round + if through.region.is_some() { 1 } else { 2 };
     let who = match given {
         Some(w) => w,
         None => Who::parse(&me.arn).map_err(|m| CollectError::Principal {
@@ -112,19 +109,21 @@ pub(crate) async fn run(
     };
     let bucket_region = region.as_ref().ok().map(String::as_str);
 
+    let reads = |round| Box::pin(bucket_reads(s, &tr, &through, name, bucket_region, round));
     let bucket_and_key = async {
         match kms::from_headers(target) {
             Some(used) => {
                 tokio::join!(
-                    Box::pin(bucket_reads(s, &tr, name, bucket_region, 2 + after_ap)),
-                    Box::pin(key(s, &tr, used, bucket_region, 2 + after_ap))
+                    reads(bucket_round),
+                    Box::pin(key(s, &tr, used, bucket_region, bucket_round))
                 )
             }
             None => {
-                let b = Box::pin(bucket_reads(s, &tr, name, bucket_region, 2 + after_ap)).await;
+                let b = reads(bucket_round).await;
                 let enc = slot(b.encryption.clone());
                 let from_default = kms::from_default(&enc);
-                let key = Box::pin(key(s, &tr, from_default, bucket_region, 3 + after_ap)).await;
+                let key =
+                    Box::pin(key(s, &tr, from_default, bucket_region, bucket_round + 1)).await;
                 (b, key)
             }
         }
@@ -187,7 +186,7 @@ pub(crate) async fn run(
         Some(o) => match org_info.of(o, &me.account) {
             // Only the credentials' organizations can be read; the owner may be in one.
             org::OrgOf::Read { info, member } => {
-                match Box::pin(org_path(s, &tr, info, o, member, &root, 3 + after_ap)).await {
+                match Box::pin(org_path(s, &tr, info, o, member, &root, bucket_round + 1)).await {
                     Ok(got) => Slot::Collected(got),
                     Err(u) => Slot::Unavailable(Unavailable {
                         reason: format!(
@@ -230,22 +229,17 @@ pub(crate) async fn run(
             region: slot(region),
             owner_account,
             policy: slot(b.policy),
-            acl: slot(b.acl),
+            acl: if b.directory {
+                Slot::NotApplicable
+            } else {
+                slot(b.acl)
+            },
             encryption: slot(b.encryption),
             ownership: slot(b.ownership),
             public_access_block: slot(b.public_access_block),
             request_payer: slot(b.request_payer),
         },
-        // Access point aliases and Multi-Region Access Points are not read live yet
-        // (docs/scenario-format.md has their sections).
-        access_point: match ap_read {
-            Some(ap) => Slot::Collected(ap),
-            None if target.target.is_access_point() => Slot::missing(
-                "the live source reads access points named by their ARN only",
-                &["s3:GetAccessPoint", "s3:GetAccessPointPolicy"],
-            ),
-            None => Slot::NotApplicable,
-        },
+        access_point: through.ap.clone().unwrap_or(Slot::NotApplicable),
         account_public_access_block,
         kms_key,
         caller_org,
@@ -281,16 +275,311 @@ pub(crate) async fn run(
     })
 }
 
-/// The access point `named` (by its ARN) and its policy. Without it the bucket is unknown,
-/// which ends the collection.
-async fn read_access_point(
+/// What the upload goes through: the access point (`None` when it names a bucket), the bucket
+/// every bucket read is about (unknown when the access point could not be found), the bucket's
+/// Region when it is not read with `HeadBucket` (a directory bucket's, from its name; an
+/// unknown bucket's, from its access point alias), and the round of the last read it took
+/// (0: none).
+struct Through {
+    ap: Option<Slot<AccessPoint>>,
+    directory: bool,
+    bucket: Result<String, Unavailable>,
+    region: Option<Read<String>>,
+    last_round: u32,
+}
+
+impl Through {
+    fn bucket(target: &UploadRequest) -> Through {
+        Through {
+            ap: None,
+            directory: false,
+            bucket: Ok(target.bucket.clone()),
+            region: None,
+            last_round: 0,
+        }
+    }
+
+    /// The bucket's name in the evidence: the one read, or what the request names when it is
+    /// unknown.
+    fn name(&self, target: &UploadRequest) -> String {
+        match &self.bucket {
+            Ok(b) => b.clone(),
+            Err(_) => target
+                .target
+                .access_point_name()
+                .unwrap_or_else(|| target.bucket.clone()),
+        }
+    }
+}
+
+/// Reads what the upload goes through (see [`Through`]).
+async fn through(
+    s: &Session,
     tr: &Tracker<'_>,
-    c: &Clients,
+    target: &UploadRequest,
+) -> Result<Through, CollectError> {
+    let c = s.clients();
+    match &target.target {
+        Target::Bucket => Ok(Through::bucket(target)),
+        Target::DirectoryBucket => Ok(Through {
+            directory: true,
+            region: Some(bucket::directory_region(&target.bucket, c)),
+            ..Through::bucket(target)
+        }),
+        Target::AccessPoint(AccessPointRef::Arn {
+            arn,
+            region,
+            account,
+            name,
+        }) => {
+            let named = access_point::Named {
+                arn,
+                region,
+                account,
+                name,
+            };
+            let ap = read_access_point(s, tr, named, &target.bucket, 1).await?;
+            Ok(Through {
+                bucket: Ok(ap.bucket.clone()),
+                ap: Some(Slot::Collected(ap)),
+                directory: false,
+                region: None,
+                last_round: 1,
+            })
+        }
+        Target::AccessPoint(AccessPointRef::Alias(alias)) => {
+            Box::pin(through_alias(s, tr, target, alias)).await
+        }
+        Target::MultiRegionAccessPoint { account, alias } => {
+            Box::pin(through_mrap(s, tr, target, account, alias)).await
+        }
+    }
+}
+
+/// An access point named by its alias: its Region (`HeadBucket` on the alias, which S3 answers
+/// for the access point's bucket), then its entry among the credentials' account's access
+/// points there (`ListAccessPoints`), then the access point as if named by its ARN. An alias
+/// that is not one of that account's is unknown, and so is the bucket: the alias does not say
+/// its account, and only its owner's credentials can list it.
+async fn through_alias(
+    s: &Session,
+    tr: &Tracker<'_>,
+    target: &UploadRequest,
+    alias: &str,
+) -> Result<Through, CollectError> {
+    let c = s.clients();
+    let me = once(&s.cache.caller, Box::pin(caller(tr, c, 1))).await?;
+    let region = s
+        .cache
+        .region
+        .get(alias.to_owned(), Box::pin(bucket::region(tr, c, alias, 1)))
+        .await?;
+    let unknown = |reason: String, needs: &[&str], last_round: u32| Through {
+        ap: Some(Slot::missing(&reason, needs)),
+        directory: false,
+        bucket: Err(Unavailable {
+            reason: format!("the bucket of access point alias `{alias}` is unknown: {reason}"),
+            needs: needs.iter().map(|n| (*n).to_owned()).collect(),
+        }),
+        region: Some(region.clone()),
+        last_round,
+    };
+    let r = match &region {
+        Ok(r) => r.clone(),
+        Err(f) => {
+            return Ok(unknown(
+                format!(
+                    "the Region of access point alias `{alias}`, where its access point would be \
+                     listed, could not be read: {}",
+                    f.reason
+                ),
+                &[f.action, access_point::LIST_ACCESS_POINTS.action],
+                1,
+            ));
+        }
+    };
+    let key = (me.account.clone(), r.clone(), alias.to_owned());
+    let read = Box::pin(access_point::find_alias(tr, c, alias, &me.account, &r, 2));
+    let (found, last) = s.cache.alias.get(key, read).await;
+    match found {
+        Ok(Some(found)) => {
+            let ap = read_access_point(s, tr, found.named(), &target.bucket, last + 1).await?;
+            Ok(Through {
+                bucket: Ok(ap.bucket.clone()),
+                ap: Some(Slot::Collected(ap)),
+                directory: false,
+                region: None,
+                last_round: last + 1,
+            })
+        }
+        Ok(None) => Ok(unknown(
+            format!(
+                "`{alias}` is not the alias of an access point of account `{}` (the \
+                 credentials' account) in {r} (s3control:ListAccessPoints); an alias does not \
+                 say its account: if the access point is another account's, read with that \
+                 account's credentials or name the access point by its ARN \
+                 (`s3://arn:aws:s3:{r}:<account>:accesspoint/<name>/<key>`)",
+                me.account
+            ),
+            &[
+                access_point::LIST_ACCESS_POINTS.action,
+                "s3:GetAccessPoint",
+                "s3:GetAccessPointPolicy",
+            ],
+            last,
+        )),
+        Err(f) => Ok(unknown(
+            format!(
+                "the access point of alias `{alias}` could not be looked up: {}",
+                f.reason
+            ),
+            &[f.action, "s3:GetAccessPoint", "s3:GetAccessPointPolicy"],
+            last,
+        )),
+    }
+}
+
+/// A Multi-Region Access Point: found by its alias in its account
+/// (`ListMultiRegionAccessPoints`), then its policy (`GetMultiRegionAccessPointPolicy`). The
+/// bucket is the one the request was routed to, which AWS does not tell: the request's bucket
+/// (`--mrap-bucket`) when given, which must be one of the access point's, else its only
+/// bucket, else the only one its routes make active (`GetMultiRegionAccessPointRoutes`); with
+/// several active and none given the collection ends, naming them.
+async fn through_mrap(
+    s: &Session,
+    tr: &Tracker<'_>,
+    target: &UploadRequest,
+    account: &str,
+    alias: &str,
+) -> Result<Through, CollectError> {
+    let c = s.clients();
+    let arn = target.target.access_point_name().unwrap_or_default();
+    let fail = |message: String| CollectError::MultiRegionAccessPoint {
+        arn: arn.clone(),
+        message,
+    };
+    let read = Box::pin(access_point::find_mrap(tr, c, alias, account, 1));
+    let (found, last) = s
+        .cache
+        .mrap
+        .get((account.to_owned(), alias.to_owned()), read)
+        .await;
+    let m = match found {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Err(fail(format!(
+                "account `{account}` has no Multi-Region Access Point with alias `{alias}` \
+                 (s3control:ListMultiRegionAccessPoints)"
+            )));
+        }
+        // Without the access point, the bucket the request was routed to is still known when
+        // the request names it.
+        Err(f) if !target.bucket.is_empty() => {
+            return Ok(Through {
+                ap: Some(f.slot()),
+                directory: false,
+                bucket: Ok(target.bucket.clone()),
+                region: None,
+                last_round: last,
+            });
+        }
+        Err(f) => return Err(fail(format!("{}; it names the buckets", f.reason))),
+    };
+    let listed = |of: &mut dyn Iterator<Item = &String>| {
+        of.map(|b| match m.buckets.iter().find(|(name, _, _)| name == b) {
+            Some((_, r, _)) => format!("`{b}` ({r})"),
+            None => format!("`{b}`"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+    };
+    let all = || listed(&mut m.buckets.iter().map(|(b, _, _)| b));
+    // Which of several buckets receive requests, when the request names none: both reads need
+    // only the list.
+    let routes = async {
+        if target.bucket.is_empty() && m.buckets.len() > 1 {
+            let read = Box::pin(access_point::active_buckets(tr, c, account, &arn, last + 1));
+            Some(s.cache.mrap_routes.get(arn.clone(), read).await)
+        } else {
+            None
+        }
+    };
+    let key = (account.to_owned(), m.name.clone());
+    let read = Box::pin(access_point::mrap_policy(tr, c, account, &m.name, last + 1));
+    let (routes, policy) = tokio::join!(routes, s.cache.mrap_policy.get(key, read));
+    let named = if target.bucket.is_empty() {
+        match (m.buckets.as_slice(), routes) {
+            ([only], _) => only.0.clone(),
+            (_, Some(Ok(active))) if active.len() == 1 => active[0].clone(),
+            (_, routes) => {
+                let why = match routes {
+                    Some(Ok(active)) if active.is_empty() => {
+                        "none of them is active in its routes".to_owned()
+                    }
+                    Some(Ok(active)) => format!(
+                        "{} of them receive requests ({})",
+                        active.len(),
+                        listed(&mut active.iter())
+                    ),
+                    Some(Err(f)) => format!(
+                        "its routes, which say the active ones, could not be read: {}",
+                        f.reason
+                    ),
+                    None => String::new(),
+                };
+                return Err(fail(format!(
+                    "it routes requests to {} buckets, {}; {why}; AWS does not say which one \
+                     served (or refused) the upload: name it with `--mrap-bucket NAME` and \
+                     diagnose each in turn if unsure",
+                    m.buckets.len(),
+                    all()
+                )));
+            }
+        }
+    } else {
+        target.bucket.clone()
+    };
+    let Some(routed) = m.buckets.iter().find(|(b, _, _)| *b == named) else {
+        return Err(fail(format!(
+            "`{named}` is not one of its buckets: {}",
+            all()
+        )));
+    };
+    Ok(Through {
+        directory: false,
+        bucket: Ok(routed.0.clone()),
+        ap: Some(Slot::Collected(AccessPoint {
+            name: m.name.clone(),
+            arn: arn.clone(),
+            alias: Some(alias.to_owned()),
+            account: account.to_owned(),
+            bucket: routed.0.clone(),
+            bucket_account: routed.2.clone(),
+            network_origin: NetworkOrigin::Internet,
+            public_access_block: m.public_access_block,
+            policy,
+            multi_region: true,
+        })),
+        region: None,
+        last_round: last + 1,
+    })
+}
+
+/// The access point `named` (by its ARN) and its policy, once per session. Without it the
+/// bucket is unknown, which ends the collection.
+async fn read_access_point(
+    s: &Session,
+    tr: &Tracker<'_>,
     named: access_point::Named<'_>,
     given_bucket: &str,
-) -> Result<why403_core::evidence::AccessPoint, CollectError> {
+    round: u32,
+) -> Result<AccessPoint, CollectError> {
     let arn = named.arn.to_owned();
-    let got = access_point::read(tr, c, named, 1)
+    let read = Box::pin(access_point::read(tr, s.clients(), named, round));
+    let got = s
+        .cache
+        .access_point
+        .get(arn.clone(), read)
         .await
         .map_err(|f| CollectError::AccessPoint {
             arn: arn.clone(),
@@ -309,15 +598,28 @@ async fn read_access_point(
 }
 
 /// The bucket's configuration reads, once per session. The bucket's Region, which they are
-/// read in, is itself read once per session, so the bucket's name is the whole key.
+/// read in, is itself read once per session, so the bucket's name is the whole key. A bucket
+/// that is unknown (behind an access point that could not be found) is not read: each of its
+/// reads is unavailable for that reason.
 async fn bucket_reads(
     s: &Session,
     tr: &Tracker<'_>,
+    through: &Through,
     name: &str,
     bucket_region: Option<&str>,
     round: u32,
 ) -> bucket::BucketReads {
-    let read = Box::pin(bucket::read(tr, s.clients(), name, bucket_region, round));
+    if let Err(u) = &through.bucket {
+        return bucket::BucketReads::unknown(u);
+    }
+    let (c, directory) = (s.clients(), through.directory);
+    let read = Box::pin(async move {
+        if directory {
+            bucket::read_directory(tr, c, name, bucket_region, round).await
+        } else {
+            bucket::read(tr, c, name, bucket_region, round).await
+        }
+    });
     s.cache.bucket.get(name.to_owned(), read).await
 }
 
@@ -447,6 +749,18 @@ fn owner(
     };
     if policy_read {
         return Slot::Collected(creds_account.to_owned());
+    }
+    if let (true, Err(f)) = (b.directory, &b.policy) {
+        // No ACL names a directory bucket's owner; only its owner's account can read its
+        // policy (S3 API reference, GetBucketPolicy: cross-account access is not supported).
+        return Slot::Unavailable(Unavailable {
+            reason: format!(
+                "a directory bucket's owner is known when the credentials' account can read its \
+                 policy, and it could not: {}",
+                f.reason
+            ),
+            needs: vec![f.action.to_owned()],
+        });
     }
     let reason = match &b.acl {
         Ok(acl) => format!(

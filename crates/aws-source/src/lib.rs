@@ -189,6 +189,17 @@ pub enum CollectError {
         /// Why.
         message: String,
     },
+    /// The Multi-Region Access Point the upload names cannot be read, or does not say which
+    /// bucket the upload goes to.
+    #[error(
+        "cannot tell which bucket the upload through Multi-Region Access Point `{arn}` goes to: {message}"
+    )]
+    MultiRegionAccessPoint {
+        /// The Multi-Region Access Point's ARN.
+        arn: String,
+        /// Why, and what to give.
+        message: String,
+    },
     /// `--principal` cannot be diagnosed (not an ARN of a user, a role session or a root, or
     /// of another account than the credentials can read).
     #[error("{message}")]
@@ -247,6 +258,10 @@ pub const OPERATIONS: &[&str] = &[
     "s3control:GetPublicAccessBlock",
     "s3control:GetAccessPoint",
     "s3control:GetAccessPointPolicy",
+    "s3control:ListAccessPoints",
+    "s3control:ListMultiRegionAccessPoints",
+    "s3control:GetMultiRegionAccessPointPolicy",
+    "s3control:GetMultiRegionAccessPointRoutes",
     "iam:GetAccountAuthorizationDetails",
     "iam:GetUser",
     "iam:GetRole",

@@ -16,17 +16,18 @@ use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use tokio::sync::OnceCell;
+use why403_core::Policy;
 use why403_core::evidence::{
-    Caller, Identity, KmsKey, Organization, PublicAccessBlock, Slot, Unavailable,
+    AccessPoint, Caller, Identity, KmsKey, Organization, PublicAccessBlock, Slot, Unavailable,
 };
 use why403_core::upload::UploadRequest;
 
 use crate::bucket::BucketReads;
 use crate::call::{CallStat, Read};
 use crate::config::Clients;
-use crate::identity;
 use crate::org::{self, OrgView, RootRead};
 use crate::{CollectError, Collected, LiveOptions, Stats, collect};
+use crate::{access_point, identity};
 
 /// The clients and the reads of many collections: every distinct AWS read is made once per
 /// session, however many collections need it.
@@ -39,7 +40,9 @@ use crate::{CollectError, Collected, LiveOptions, Stats, collect};
 ///
 /// Shared reads: the credentials' caller (`GetCallerIdentity`), their organization
 /// (`DescribeOrganization`, `ListRoots`) and canonical id (`ListBuckets`); per bucket, its
-/// Region and its configuration reads; per principal, its IAM identity (per role for
+/// Region and its configuration reads; per access point, its configuration and policy; per
+/// access point alias, the access point it names; per Multi-Region Access Point, its report,
+/// its policy and its routes; per principal, its IAM identity (per role for
 /// assumed-role sessions); per managed policy, its default version id (`GetPolicy`), and per
 /// policy version its document (`GetPolicyVersion`); per group, its policies; per account,
 /// the authorization details when they are read (only when targeted reads are refused); per
@@ -201,6 +204,18 @@ pub(crate) struct Cache {
     pub region: Memo<String, Result<Read<String>, CollectError>>,
     /// By bucket name (a bucket's Region is itself read once).
     pub bucket: Memo<String, BucketReads>,
+    /// An access point and its policy (`GetAccessPoint`, `GetAccessPointPolicy`), by its ARN.
+    pub access_point: Memo<String, Read<AccessPoint>>,
+    /// The access point an alias names (`ListAccessPoints`), by account, Region and alias,
+    /// with the round of the last page.
+    pub alias: Memo<(String, String, String), access_point::Lookup<access_point::Found>>,
+    /// A Multi-Region Access Point (`ListMultiRegionAccessPoints`), by account and alias, with
+    /// the round of the last page.
+    pub mrap: Memo<(String, String), access_point::Lookup<access_point::MultiRegion>>,
+    /// A Multi-Region Access Point's policy, by account and name.
+    pub mrap_policy: Memo<(String, String), Slot<Policy>>,
+    /// The buckets a Multi-Region Access Point's routes make active, by its ARN.
+    pub mrap_routes: Memo<String, Read<Vec<String>>>,
     pub identity: Memo<IdentityKey, Slot<Identity>>,
     /// A managed policy's default version id (`GetPolicy`), by the policy's ARN.
     pub policy: Memo<String, Read<String>>,

@@ -42,6 +42,11 @@ pub(crate) struct LiveArgs {
     /// CompleteMultipartUpload), not one PutObject.
     #[arg(long, hide = !ENABLED)]
     multipart: bool,
+    /// For an upload through a Multi-Region Access Point: the bucket the request was routed to,
+    /// one of the access point's (needed when it has several: AWS does not say which one
+    /// served the request).
+    #[arg(long, value_name = "NAME", hide = !ENABLED)]
+    mrap_bucket: Option<String>,
     /// The AWS profile to read with (default: `AWS_PROFILE`, then `default`).
     #[arg(long, value_name = "PROFILE", hide = !ENABLED)]
     profile: Option<String>,
@@ -77,6 +82,7 @@ impl LiveArgs {
         a.principal = upload.principal;
         a.headers = upload.headers;
         a.multipart = upload.multipart;
+        a.mrap_bucket = None;
         if upload.profile.is_some() {
             a.profile = upload.profile;
         }
@@ -93,6 +99,7 @@ impl LiveArgs {
             (self.principal.is_some(), "--principal"),
             (!self.headers.is_empty(), "--header"),
             (self.multipart, "--multipart"),
+            (self.mrap_bucket.is_some(), "--mrap-bucket"),
         ]
         .into_iter()
         .find_map(|(given, name)| given.then_some(name))
@@ -104,6 +111,7 @@ impl LiveArgs {
             (self.principal.is_some(), "--principal"),
             (!self.headers.is_empty(), "--header"),
             (self.multipart, "--multipart"),
+            (self.mrap_bucket.is_some(), "--mrap-bucket"),
             (self.profile.is_some(), "--profile"),
             (self.org_profile.is_some(), "--org-profile"),
             (self.region.is_some(), "--region"),
@@ -215,38 +223,38 @@ mod aws {
 
     use super::{LiveArgs, Read};
 
-    /// Splits `s3://bucket/key` or `s3://<access point ARN>/<key>` into what the upload names,
-    /// its bucket (empty for an access point: the access point names it) and its key. Access
-    /// point aliases, Multi-Region Access Points and directory buckets are recognised
-    /// (`why403_core::upload::parse_destination`) and refused: the live source does not read
-    /// them yet.
+    /// Splits `s3://bucket/key`, `s3://<access point ARN or alias>/<key>`,
+    /// `s3://<Multi-Region Access Point ARN>/<key>` or `s3://<directory bucket>/<key>` into what
+    /// the upload names, its bucket (empty for an access point: the access point names it) and
+    /// its key (`why403_core::upload::parse_destination`).
     pub(crate) fn parse_target(
         target: &str,
     ) -> anyhow::Result<(why403_core::upload::Target, String, String)> {
-        use why403_core::upload::{AccessPointRef, Target};
         let Some(rest) = target.strip_prefix("s3://") else {
             bail!("expected `s3://<bucket>/<key>`, found `{target}`");
         };
-        let (dest, bucket, key) = why403_core::upload::parse_destination(rest).map_err(|e| {
+        why403_core::upload::parse_destination(rest).map_err(|e| {
             anyhow::anyhow!(
                 "expected `s3://<bucket>/<key>` with a bucket and an object key, found `{target}`: {e}"
             )
-        })?;
-        match dest {
-            Target::Bucket | Target::AccessPoint(AccessPointRef::Arn { .. }) => {}
-            Target::AccessPoint(AccessPointRef::Alias(_))
-            | Target::MultiRegionAccessPoint { .. }
-            | Target::DirectoryBucket => bail!(
-                "`{target}` names an access point by its alias, a Multi-Region Access Point or a directory bucket, which the live source does not read yet: name an access point by its ARN (`s3://arn:aws:s3:<region>:<account>:accesspoint/<name>/<key>`), or describe the upload in a scenario file (docs/scenario-format.md) and run `why403 diagnose --scenario FILE`"
-            ),
-        }
-        Ok((dest, bucket, key))
+        })
     }
 
     /// The upload as the arguments describe it.
     pub(crate) fn request(target: &str, args: &LiveArgs) -> anyhow::Result<UploadRequest> {
         let (dest, bucket, key) = parse_target(target)?;
         let mut req = UploadRequest::new(&bucket, &key);
+        if let Some(b) = &args.mrap_bucket {
+            if !matches!(
+                dest,
+                why403_core::upload::Target::MultiRegionAccessPoint { .. }
+            ) {
+                bail!(
+                    "`--mrap-bucket` names the bucket behind a Multi-Region Access Point, and `{target}` names none (`s3://arn:aws:s3::<account>:accesspoint/<alias>.mrap/<key>`)"
+                );
+            }
+            req.bucket = b.clone();
+        }
         req.target = dest;
         for h in &args.headers {
             let Some((name, value)) = h.split_once(':') else {
@@ -429,7 +437,9 @@ mod aws {
                 Err(e) => {
                     let why = format!(
                         "cannot read `s3://{}/{}` from AWS: {}; explained from the records alone",
-                        req.bucket,
+                        req.target
+                            .access_point_name()
+                            .unwrap_or_else(|| req.bucket.clone()),
                         req.key,
                         why403_core::render::escape(&e.to_string())
                     );

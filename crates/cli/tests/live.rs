@@ -80,20 +80,34 @@ fn a_target_that_is_not_an_s3_url_is_refused() {
 }
 
 #[test]
-fn access_point_aliases_mraps_and_directory_buckets_are_recognised_and_not_read_live_yet() {
-    // An access point named by its ARN is read live (crates/aws-source/tests/moto.rs).
-    for target in [
-        "s3://finance-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias/reports/q3.csv",
-        "s3://arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap/reports/q3.csv",
-        "s3://amzn-s3-demo-bucket--usw2-az1--x-s3/reports/q3.csv",
+fn access_point_aliases_mraps_and_directory_buckets_are_read_live() {
+    // Each is taken as a target and goes on to reading, which needs credentials (their reads:
+    // crates/aws-source/tests/mocked/).
+    for (target, extra) in [
+        (
+            "s3://finance-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias/reports/q3.csv",
+            None,
+        ),
+        (
+            "s3://arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap/reports/q3.csv",
+            Some("amzn-s3-demo-bucket"),
+        ),
+        (
+            "s3://amzn-s3-demo-bucket--usw2-az1--x-s3/reports/q3.csv",
+            None,
+        ),
     ] {
-        bare()
-            .args(["diagnose", target])
+        let mut cmd = bare();
+        cmd.args(["diagnose", target, "--region", "us-east-1"]);
+        if let Some(b) = extra {
+            cmd.args(["--mrap-bucket", b]);
+        }
+        cmd.timeout(std::time::Duration::from_secs(60))
             .assert()
             .code(1)
-            .stderr(predicate::str::contains(
-                "which the live source does not read yet: name an access point by its ARN",
-            ));
+            .stderr(predicate::str::contains(format!(
+                "cannot read `{target}` from AWS: no AWS credentials found"
+            )));
     }
     bare()
         .args([
@@ -104,6 +118,22 @@ fn access_point_aliases_mraps_and_directory_buckets_are_recognised_and_not_read_
         .code(1)
         .stderr(predicate::str::contains(
             "the account of an access point ARN is 12 digits",
+        ));
+}
+
+#[test]
+fn mrap_bucket_is_only_for_a_multi_region_access_point() {
+    bare()
+        .args([
+            "diagnose",
+            "s3://amzn-s3-demo-bucket/report.csv",
+            "--mrap-bucket",
+            "amzn-s3-demo-bucket",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`--mrap-bucket` names the bucket behind a Multi-Region Access Point",
         ));
 }
 

@@ -140,6 +140,15 @@ pub struct PublicAccessBlock {
 }
 
 impl PublicAccessBlock {
+    /// All four settings on: a directory bucket's, which cannot be changed (S3 User Guide,
+    /// Differences for directory buckets).
+    pub const ALL_ON: PublicAccessBlock = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+
     /// The most restrictive combination of two levels.
     pub fn union(self, o: PublicAccessBlock) -> PublicAccessBlock {
         PublicAccessBlock {

@@ -138,6 +138,9 @@ fn step(what: &str, command: &str, needs: &[&'static str]) -> EvidenceStep {
 /// or an unknown code.
 pub(super) fn direct(p: &Parsed) -> Option<Direct> {
     let d = &p.details;
+    if d.sigv4a_unavailable {
+        return Some(sigv4a_unavailable());
+    }
     let code = if d.request_expired {
         "AccessDenied"
     } else {
@@ -288,6 +291,20 @@ pub(super) fn direct(p: &Parsed) -> Option<Direct> {
         evidence,
         notes,
     })
+}
+
+/// An SDK that cannot sign SigV4A, asked to send a request to a Multi-Region Access Point
+/// (S3 User Guide, Making requests through a Multi-Region Access Point: requests must be
+/// signed with SigV4A).
+fn sigv4a_unavailable() -> Direct {
+    Direct {
+        code: "SigV4A".to_owned(),
+        status: None,
+        cause: "the client cannot sign with SigV4A, which every request to a Multi-Region Access Point needs: its SDK lacks the SigV4A signer (the AWS Common Runtime), so the upload was never sent to S3".to_owned(),
+        fix: "install the SDK's SigV4A signer (boto3 and AWS CLI v1: `pip install botocore[crt]`; JavaScript v3: import `@aws-sdk/signature-v4-crt` or `@aws-sdk/signature-v4a`; Java v2: add `software.amazon.awssdk:http-auth-aws-crt`; Ruby: the `aws-crt` gem), or upload to one of the Multi-Region Access Point's buckets directly".to_owned(),
+        evidence: Vec::new(),
+        notes: vec!["no AWS policy was evaluated: S3 never received the request, so no log has it".to_owned()],
+    }
 }
 
 fn kms(code: &str, key: &str) -> (String, String) {

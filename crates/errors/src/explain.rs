@@ -145,12 +145,18 @@ fn not_authorization(p: &Parsed, d: Direct, x: &mut Explanation) {
     let status = d.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
     x.headline = if p.details.request_expired {
         format!("not an authorization failure: `Request has expired`{status}")
+    } else if p.details.sigv4a_unavailable {
+        "not an authorization failure: the client cannot sign the request with SigV4A".to_owned()
     } else {
         format!("not an authorization failure: `{}`{status}", d.code)
     };
     x.status = d.status;
     facts(p, x);
-    x.proves.push("the request was refused before or outside policy evaluation, so changing policies will not help".to_owned());
+    x.proves.push(if p.details.sigv4a_unavailable {
+        "the client failed before sending the request, so changing policies will not help".to_owned()
+    } else {
+        "the request was refused before or outside policy evaluation, so changing policies will not help".to_owned()
+    });
     x.cause = Some(d.cause);
     x.fix = Some(d.fix);
     x.evidence = d.evidence;

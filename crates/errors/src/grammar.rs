@@ -91,6 +91,11 @@ pub(super) fn message(m: &Text, p: &mut Parsed) {
         known = true;
         fixed_message_facts(m, p);
     }
+    if SIGV4A_UNAVAILABLE.iter().any(|phrase| m.contains(phrase)) {
+        p.details.sigv4a_unavailable = true;
+        p.note("known-message");
+        known = true;
+    }
     if p.code
         .as_deref()
         .is_some_and(|c| c.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("KMS.")))
@@ -107,6 +112,16 @@ pub(super) fn message(m: &Text, p: &mut Parsed) {
         p.unrecognised = Some(excerpt(&plain));
     }
 }
+
+/// What SDKs say when they cannot sign a Multi-Region Access Point request with SigV4A, before
+/// sending it: botocore (boto3, AWS CLI v1; its `MissingDependencyException`), the JavaScript
+/// SDK v3, the Java SDK v2 and the Ruby SDK.
+const SIGV4A_UNAVAILABLE: &[&str] = &[
+    "Using S3 with an MRAP arn requires an additional dependency",
+    "Neither CRT nor JS SigV4a implementation is available",
+    "'aws.auth#sigv4a' signer could not be retrieved",
+    "attempting to sign a request with sigv4a which requires aws-crt",
+];
 
 /// The generic `Access Denied` (with whatever a log put before it).
 fn is_generic(m: &Text) -> bool {

@@ -123,6 +123,9 @@ pub struct Details {
     pub generic: bool,
     /// `Request has expired`: a presigned URL used after its expiry.
     pub request_expired: bool,
+    /// The client could not sign with SigV4A, which every request to a Multi-Region Access
+    /// Point needs (an SDK without its SigV4A signer): the request was never sent.
+    pub sigv4a_unavailable: bool,
     /// The request was a presigned URL (query-string authentication).
     pub presigned: bool,
     /// `<Expires>` (or `<X-Amz-Expires>`) of an expired presigned URL.

@@ -182,12 +182,7 @@ pub(crate) fn read(
             request_payer = Slot::Collected("BucketOwner".to_owned());
         }
         if public_access_block.unavailable().is_some() {
-            public_access_block = Slot::Collected(why403_core::evidence::PublicAccessBlock {
-                block_public_acls: true,
-                ignore_public_acls: true,
-                block_public_policy: true,
-                restrict_public_buckets: true,
-            });
+            public_access_block = Slot::Collected(why403_core::evidence::PublicAccessBlock::ALL_ON);
         }
     }
     let canonical_ids = match get("canonical_ids") {

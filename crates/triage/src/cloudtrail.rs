@@ -702,6 +702,69 @@ mod tests {
         assert_eq!(r.key, "reports/q3.csv");
     }
 
+    /// A refused PutObject with `bucketName` and, when given, `resources`.
+    fn through(bucket: &str, resource: Option<&str>) -> why403_core::upload::UploadRequest {
+        let resources = resource.map_or_else(String::new, |arn| {
+            format!(r#","resources":[{{"type":"AWS::S3::AccessPoint","ARN":"{arn}"}}]"#)
+        });
+        let rec = format!(
+            r#"{{"eventVersion":"1.09","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice"}},"eventTime":"2026-12-05T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","errorCode":"AccessDenied","requestParameters":{{"bucketName":"{bucket}","key":"reports/q3.csv"}}{resources}}}"#
+        );
+        let Ok(Item::Upload(r)) = element(rec.as_bytes()) else {
+            panic!("not read as an upload: {rec}")
+        };
+        crate::model::request_of(&r).0
+    }
+
+    #[test]
+    fn an_upload_through_an_access_point_names_it_as_its_target() {
+        use why403_core::upload::{AccessPointRef, Target};
+        let ap = "arn:aws:s3:eu-west-1:111122223333:accesspoint/finance-ap";
+        let req = through(
+            "amzn-s3-demo-bucket",
+            Some(&format!("{ap}/object/reports/q3.csv")),
+        );
+        assert!(
+            matches!(&req.target, Target::AccessPoint(AccessPointRef::Arn { arn, name, .. }) if arn == ap && name == "finance-ap"),
+            "{:?}",
+            req.target
+        );
+        assert_eq!(
+            (req.bucket.as_str(), req.key.as_str()),
+            ("amzn-s3-demo-bucket", "reports/q3.csv")
+        );
+        // Named by its alias, the bucket is the access point's to say.
+        let alias = "finance-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias";
+        let req = through(alias, None);
+        assert_eq!(
+            req.target,
+            Target::AccessPoint(AccessPointRef::Alias(alias.to_owned()))
+        );
+        assert_eq!(req.bucket, "");
+        let req = through(alias, Some(ap));
+        assert!(matches!(
+            req.target,
+            Target::AccessPoint(AccessPointRef::Arn { .. })
+        ));
+        assert_eq!(req.bucket, "");
+        // A Multi-Region Access Point: the record's bucket is the one the request was routed to.
+        let mrap = "arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap";
+        let req = through("amzn-s3-demo-bucket", Some(mrap));
+        assert_eq!(
+            req.target,
+            Target::MultiRegionAccessPoint {
+                account: "111122223333".to_owned(),
+                alias: "mfzwi23gnjvgw.mrap".to_owned()
+            }
+        );
+        assert_eq!(req.bucket, "amzn-s3-demo-bucket");
+        // A directory bucket, and a bucket.
+        let req = through("amzn-s3-demo-bucket--usw2-az1--x-s3", None);
+        assert_eq!(req.target, Target::DirectoryBucket);
+        assert_eq!(req.bucket, "amzn-s3-demo-bucket--usw2-az1--x-s3");
+        assert_eq!(through("amzn-s3-demo-bucket", None).target, Target::Bucket);
+    }
+
     #[test]
     fn a_refused_put_is_read_with_its_facts() {
         let rec = br#"{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Uploader/alice","accessKeyId":"ASIAIOSFODNN7EXAMPLE","sessionContext":{"attributes":{"mfaAuthenticated":"true"},"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/team/Uploader"}}},"eventTime":"2026-12-05T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.10","userAgent":"[aws-cli/2.22.0]","errorCode":"AccessDenied","errorMessage":"Access Denied","requestParameters":{"bucketName":"amzn-s3-demo-bucket","key":"reports/q3.csv","x-amz-acl":"public-read","Host":"amzn-s3-demo-bucket.s3.amazonaws.com"},"additionalEventData":{"AuthenticationMethod":"AuthHeader"},"tlsDetails":{"tlsVersion":"TLSv1.3"},"eventID":"3038ebd2-c98a-4c65-9b6e-e22506292313","vpcEndpointId":"vpce-1a2b3c4d"}"#;

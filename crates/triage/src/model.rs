@@ -7,7 +7,7 @@ use why403_core::client::Client;
 use why403_core::evidence::Evidence;
 use why403_core::finding::{Diagnosis, Role, Verification};
 use why403_core::rule::Registry;
-use why403_core::upload::{Credentials, Operation, UploadRequest};
+use why403_core::upload::{Credentials, Operation, Target, UploadRequest, parse_destination};
 use why403_errors::{Envelope, Parsed, RuleStatus};
 
 use crate::group::Group;
@@ -18,7 +18,9 @@ use crate::record::{Call, CallKind, ClientKind, Format, Record};
 /// credentials. Also returns notes on what was assumed.
 pub fn request_of(r: &Record) -> (UploadRequest, Vec<String>) {
     let mut notes = Vec::new();
-    let mut req = UploadRequest::new(&r.bucket, &r.key);
+    let (target, bucket) = target_of(r);
+    let mut req = UploadRequest::new(&bucket, &r.key);
+    req.target = target;
     req.principal = r.caller.arn.clone().filter(|a| a.starts_with("arn:"));
     if r.call.is_multipart() {
         req.operation = Operation::Multipart;
@@ -70,6 +72,35 @@ pub fn request_of(r: &Record) -> (UploadRequest, Vec<String>) {
     req.region = r.region.clone();
     req.credentials = credentials(r);
     (req, notes)
+}
+
+/// What the record's request named, and its bucket: the access point the record says it went
+/// through (its ARN: a single-Region or a Multi-Region Access Point), else an access point
+/// alias or a directory bucket given as the bucket, else the bucket. The bucket is the
+/// record's unless it is the access point's alias or ARN: only the access point can then name
+/// it (the evidence gives it, or `--mrap-bucket` for a Multi-Region Access Point).
+fn target_of(r: &Record) -> (Target, String) {
+    // `parse_destination` reads `<destination>/<key>`; the key is not what is read here.
+    let parse = |named: &str| parse_destination(&format!("{named}/k")).ok();
+    let through = r
+        .access_point
+        .as_deref()
+        .and_then(parse)
+        .filter(|(t, _, _)| t.is_access_point());
+    match through.or_else(|| parse(&r.bucket)) {
+        Some((target, bucket, _)) if target.is_access_point() => {
+            let names_the_access_point = r.bucket.starts_with("arn:")
+                || why403_core::upload::is_access_point_alias(&r.bucket);
+            let bucket = if names_the_access_point || r.bucket.is_empty() {
+                bucket
+            } else {
+                r.bucket.clone()
+            };
+            (target, bucket)
+        }
+        Some((target, bucket, _)) => (target, bucket),
+        None => (Target::Bucket, r.bucket.clone()),
+    }
 }
 
 /// RFC 1918, shared (RFC 6598), link-local and unique-local addresses.

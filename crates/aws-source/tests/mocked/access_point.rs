@@ -12,25 +12,12 @@ use why403_core::evidence::NetworkOrigin;
 
 use crate::world::*;
 
-const AP_ARN: &str = "arn:aws:s3:eu-west-1:111122223333:accesspoint/finance-ap";
-const AP_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyPuts","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:eu-west-1:111122223333:accesspoint/finance-ap/object/*"}]}"#;
-
-fn control_error(
-    status: u16,
-    code: &str,
-) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
-    // S3 Control wraps its errors in `ErrorResponse`.
-    aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-        status.try_into().unwrap_or_else(|e| panic!("{e}")),
-        aws_smithy_types::body::SdkBody::from(format!(
-            "<ErrorResponse><Error><Code>{code}</Code><Message>{code} message</Message></Error></ErrorResponse>"
-        )),
-    )
-}
+pub(crate) const AP_ARN: &str = "arn:aws:s3:eu-west-1:111122223333:accesspoint/finance-ap";
+pub(crate) const AP_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyPuts","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:eu-west-1:111122223333:accesspoint/finance-ap/object/*"}]}"#;
 
 /// Alice's world with the access point `finance-ap` (in a VPC) on her bucket; `policy` answers
 /// `GetAccessPointPolicy`.
-fn world(policy: Rule) -> World {
+pub(crate) fn world(policy: Rule) -> World {
     let mut w = World::alice().acl();
     w.s3c.push(
         mock!(aws_sdk_s3control::Client::get_access_point)
@@ -64,7 +51,7 @@ fn world(policy: Rule) -> World {
     w
 }
 
-fn with_policy() -> Rule {
+pub(crate) fn with_policy() -> Rule {
     mock!(aws_sdk_s3control::Client::get_access_point_policy)
         .match_requests(|r| r.account_id() == Some(ACCOUNT) && r.name() == Some("finance-ap"))
         .then_output(|| {
@@ -86,11 +73,7 @@ fn collect(w: &World) -> Collected {
 #[test]
 fn an_access_point_and_its_policy_are_read_and_name_the_bucket() {
     let got = collect(&world(with_policy()));
-    let ap = got
-        .evidence
-        .access_point
-        .get()
-        .unwrap_or_else(|| panic!("{:?}", got.evidence.access_point));
+    let ap = access_point(&got);
     assert_eq!((ap.name.as_str(), ap.arn.as_str()), ("finance-ap", AP_ARN));
     assert_eq!(ap.account, ACCOUNT);
     assert_eq!(ap.bucket, "amzn-s3-demo-bucket");
@@ -118,17 +101,9 @@ fn an_access_point_and_its_policy_are_read_and_name_the_bucket() {
         Slot::Collected("eu-west-1".to_owned())
     );
     // Both reads in round 1; the bucket's Region after them.
-    let round_of = |api: &str| {
-        got.stats
-            .per_call
-            .iter()
-            .find(|c| c.api == api)
-            .map(|c| c.round)
-            .unwrap_or_else(|| panic!("{api} not called: {:#?}", got.stats.per_call))
-    };
-    assert_eq!(round_of("s3control:GetAccessPoint"), 1);
-    assert_eq!(round_of("s3control:GetAccessPointPolicy"), 1);
-    assert_eq!(round_of("s3:HeadBucket"), 2);
+    assert_eq!(round_of(&got, "s3control:GetAccessPoint"), 1);
+    assert_eq!(round_of(&got, "s3control:GetAccessPointPolicy"), 1);
+    assert_eq!(round_of(&got, "s3:HeadBucket"), 2);
 }
 
 #[test]
@@ -137,11 +112,7 @@ fn an_access_point_without_a_policy_has_an_absent_policy() {
         mock!(aws_sdk_s3control::Client::get_access_point_policy)
             .then_http_response(|| control_error(404, "NoSuchAccessPointPolicy")),
     ));
-    let ap = got
-        .evidence
-        .access_point
-        .get()
-        .unwrap_or_else(|| panic!("{:?}", got.evidence.access_point));
+    let ap = access_point(&got);
     assert_eq!(ap.policy, Slot::Absent);
 }
 
@@ -151,11 +122,7 @@ fn a_refused_access_point_policy_is_unavailable() {
         mock!(aws_sdk_s3control::Client::get_access_point_policy)
             .then_http_response(|| control_error(403, "AccessDenied")),
     ));
-    let ap = got
-        .evidence
-        .access_point
-        .get()
-        .unwrap_or_else(|| panic!("{:?}", got.evidence.access_point));
+    let ap = access_point(&got);
     assert_eq!(unavailable(&ap.policy).needs, ["s3:GetAccessPointPolicy"]);
 }
 

@@ -25,13 +25,6 @@ fn world() -> World {
     w
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("no runtime: {e}"))
-}
-
 fn upload(bucket: &str, key_arn: Option<&str>) -> UploadRequest {
     let mut req = UploadRequest::new(bucket, "report.csv");
     if let Some(k) = key_arn {

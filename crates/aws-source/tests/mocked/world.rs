@@ -209,17 +209,20 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for GatedConnector {
     }
 }
 
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("no runtime: {e}"))
+}
+
 pub(crate) fn run_with(
     world: &World,
     req: &UploadRequest,
     principal: Option<&str>,
 ) -> Result<Collected, CollectError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("no runtime: {e}"));
     let clients = world.clients();
-    rt.block_on(collect_with(&clients, req, principal, &|_| {}))
+    runtime().block_on(collect_with(&clients, req, principal, &|_| {}))
 }
 
 pub(crate) fn run(world: &World) -> Collected {
@@ -235,11 +238,31 @@ pub(crate) fn s3_error(
     status: u16,
     code: &str,
 ) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    answer(
+        status,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{code} message</Message></Error>"
+        ),
+    )
+}
+
+/// S3 Control wraps its errors in `ErrorResponse`.
+pub(crate) fn control_error(
+    status: u16,
+    code: &str,
+) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    answer(
+        status,
+        format!(
+            "<ErrorResponse><Error><Code>{code}</Code><Message>{code} message</Message></Error></ErrorResponse>"
+        ),
+    )
+}
+
+fn answer(status: u16, body: String) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
     aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
         status.try_into().unwrap_or_else(|e| panic!("{e}")),
-        aws_smithy_types::body::SdkBody::from(format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{code} message</Message></Error>"
-        )),
+        aws_smithy_types::body::SdkBody::from(body),
     )
 }
 
@@ -248,6 +271,24 @@ pub(crate) fn empty(status: u16) -> aws_smithy_runtime_api::client::orchestrator
         status.try_into().unwrap_or_else(|e| panic!("{e}")),
         aws_smithy_types::body::SdkBody::empty(),
     )
+}
+
+/// The access point read, which must be there.
+pub(crate) fn access_point(got: &Collected) -> &why403_core::evidence::AccessPoint {
+    got.evidence
+        .access_point
+        .get()
+        .unwrap_or_else(|| panic!("{:?}", got.evidence.access_point))
+}
+
+/// The round of the first call to `api` (`s3:HeadBucket`).
+pub(crate) fn round_of(got: &Collected, api: &str) -> u32 {
+    got.stats
+        .per_call
+        .iter()
+        .find(|c| c.api == api)
+        .map(|c| c.round)
+        .unwrap_or_else(|| panic!("{api} not called: {:#?}", got.stats.per_call))
 }
 
 pub(crate) fn unavailable<T: std::fmt::Debug>(s: &Slot<T>) -> &why403_core::evidence::Unavailable {
