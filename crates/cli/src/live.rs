@@ -75,14 +75,15 @@ impl LiveArgs {
     }
 
     /// These options, with one upload's own (given per call by `mcp`): the caller, headers,
-    /// multipart, and the profile and Region when given.
+    /// multipart, the routed bucket of a Multi-Region Access Point, and the profile and Region
+    /// when given.
     #[cfg(feature = "mcp")]
     pub(crate) fn for_upload(&self, upload: UploadOptions) -> LiveArgs {
         let mut a = self.clone();
         a.principal = upload.principal;
         a.headers = upload.headers;
         a.multipart = upload.multipart;
-        a.mrap_bucket = None;
+        a.mrap_bucket = upload.mrap_bucket;
         if upload.profile.is_some() {
             a.profile = upload.profile;
         }
@@ -103,6 +104,13 @@ impl LiveArgs {
         ]
         .into_iter()
         .find_map(|(given, name)| given.then_some(name))
+    }
+
+    /// `--mrap-bucket`, which names the bucket of one upload through a Multi-Region Access
+    /// Point.
+    #[cfg_attr(not(feature = "web"), expect(dead_code))]
+    pub(crate) fn mrap_bucket_given(&self) -> bool {
+        self.mrap_bucket.is_some()
     }
 
     /// The first option given that only reading from AWS uses.
@@ -156,6 +164,7 @@ pub(crate) struct UploadOptions {
     pub principal: Option<String>,
     pub headers: Vec<String>,
     pub multipart: bool,
+    pub mrap_bucket: Option<String>,
     pub profile: Option<String>,
     pub region: Option<String>,
 }
@@ -350,8 +359,8 @@ mod aws {
             let opts = options(args);
             // One question: the upload, its caller, its headers and its operation.
             let question = format!(
-                "{target}\n{:?}\n{:?}\n{:?}",
-                opts.principal, req.headers, req.operation
+                "{target}\n{}\n{:?}\n{:?}\n{:?}",
+                req.bucket, opts.principal, req.headers, req.operation
             );
             let runtime = self
                 .runtime

@@ -373,6 +373,25 @@ fn live_options_need_allow_live_and_per_upload_options_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("each `diagnose_live` call"));
+    // The reuse window is an option of the live mode too; `serve` refuses it the same way, and
+    // refuses a routed bucket, which describes one upload and not every upload of the page.
+    for (args, says) in [
+        (&["mcp", "--reuse-seconds", "0"][..], "add `--allow-live`"),
+        (&["serve", "--reuse-seconds", "0"][..], "add `--live`"),
+        (
+            &["serve", "--live", "--mrap-bucket", "b"][..],
+            "`--mrap-bucket` describes one upload",
+        ),
+    ] {
+        let out = std::process::Command::new(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
 }
 
 /// `diagnose_live` against moto: listed only with `--allow-live`, and its result is

@@ -192,6 +192,15 @@ pub(super) const TOOLS: &[Tool] = &[
                 "The upload is a multipart upload, not one PutObject.",
             ),
             param(
+                "mrap_bucket",
+                Kind::Str,
+                false,
+                MAX_NAME,
+                "For a Multi-Region Access Point target: the bucket the request was routed to \
+                 (needed when the access point has several buckets and more than one Region \
+                 is active).",
+            ),
+            param(
                 "profile",
                 Kind::Str,
                 false,
@@ -600,6 +609,7 @@ impl Tools {
             principal: args.str("principal").map(str::to_owned),
             headers: args.strs("headers"),
             multipart: args.bool("multipart"),
+            mrap_bucket: args.str("mrap_bucket").map(str::to_owned),
             profile: args.str("profile").map(str::to_owned),
             region: args.str("region").map(str::to_owned),
         });
