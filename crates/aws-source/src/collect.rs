@@ -208,6 +208,45 @@ pub(crate) async fn run(
         }),
     };
 
+    let org_s3_policy = match owner_account.get() {
+        Some(o) => {
+            let client = if *o == me.account {
+                Some((&c.organizations, None))
+            } else {
+                c.org_admin.as_ref().map(|a| (a, Some(o.as_str())))
+            };
+            let owner_org = if o == who.account() {
+                &caller_org
+            } else {
+                &bucket_org
+            };
+            match (owner_org, client) {
+                // An account in no organization has no S3 policy, nor has one whose
+                // organization's root does not list the policy type.
+                (Slot::Absent, _) => Slot::Absent,
+                (Slot::Collected(org), _) if org.s3_policies_off() => Slot::Absent,
+                (_, Some((client, target))) => {
+                    let read = org::s3_policy(&tr, client, target, 3 + after_ap);
+                    match cache.org_s3_policy.get(o.clone(), Box::pin(read)).await {
+                        Ok(Some(v)) => Slot::Collected(v),
+                        Ok(None) => Slot::Absent,
+                        Err(f) => f.slot(),
+                    }
+                }
+                (_, None) => Slot::Unavailable(Unavailable {
+                    reason: format!(
+                        "the bucket is in account `{o}`; the organization's S3 policy in effect for it can be read only with credentials of that account, or of its organization's management account (`--org-profile`)"
+                    ),
+                    needs: vec!["organizations:DescribeEffectivePolicy".to_owned()],
+                }),
+            }
+        }
+        None => Slot::Unavailable(Unavailable {
+            reason: "the bucket owner's account is unknown, so the organization's S3 policy in effect for it cannot be read".to_owned(),
+            needs: vec!["organizations:DescribeEffectivePolicy".to_owned()],
+        }),
+    };
+
     let caller = match principal {
         None => Slot::Collected(me.clone()),
         Some(_) => given_caller(&who, &identity),
@@ -247,6 +286,7 @@ pub(crate) async fn run(
             None => Slot::NotApplicable,
         },
         account_public_access_block,
+        org_s3_policy,
         kms_key,
         caller_org,
         bucket_org,
