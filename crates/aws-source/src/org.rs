@@ -649,16 +649,20 @@ const S3_POLICY_ABSENT: &[&str] = &[
 /// another account is named, and read with the organization credentials.
 pub(crate) async fn s3_policy(
     tr: &Tracker<'_>,
-    client: &aws_sdk_organizations::Client,
+    org: &aws_sdk_organizations::Client,
     target: Option<&str>,
     round: u32,
 ) -> Read<Option<OrgPublicAccessBlock>> {
-    let req = client
-        .describe_effective_policy()
-        .policy_type(EffectivePolicyType::S3Policy)
-        .set_target_id(target.map(str::to_owned));
     let out = tr
-        .call(round, DESCRIBE_EFFECTIVE, S3_POLICY_ABSENT, req.send())
+        .call(
+            round,
+            DESCRIBE_EFFECTIVE,
+            S3_POLICY_ABSENT,
+            org.describe_effective_policy()
+                .policy_type(EffectivePolicyType::S3Policy)
+                .set_target_id(target.map(str::to_owned))
+                .send(),
+        )
         .await?;
     let Some(content) = out.effective_policy().and_then(|p| p.policy_content()) else {
         return Err(Failure::invalid(

@@ -8,5 +8,6 @@ mod identity;
 mod kms_org;
 mod org_types;
 mod s3;
+mod s3_policy;
 mod session;
 mod world;
