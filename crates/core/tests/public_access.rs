@@ -236,10 +236,30 @@ fn the_organizations_s3_policy_overrides_the_accounts_own_settings() {
         setting: PublicAccessSetting::RestrictPublicBuckets,
         enabled: false,
     };
-    let got = verify(&a, &[off]);
+    let got = verify(&a, std::slice::from_ref(&off));
     assert!(
         matches!(&got, Verification::NotChecked { why } if why.contains("organization's S3 policy")),
         "{got:?}"
+    );
+    // Its steps start from the settings in effect and say who can change them.
+    let steps = why403_core::finding::howto::howto(
+        &a,
+        &why403_core::finding::Fix::new("turn it off", vec![off]),
+        None,
+    )
+    .steps;
+    let doc = steps[0].document.as_ref().map(|d| d.diff.as_str());
+    assert!(
+        doc.is_some_and(|d| d.contains("-  \"RestrictPublicBuckets\": true")),
+        "{doc:?}"
+    );
+    assert!(
+        steps[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("management account changes or detaches")),
+        "{:?}",
+        steps[0].notes
     );
 
     // "none" overrides an account that has the settings on.
