@@ -149,7 +149,21 @@ pub(crate) async fn run(
             org::OrgOf::Unavailable(u) => Slot::Unavailable(u),
         }
     };
-    let (identity, (b, kms_key), account_pab, caller_org) = tokio::join!(
+    // The S3 policy in effect for the credentials' own account is read alongside, as its
+    // Block Public Access is: the bucket is usually that account's.
+    let own_s3_policy = async {
+        match org_info.of(&me.account, &me.account) {
+            org::OrgOf::NotInAny => Ok(None),
+            _ => {
+                let read = org::s3_policy(&tr, &c.organizations, None, 2);
+                cache
+                    .org_s3_policy
+                    .get(me.account.clone(), Box::pin(read))
+                    .await
+            }
+        }
+    };
+    let (identity, (b, kms_key), account_pab, caller_org, own_s3_policy) = tokio::join!(
         cache.identity.get(
             who.identity_key(),
             Box::pin(identity::read(s, &tr, &who, &me.account, 2))
@@ -160,6 +174,7 @@ pub(crate) async fn run(
             Box::pin(bucket::account_public_access_block(&tr, c, &me.account, 2))
         ),
         Box::pin(caller_org),
+        Box::pin(own_s3_policy),
     );
 
     let mut canonical_ids = std::collections::BTreeMap::new();
@@ -207,6 +222,43 @@ pub(crate) async fn run(
         }),
     };
 
+    let org_s3_policy = match owner_account.get() {
+        Some(o) => {
+            let owner_org = if o == who.account() {
+                &caller_org
+            } else {
+                &bucket_org
+            };
+            let read = if *o == me.account {
+                Some(own_s3_policy)
+            } else if let Some(admin) = &c.org_admin {
+                let read = org::s3_policy(&tr, admin, Some(o.as_str()), bucket_round + 1);
+                Some(cache.org_s3_policy.get(o.clone(), Box::pin(read)).await)
+            } else {
+                None
+            };
+            match (owner_org, read) {
+                // An account in no organization has no S3 policy, nor has one whose
+                // organization's root does not list the policy type.
+                (Slot::Absent, _) => Slot::Absent,
+                (Slot::Collected(theirs), _) if theirs.s3_policies_off() => Slot::Absent,
+                (_, Some(Ok(Some(v)))) => Slot::Collected(v),
+                (_, Some(Ok(None))) => Slot::Absent,
+                (_, Some(Err(f))) => f.slot(),
+                (_, None) => Slot::Unavailable(Unavailable {
+                    reason: format!(
+                        "the bucket is in account `{o}`; the organization's S3 policy in effect for it can be read only with credentials of that account, or of its organization's management account (`--org-profile`)"
+                    ),
+                    needs: vec!["organizations:DescribeEffectivePolicy".to_owned()],
+                }),
+            }
+        }
+        None => Slot::Unavailable(Unavailable {
+            reason: "the bucket owner's account is unknown, so the organization's S3 policy in effect for it cannot be read".to_owned(),
+            needs: vec!["organizations:DescribeEffectivePolicy".to_owned()],
+        }),
+    };
+
     let caller = match principal {
         None => Slot::Collected(me.clone()),
         Some(_) => given_caller(&who, &identity),
@@ -241,6 +293,7 @@ pub(crate) async fn run(
         },
         access_point: through.ap.clone().unwrap_or(Slot::NotApplicable),
         account_public_access_block,
+        org_s3_policy,
         kms_key,
         caller_org,
         bucket_org,

@@ -286,4 +286,5 @@ pub const OPERATIONS: &[&str] = &[
     "organizations:DescribeOrganizationalUnit",
     "organizations:ListPoliciesForTarget",
     "organizations:DescribePolicy",
+    "organizations:DescribeEffectivePolicy",
 ];

@@ -3,12 +3,16 @@
 //! to the root (`ListParents`, with `ListRoots` read up front so the root's policies need not
 //! wait for the walk) and at each level the SCPs and RCPs (`ListPoliciesForTarget`) with their
 //! bodies (`DescribePolicy`). Levels are root first, policies named as the scenario reader
-//! names them.
+//! names them. Apart from the path, the S3 policy in effect for the bucket owner's account
+//! (`DescribeEffectivePolicy`).
 
-use aws_sdk_organizations::types::{OrganizationFeatureSet, ParentType, PolicyType};
+use aws_sdk_organizations::types::{
+    EffectivePolicyType, OrganizationFeatureSet, ParentType, PolicyType,
+};
 use futures_util::future::join_all;
 use why403_core::evidence::{
-    OrgLevel, OrgPolicyType, OrgRoot, Organization, RootPolicyType, Slot, Unavailable,
+    OrgLevel, OrgPolicyType, OrgPublicAccessBlock, OrgRoot, Organization, RootPolicyType, Slot,
+    Unavailable,
 };
 use why403_core::{Policy, PolicyKind};
 
@@ -623,4 +627,49 @@ async fn attached(tr: &Tracker<'_>, c: &Clients, target: &str, kind: Kind, round
     }))
     .await;
     bodies.into_iter().collect::<Read<Vec<_>>>().map(Some)
+}
+
+const DESCRIBE_EFFECTIVE: Api = Api::new(
+    "organizations",
+    "DescribeEffectivePolicy",
+    "organizations:DescribeEffectivePolicy",
+);
+
+/// The answers of `DescribeEffectivePolicy` that mean no S3 policy applies to the account: none
+/// on its path, the policy type not enabled, the account in no organization.
+const S3_POLICY_ABSENT: &[&str] = &[
+    "EffectivePolicyNotFoundException",
+    "PolicyTypeNotEnabledException",
+    "AWSOrganizationsNotInUseException",
+];
+
+/// The organization's S3 policy in effect for an account (`DescribeEffectivePolicy`, policy
+/// type `S3_POLICY`): `Ok(None)` when none applies or it sets no Block Public Access. `target`
+/// is `None` for the credentials' own account, which any member account may read for itself;
+/// another account is named, and read with the organization credentials.
+pub(crate) async fn s3_policy(
+    tr: &Tracker<'_>,
+    org: &aws_sdk_organizations::Client,
+    target: Option<&str>,
+    round: u32,
+) -> Read<Option<OrgPublicAccessBlock>> {
+    let out = tr
+        .call(
+            round,
+            DESCRIBE_EFFECTIVE,
+            S3_POLICY_ABSENT,
+            org.describe_effective_policy()
+                .policy_type(EffectivePolicyType::S3Policy)
+                .set_target_id(target.map(str::to_owned))
+                .send(),
+        )
+        .await?;
+    let Some(content) = out.effective_policy().and_then(|p| p.policy_content()) else {
+        return Err(Failure::invalid(
+            DESCRIBE_EFFECTIVE,
+            "no `EffectivePolicy.PolicyContent`",
+        ));
+    };
+    OrgPublicAccessBlock::from_policy_content(content)
+        .map_err(|m| Failure::invalid(DESCRIBE_EFFECTIVE, format!("an S3 policy that is {m}")))
 }

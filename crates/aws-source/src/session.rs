@@ -18,7 +18,8 @@ use futures_util::StreamExt as _;
 use tokio::sync::OnceCell;
 use why403_core::Policy;
 use why403_core::evidence::{
-    AccessPoint, Caller, Identity, KmsKey, Organization, PublicAccessBlock, Slot, Unavailable,
+    AccessPoint, Caller, Identity, KmsKey, OrgPublicAccessBlock, Organization, PublicAccessBlock,
+    Slot, Unavailable,
 };
 use why403_core::upload::UploadRequest;
 
@@ -47,7 +48,8 @@ use crate::{access_point, identity};
 /// policy version its document (`GetPolicyVersion`); per group, its policies; per account,
 /// the authorization details when they are read (only when targeted reads are refused); per
 /// KMS key and Region, the key with its policy and grants; per account, its Block Public
-/// Access and its organization path with the SCPs and RCPs; per organization level (root, OU
+/// Access, the organization's S3 policy in effect for it, and its organization path with the
+/// SCPs and RCPs; per organization level (root, OU
 /// or account), its parent, name and attached SCPs and RCPs, so accounts under one OU share
 /// its reads.
 ///
@@ -230,6 +232,8 @@ pub(crate) struct Cache {
     pub keys: Memo<(Option<String>, Option<String>), Slot<KmsKey>>,
     /// By account.
     pub account_pab: Memo<String, Read<PublicAccessBlock>>,
+    /// The S3 policy in effect (`DescribeEffectivePolicy`), by account.
+    pub org_s3_policy: Memo<String, Read<Option<OrgPublicAccessBlock>>>,
     /// By account.
     pub org_path: Memo<String, Result<Organization, Unavailable>>,
     /// An organization level's parent (`ListParents`), by the level's id (account or OU).

@@ -18,6 +18,7 @@ use why403_rule_access_point_cross_account_not_delegated as _;
 use why403_rule_access_point_policy_explicit_deny as _;
 use why403_rule_access_point_policy_missing_allow as _;
 use why403_rule_access_point_vpc_origin_outside_vpc as _;
+use why403_rule_account_bpa_enforced_by_organization as _;
 use why403_rule_block_public_acls_rejects_public_acl as _;
 use why403_rule_bucket_acl_missing_write as _;
 use why403_rule_bucket_owner_full_control_required as _;

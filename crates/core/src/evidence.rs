@@ -160,6 +160,82 @@ impl PublicAccessBlock {
     }
 }
 
+/// The Block Public Access an organization's S3 policy (policy type `S3_POLICY`, a declarative
+/// policy) assigns to the accounts it applies to: its effective
+/// `s3_attributes.public_access_block_configuration`. While one applies, the account-level
+/// settings are inherited from it and cannot be changed in the account (AWS Organizations User
+/// Guide, S3 policies; Amazon S3 User Guide, Configuring block public access settings for your
+/// account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgPublicAccessBlock {
+    /// `"all"`: the four settings are on for the account.
+    All,
+    /// `"none"`: the four settings are off for the account.
+    None,
+}
+
+impl OrgPublicAccessBlock {
+    /// The value AWS uses: `all` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgPublicAccessBlock::All => "all",
+            OrgPublicAccessBlock::None => "none",
+        }
+    }
+
+    /// The account-level settings it makes effective.
+    pub fn settings(self) -> PublicAccessBlock {
+        let on = self == OrgPublicAccessBlock::All;
+        PublicAccessBlock {
+            block_public_acls: on,
+            ignore_public_acls: on,
+            block_public_policy: on,
+            restrict_public_buckets: on,
+        }
+    }
+
+    /// Reads the content of an S3 policy or of an effective S3 policy
+    /// (`DescribeEffectivePolicy`'s `PolicyContent`): `{"s3_attributes":
+    /// {"public_access_block_configuration": {"@@assign": "all"}}}`, or with the value in place
+    /// of the operator object, as effective policies give resolved values. `Ok(None)` when the
+    /// policy does not set `public_access_block_configuration`.
+    pub fn from_policy_content(text: &str) -> Result<Option<OrgPublicAccessBlock>, String> {
+        use crate::json::Json;
+        let node = crate::json::parse(text).map_err(|e| format!("not JSON: {e}"))?;
+        let member = |n: &'_ crate::json::Node, key: &str| match &n.value {
+            Json::Object(members) => Ok(members
+                .iter()
+                .find(|m| m.key == key)
+                .map(|m| m.value.clone())),
+            _ => Err(format!("expected an object holding `{key}`")),
+        };
+        let Some(attrs) = member(&node, "s3_attributes")? else {
+            return Ok(None);
+        };
+        let Some(mut value) = member(&attrs, "public_access_block_configuration")? else {
+            return Ok(None);
+        };
+        if let Json::Object(_) = value.value {
+            value = member(&value, "@@assign")?.ok_or_else(|| {
+                "`public_access_block_configuration` sets no value with `@@assign`".to_owned()
+            })?;
+        }
+        match &value.value {
+            Json::String(v) if v == "all" => Ok(Some(OrgPublicAccessBlock::All)),
+            Json::String(v) if v == "none" => Ok(Some(OrgPublicAccessBlock::None)),
+            _ => Err("`public_access_block_configuration` is neither `all` nor `none`".to_owned()),
+        }
+    }
+
+    /// The content of an S3 policy that assigns this value.
+    pub fn policy_content(self) -> String {
+        format!(
+            "{{\"s3_attributes\":{{\"public_access_block_configuration\":{{\"@@assign\":\"{}\"}}}}}}",
+            self.as_str()
+        )
+    }
+}
+
 /// One of the four Block Public Access settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PublicAccessSetting {
@@ -431,6 +507,9 @@ impl OrgPolicyType {
     }
 }
 
+/// The policy type of an organization's S3 policies, as AWS names it.
+pub const ORG_S3_POLICY_TYPE: &str = "S3_POLICY";
+
 /// One entry of a root's `PolicyTypes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootPolicyType {
@@ -506,6 +585,17 @@ impl Organization {
     pub fn policy_type_off(&self, t: OrgPolicyType) -> bool {
         matches!(self.policies(t), Slot::Absent | Slot::NotApplicable)
             || self.root.get().and_then(|r| r.enabled(t)) == Some(false)
+    }
+
+    /// Whether S3 policies (`S3_POLICY`) are known not to apply in the organization: its root
+    /// was read and does not list the type, in any status. The organization's S3 policy is then
+    /// [`Slot::Absent`] for its accounts without asking `DescribeEffectivePolicy`.
+    pub fn s3_policies_off(&self) -> bool {
+        self.root.get().is_some_and(|r| {
+            !r.policy_types
+                .iter()
+                .any(|p| p.policy_type == ORG_S3_POLICY_TYPE)
+        })
     }
 }
 
@@ -599,8 +689,16 @@ pub struct Evidence {
     pub bucket: BucketEvidence,
     /// The access point the request goes through; `NotApplicable` when it names the bucket.
     pub access_point: Slot<AccessPoint>,
-    /// The Block Public Access settings of the bucket owner's account.
+    /// The Block Public Access settings of the bucket owner's account, as
+    /// `s3control:GetPublicAccessBlock` gives them (which AWS documents as the effective
+    /// settings, inherited from the organization's S3 policy when one applies).
     pub account_public_access_block: Slot<PublicAccessBlock>,
+    /// The organization's S3 policy (`S3_POLICY`) as it applies to the bucket owner's account:
+    /// the Block Public Access its effective policy assigns. `Absent`: none applies (no S3
+    /// policy on the account's path, the policy type not enabled, or the account in no
+    /// organization); that is never "unreadable". See
+    /// [`Evidence::effective_account_public_access_block`].
+    pub org_s3_policy: Slot<OrgPublicAccessBlock>,
     /// The key the upload would use (from the header or the bucket's default encryption).
     pub kms_key: Slot<KmsKey>,
     /// The caller's organization (SCPs). `Absent` = the account is in no organization.
@@ -634,11 +732,27 @@ impl Evidence {
             },
             access_point: Slot::NotApplicable,
             account_public_access_block: Slot::missing(nf, &["s3:GetAccountPublicAccessBlock"]),
+            org_s3_policy: Slot::missing(nf, &["organizations:DescribeEffectivePolicy"]),
             kms_key: Slot::missing(nf, &["kms:DescribeKey"]),
             caller_org: Slot::missing(nf, &["organizations:DescribeOrganization"]),
             bucket_org: Slot::missing(nf, &["organizations:DescribeOrganization"]),
             vpc_endpoint_policy: Slot::NotApplicable,
             canonical_ids: BTreeMap::new(),
+        }
+    }
+}
+
+impl Evidence {
+    /// The account-level Block Public Access S3 applies to the bucket: the organization's S3
+    /// policy's when one applies (it overrides the account's own settings, `all` and `none`
+    /// alike: AWS says organization-level policies override account-level configurations),
+    /// otherwise the account's settings as read. When the organization's policy could not be
+    /// read, the account's settings as read stand: AWS documents
+    /// `s3control:GetPublicAccessBlock` as returning the effective, inherited configuration.
+    pub fn effective_account_public_access_block(&self) -> Slot<PublicAccessBlock> {
+        match &self.org_s3_policy {
+            Slot::Collected(o) => Slot::Collected(o.settings()),
+            _ => self.account_public_access_block.clone(),
         }
     }
 }
@@ -666,8 +780,11 @@ pub enum EvidenceKind {
     BucketOwnership,
     /// The bucket's Block Public Access settings.
     BucketPublicAccessBlock,
-    /// The bucket owner account's Block Public Access settings.
+    /// The bucket owner account's Block Public Access settings, as they are in effect (see
+    /// [`Evidence::effective_account_public_access_block`]).
     AccountPublicAccessBlock,
+    /// The organization's S3 policy for the bucket owner's account ([`Evidence::org_s3_policy`]).
+    OrganizationS3Policy,
     /// The KMS key the upload uses ([`Evidence::kms_key`]).
     KmsKey,
     /// The caller's organization ([`Evidence::caller_org`]).
@@ -714,7 +831,10 @@ impl EvidenceKind {
             EvidenceKind::BucketEncryption => e.bucket.encryption.is_known(),
             EvidenceKind::BucketOwnership => e.bucket.ownership.is_known(),
             EvidenceKind::BucketPublicAccessBlock => e.bucket.public_access_block.is_known(),
-            EvidenceKind::AccountPublicAccessBlock => e.account_public_access_block.is_known(),
+            EvidenceKind::AccountPublicAccessBlock => {
+                e.effective_account_public_access_block().is_known()
+            }
+            EvidenceKind::OrganizationS3Policy => e.org_s3_policy.is_known(),
             EvidenceKind::KmsKey => e.kms_key.is_known(),
             EvidenceKind::VpcEndpointPolicy => e.vpc_endpoint_policy.is_known(),
             EvidenceKind::BucketRequestPayment => e.bucket.request_payer.is_known(),
@@ -823,6 +943,7 @@ fn for_each_slot(ev: &mut Evidence, mut f: impl FnMut(&mut dyn SlotState)) {
     f(&mut ev.bucket.request_payer);
     f(&mut ev.access_point);
     f(&mut ev.account_public_access_block);
+    f(&mut ev.org_s3_policy);
     f(&mut ev.kms_key);
     f(&mut ev.caller_org);
     f(&mut ev.bucket_org);

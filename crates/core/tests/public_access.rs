@@ -5,8 +5,8 @@
 use why403_core::analysis::{Analysis, CheckOutcome, Verdict};
 use why403_core::eval::Decision;
 use why403_core::evidence::{
-    Acl, AclGrant, AclPermission, Evidence, Grantee, ObjectOwnership, PublicAccessBlock,
-    PublicAccessLevel, PublicAccessSetting, Slot, Unavailable,
+    Acl, AclGrant, AclPermission, Evidence, Grantee, ObjectOwnership, OrgPublicAccessBlock,
+    PublicAccessBlock, PublicAccessLevel, PublicAccessSetting, Slot, Unavailable,
 };
 use why403_core::finding::{Change, Verification, verify};
 use why403_core::policy::{Policy, PolicyKind};
@@ -42,6 +42,7 @@ fn world() -> (UploadRequest, Evidence) {
     ev.bucket.public_access_block = Slot::Absent;
     ev.bucket.request_payer = Slot::Collected("BucketOwner".into());
     ev.account_public_access_block = Slot::Absent;
+    ev.org_s3_policy = Slot::Absent;
     ev.kms_key = Slot::NotApplicable;
     ev.caller_org = Slot::NotApplicable;
     ev.bucket_org = Slot::Absent;
@@ -210,4 +211,94 @@ fn public_access_block_settings_read_and_write_by_name() {
             restrict_public_buckets: true,
         }
     );
+}
+
+#[test]
+fn the_organizations_s3_policy_overrides_the_accounts_own_settings() {
+    // AWS: while an organization's S3 policy applies, the account-level settings are
+    // inherited from it ("all" turns the four on, "none" off) and cannot be changed in the
+    // account.
+    let all_on = OrgPublicAccessBlock::All.settings();
+    let (req, mut ev) = world();
+    ev.bucket.policy = Slot::Collected(public_policy());
+    ev.account_public_access_block = Slot::Collected(PublicAccessBlock::default());
+    ev.org_s3_policy = Slot::Collected(OrgPublicAccessBlock::All);
+    assert_eq!(
+        ev.effective_account_public_access_block(),
+        Slot::Collected(all_on)
+    );
+    let a = Analysis::new(req.clone(), ev.clone());
+    assert_eq!(a.verdict, Verdict::Denied);
+    assert!(a.checks[0].eval.public_access_restricted);
+    // The account cannot turn the setting off: the change is refused, not verified.
+    let off = Change::SetPublicAccessBlock {
+        level: PublicAccessLevel::Account,
+        setting: PublicAccessSetting::RestrictPublicBuckets,
+        enabled: false,
+    };
+    let got = verify(&a, std::slice::from_ref(&off));
+    assert!(
+        matches!(&got, Verification::NotChecked { why } if why.contains("organization's S3 policy")),
+        "{got:?}"
+    );
+    // Its steps start from the settings in effect and say who can change them.
+    let steps = why403_core::finding::howto::howto(
+        &a,
+        &why403_core::finding::Fix::new("turn it off", vec![off]),
+        None,
+    )
+    .steps;
+    let doc = steps[0].document.as_ref().map(|d| d.diff.as_str());
+    assert!(
+        doc.is_some_and(|d| d.contains("-  \"RestrictPublicBuckets\": true")),
+        "{doc:?}"
+    );
+    assert!(
+        steps[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("management account changes or detaches")),
+        "{:?}",
+        steps[0].notes
+    );
+
+    // "none" overrides an account that has the settings on.
+    ev.account_public_access_block = Slot::Collected(all_on);
+    ev.org_s3_policy = Slot::Collected(OrgPublicAccessBlock::None);
+    assert_eq!(
+        ev.effective_account_public_access_block(),
+        Slot::Collected(PublicAccessBlock::default())
+    );
+    assert_eq!(
+        Analysis::new(req.clone(), ev.clone()).verdict,
+        Verdict::Allowed
+    );
+
+    // An unread S3 policy leaves the account's settings as read (GetPublicAccessBlock gives
+    // the effective ones); a read one settles unreadable account settings.
+    ev.org_s3_policy = Slot::Unavailable(unreadable());
+    assert_eq!(
+        ev.effective_account_public_access_block(),
+        Slot::Collected(all_on)
+    );
+    ev.account_public_access_block = Slot::Unavailable(unreadable());
+    ev.org_s3_policy = Slot::Collected(OrgPublicAccessBlock::None);
+    assert_eq!(Analysis::new(req, ev).verdict, Verdict::Allowed);
+}
+
+#[test]
+fn s3_policy_content_reads_assigned_and_resolved_values() {
+    let read = OrgPublicAccessBlock::from_policy_content;
+    assert_eq!(
+        read(&OrgPublicAccessBlock::All.policy_content()),
+        Ok(Some(OrgPublicAccessBlock::All))
+    );
+    assert_eq!(
+        read(r#"{"s3_attributes": {"public_access_block_configuration": "none"}}"#),
+        Ok(Some(OrgPublicAccessBlock::None))
+    );
+    assert_eq!(read(r#"{"s3_attributes": {}}"#), Ok(None));
+    assert_eq!(read("{}"), Ok(None));
+    assert!(read(r#"{"s3_attributes": {"public_access_block_configuration": "some"}}"#).is_err());
+    assert!(read("not json").is_err());
 }

@@ -90,6 +90,12 @@ pub(super) fn evidence(p: &Parsed) -> Vec<EvidenceStep> {
                 &["s3:GetAccountPublicAccessBlock"],
                 None,
             ));
+            out.push(step(
+                "the organization's S3 policy in effect for the account (an S3 policy that applies sets the account's Block Public Access, which the account cannot change)",
+                "aws organizations describe-effective-policy --policy-type S3_POLICY",
+                &["organizations:DescribeEffectivePolicy"],
+                Some("with credentials of the bucket owner's account, which may read its own; from the management account add `--target-id <account-id>`; `EffectivePolicyNotFoundException` means none applies"),
+            ));
             return out;
         }
         Some(Special::SseCBlocked) => {

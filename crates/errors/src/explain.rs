@@ -272,7 +272,7 @@ fn special_cause(p: &Parsed) -> Option<(&'static str, &'static str)> {
     Some(match p.special? {
         Special::BlockPublicAcls => (
             "the upload sets a public ACL (a grant to `AllUsers` or `AuthenticatedUsers`, such as `public-read`), and `BlockPublicAcls` is on for the bucket, its account, its organization or the access point",
-            "stop sending the public ACL (`--acl`, `x-amz-acl`, `x-amz-grant-*`), or turn `BlockPublicAcls` off at every level where it is on",
+            "stop sending the public ACL (`--acl`, `x-amz-acl`, `x-amz-grant-*`), or turn `BlockPublicAcls` off at every level where it is on (where the organization's S3 policy sets it for the account, only the organization's management account can change that)",
         ),
         Special::BlockPublicPolicy => (
             "the bucket policy being written is public, and `BlockPublicPolicy` is on for the bucket, its account or its organization",

@@ -37,6 +37,7 @@ pub const EVIDENCE_SECTIONS: &[&str] = &[
     "kms_grants",
     "organization",
     "bucket_organization",
+    "organization_s3_policy",
     "vpc_endpoint",
     "canonical_ids",
 ];
@@ -249,6 +250,18 @@ pub(crate) fn read(
         )?,
     };
 
+    let owner_org = match (&owner, &caller_account) {
+        (Some(o), Some(c)) if o == c => Some(&caller_org),
+        (Some(_), _) => Some(&bucket_org),
+        (None, _) => None,
+    };
+    let org_s3_policy = org::s3_policy(
+        r,
+        sec("organization_s3_policy", org::S3_POLICY_NEEDS)?,
+        owner.as_deref(),
+        owner_org,
+    )?;
+
     let vpc_endpoint_policy = vpc_endpoint(
         r,
         sec("vpc_endpoint", &["ec2:DescribeVpcEndpoints"])?,
@@ -272,6 +285,7 @@ pub(crate) fn read(
         },
         access_point,
         account_public_access_block,
+        org_s3_policy,
         kms_key,
         caller_org,
         bucket_org,

@@ -1,9 +1,11 @@
 //! An account's organization: `describe-organization`, the root with its enabled policy types
 //! (`list-roots`), the path from the root to the account with the SCPs and RCPs attached at
-//! each level (`list-policies-for-target`), and the policy bodies (`describe-policy`).
+//! each level (`list-policies-for-target`), and the policy bodies (`describe-policy`); and the
+//! S3 policy in effect for the bucket owner's account (`describe-effective-policy`).
 
 use why403_core::evidence::{
-    OrgLevel, OrgPolicyType, OrgRoot, Organization, RootPolicyType, Slot, Unavailable,
+    OrgLevel, OrgPolicyType, OrgPublicAccessBlock, OrgRoot, Organization, RootPolicyType, Slot,
+    Unavailable,
 };
 use why403_core::{Policy, PolicyKind};
 
@@ -18,6 +20,86 @@ const PATH_NEEDS: &[&str] = &[
 const LIST_NEEDS: &[&str] = &["organizations:ListPoliciesForTarget"];
 const ROOTS_NEEDS: &[&str] = &["organizations:ListRoots"];
 const DESCRIBE_NEEDS: &[&str] = &["organizations:DescribePolicy"];
+pub(crate) const S3_POLICY_NEEDS: &[&str] = &["organizations:DescribeEffectivePolicy"];
+pub(crate) use why403_core::evidence::ORG_S3_POLICY_TYPE as S3_POLICY;
+
+/// Reads `organization_s3_policy`: `aws organizations describe-effective-policy --policy-type
+/// S3_POLICY --target-id <bucket owner>` (`{"EffectivePolicy": {"PolicyContent": "...",
+/// ...}}`; `PolicyContent` as AWS gives it, a JSON string, or the object itself). `$absent`:
+/// no S3 policy applies (`EffectivePolicyNotFoundException`, the policy type not enabled, the
+/// account in no organization), as is an effective policy that does not set
+/// `public_access_block_configuration`. Left out, it does not apply when the bucket owner's
+/// organization is known not to exist or not to have the policy type enabled, and is
+/// unavailable otherwise.
+pub(crate) fn s3_policy(
+    r: &Reader<'_>,
+    s: Section<'_>,
+    owner: Option<&str>,
+    owner_org: Option<&Slot<Organization>>,
+) -> R<Slot<OrgPublicAccessBlock>> {
+    let off = match owner_org {
+        Some(Slot::Absent) => true,
+        Some(Slot::Collected(o)) => o.s3_policies_off(),
+        _ => false,
+    };
+    if s.is_missing() && off {
+        return Ok(Slot::Absent);
+    }
+    let read = |v: Val<'_>| -> R<Option<OrgPublicAccessBlock>> {
+        let o = v.obj(r)?;
+        o.only(r, &["EffectivePolicy"])?;
+        let e = o.req(r, "EffectivePolicy")?.obj(r)?;
+        e.only(
+            r,
+            &[
+                "PolicyContent",
+                "PolicyType",
+                "TargetId",
+                "LastUpdatedTimestamp",
+            ],
+        )?;
+        if let Some(t) = e.opt_str(r, "PolicyType")?
+            && t != S3_POLICY
+        {
+            let at = e.req(r, "PolicyType")?;
+            return Err(at.err(r, format!("expected `{S3_POLICY}`, found `{t}`")));
+        }
+        if let (Some(t), Some(owner)) = (e.opt_str(r, "TargetId")?, owner)
+            && t != owner
+        {
+            let at = e.req(r, "TargetId")?;
+            return Err(at.err(
+                r,
+                format!("the effective policy is the bucket owner's (`{owner}`), not `{t}`'s"),
+            ));
+        }
+        let content = e.req(r, "PolicyContent")?;
+        let text = match &content.node.value {
+            why403_core::json::Json::String(t) => t.clone(),
+            why403_core::json::Json::Object(_) => r
+                .text
+                .get(content.node.span.range())
+                .unwrap_or_default()
+                .to_owned(),
+            _ => return Err(content.err(r, "expected the policy content: a JSON string or object")),
+        };
+        OrgPublicAccessBlock::from_policy_content(&text).map_err(|m| content.err(r, m))
+    };
+    let slot = s.slot(
+        r,
+        "organization_s3_policy",
+        S3_POLICY_NEEDS,
+        Absence::Allowed,
+        read,
+    )?;
+    Ok(match slot {
+        Slot::Collected(None) => Slot::Absent,
+        Slot::Collected(Some(v)) => Slot::Collected(v),
+        Slot::Absent => Slot::Absent,
+        Slot::Unavailable(u) => Slot::Unavailable(u),
+        Slot::NotApplicable => Slot::NotApplicable,
+    })
+}
 
 /// SCPs or RCPs.
 #[derive(Debug, Clone, Copy)]

@@ -346,6 +346,7 @@ enum Absence {
 const REJECTED: Absence = Absence::Rejected;
 const NO_PAB: Absence = Absence::Code("NoSuchPublicAccessBlockConfiguration");
 const NO_ORG: Absence = Absence::Code("AWSOrganizationsNotInUseException");
+const NO_S3_POLICY: Absence = Absence::Code("EffectivePolicyNotFoundException");
 const NO_SSE: Absence = Absence::Code("ServerSideEncryptionConfigurationNotFoundError");
 const NO_OWNERSHIP: Absence = Absence::Code("OwnershipControlsNotFoundError");
 
@@ -519,6 +520,11 @@ fn evidence(s: &Scenario) -> J {
         let key = "bucket_organization";
         o.slot(key, |e| &e.bucket_org, NO_ORG, org::organization);
     }
+    let key = "organization_s3_policy";
+    o.slot(key, |e| &e.org_s3_policy, NO_S3_POLICY, |v| {
+        let effective = obj! {"PolicyType": fixed(crate::org::S3_POLICY), "PolicyContent": fixed(&v.policy_content())};
+        obj! {"EffectivePolicy": effective}
+    });
     if let Some(vpce) = &req.network.vpc_endpoint {
         let absent = Absence::Code("no endpoint policy");
         o.slot(

@@ -475,3 +475,43 @@ fn long_values_are_cut_in_messages() {
         "{e}"
     );
 }
+
+#[test]
+fn an_organization_s3_policy_of_another_type_account_or_value() {
+    let scenario = |effective: &str| {
+        format!(
+            r#"{{
+  "scenario": 1,
+  "request": {{"principal": "arn:aws:iam::111122223333:user/alice", "bucket": "b", "key": "k"}},
+  "evidence": {{
+    "bucket_owner": "111122223333",
+    "organization_s3_policy": {{"EffectivePolicy": {effective}}}
+  }}
+}}
+"#
+        )
+    };
+    check(
+        &scenario(r#"{"PolicyType": "TAG_POLICY", "PolicyContent": "{}"}"#),
+        6,
+        66,
+        "/evidence/organization_s3_policy/EffectivePolicy/PolicyType",
+        "scenario.json:6:66: /evidence/organization_s3_policy/EffectivePolicy/PolicyType: expected `S3_POLICY`, found `TAG_POLICY`",
+    );
+    check(
+        &scenario(r#"{"TargetId": "444455556666", "PolicyContent": "{}"}"#),
+        6,
+        64,
+        "/evidence/organization_s3_policy/EffectivePolicy/TargetId",
+        "scenario.json:6:64: /evidence/organization_s3_policy/EffectivePolicy/TargetId: the effective policy is the bucket owner's (`111122223333`), not `444455556666`'s",
+    );
+    check(
+        &scenario(
+            r#"{"PolicyContent": {"s3_attributes": {"public_access_block_configuration": "some"}}}"#,
+        ),
+        6,
+        69,
+        "/evidence/organization_s3_policy/EffectivePolicy/PolicyContent",
+        "scenario.json:6:69: /evidence/organization_s3_policy/EffectivePolicy/PolicyContent: `public_access_block_configuration` is neither `all` nor `none`",
+    );
+}

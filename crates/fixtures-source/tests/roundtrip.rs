@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use why403_core::Policy;
 use why403_core::evidence::{
-    AccessPoint, Evidence, Identity, KmsKey, OrgLevel, OrgRoot, Organization, RootPolicyType, Slot,
+    AccessPoint, Evidence, Identity, KmsKey, OrgLevel, OrgPublicAccessBlock, OrgRoot, Organization,
+    RootPolicyType, Slot,
 };
 use why403_core::finding::{Diagnosis, diagnose};
 use why403_core::json;
@@ -363,6 +364,65 @@ fn roots_and_policy_types_not_enabled_round_trip() {
             !matches!(&org.root, Slot::Unavailable(u) if u.reason == "not in the scenario"),
             "{name}: {written}"
         );
+    }
+}
+
+/// The organization's S3 policy for the bucket owner's account reads as its effective
+/// Block Public Access, is written back as `describe-effective-policy` gives it, and, left
+/// out, does not apply where the organization is known not to exist or not to have S3
+/// policies enabled.
+#[test]
+fn organization_s3_policy_round_trips() {
+    let org = |types: &str| {
+        format!(
+            r#""organization": {{"describe_organization": {{"Organization": {{"Id": "o-aa111bb222", "FeatureSet": "ALL", "MasterAccountId": "999988887777"}}}}, "roots": {{"Roots": [{{"Id": "r-ab12", "PolicyTypes": [{types}]}}]}}}}"#
+        )
+    };
+    let s3 = r#"{"Type": "S3_POLICY", "Status": "ENABLED"}"#;
+    let no_org = r#""organization": {"$absent": "AWSOrganizationsNotInUseException"}"#;
+    let assigned = r#""organization_s3_policy": {"EffectivePolicy": {"PolicyType": "S3_POLICY", "TargetId": "111122223333", "PolicyContent": "{\"s3_attributes\":{\"public_access_block_configuration\":{\"@@assign\":\"all\"}}}"}}"#;
+    let resolved = r#""organization_s3_policy": {"EffectivePolicy": {"PolicyContent": {"s3_attributes": {"public_access_block_configuration": "none"}}}}"#;
+    let other = r#""organization_s3_policy": {"EffectivePolicy": {"PolicyContent": "{\"s3_attributes\":{}}"}}"#;
+    let absent = r#""organization_s3_policy": {"$absent": "EffectivePolicyNotFoundException"}"#;
+    let denied = r#""organization_s3_policy": {"$unavailable": "AccessDenied"}"#;
+    let unread = || {
+        Slot::Unavailable(why403_core::evidence::Unavailable {
+            reason: "not in the scenario".into(),
+            needs: vec!["organizations:DescribeEffectivePolicy".into()],
+        })
+    };
+    let cases: Vec<(String, Slot<OrgPublicAccessBlock>)> = vec![
+        (
+            format!("{}, {assigned}", org(s3)),
+            Slot::Collected(OrgPublicAccessBlock::All),
+        ),
+        (
+            format!("{}, {resolved}", org(s3)),
+            Slot::Collected(OrgPublicAccessBlock::None),
+        ),
+        (format!("{}, {other}", org(s3)), Slot::Absent),
+        (format!("{}, {absent}", org(s3)), Slot::Absent),
+        (
+            format!("{}, {denied}", org(s3)),
+            Slot::Unavailable(why403_core::evidence::Unavailable {
+                reason: "AccessDenied".into(),
+                needs: vec!["organizations:DescribeEffectivePolicy".into()],
+            }),
+        ),
+        // Left out: not applicable without an organization or with the type not enabled.
+        (no_org.to_owned(), Slot::Absent),
+        (org(""), Slot::Absent),
+        (org(s3), unread()),
+    ];
+    for (i, (evidence, want)) in cases.iter().enumerate() {
+        let s = synthetic(
+            r#", "principal": "arn:aws:iam::111122223333:user/alice""#,
+            &format!(r#""bucket_owner": "111122223333", {evidence}"#),
+        );
+        let name = format!("S3 policy case {i}");
+        assert_eq!(&s.evidence.org_s3_policy, want, "{name}");
+        let written = round_trip(&name, &s);
+        redacts_the_same(&name, &written, &s);
     }
 }
 

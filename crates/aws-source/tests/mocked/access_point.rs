@@ -153,12 +153,7 @@ fn an_access_point_policy_deny_read_live_is_the_cause() {
         &why403_rules::registry(),
     );
     assert_eq!(d.verdict.to_string(), "denied", "{:#?}", d.findings);
-    let causes: Vec<&str> = d
-        .findings
-        .iter()
-        .filter(|f| f.role == why403_core::finding::Role::Cause)
-        .map(|f| f.rule.id.as_str())
-        .collect();
+    let causes = cause_ids(&d);
     assert!(
         causes.contains(&"access-point-policy-explicit-deny"),
         "{:#?}",

@@ -117,19 +117,9 @@ fn lpft(kind: &'static str, id: &'static str, name: &'static str) -> ListPolicie
 fn org_world() -> World {
     use aws_sdk_organizations::types::{Parent, ParentType, PolicyType};
     let mut w = World::alice().acl();
-    w.org.push(
-        mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
-            DescribeOrganizationOutput::builder()
-                .organization(
-                    aws_sdk_organizations::types::Organization::builder()
-                        .id("o-exampleorgid")
-                        .master_account_id("999988887777")
-                        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-                        .build(),
-                )
-                .build()
-        }),
-    );
+    w.org.push(describe_organization(
+        aws_sdk_organizations::types::OrganizationFeatureSet::All,
+    ));
     w.org.push(
         mock!(aws_sdk_organizations::Client::list_roots).then_output(|| {
             ListRootsOutput::builder()

@@ -13,5 +13,6 @@ mod kms_org;
 mod mrap;
 mod org_types;
 mod s3;
+mod s3_policy;
 mod session;
 mod world;

@@ -16,17 +16,7 @@ const ORG: &str = "o-exampleorgid";
 const OTHER: &str = "arn:aws:iam::444455556666:user/bob";
 
 fn describe(features: OrganizationFeatureSet) -> Rule {
-    mock!(aws_sdk_organizations::Client::describe_organization).then_output(move || {
-        DescribeOrganizationOutput::builder()
-            .organization(
-                aws_sdk_organizations::types::Organization::builder()
-                    .id(ORG)
-                    .master_account_id("999988887777")
-                    .feature_set(features.clone())
-                    .build(),
-            )
-            .build()
-    })
+    describe_organization(features)
 }
 
 /// `ListRoots`, with these policy types `ENABLED` (`None`: an answer without `PolicyTypes`).
@@ -274,16 +264,7 @@ fn the_credentials_organization_says_nothing_of_another_account_it_cannot_walk()
 
     // The credentials' account is in no organization: that says nothing of bob's account.
     let mut w = World::alice().acl();
-    w.org = vec![
-        mock!(aws_sdk_organizations::Client::describe_organization).then_http_response(|| {
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                400.try_into().unwrap_or_else(|e| panic!("{e}")),
-                aws_smithy_types::body::SdkBody::from(
-                    r#"{"__type":"AWSOrganizationsNotInUseException","Message":"not in use"}"#,
-                ),
-            )
-        }),
-    ];
+    w.org = vec![not_in_organization()];
     let got = run_with(&w, &req, Some(OTHER)).unwrap_or_else(|e| panic!("{e}"));
     let u = unavailable(&got.evidence.caller_org);
     assert_eq!(u.needs, ["organizations:DescribeOrganization"]);

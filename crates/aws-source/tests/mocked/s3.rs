@@ -95,16 +95,7 @@ fn absent_configuration_is_absent() {
                 )
             }),
     );
-    w.org.push(
-        mock!(aws_sdk_organizations::Client::describe_organization).then_http_response(|| {
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                400.try_into().unwrap_or_else(|e| panic!("{e}")),
-                aws_smithy_types::body::SdkBody::from(
-                    r#"{"__type":"AWSOrganizationsNotInUseException","Message":"not in use"}"#,
-                ),
-            )
-        }),
-    );
+    w.org.push(not_in_organization());
     let got = run(&w);
     let b = &got.evidence.bucket;
     assert_eq!(b.policy, Slot::Absent);

@@ -87,6 +87,7 @@ fn many_collections_make_each_distinct_read_once() {
         ("s3:GetBucketRequestPayment", 3),
         // One for the account.
         ("s3control:GetPublicAccessBlock", 1),
+        ("organizations:DescribeEffectivePolicy", 1),
         // Alice, bob and the role: both sessions of `writer` share the role's identity.
         ("iam:GetUser", 2),
         ("iam:ListUserPolicies", 2),

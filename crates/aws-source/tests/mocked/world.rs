@@ -266,6 +266,48 @@ fn answer(status: u16, body: String) -> aws_smithy_runtime_api::client::orchestr
     )
 }
 
+/// An Organizations error answer (JSON, `__type` `code`).
+pub(crate) fn org_error(code: &str) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+        400.try_into().unwrap_or_else(|e| panic!("{e}")),
+        aws_smithy_types::body::SdkBody::from(format!(
+            r#"{{"__type":"{code}","Message":"{code} message"}}"#
+        )),
+    )
+}
+
+/// `DescribeOrganization`: organization `o-exampleorgid` of management account 999988887777.
+pub(crate) fn describe_organization(
+    features: aws_sdk_organizations::types::OrganizationFeatureSet,
+) -> Rule {
+    mock!(aws_sdk_organizations::Client::describe_organization).then_output(move || {
+        DescribeOrganizationOutput::builder()
+            .organization(
+                aws_sdk_organizations::types::Organization::builder()
+                    .id("o-exampleorgid")
+                    .master_account_id("999988887777")
+                    .feature_set(features.clone())
+                    .build(),
+            )
+            .build()
+    })
+}
+
+/// `DescribeOrganization` answered `AWSOrganizationsNotInUseException`.
+pub(crate) fn not_in_organization() -> Rule {
+    mock!(aws_sdk_organizations::Client::describe_organization)
+        .then_http_response(|| org_error("AWSOrganizationsNotInUseException"))
+}
+
+/// The rules of a diagnosis's cause findings.
+pub(crate) fn cause_ids(d: &why403_core::finding::Diagnosis) -> Vec<&str> {
+    d.findings
+        .iter()
+        .filter(|f| f.role == why403_core::finding::Role::Cause)
+        .map(|f| f.rule.id.as_str())
+        .collect()
+}
+
 pub(crate) fn empty(status: u16) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
     aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
         status.try_into().unwrap_or_else(|e| panic!("{e}")),

@@ -435,17 +435,16 @@ pub(crate) fn check(
         }
         _ => {}
     }
-    let bpa = [
-        ev.bucket.public_access_block.get(),
-        ev.account_public_access_block.get(),
-    ]
-    .into_iter()
-    .flatten()
-    .fold(crate::evidence::PublicAccessBlock::default(), |a, b| {
-        a.union(*b)
-    });
-    let bpa_unknown =
-        !ev.bucket.public_access_block.is_known() || !ev.account_public_access_block.is_known();
+    // The account level is the organization's S3 policy's when one applies
+    // (`Evidence::effective_account_public_access_block`).
+    let account_bpa = ev.effective_account_public_access_block();
+    let bpa = [ev.bucket.public_access_block.get(), account_bpa.get()]
+        .into_iter()
+        .flatten()
+        .fold(crate::evidence::PublicAccessBlock::default(), |a, b| {
+            a.union(*b)
+        });
+    let bpa_unknown = !ev.bucket.public_access_block.is_known() || !account_bpa.is_known();
     // An access point's own Block Public Access settings act with the bucket's and the
     // account's on requests through it (S3 User Guide, Managing public access to access
     // points).
@@ -866,13 +865,11 @@ fn possible_request_blocks(
     }
     // A public ACL is refused when `BlockPublicAcls` is on at either level: an unread level
     // that is not already known to block could.
-    let known_blocks = [
-        ev.bucket.public_access_block.get(),
-        ev.account_public_access_block.get(),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|b| b.block_public_acls);
+    let account_bpa = ev.effective_account_public_access_block();
+    let known_blocks = [ev.bucket.public_access_block.get(), account_bpa.get()]
+        .into_iter()
+        .flatten()
+        .any(|b| b.block_public_acls);
     if sets_public_acl(req) && !known_blocks {
         any |= note_public_access_blocks(missing, ev);
     }
@@ -892,7 +889,7 @@ fn note_public_access_blocks(missing: &mut Vec<super::Missing>, ev: &Evidence) -
         missing,
         EvidenceKind::AccountPublicAccessBlock,
         "the account's Block Public Access settings",
-        &ev.account_public_access_block,
+        &ev.effective_account_public_access_block(),
     );
     bucket || account
 }

@@ -198,6 +198,17 @@ pub(super) fn apply(
             setting,
             enabled,
         } => {
+            // While the organization's S3 policy applies, the account's settings are its and
+            // `PutPublicAccessBlock` on the account answers 403 (S3 API Reference,
+            // PutPublicAccessBlock).
+            if *level == PublicAccessLevel::Account
+                && let Some(org) = ev.org_s3_policy.get()
+            {
+                return Err(ApplyError::Refused(format!(
+                    "the account's Block Public Access is set by the organization's S3 policy (`{}`) and cannot be changed in the account",
+                    org.as_str()
+                )));
+            }
             let slot = match level {
                 PublicAccessLevel::Bucket => &mut ev.bucket.public_access_block,
                 PublicAccessLevel::Account => &mut ev.account_public_access_block,

@@ -911,8 +911,8 @@ impl Cx<'_> {
                 enabled,
             } => {
                 let slot = match level {
-                    PublicAccessLevel::Bucket => &self.ev.bucket.public_access_block,
-                    PublicAccessLevel::Account => &self.ev.account_public_access_block,
+                    PublicAccessLevel::Bucket => self.ev.bucket.public_access_block.clone(),
+                    PublicAccessLevel::Account => self.ev.effective_account_public_access_block(),
                 };
                 let before = slot.get().cloned();
                 let mut after = before.unwrap_or_default();
@@ -975,6 +975,14 @@ impl Cx<'_> {
                     "the call sets all four settings: the others keep their current values"
                         .to_owned(),
                 );
+                if *level == PublicAccessLevel::Account
+                    && let Some(org) = self.ev.org_s3_policy.get()
+                {
+                    step.notes.push(format!(
+                        "the organization's S3 policy (`{}`) sets the account's Block Public Access: the call answers 403 `AccessDenied` until the organization's management account changes or detaches that policy",
+                        org.as_str()
+                    ));
+                }
             }
             Change::EnableKmsKey => {
                 step.summary = format!("enable the KMS key `{key_arn}`");

@@ -543,13 +543,11 @@ fn s3_steps(c: &Check, a: &Analysis) -> Vec<Step> {
         } else if let Some(m) = missing_words(c, &EvidenceKind::PUBLIC_ACCESS_BLOCKS) {
             Step::new(name, StepState::Unknown, m)
         } else {
-            let bpa = [
-                ev.bucket.public_access_block.get(),
-                ev.account_public_access_block.get(),
-            ]
-            .into_iter()
-            .flatten()
-            .fold(PublicAccessBlock::default(), |x, y| x.union(*y));
+            let account = ev.effective_account_public_access_block();
+            let bpa = [ev.bucket.public_access_block.get(), account.get()]
+                .into_iter()
+                .flatten()
+                .fold(PublicAccessBlock::default(), |x, y| x.union(*y));
             let on: Vec<&str> = [
                 PublicAccessSetting::BlockPublicAcls,
                 PublicAccessSetting::IgnorePublicAcls,

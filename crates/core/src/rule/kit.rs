@@ -586,9 +586,10 @@ pub fn public_access_levels_with(
     ev: &crate::evidence::Evidence,
     setting: crate::evidence::PublicAccessSetting,
 ) -> Vec<PublicAccessLevel> {
+    let account = ev.effective_account_public_access_block();
     [
         (PublicAccessLevel::Bucket, &ev.bucket.public_access_block),
-        (PublicAccessLevel::Account, &ev.account_public_access_block),
+        (PublicAccessLevel::Account, &account),
     ]
     .into_iter()
     .filter(|(_, s)| s.get().is_some_and(|p| p.get(setting)))

@@ -77,6 +77,20 @@ impl Rule for BlockPublicAclsRejectsPublicAcl {
                     .push(format!("the upload sends `{h}: {}`", req.headers[h]));
             }
             f.fix = remove_headers_fix(&headers, None);
+            // The account's setting may be the organization's S3 policy's, which the account
+            // cannot change (`account-bpa-enforced-by-organization` says so when it is read).
+            let ev = &cx.analysis.evidence;
+            if let (Some(pab), Some(u)) = (
+                ev.account_public_access_block.get(),
+                ev.org_s3_policy.unavailable(),
+            ) && pab.block_public_acls
+            {
+                f.notes.push(format!(
+                    "the account's `BlockPublicAcls` may be set by the organization's S3 policy, which the account cannot change; it could not be read ({}; needs {})",
+                    u.reason,
+                    u.needs.join(", ")
+                ));
+            }
         }
         // A Block Public Access level that could not be read may have `BlockPublicAcls` on.
         if headers.is_empty() {

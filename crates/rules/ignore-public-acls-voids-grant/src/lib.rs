@@ -173,7 +173,7 @@ impl Rule for IgnorePublicAclsVoidsGrant {
                 && check.eval.grant >= Grant::Account
                 && check.worst.is_some_and(|d| d != Decision::Allowed)
                 && (!ev.bucket.public_access_block.is_known()
-                    || !ev.account_public_access_block.is_known())
+                    || !ev.effective_account_public_access_block().is_known())
             {
                 let f = out.emit(
                     Role::Cause,

@@ -53,7 +53,10 @@ why403_core::declare_rule! {
         scope: "builtin",
         layer: BucketOwnership,
         summary: "the bucket has ACLs disabled and the upload sets an ACL",
-        refines: ["block-public-acls-rejects-public-acl"],
+        refines: [
+            "block-public-acls-rejects-public-acl",
+            "account-bpa-enforced-by-organization",
+        ],
         service: S3,
         actions: [],
         messages: [code("AccessControlListNotSupported")],

@@ -185,7 +185,7 @@ impl Rule for RestrictPublicBucketsBlocksCrossAccount {
                 && check.eval.grant != why403_core::eval::Grant::None
                 && !check.eval.grant_from_acl
                 && (!ev.bucket.public_access_block.is_known()
-                    || !ev.account_public_access_block.is_known())
+                    || !ev.effective_account_public_access_block().is_known())
             {
                 let f = out.emit(
                     Role::Cause,
