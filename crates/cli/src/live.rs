@@ -47,6 +47,10 @@ pub(crate) struct LiveArgs {
     /// served the request).
     #[arg(long, value_name = "NAME", hide = !ENABLED)]
     mrap_bucket: Option<String>,
+    /// For an upload to a directory bucket: the `SessionMode` of the `CreateSession` session
+    /// the client uploads with [default: ReadWrite, the SDKs' default].
+    #[arg(long, value_name = "MODE", value_parser = ["ReadWrite", "ReadOnly"], hide = !ENABLED)]
+    session_mode: Option<String>,
     /// The AWS profile to read with (default: `AWS_PROFILE`, then `default`).
     #[arg(long, value_name = "PROFILE", hide = !ENABLED)]
     profile: Option<String>,
@@ -84,6 +88,7 @@ impl LiveArgs {
         a.headers = upload.headers;
         a.multipart = upload.multipart;
         a.mrap_bucket = upload.mrap_bucket;
+        a.session_mode = upload.session_mode;
         if upload.profile.is_some() {
             a.profile = upload.profile;
         }
@@ -101,16 +106,22 @@ impl LiveArgs {
             (!self.headers.is_empty(), "--header"),
             (self.multipart, "--multipart"),
             (self.mrap_bucket.is_some(), "--mrap-bucket"),
+            (self.session_mode.is_some(), "--session-mode"),
         ]
         .into_iter()
         .find_map(|(given, name)| given.then_some(name))
     }
 
-    /// `--mrap-bucket`, which names the bucket of one upload through a Multi-Region Access
-    /// Point.
+    /// `--mrap-bucket` or `--session-mode`, which describe one upload through a Multi-Region
+    /// Access Point or to a directory bucket, when given.
     #[cfg_attr(not(feature = "web"), expect(dead_code))]
-    pub(crate) fn mrap_bucket_given(&self) -> bool {
-        self.mrap_bucket.is_some()
+    pub(crate) fn target_option_given(&self) -> Option<&'static str> {
+        [
+            (self.mrap_bucket.is_some(), "--mrap-bucket"),
+            (self.session_mode.is_some(), "--session-mode"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
     }
 
     /// The first option given that only reading from AWS uses.
@@ -120,6 +131,7 @@ impl LiveArgs {
             (!self.headers.is_empty(), "--header"),
             (self.multipart, "--multipart"),
             (self.mrap_bucket.is_some(), "--mrap-bucket"),
+            (self.session_mode.is_some(), "--session-mode"),
             (self.profile.is_some(), "--profile"),
             (self.org_profile.is_some(), "--org-profile"),
             (self.region.is_some(), "--region"),
@@ -165,6 +177,7 @@ pub(crate) struct UploadOptions {
     pub headers: Vec<String>,
     pub multipart: bool,
     pub mrap_bucket: Option<String>,
+    pub session_mode: Option<String>,
     pub profile: Option<String>,
     pub region: Option<String>,
 }
@@ -264,6 +277,17 @@ mod aws {
             }
             req.bucket = b.clone();
         }
+        if let Some(mode) = &args.session_mode {
+            if !matches!(dest, why403_core::upload::Target::DirectoryBucket) {
+                bail!(
+                    "`--session-mode` is the session of an upload to a directory bucket, and `{target}` names none (`s3://<base>--<zone-id>--x-s3/<key>`)"
+                );
+            }
+            req.session_mode = match mode.as_str() {
+                "ReadOnly" => why403_core::upload::SessionMode::ReadOnly,
+                _ => why403_core::upload::SessionMode::ReadWrite,
+            };
+        }
         req.target = dest;
         for h in &args.headers {
             let Some((name, value)) = h.split_once(':') else {
@@ -359,8 +383,8 @@ mod aws {
             let opts = options(args);
             // One question: the upload, its caller, its headers and its operation.
             let question = format!(
-                "{target}\n{}\n{:?}\n{:?}\n{:?}",
-                req.bucket, opts.principal, req.headers, req.operation
+                "{target}\n{}\n{:?}\n{:?}\n{:?}\n{:?}",
+                req.bucket, opts.principal, req.headers, req.operation, req.session_mode
             );
             let runtime = self
                 .runtime

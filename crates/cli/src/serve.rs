@@ -43,10 +43,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         {
             anyhow::bail!("`{flag}` is for the live mode: add `--live`");
         }
-        if args.live_args.mrap_bucket_given() {
+        if let Some(flag) = args.live_args.target_option_given() {
             anyhow::bail!(
-                "`--mrap-bucket` describes one upload, and the page's live mode diagnoses any: \
-                 diagnose that upload with `why403 diagnose s3://... --mrap-bucket NAME`"
+                "`{flag}` describes one upload, and the page's live mode diagnoses any: \
+                 diagnose that upload with `why403 diagnose s3://... {flag} ...`"
             );
         }
         let live = match args.live {

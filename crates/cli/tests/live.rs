@@ -138,6 +138,47 @@ fn mrap_bucket_is_only_for_a_multi_region_access_point() {
 }
 
 #[test]
+fn session_mode_is_only_for_a_directory_bucket() {
+    bare()
+        .args([
+            "diagnose",
+            "s3://amzn-s3-demo-bucket/report.csv",
+            "--session-mode",
+            "ReadOnly",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`--session-mode` is the session of an upload to a directory bucket",
+        ));
+    bare()
+        .args([
+            "diagnose",
+            "s3://b--usw2-az1--x-s3/k",
+            "--session-mode",
+            "readonly",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "[possible values: ReadWrite, ReadOnly]",
+        ));
+    bare()
+        .args([
+            "diagnose",
+            "s3://b--usw2-az1--x-s3/k",
+            "--session-mode",
+            "ReadOnly",
+            "--region",
+            "us-west-2",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no AWS credentials found"));
+}
+
+#[test]
 fn a_header_without_a_colon_is_refused() {
     bare()
         .args(["diagnose", "s3://b/k", "--header", "x-amz-acl"])

@@ -201,6 +201,14 @@ pub(super) const TOOLS: &[Tool] = &[
                  is active).",
             ),
             param(
+                "session_mode",
+                Kind::OneOf(&["ReadWrite", "ReadOnly"]),
+                false,
+                MAX_NAME,
+                "For a directory bucket target: the `SessionMode` of the client's \
+                 `CreateSession` session, `ReadWrite` (the default) or `ReadOnly`.",
+            ),
+            param(
                 "profile",
                 Kind::Str,
                 false,
@@ -610,6 +618,7 @@ impl Tools {
             headers: args.strs("headers"),
             multipart: args.bool("multipart"),
             mrap_bucket: args.str("mrap_bucket").map(str::to_owned),
+            session_mode: args.str("session_mode").map(str::to_owned),
             profile: args.str("profile").map(str::to_owned),
             region: args.str("region").map(str::to_owned),
         });
