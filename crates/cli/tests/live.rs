@@ -159,7 +159,7 @@ fn session_mode_is_only_for_a_directory_bucket() {
             "readonly",
         ])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicate::str::contains(
             "[possible values: ReadWrite, ReadOnly]",
         ));
