@@ -15,11 +15,16 @@
 //!
 //! Otherwise it loads a new session, which replaces the old one for later questions. A
 //! session is kept per set of reading options (profile, organization profile, Region,
-//! endpoint, timeout): different credentials never share reads.
+//! endpoint, timeout): different credentials never share reads. A session past the window is
+//! dropped at the next lease, whatever its options, so a long-running server holds at most the
+//! sessions of the last window.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the tests pause and advance it.
+use tokio::time::Instant;
 
 use crate::{CollectError, LiveOptions, Session};
 
@@ -167,6 +172,8 @@ impl SessionPool {
                 Reuse::Fresh(why)
             }
         };
+        // Sessions of other options that can no longer be shared are dropped with their reads.
+        kept.retain(|k, v| *k == key || now.duration_since(v.made) < self.max_age);
         let k = kept
             .get_mut(&key)
             .expect("a session is kept for these options: found or just inserted");
@@ -246,7 +253,7 @@ mod tests {
         assert!(Arc::ptr_eq(&again.session, &c.session));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn fresh_reads_when_asked_expired_or_not_reusing() {
         let opts = LiveOptions::default();
         let pool = SessionPool::new(Duration::from_secs(300));
@@ -264,6 +271,20 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(40)).await;
         let late = lease(&short, &opts, "q2", false).await;
         assert_eq!(late.reuse, Reuse::Fresh(FreshBecause::Expired));
+        // An expired session of other options is dropped at the next lease, not kept forever.
+        let audit = LiveOptions {
+            profile: Some("audit".to_owned()),
+            ..LiveOptions::default()
+        };
+        lease(&short, &audit, "q1", false).await;
+        assert_eq!(short.kept.lock().await.len(), 2);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        lease(&short, &opts, "q3", false).await;
+        assert_eq!(
+            short.kept.lock().await.len(),
+            1,
+            "the audit session is dropped"
+        );
     }
 
     #[tokio::test]
