@@ -101,47 +101,43 @@ impl LiveArgs {
     /// The first option given that describes one upload (not for `triage`, whose records
     /// describe each).
     pub(crate) fn first_given_per_upload(&self) -> Option<&'static str> {
-        [
+        first_of(&[
             (self.principal.is_some(), "--principal"),
             (!self.headers.is_empty(), "--header"),
             (self.multipart, "--multipart"),
-            (self.mrap_bucket.is_some(), "--mrap-bucket"),
-            (self.session_mode.is_some(), "--session-mode"),
-        ]
-        .into_iter()
-        .find_map(|(given, name)| given.then_some(name))
+        ])
+        .or_else(|| self.target_option_given())
     }
 
     /// `--mrap-bucket` or `--session-mode`, which describe one upload through a Multi-Region
     /// Access Point or to a directory bucket, when given.
-    #[cfg_attr(not(feature = "web"), expect(dead_code))]
     pub(crate) fn target_option_given(&self) -> Option<&'static str> {
-        [
+        first_of(&[
             (self.mrap_bucket.is_some(), "--mrap-bucket"),
             (self.session_mode.is_some(), "--session-mode"),
-        ]
-        .into_iter()
-        .find_map(|(given, name)| given.then_some(name))
+        ])
     }
 
     /// The first option given that only reading from AWS uses.
     pub(crate) fn first_given(&self) -> Option<&'static str> {
-        [
-            (self.principal.is_some(), "--principal"),
-            (!self.headers.is_empty(), "--header"),
-            (self.multipart, "--multipart"),
-            (self.mrap_bucket.is_some(), "--mrap-bucket"),
-            (self.session_mode.is_some(), "--session-mode"),
-            (self.profile.is_some(), "--profile"),
-            (self.org_profile.is_some(), "--org-profile"),
-            (self.region.is_some(), "--region"),
-            (self.endpoint_url.is_some(), "--endpoint-url"),
-            (self.timeout.is_some(), "--timeout"),
-            (self.stats, "--stats"),
-        ]
-        .into_iter()
-        .find_map(|(given, name)| given.then_some(name))
+        self.first_given_per_upload().or_else(|| {
+            first_of(&[
+                (self.profile.is_some(), "--profile"),
+                (self.org_profile.is_some(), "--org-profile"),
+                (self.region.is_some(), "--region"),
+                (self.endpoint_url.is_some(), "--endpoint-url"),
+                (self.timeout.is_some(), "--timeout"),
+                (self.stats, "--stats"),
+            ])
+        })
     }
+}
+
+/// The name of the first option given among `options` (each: given, its name).
+fn first_of(options: &[(bool, &'static str)]) -> Option<&'static str> {
+    options
+        .iter()
+        .find_map(|&(given, name)| given.then_some(name))
 }
 
 /// How long a server's live diagnoses share what they read (`serve --live`,
@@ -333,12 +329,19 @@ mod aws {
         if args.stats {
             print_stats(&got.stats);
         }
-        Ok(Read {
-            request: got.request,
-            evidence: got.evidence,
-            calls: got.stats.calls,
-            notes: Vec::new(),
-        })
+        Ok(Read::of(got, Vec::new()))
+    }
+
+    impl Read {
+        /// What a collection read, with the notes the diagnosis should carry.
+        fn of(got: why403_aws_source::Collected, notes: Vec<String>) -> Read {
+            Read {
+                request: got.request,
+                evidence: got.evidence,
+                calls: got.stats.calls,
+                notes,
+            }
+        }
     }
 
     /// The live reading of a server (`serve --live`, `mcp --allow-live`): one runtime for the
@@ -397,12 +400,7 @@ mod aws {
                 Ok::<_, why403_aws_source::CollectError>((got, lease.note()))
             });
             let (got, note) = got.with_context(|| format!("cannot read `{target}` from AWS"))?;
-            Ok(Read {
-                request: got.request,
-                evidence: got.evidence,
-                calls: got.stats.calls,
-                notes: note.into_iter().collect(),
-            })
+            Ok(Read::of(got, note.into_iter().collect()))
         }
     }
 
